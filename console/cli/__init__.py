@@ -1,0 +1,156 @@
+"""The `wk` command line. Building the parser imports nothing heavy; each command's
+handler module is imported only when that command runs, so `wk --help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from store.errors import ExitCode
+
+PROG = "wk"
+DESCRIPTION = (
+    "Watchkeeper: a self-hosted MLOps console. Registry and lineage, training with "
+    "evaluation gates, aliases with rollback, and an audit trail, in one SQLite store."
+)
+
+
+def _common() -> argparse.ArgumentParser:
+    """--store and --json, accepted before or after the subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS,
+                        help="store folder (default: $WK_STORE, else the user data directory)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print one JSON document instead of a table")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, parents=[common])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    nouns = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def cmd(sub: argparse._SubParsersAction, name: str, handler: str, help: str,  # type: ignore[type-arg]
+            description: str | None = None) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description or help, parents=[common])
+        p.set_defaults(handler=handler)
+        return p
+
+    cmd(nouns, "init", "console.cli.store_cmds:cmd_init", "create a store (or upgrade an existing one)")
+    demo = cmd(nouns, "demo", "console.cli.demo:cmd_demo",
+               "build a demo store from sample_models/ and summarise it")
+    demo.add_argument("--no-ui", action="store_true", help="only build and summarise (for scripts)")
+
+    models = nouns.add_parser("models", help="registered models, versions and aliases")
+    mv = models.add_subparsers(dest="verb", metavar="VERB", required=True)
+    cmd(mv, "list", "console.cli.models:cmd_list", "list models with their aliases and last run")
+    p = cmd(mv, "show", "console.cli.models:cmd_show", "a model with its versions, aliases and runs")
+    p.add_argument("name")
+    p.add_argument("version", nargs="?", help="show one version in full (number or alias)")
+    p = cmd(mv, "versions", "console.cli.models:cmd_versions", "the versions of a model")
+    p.add_argument("name")
+    p = cmd(mv, "runs", "console.cli.models:cmd_runs", "the training runs of a model, with gate results")
+    p.add_argument("name")
+    p.add_argument("--limit", type=int, default=50)
+    p = cmd(mv, "run", "console.cli.models:cmd_run", "one training run with its log")
+    p.add_argument("run_id", type=int)
+    p = cmd(mv, "register", "console.cli.models:cmd_register",
+            "register a model file (skops; pickle/joblib only with --trust)")
+    p.add_argument("name")
+    p.add_argument("file")
+    p.add_argument("--trust", action="store_true",
+                   help="allow a pickle/joblib file: it runs code when loaded (recorded in the audit log)")
+    p.add_argument("--data", metavar="FILE", help="training data (CSV/Parquet) to infer the signature from")
+    p.add_argument("--target", help="the label column in --data, left out of the signature")
+    p.add_argument("--owner", default="")
+    p.add_argument("--description", default="")
+    p.add_argument("--tag", action="append", default=[], dest="tags")
+    p.add_argument("--reason", default="")
+    p = cmd(mv, "promote", "console.cli.models:cmd_promote", "point an alias at a version")
+    p.add_argument("name")
+    p.add_argument("version", help="version number (or an alias holding it)")
+    p.add_argument("alias", help="alias to move, e.g. production or staging")
+    p.add_argument("--reason", default="", help="why (required for production)")
+    p = cmd(mv, "rollback", "console.cli.models:cmd_rollback", "return an alias to its previous version")
+    p.add_argument("name")
+    p.add_argument("alias")
+    p.add_argument("--reason", default="", help="why (required for production)")
+    p = cmd(mv, "archive", "console.cli.models:cmd_archive", "archive a version (not held by an alias)")
+    p.add_argument("name")
+    p.add_argument("version")
+    p.add_argument("--reason", default="")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = cmd(mv, "compare", "console.cli.models:cmd_compare", "compare two versions")
+    p.add_argument("name")
+    p.add_argument("a")
+    p.add_argument("b")
+    p = cmd(mv, "lineage", "console.cli.models:cmd_lineage", "dataset -> run -> version -> aliases")
+    p.add_argument("name")
+    p.add_argument("version")
+
+    data = nouns.add_parser("data", help="datasets and what was trained on them")
+    dv = data.add_subparsers(dest="verb", metavar="VERB", required=True)
+    cmd(dv, "list", "console.cli.data:cmd_list", "datasets with their fingerprints")
+    p = cmd(dv, "show", "console.cli.data:cmd_show", "a dataset and the versions trained on it")
+    p.add_argument("dataset", help="name, fingerprint prefix or id")
+
+    p = cmd(nouns, "train", "console.cli.train:cmd_train", "run a training spec (TOML)")
+    p.add_argument("spec")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a [train.params] value (repeatable)")
+    p = cmd(nouns, "reproduce", "console.cli.train:cmd_reproduce",
+            "retrain a version from its lineage and compare")
+    p.add_argument("model")
+    p.add_argument("version")
+
+    p = cmd(nouns, "audit", "console.cli.audit:cmd_audit", "the audit log, newest first")
+    p.add_argument("--actor")
+    p.add_argument("--action", help="action or prefix, e.g. alias.promote or alias.")
+    p.add_argument("--model")
+    p.add_argument("--since", help="ISO time or a span back from now: 30m, 12h, 7d")
+    p.add_argument("--until", help="ISO time or a span back from now")
+    p.add_argument("--limit", type=int, default=100)
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="wk: %(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.store = getattr(args, "store", None)
+    args.json = getattr(args, "json", False)
+    _setup_logging(args.verbose)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return int(ExitCode.OK if args.command is None else ExitCode.USAGE)
+    module_name, func_name = handler.split(":")
+    from console.cli.output import error
+    from store.errors import WatchkeeperError
+
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+        return int(func(args) or ExitCode.OK)
+    except WatchkeeperError as exc:
+        error(exc.message)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except Exception as exc:  # a bug: say so plainly, with the trace on request
+        if os.environ.get("WK_DEBUG"):
+            raise
+        error(f"unexpected {type(exc).__name__}: {exc} (set WK_DEBUG=1 for the traceback)")
+        return int(ExitCode.FAILED)

@@ -1,0 +1,49 @@
+"""Helpers every command handler uses."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import datetime, timedelta
+
+from store.errors import UsageError
+from store.handle import Store, open_store
+
+
+def store_from(args: argparse.Namespace) -> Store:
+    return open_store(args.store)
+
+
+def confirm(question: str, assume_yes: bool) -> bool:
+    """Ask on a terminal; refuse without --yes when nobody can answer."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question.rstrip('?')}: not on a terminal, so add --yes to confirm")
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in {"y", "yes"}
+
+
+_SPAN = re.compile(r"^(\d+)([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """An ISO time (UTC if no zone is given) or a span back from now (30m, 12h, 7d)."""
+    from datetime import UTC
+
+    if not value:
+        return None
+    match = _SPAN.match(value.strip())
+    if match:
+        return datetime.now(UTC) - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(
+            f"{option} {value!r} is not a time; use ISO (2026-11-23 or 2026-11-23T08:00) "
+            "or a span such as 30m, 12h, 7d"
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,39 @@
+"""wk data list|show."""
+
+from __future__ import annotations
+
+import argparse
+
+from console.cli.common import store_from
+from console.cli.output import emit_json, fields, section, table
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from registry import service
+
+    rows = service.list_datasets(store_from(args))
+    if args.json:
+        emit_json(rows)
+    else:
+        table(["id", "name", "fingerprint", "rows", "versions", "uri"],
+              [[r["id"], r["name"], r["fingerprint"][:16], r["rows"], r["versions_trained"], r["uri"]]
+               for r in rows], empty="no datasets yet; they are recorded by 'wk train'")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from registry import service
+
+    usage = service.dataset_usage(store_from(args), args.dataset)
+    if args.json:
+        emit_json(usage)
+        return 0
+    for ds in usage["datasets"]:
+        fields([("dataset", ds["name"]), ("id", ds["id"]), ("fingerprint", ds["fingerprint"]),
+                ("rows", ds["rows"]), ("uri", ds["uri"]), ("recorded", ds["created_at"])])
+    section("trained on it")
+    table(["model", "version", "status", "aliases", "run", "role"],
+          [[u["model"], u["version"], u["version_status"], u["aliases"], f"#{u['run_id']} {u['run_status']}",
+            u["role"]] for u in usage["used_by"]],
+          empty="(nothing was trained on it)")
+    return 0

@@ -1,0 +1,239 @@
+"""wk models list|show|versions|runs|run|register|promote|rollback|archive|compare|lineage."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from console.cli.common import confirm, store_from
+from console.cli.output import emit_json, fields, fmt, info, section, table
+from store.errors import ExitCode
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from registry import service
+
+    store = store_from(args)
+    rows = service.list_models(store)
+    if args.json:
+        emit_json(rows)
+        return 0
+    table(
+        ["model", "owner", "versions", "latest", "aliases", "last run", "updated"],
+        [[r["name"], r["owner"], r["versions"], r["latest_version"],
+          ", ".join(f"{k}=v{v}" for k, v in r["aliases"].items()),
+          f"#{r['last_run']['id']} {r['last_run']['status']}" if r["last_run"] else None,
+          r["updated_at"]] for r in rows],
+        empty="no models yet; register one with 'wk train SPEC.toml' or 'wk models register'",
+    )
+    return 0
+
+
+def _print_version(v: dict[str, Any]) -> None:
+    code = v.get("code_version") or {}
+    env = v.get("environment") or {}
+    fields([
+        ("model", v["model"]), ("version", v["version"]), ("status", v["status"]),
+        ("aliases", v["aliases"]), ("sha256", v["artifact"]["sha256"]),
+        ("flavor", v["artifact"]["flavor"]), ("source", v["source"]), ("run", v["run_id"]),
+        ("git commit", code.get("git_commit")), ("dirty", code.get("dirty")),
+        ("python", env.get("python")), ("packages", env.get("packages")),
+        ("metrics", v["metrics"]), ("params", v["params"]),
+        ("created", f"{v['created_at']} by {v['created_by']}"),
+    ])
+    for role, ds in (v.get("datasets") or {}).items():
+        fields([(f"{role} data", f"{ds['name']} {ds['fingerprint'][:16]} ({ds['rows']} rows) {ds['uri']}")])
+    columns = (v.get("signature") or {}).get("columns", [])
+    if columns:
+        section("signature")
+        table(["column", "dtype", "kind", "range / categories"],
+              [[c["name"], c["dtype"], c["kind"],
+                f"{fmt(c.get('min'))} .. {fmt(c.get('max'))}" if "min" in c
+                else ", ".join(c.get("categories") or [])] for c in columns])
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from registry import service
+
+    store = store_from(args)
+    if args.version is not None:
+        v = service.show_version(store, args.name, args.version)
+        emit_json(v) if args.json else _print_version(v)
+        return 0
+    m = service.show_model(store, args.name)
+    if args.json:
+        emit_json(m)
+        return 0
+    fields([("model", m["name"]), ("owner", m["owner"]), ("task", m["task"]),
+            ("description", m["description"]), ("tags", m["tags"]),
+            ("aliases", ", ".join(f"{k}=v{v}" for k, v in m["aliases"].items()) or None)])
+    section("versions")
+    table(["version", "status", "aliases", "metrics", "created"],
+          [[r["version"], r["status"], r["aliases"], r["metrics"], r["created_at"]] for r in m["versions"]])
+    section("recent runs")
+    _runs_table(m["runs"])
+    if m["latest_version"]:
+        section(f"latest version (v{m['latest_version']['version']})")
+        _print_version(m["latest_version"])
+    return 0
+
+
+def _runs_table(runs: list[dict[str, Any]]) -> None:
+    table(["run", "kind", "status", "version", "reason", "started", "by"],
+          [[r["id"], r["kind"], r["status"], r["version"], r["reason"], r["started_at"],
+            r["created_by"]] for r in runs])
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from registry import service
+
+    rows = service.list_versions(store_from(args), args.name)
+    if args.json:
+        emit_json(rows)
+    else:
+        table(["version", "status", "aliases", "metrics", "sha256", "created", "by"],
+              [[r["version"], r["status"], r["aliases"], r["metrics"], r["sha256"][:12],
+                r["created_at"], r["created_by"]] for r in rows],
+              empty=f"model {args.name} has no versions yet")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from registry import service
+
+    rows = service.list_runs(store_from(args), args.name, limit=args.limit)
+    if args.json:
+        emit_json(rows)
+    else:
+        _runs_table(rows)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from registry import service
+
+    run = service.show_run(store_from(args), args.run_id)
+    if args.json:
+        emit_json(run)
+        return 0
+    fields([(k, run[k]) for k in ("id", "model", "kind", "status", "reason", "version", "params",
+                                  "metrics", "champion_metrics", "started_at", "ended_at", "created_by")])
+    section("log")
+    print(run["log"] or "(empty)")
+    return 0
+
+
+def _read_training_frame(path: str, target: str | None) -> Any:
+    import pandas as pd
+
+    from store.errors import InvalidInput, NotFound
+
+    try:
+        frame = pd.read_parquet(path) if path.lower().endswith((".parquet", ".pq")) else pd.read_csv(path)
+    except FileNotFoundError as exc:
+        raise NotFound(f"data file {path} does not exist; check --data") from exc
+    except Exception as exc:
+        raise InvalidInput(f"data file {path} could not be read: {exc}") from exc
+    if target:
+        if target not in frame.columns:
+            raise InvalidInput(f"--target {target!r} is not a column of {path} "
+                               f"(columns: {', '.join(map(str, frame.columns))})")
+        frame = frame.drop(columns=[target])
+    return frame
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from registry import service
+
+    store = store_from(args)
+    frame = _read_training_frame(args.data, args.target) if args.data else None
+    v = service.register_file(store, args.name, args.file, trust=args.trust, training_data=frame,
+                              owner=args.owner, description=args.description, tags=args.tags,
+                              reason=args.reason)
+    if args.json:
+        emit_json(v)
+    else:
+        info(f"registered {v['model']} v{v['version']} (sha256 {v['artifact']['sha256'][:12]})")
+    return 0
+
+
+def _alias_change(result: dict[str, Any], verb: str, as_json: bool) -> int:
+    if as_json:
+        emit_json(result)
+    elif not result["changed"]:
+        info(f"{result['model']} {result['alias']} already points at v{result['to_version']}; nothing changed")
+    else:
+        before = f"v{result['from_version']}" if result["from_version"] else "(none)"
+        info(f"{verb} {result['model']} {result['alias']}: {before} -> v{result['to_version']}")
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from registry import service
+
+    result = service.promote(store_from(args), args.name, args.version, args.alias, reason=args.reason)
+    return _alias_change(result, "promoted", args.json)
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from registry import service
+
+    result = service.rollback(store_from(args), args.name, args.alias, reason=args.reason)
+    return _alias_change(result, "rolled back", args.json)
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    from registry import service
+
+    store = store_from(args)
+    if not confirm(f"archive {args.name} v{args.version}?", args.yes):
+        info("not archived")
+        return int(ExitCode.FAILED)
+    result = service.archive(store, args.name, args.version, reason=args.reason)
+    if args.json:
+        emit_json(result)
+    else:
+        info(f"{result['model']} v{result['version']} is archived"
+             + ("" if result["changed"] else " (it already was)"))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from registry import service
+
+    c = service.compare(store_from(args), args.name, args.a, args.b)
+    if args.json:
+        emit_json(c)
+        return 0
+    a, b = f"v{c['a']}", f"v{c['b']}"
+    section("metrics")
+    table(["metric", a, b, "delta"], [[k, m["a"], m["b"], m["delta"]] for k, m in c["metrics"].items()])
+    section("metadata that differs")
+    table(["field", a, b], [[k, m["a"], m["b"]] for k, m in c["metadata"].items()], empty="(identical)")
+    section("parameters that differ")
+    table(["param", a, b], [[k, m["a"], m["b"]] for k, m in c["params"].items()], empty="(identical)")
+    section("signature changes")
+    table(["column", "change", "detail"],
+          [[s["column"], s["change"], {k: v for k, v in s.items() if k not in ("column", "change")}]
+           for s in c["signature"]], empty="(identical)")
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from registry import service
+
+    lin = service.lineage(store_from(args), args.name, args.version)
+    if args.json:
+        emit_json(lin)
+        return 0
+    run = lin["run"]
+    for role, ds in lin["datasets"].items():
+        print(f"dataset ({role}) {ds['name']}  {ds['fingerprint'][:16]}  {ds['rows']} rows  {ds['uri']}")
+    if run:
+        print(f"  -> run #{run['id']} {run['status']}  params {fmt(run['params'])}  "
+              f"commit {fmt((lin['code_version'] or {}).get('git_commit'))}")
+    else:
+        print(f"(no training run: registered as {lin['artifact']['source']})")
+    print(f"    -> {lin['model']} v{lin['version']}  sha256 {lin['artifact']['sha256'][:16]}")
+    print(f"       -> aliases: {', '.join(lin['aliases']) or '(none)'}")
+    return 0

@@ -1,0 +1,32 @@
+"""wk init."""
+
+from __future__ import annotations
+
+import argparse
+
+from console.cli.output import emit_json, fields, info
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from store.handle import init_store
+    from store.schema import HEAD_REVISION
+
+    store, created = init_store(args.store)
+    try:
+        result = {
+            "store": str(store.location.root),
+            "database": store.location.describe() if not store.location.is_sqlite_file
+            else str(store.location.db_path),
+            "artifacts": str(store.location.artifacts_dir),
+            "schema_revision": HEAD_REVISION,
+            "created": created,
+        }
+    finally:
+        store.close()
+    if args.json:
+        emit_json(result)
+    else:
+        info(("created a new store" if created else "the store already exists and is up to date")
+             + f" at {result['store']}")
+        fields(result.items())
+    return 0

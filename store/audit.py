@@ -1,0 +1,56 @@
+"""The audit log: one AuditEvent per mutating action, in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from store.tables import AuditEvent
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    event = AuditEvent(
+        actor=actor, action=action, target=target, before=before, after=after, reason=reason
+    )
+    session.add(event)
+    return event
+
+
+def list_events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target_prefix: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+) -> list[AuditEvent]:
+    """Newest first, filtered; `action` matches a prefix ('alias.' matches 'alias.promote')."""
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if action:
+        query = query.where(col(AuditEvent.action).startswith(action))
+    if target_prefix:
+        query = query.where(
+            (AuditEvent.target == target_prefix)
+            | col(AuditEvent.target).startswith(target_prefix + "/")
+        )
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    query = query.order_by(col(AuditEvent.id).desc()).limit(limit)
+    return list(session.exec(query))

@@ -1,0 +1,122 @@
+"""Opening and creating a store: the database plus the artifact folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.engine import Database
+from store.errors import StoreUnavailable
+from store.location import StoreLocation, resolve_location
+
+#: File systems where SQLite's WAL locking does not work (wal.html, howtocorrupt.html).
+NETWORK_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb", "smb2", "smbfs", "fuse", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs"}
+)
+
+
+@dataclass
+class Store:
+    location: StoreLocation
+    db: Database
+    _artifacts: object | None = field(default=None, repr=False)
+
+    @property
+    def artifacts(self):  # type: ignore[no-untyped-def]  # -> ArtifactStore (lazy import)
+        if self._artifacts is None:
+            from store.artifacts import ArtifactStore
+
+            self._artifacts = ArtifactStore(self.location.artifacts_dir)
+        return self._artifacts
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def filesystem_type(path: Path, mounts_file: Path = Path("/proc/mounts")) -> str | None:
+    """The type of the file system holding `path` (None where /proc/mounts is absent)."""
+    try:
+        lines = mounts_file.read_text().splitlines()
+    except OSError:
+        return None
+    target = str(path.resolve())
+    best, best_type = "", None
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mount_point = parts[1].replace("\\040", " ")
+        inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+        if inside and len(mount_point) >= len(best):
+            best, best_type = mount_point, parts[2]
+    return best_type
+
+
+def refuse_network_filesystem(path: Path, mounts_file: Path = Path("/proc/mounts")) -> None:
+    fs = filesystem_type(path, mounts_file)
+    if fs and (fs in NETWORK_FILESYSTEMS or fs.startswith("fuse.") or fs.startswith("nfs")):
+        raise StoreUnavailable(
+            f"the store at {path} is on a {fs} file system; SQLite's WAL mode needs a local "
+            "disk (locks and shared memory do not work over a network file system): put the "
+            "store on a local disk with --store or WK_STORE, or use WK_DATABASE_URL for PostgreSQL"
+        )
+
+
+def open_store(store: str | os.PathLike[str] | None = None) -> Store:
+    """Open an existing store, upgrading an older schema in place."""
+    from store.schema import ensure_current
+
+    location = resolve_location(store)
+    if location.is_sqlite_file:
+        if not location.db_path.exists():
+            hint = f" --store {location.root}" if store else ""
+            raise StoreUnavailable(
+                f"no Watchkeeper store at {location.root} (no {location.db_path.name} there); "
+                f"create one with 'wk init{hint}', or point --store/WK_STORE at an existing store"
+            )
+        refuse_network_filesystem(location.root)
+    db = Database(location.database_url)
+    try:
+        ensure_current(db, location.describe())
+    except Exception:
+        db.dispose()
+        raise
+    return Store(location=location, db=db)
+
+
+def init_store(store: str | os.PathLike[str] | None = None) -> tuple[Store, bool]:
+    """Create the store (or upgrade an existing one). Returns (store, created)."""
+    from store.schema import current_revision, ensure_current, upgrade_to_head
+
+    location = resolve_location(store)
+    old_umask = os.umask(0o077)  # the database and model files are the service user's only
+    try:
+        try:
+            location.root.mkdir(parents=True, exist_ok=True)
+            location.artifacts_dir.mkdir(exist_ok=True)
+            probe = location.root / ".wk-write-probe"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot create the store at {location.root}: {exc.strerror or exc} "
+                f"({exc.filename or location.root}); choose a writable folder with --store "
+                "or WK_STORE"
+            ) from exc
+        if location.is_sqlite_file:
+            refuse_network_filesystem(location.root)
+        db = Database(location.database_url)
+        try:
+            if current_revision(db) is None:
+                upgrade_to_head(db)
+                created = True
+            else:
+                ensure_current(db, location.describe())
+                created = False
+        except Exception:
+            db.dispose()
+            raise
+    finally:
+        os.umask(old_umask)
+    return Store(location=location, db=db), created

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store schema (driven from ``store.schema``)."""

@@ -1,0 +1,192 @@
+"""The registry's queries: models, versions, aliases, runs and datasets.
+
+Every function takes an open Session; the caller owns the transaction, so a service
+action composes several of these and its audit event into one commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from store.errors import NotFound
+from store.tables import Alias, AliasChange, Dataset, ModelVersion, RegisteredModel, TrainingRun
+
+
+def find_model(session: Session, name: str) -> RegisteredModel | None:
+    return session.exec(select(RegisteredModel).where(RegisteredModel.name == name)).first()
+
+
+def get_model(session: Session, name: str) -> RegisteredModel:
+    model = find_model(session, name)
+    if model is None:
+        names = list(session.exec(select(RegisteredModel.name).order_by(RegisteredModel.name)).all())
+        known = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "") if names else "none yet"
+        raise NotFound(
+            f"model {name!r} does not exist (models: {known}); see 'wk models list'"
+        )
+    return model
+
+
+def list_models(session: Session) -> Sequence[RegisteredModel]:
+    return session.exec(select(RegisteredModel).order_by(RegisteredModel.name)).all()
+
+
+def latest_version_number(session: Session, model_id: int) -> int:
+    value = session.exec(
+        select(func.max(ModelVersion.version)).where(ModelVersion.model_id == model_id)
+    ).one()
+    return int(value or 0)
+
+
+def get_version(session: Session, model: RegisteredModel, version: int) -> ModelVersion:
+    row = session.exec(
+        select(ModelVersion).where(
+            ModelVersion.model_id == model.id, ModelVersion.version == version
+        )
+    ).first()
+    if row is None:
+        latest = latest_version_number(session, model.id)  # type: ignore[arg-type]
+        has = f"latest is {latest}" if latest else "it has no versions yet"
+        raise NotFound(
+            f"model {model.name!r} has no version {version} ({has}); "
+            f"see 'wk models versions {model.name}'"
+        )
+    return row
+
+
+def version_by_id(session: Session, version_id: int) -> ModelVersion:
+    row = session.get(ModelVersion, version_id)
+    if row is None:
+        raise NotFound(f"model version id {version_id} does not exist")
+    return row
+
+
+def list_versions(session: Session, model_id: int) -> Sequence[ModelVersion]:
+    return session.exec(
+        select(ModelVersion)
+        .where(ModelVersion.model_id == model_id)
+        .order_by(col(ModelVersion.version).desc())
+    ).all()
+
+
+def versions_for_models(session: Session, model_ids: Sequence[int]) -> dict[int, list[ModelVersion]]:
+    out: dict[int, list[ModelVersion]] = {}
+    if not model_ids:
+        return out
+    rows = session.exec(
+        select(ModelVersion).where(col(ModelVersion.model_id).in_(model_ids))
+    ).all()
+    for row in rows:
+        out.setdefault(row.model_id, []).append(row)
+    return out
+
+
+def aliases_of_model(session: Session, model_id: int) -> Sequence[Alias]:
+    return session.exec(select(Alias).where(Alias.model_id == model_id).order_by(Alias.name)).all()
+
+
+def all_aliases(session: Session) -> Sequence[Alias]:
+    return session.exec(select(Alias)).all()
+
+
+def find_alias(session: Session, model_id: int, name: str) -> Alias | None:
+    return session.exec(
+        select(Alias).where(Alias.model_id == model_id, Alias.name == name)
+    ).first()
+
+
+def alias_changes(session: Session, model_id: int, alias: str) -> Sequence[AliasChange]:
+    return session.exec(
+        select(AliasChange)
+        .where(AliasChange.model_id == model_id, AliasChange.alias == alias)
+        .order_by(col(AliasChange.id))
+    ).all()
+
+
+def aliases_pointing_at(session: Session, version_ids: Sequence[int]) -> Sequence[Alias]:
+    if not version_ids:
+        return []
+    return session.exec(select(Alias).where(col(Alias.version_id).in_(version_ids))).all()
+
+
+def runs_of_model(session: Session, model_id: int, limit: int = 50) -> Sequence[TrainingRun]:
+    return session.exec(
+        select(TrainingRun)
+        .where(TrainingRun.model_id == model_id)
+        .order_by(col(TrainingRun.id).desc())
+        .limit(limit)
+    ).all()
+
+
+def last_runs(session: Session, model_ids: Sequence[int]) -> dict[int, TrainingRun]:
+    if not model_ids:
+        return {}
+    newest = (
+        select(func.max(TrainingRun.id))
+        .where(col(TrainingRun.model_id).in_(model_ids))
+        .group_by(TrainingRun.model_id)
+    )
+    rows = session.exec(select(TrainingRun).where(col(TrainingRun.id).in_(newest))).all()
+    return {row.model_id: row for row in rows}
+
+
+def get_run(session: Session, run_id: int) -> TrainingRun:
+    run = session.get(TrainingRun, run_id)
+    if run is None:
+        raise NotFound(f"training run {run_id} does not exist; see 'wk models show MODEL'")
+    return run
+
+
+def find_dataset(session: Session, name: str, fingerprint: str) -> Dataset | None:
+    return session.exec(
+        select(Dataset).where(Dataset.name == name, Dataset.fingerprint == fingerprint)
+    ).first()
+
+
+def datasets_named(session: Session, name: str) -> Sequence[Dataset]:
+    return session.exec(
+        select(Dataset).where(Dataset.name == name).order_by(col(Dataset.id).desc())
+    ).all()
+
+
+def dataset_by_id(session: Session, dataset_id: int) -> Dataset | None:
+    return session.get(Dataset, dataset_id)
+
+
+def datasets_by_fingerprint_prefix(session: Session, prefix: str) -> Sequence[Dataset]:
+    return session.exec(
+        select(Dataset).where(col(Dataset.fingerprint).startswith(prefix)).limit(20)
+    ).all()
+
+
+def list_datasets(session: Session) -> Sequence[Dataset]:
+    return session.exec(select(Dataset).order_by(Dataset.name, col(Dataset.id).desc())).all()
+
+
+def runs_using_datasets(session: Session, dataset_ids: Sequence[int]) -> Sequence[TrainingRun]:
+    if not dataset_ids:
+        return []
+    return session.exec(
+        select(TrainingRun)
+        .where(
+            col(TrainingRun.train_dataset_id).in_(dataset_ids)
+            | col(TrainingRun.eval_dataset_id).in_(dataset_ids)
+        )
+        .order_by(col(TrainingRun.id))
+    ).all()
+
+
+def versions_of_runs(session: Session, run_ids: Sequence[int]) -> Sequence[ModelVersion]:
+    if not run_ids:
+        return []
+    return session.exec(select(ModelVersion).where(col(ModelVersion.run_id).in_(run_ids))).all()
+
+
+def models_by_ids(session: Session, model_ids: Sequence[int]) -> dict[int, RegisteredModel]:
+    if not model_ids:
+        return {}
+    rows = session.exec(select(RegisteredModel).where(col(RegisteredModel.id).in_(model_ids))).all()
+    return {row.id: row for row in rows}  # type: ignore[misc]
