@@ -1,0 +1,30 @@
+# The two set-up commands of the README. Each makes its own virtual environment (.venv)
+# on a fresh machine, so nothing has to be installed by hand first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install install-test lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+## make demo: install, build the demo store from sample_models/ and open it
+demo: install
+	$(BIN)/wk demo
+
+## make test: install with test extras, lint, run the whole suite
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+## make bench: the CLI start-up benchmark (figures go to bench/RESULTS.md by hand)
+bench: install
+	$(BIN)/python -m bench.cli_startup

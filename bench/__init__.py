@@ -1,0 +1,1 @@
+"""Benchmarks, one command each; figures go to bench/RESULTS.md."""

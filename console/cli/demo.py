@@ -1,0 +1,31 @@
+"""wk demo: build the demo store from sample_models/ and summarise it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from console.cli.output import emit_json, info, table
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sample_models.demo import build_demo, default_demo_root
+
+    root = Path(args.store or os.environ.get("WK_STORE") or default_demo_root()).expanduser().absolute()
+    info(f"building the demo store at {root} (trains the sample models; about 10-20 s) ...")
+    summary = build_demo(root)
+    if args.json:
+        emit_json(summary)
+        return 0
+    table(["model", "versions", "aliases", "runs"],
+          [[m["name"], m["versions"], ", ".join(f"{k}=v{v}" for k, v in m["aliases"].items()),
+            m["runs"]] for m in summary["models"]])
+    print()
+    table(["dataset", "rows", "fingerprint"],
+          [[d["name"], d["rows"], d["fingerprint"]] for d in summary["datasets"]])
+    print(f"\n{summary['audit_events']} audit events. Explore it with:")
+    print(f"  export WK_STORE={root}")
+    print("  wk models list; wk models show credit-default; wk models lineage credit-default 1")
+    print("  wk data show credit-applications; wk audit; wk reproduce credit-default 1")
+    return 0
