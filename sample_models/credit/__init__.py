@@ -1,0 +1,1 @@
+"""Credit-default use case: a logistic-regression classifier on loan applications."""

@@ -1,0 +1,1 @@
+"""Hourly store demand use case: a gradient-boosted regressor."""

@@ -1,0 +1,81 @@
+"""Build a demo store from the sample use cases: trained versions, aliases, a rollback,
+a run that failed its gate, lineage and an audit trail, all made by the real code paths."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sample_models import USE_CASES
+
+DEMO_MARKER = ".wk-demo"
+
+
+def default_demo_root() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("watchkeeper", appauthor=False)) / "demo"
+
+
+def _clear_previous_demo(root: Path) -> None:
+    from store.errors import Refused
+
+    if not root.exists() or not any(root.iterdir()):
+        return
+    if not (root / DEMO_MARKER).exists():
+        raise Refused(
+            f"{root} holds files but is not a demo store (no {DEMO_MARKER} marker); the demo "
+            "rebuilds its store from scratch, so give it an empty or demo folder with --store"
+        )
+    for name in ("watchkeeper.db", "watchkeeper.db-wal", "watchkeeper.db-shm"):
+        (root / name).unlink(missing_ok=True)
+    shutil.rmtree(root / "artifacts", ignore_errors=True)
+
+
+def build_demo(root: Path, actor: str | None = None) -> dict[str, Any]:
+    """Rebuild the demo store at `root` and return a summary of what it holds."""
+    from registry import service
+    from registry.training import train
+    from store.handle import init_store
+
+    _clear_previous_demo(root)
+    store, _ = init_store(root)
+    (root / DEMO_MARKER).write_text("built by 'wk demo'; rebuilt on every run\n")
+    try:
+        credit, demand = USE_CASES["credit"], USE_CASES["demand"]
+        credit_name, demand_name = "credit-default", "store-demand"
+        train(store, str(credit.spec), actor=actor)  # v1
+        service.promote(store, credit_name, 1, "production", reason="initial release", actor=actor)
+        train(store, str(credit.spec), ["C=0.5"], actor=actor)  # v2, a retrain
+        service.promote(store, credit_name, 2, "staging", reason="candidate retrain", actor=actor)
+        service.promote(store, credit_name, 2, "production", reason="retrain passed review", actor=actor)
+        service.rollback(store, credit_name, "production",
+                         reason="approval rate moved after release; back to v1", actor=actor)
+        train(store, str(credit.spec), ["C=0.004"], actor=actor)  # fails the gate
+        train(store, str(demand.spec), actor=actor)  # v1
+        service.promote(store, demand_name, 1, "production", reason="initial release", actor=actor)
+        train(store, str(demand.spec), ["learning_rate=0.05"], actor=actor)  # v2
+        service.promote(store, demand_name, 2, "staging", reason="candidate retrain", actor=actor)
+        return summarise(store)
+    finally:
+        store.close()
+
+
+def summarise(store: Any) -> dict[str, Any]:
+    from registry import service
+
+    models = service.list_models(store)
+    runs = {m["name"]: service.list_runs(store, m["name"]) for m in models}
+    return {
+        "store": str(store.location.root),
+        "models": [
+            {"name": m["name"], "versions": m["versions"], "aliases": m["aliases"],
+             "runs": {status: sum(r["status"] == status for r in runs[m["name"]])
+                      for status in sorted({r["status"] for r in runs[m["name"]]})}}
+            for m in models
+        ],
+        "datasets": [{"name": d["name"], "rows": d["rows"], "fingerprint": d["fingerprint"][:16]}
+                     for d in service.list_datasets(store)],
+        "audit_events": len(service.audit_log(store, limit=10_000)),
+    }
