@@ -27,7 +27,7 @@ PROTECTED_ALIASES = frozenset({"production"})
 
 
 def check_model_name(name: str) -> None:
-    if not MODEL_NAME.match(name or ""):
+    if not MODEL_NAME.fullmatch(name or ""):
         raise InvalidInput(
             f"model name {name!r} is not allowed; use 1-100 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -35,7 +35,7 @@ def check_model_name(name: str) -> None:
 
 
 def check_alias_name(alias: str) -> None:
-    if not ALIAS_NAME.match(alias or ""):
+    if not ALIAS_NAME.fullmatch(alias or ""):
         raise InvalidInput(
             f"alias {alias!r} is not allowed; use lower-case letters, digits, '_' or '-' "
             "(1-40 characters, starting with a letter), e.g. production or staging"

@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +29,11 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: Types skops does not trust by default that Watchkeeper accepts, each for a reason.
 #: Tree and TreePredictor carry raw node indices (skops 0.16: a malicious file can read
 #: out of bounds on predict); they are needed for forests and gradient boosting, and
-#: every file's hash is checked against the registry before it is loaded.
+#: every file's hash is checked against the registry before it is loaded. Nothing else:
+#: numpy.dtype (needed only by SimpleImputer) is left out; tests pin this list (ART-02).
 TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "numpy.dtype",
 )
 
 
@@ -101,12 +103,15 @@ class ArtifactStore:
         self.root = root
 
     def path_for(self, sha256: str) -> Path:
-        if not isinstance(sha256, str) or not _SHA256.match(sha256):
+        """The file's path in the folder. The name is not resolved through a symbolic
+        link, so that read_verified can refuse one planted under a valid name."""
+        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
             raise InvalidInput(
                 f"artifact name {sha256!r} is not a sha256 hex digest (64 characters 0-9a-f)"
             )
-        path = (self.root / f"{sha256}{SKOPS_SUFFIX}").resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        root = self.root.resolve()
+        path = root / f"{sha256}{SKOPS_SUFFIX}"
+        if not path.resolve().is_relative_to(root):
             raise Refused(f"artifact path {path} resolves outside the artifact folder {self.root}")
         return path
 
@@ -114,7 +119,13 @@ class ArtifactStore:
         """Publish a file atomically; an existing identical file is reused."""
         sha = sha256_bytes(data)
         target = self.path_for(sha)
-        if target.exists() and not target.is_symlink() and sha256_file(target) == sha:
+        try:
+            existing = os.lstat(target)
+        except FileNotFoundError:
+            existing = None
+        # Reuse only a regular file with the right content (never read through a link,
+        # never open a FIFO); anything else under the name is replaced by the rename.
+        if existing and stat.S_ISREG(existing.st_mode) and sha256_file(target) == sha:
             return StoredArtifact(sha256=sha, size=len(data))
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=SKOPS_SUFFIX, dir=self.root)
@@ -140,14 +151,7 @@ class ArtifactStore:
     def read_verified(self, sha256: str) -> bytes:
         """The file's bytes, after checking they hash to the recorded sha256."""
         path = self.path_for(sha256)
-        if path.is_symlink():
-            raise Refused(f"artifact {path} is a symbolic link; model files must be regular files")
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise NotFound(
-                f"artifact file {path} is missing; restore it from a backup of the store"
-            ) from exc
+        data = _read_regular_file(path)
         actual = sha256_bytes(data)
         if actual != sha256:
             raise IntegrityError(
@@ -163,6 +167,30 @@ class ArtifactStore:
     def stats(self) -> tuple[int, int]:
         files = [p for p in self.root.glob(f"*{SKOPS_SUFFIX}") if not p.name.startswith(".")]
         return len(files), sum(p.stat().st_size for p in files)
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file, refusing a symbolic link (O_NOFOLLOW, so no race
+    between a check and the open) and anything else that is not a plain file (a FIFO
+    would block the reader forever, a device could be anything)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError as exc:
+        raise NotFound(
+            f"artifact file {path} is missing; restore it from a backup of the store"
+        ) from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise Refused(
+                f"artifact {path} is a symbolic link; model files must be regular files"
+            ) from exc
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Refused(f"artifact {path} is not a regular file; it was not read")
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
 
 
 def load_untrusted_pickle(path: Path) -> Any:

@@ -155,6 +155,15 @@ def _store_errors() -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
+        if getattr(exc.orig, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
+            # Not a lock held too long: a read transaction tried to write after another
+            # connection had committed (reliability.md DB-04). Only a write outside
+            # Database.write() can get here.
+            raise StoreUnavailable(
+                "the store changed under a read transaction that then tried to write "
+                "(SQLITE_BUSY_SNAPSHOT); this is a bug in Watchkeeper: writes must go "
+                "through Database.write(), which starts with BEGIN IMMEDIATE. Retry the command"
+            ) from exc
         if is_locked_error(exc):
             raise StoreUnavailable(
                 f"the store is locked: another process held the write lock for more than "

@@ -12,8 +12,11 @@ from store.location import StoreLocation, resolve_location
 
 #: File systems where SQLite's WAL locking does not work (wal.html, howtocorrupt.html).
 NETWORK_FILESYSTEMS = frozenset(
-    {"nfs", "nfs4", "cifs", "smb", "smb2", "smbfs", "fuse", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs"}
+    {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "ncpfs", "fuse", "fuse.sshfs", "9p",
+     "afs", "ceph", "glusterfs", "lustre", "beegfs", "gpfs", "davfs"}
 )
+#: Prefixes of the same families (fuse.<helper>, nfs/nfsd variants, smb/cifs dialects).
+NETWORK_FS_PREFIXES = ("fuse.", "nfs", "smb", "cifs")
 
 
 @dataclass
@@ -55,7 +58,7 @@ def filesystem_type(path: Path, mounts_file: Path = Path("/proc/mounts")) -> str
 
 def refuse_network_filesystem(path: Path, mounts_file: Path = Path("/proc/mounts")) -> None:
     fs = filesystem_type(path, mounts_file)
-    if fs and (fs in NETWORK_FILESYSTEMS or fs.startswith("fuse.") or fs.startswith("nfs")):
+    if fs and (fs in NETWORK_FILESYSTEMS or fs.startswith(NETWORK_FS_PREFIXES)):
         raise StoreUnavailable(
             f"the store at {path} is on a {fs} file system; SQLite's WAL mode needs a local "
             "disk (locks and shared memory do not work over a network file system): put the "
