@@ -618,3 +618,66 @@ def load_model(store: Store, name: str, version: str | int) -> Any:
         row = resolve_version(session, model, version)
         sha = row.artifact_sha256
     return store.artifacts.load(sha)
+
+
+def overview(store: Store, now: Any = None) -> list[dict[str, Any]]:
+    """Per model: production and staging versions, their age, the last training run and
+    its result, and gate failures in the last 30 days. Reads only summary columns."""
+    from datetime import timedelta
+
+    now = now or utcnow()
+    with store.db.read() as session:
+        models = list(q.list_models(session))
+        summaries = q.version_summaries(session)
+        version_of = {vid: (number, created) for _mid, vid, number, _status, created in summaries}
+        counts: dict[int, int] = {}
+        for mid, *_ in summaries:
+            counts[mid] = counts.get(mid, 0) + 1
+        aliases: dict[int, dict[str, int]] = {}
+        for a in q.all_aliases(session):
+            aliases.setdefault(a.model_id, {})[a.name] = a.version_id
+        runs = q.last_runs(session, [m.id for m in models])  # type: ignore[misc]
+        failures = q.failed_gate_counts(session, now - timedelta(days=30))
+        out = []
+        for m in models:
+            held = aliases.get(m.id, {})  # type: ignore[arg-type]
+            prod = version_of.get(held["production"]) if "production" in held else None
+            staging = version_of.get(held["staging"]) if "staging" in held else None
+            run = runs.get(m.id)  # type: ignore[arg-type]
+            out.append({
+                "name": m.name,
+                "owner": m.owner,
+                "versions": counts.get(m.id, 0),  # type: ignore[arg-type]
+                "production": prod[0] if prod else None,
+                "production_since": views.iso(prod[1]) if prod else None,
+                "staging": staging[0] if staging else None,
+                "last_run": {"id": run.id, "status": run.status, "reason": run.reason,
+                             "started_at": views.iso(run.started_at)} if run else None,
+                "gate_failures_30d": failures.get(m.id, 0),  # type: ignore[arg-type]
+            })
+        return out
+
+
+def recent_runs(store: Store, limit: int = 500) -> list[dict[str, Any]]:
+    """Training runs of every model, newest first."""
+    with store.db.read() as session:
+        runs = q.recent_runs(session, limit)
+        models = q.models_by_ids(session, list({r.model_id for r in runs}))
+        versions = q.versions_of_runs(session, [r.id for r in runs])  # type: ignore[misc]
+        version_of_run = {v.run_id: v.version for v in versions}
+        return [views.run_view(r, models[r.model_id].name, version_of_run.get(r.id)) for r in runs]
+
+
+def rollback_preview(store: Store, name: str, alias: str) -> dict[str, Any]:
+    """What `rollback` would do, without doing it: {"from_version", "to_version"}."""
+    with store.db.read() as session:
+        model = q.get_model(session, name)
+        current = q.find_alias(session, model.id, alias)  # type: ignore[arg-type]
+        if current is None:
+            raise NotFound(f"model {name!r} has no alias {alias!r}")
+        stack = alias_stack(list(q.alias_changes(session, model.id, alias)))  # type: ignore[arg-type]
+        from_version = q.version_by_id(session, current.version_id).version
+        if len(stack) < 2:
+            raise Refused(f"{name} {alias} has no previous version to roll back to")
+        return {"model": name, "alias": alias, "from_version": from_version,
+                "to_version": q.version_by_id(session, stack[-2]).version}

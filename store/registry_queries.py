@@ -190,3 +190,25 @@ def models_by_ids(session: Session, model_ids: Sequence[int]) -> dict[int, Regis
         return {}
     rows = session.exec(select(RegisteredModel).where(col(RegisteredModel.id).in_(model_ids))).all()
     return {row.id: row for row in rows}  # type: ignore[misc]
+
+
+def version_summaries(session: Session) -> Sequence[tuple[int, int, int, str, object]]:
+    """(model_id, version_id, version, status, created_at) of every version: the columns
+    a dashboard needs, without loading the JSON metadata."""
+    return session.exec(
+        select(ModelVersion.model_id, ModelVersion.id, ModelVersion.version,
+               ModelVersion.status, ModelVersion.created_at)
+    ).all()
+
+
+def failed_gate_counts(session: Session, since: object) -> dict[int, int]:
+    rows = session.exec(
+        select(TrainingRun.model_id, func.count())
+        .where(TrainingRun.status == "failed_gate", TrainingRun.started_at >= since)
+        .group_by(TrainingRun.model_id)
+    ).all()
+    return {model_id: int(count) for model_id, count in rows}
+
+
+def recent_runs(session: Session, limit: int = 500) -> Sequence[TrainingRun]:
+    return session.exec(select(TrainingRun).order_by(col(TrainingRun.id).desc()).limit(limit)).all()

@@ -42,9 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     cmd(nouns, "init", "console.cli.store_cmds:cmd_init", "create a store (or upgrade an existing one)")
+    ui = cmd(nouns, "ui", "console.cli.ui:cmd_ui", "open the console (Textual) on the store")
+    ui.add_argument("--read-only", action="store_true", help="hide every action (for viewers)")
+    ui.add_argument("--refresh", type=float, default=2.0, metavar="SECONDS",
+                    help="how often screens re-read the store (default 2)")
+    ui.add_argument("--view", default="overview", help="the first view, e.g. models or 'versions NAME'")
     demo = cmd(nouns, "demo", "console.cli.demo:cmd_demo",
                "build a demo store from sample_models/ and summarise it")
     demo.add_argument("--no-ui", action="store_true", help="only build and summarise (for scripts)")
+    demo.add_argument("--read-only", action="store_true", help="open the console read-only")
 
     models = nouns.add_parser("models", help="registered models, versions and aliases")
     mv = models.add_subparsers(dest="verb", metavar="VERB", required=True)
@@ -131,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json = getattr(args, "json", False)
     _setup_logging(args.verbose)
     handler = getattr(args, "handler", None)
+    if handler is None and args.command is None and sys.stdin.isatty() and sys.stdout.isatty():
+        handler = "console.cli.ui:cmd_ui"  # bare `wk` on a terminal opens the console
+        args.read_only, args.refresh, args.view = False, 2.0, "overview"
     if handler is None:
         parser.print_help()
         return int(ExitCode.OK if args.command is None else ExitCode.USAGE)

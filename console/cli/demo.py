@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from console.cli.output import emit_json, info, table
@@ -18,6 +19,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(summary)
         return 0
+    if not args.no_ui and sys.stdin.isatty() and sys.stdout.isatty():
+        from console.cli.ui import open_console
+        from store.handle import open_store
+
+        return open_console(open_store(root), read_only=args.read_only, refresh=2.0,
+                            view="overview")
     table(["model", "versions", "aliases", "runs"],
           [[m["name"], m["versions"], ", ".join(f"{k}=v{v}" for k, v in m["aliases"].items()),
             m["runs"]] for m in summary["models"]])

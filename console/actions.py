@@ -1,0 +1,79 @@
+"""Every console action, declared once: its key, what it does, where it applies and
+whether it changes anything. Bindings, the footer, the help screen and the command
+palette are generated from this list, and read-only mode is one check on `dangerous`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+ALL_VIEWS = ("overview", "models", "versions", "version", "lineage", "compare", "datasets",
+             "dataset", "runs", "run", "audit")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    id: str  # the action_<id> method name
+    key: str
+    description: str
+    views: tuple[str, ...] = ALL_VIEWS
+    dangerous: bool = False
+    show: bool = True  # shown in the footer
+    short: str = ""  # the footer's label (80 columns hold about eight)
+
+    @property
+    def label(self) -> str:
+        return self.short or self.description
+
+
+GLOBAL_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("command_bar", "colon", "Go to a view (:models, :audit, :lineage M V)", short="view"),
+    ActionSpec("help", "question_mark", "Show every key", short="help"),
+    ActionSpec("back", "escape", "Back", show=False),
+    ActionSpec("refresh_now", "ctrl+r", "Refresh now", show=False),
+    ActionSpec("toggle_pause", "p", "Pause or resume refresh", short="pause"),
+    ActionSpec("quit", "q", "Quit", show=False),
+)
+
+SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("filter", "slash", "Filter rows",
+               ("overview", "models", "versions", "datasets", "dataset", "runs", "audit"), short="filter"),
+    ActionSpec("sort", "s", "Sort by the next column", ("models", "versions", "datasets", "runs", "audit"),
+               short="sort"),
+    ActionSpec("show_raw", "y", "Raw JSON of the row", ("overview", "models", "versions", "datasets",
+                                                        "dataset", "runs", "audit"), show=False),
+    ActionSpec("lineage", "l", "Lineage of the version", ("versions", "version"), short="lineage"),
+    ActionSpec("compare", "d", "Compare with another version", ("versions", "version"), short="diff"),
+    ActionSpec("promote", "P", "Promote the version to an alias", ("versions", "version"),
+               dangerous=True, short="promote"),
+    ActionSpec("rollback", "B", "Roll an alias back to its previous version",
+               ("overview", "models", "versions", "version"), dangerous=True, short="rollback"),
+    ActionSpec("archive", "A", "Archive the version", ("versions", "version"), dangerous=True,
+               short="archive"),
+)
+
+
+def actions_for(view: str) -> list[ActionSpec]:
+    return [a for a in SCREEN_ACTIONS if view in a.views]
+
+
+def bindings_for(view: str, read_only: bool = False) -> list[Binding]:
+    """A screen's bindings; in read-only mode dangerous ones leave the footer (their key
+    still answers, to say why the action is unavailable)."""
+    return [
+        Binding(a.key, a.id, a.label, show=a.show and not (read_only and a.dangerous))
+        for a in actions_for(view)
+    ]
+
+
+def global_bindings() -> list[Binding]:
+    return [Binding(a.key, a.id, a.label, show=a.show) for a in GLOBAL_ACTIONS]
+
+
+def key_label(key: str) -> str:
+    return {"colon": ":", "slash": "/", "question_mark": "?", "escape": "esc"}.get(key, key)
+
+
+def is_dangerous(action_id: str) -> bool:
+    return any(a.id == action_id and a.dangerous for a in SCREEN_ACTIONS)

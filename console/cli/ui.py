@@ -1,0 +1,28 @@
+"""wk ui: the console on the store."""
+
+from __future__ import annotations
+
+import argparse
+
+from store.errors import UsageError
+
+
+def open_console(store: object, *, read_only: bool, refresh: float, view: str) -> int:
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the console needs a terminal (stdin and stdout are not one); "
+                         "use the wk subcommands with --json in scripts")
+    if refresh < 0.2:
+        raise UsageError(f"--refresh {refresh} is too fast; use 0.2 seconds or more")
+    from console.app import make_app
+
+    make_app(store, read_only=read_only, refresh_interval=refresh, start=view).run()  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from console.cli.common import store_from
+
+    return open_console(store_from(args), read_only=args.read_only, refresh=args.refresh,
+                        view=args.view)

@@ -1,0 +1,234 @@
+"""What every console screen shares: the header, the footer, the filter and command
+lines, the refresh loop, and the read-only guard.
+
+Database work runs in thread workers and comes back as a message; only the message
+handler touches widgets. The next refresh is scheduled when the last one finished, and
+skipped while paused, while a modal is open or while the screen is hidden.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
+
+from console.actions import bindings_for
+from console.widgets.command_bar import CommandBar
+from console.widgets.filter_bar import FilterBar
+from console.widgets.header import StatusHeader
+from console.widgets.live_table import LiveTable, TableRow
+
+if TYPE_CHECKING:
+    from console.app import WatchkeeperApp
+
+
+class Loaded(Message):
+    """Data a worker read, posted back to the screen that asked for it."""
+
+    def __init__(self, data: Any) -> None:
+        super().__init__()
+        self.data = data
+
+
+class WkScreen(Screen[None]):
+    VIEW = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer: Timer | None = None
+        self._loaded_once = False
+
+    @property
+    def wk(self) -> WatchkeeperApp:
+        return self.app  # type: ignore[return-value]
+
+    def title_text(self) -> str:
+        return self.VIEW
+
+    def compose(self) -> ComposeResult:
+        app = self.wk
+        yield StatusHeader(app.store_label, app.user, app.role, self.title_text())
+        with Vertical(id="body"):
+            yield from self.compose_body()
+        yield FilterBar()
+        yield CommandBar(app.model_names)
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    # --- data loading -----------------------------------------------------------------
+    def fetch(self) -> Any:
+        """Read this screen's data (runs in a worker thread)."""
+        raise NotImplementedError
+
+    def show(self, data: Any) -> None:
+        """Put loaded data on screen (runs on the UI thread)."""
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        for binding in bindings_for(self.VIEW, self.wk.read_only):
+            self._bindings.bind(binding.key, binding.action, binding.description, show=binding.show)
+        self.refresh_bindings()
+        self.reload()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def reload(self) -> None:
+        self.post_message(Loaded(self.fetch()))
+
+    def on_loaded(self, message: Loaded) -> None:
+        self.show(message.data)
+        self._loaded_once = True
+        self.query_one(StatusHeader).refreshed = self.wk.now_label()
+        self._schedule()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "load":
+            error = event.worker.error
+            message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+            self.notify(message, title="could not load", severity="error", timeout=6)
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(self.wk.refresh_interval, self._tick)
+
+    def _tick(self) -> None:
+        if self.wk.paused or not self.is_current:
+            self._schedule()
+            return
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self._loaded_once:
+            self.reload()
+
+    def set_paused(self, paused: bool) -> None:
+        self.query_one(StatusHeader).paused = paused
+
+    # --- shared actions ---------------------------------------------------------------
+    def allowed(self, what: str) -> bool:
+        """The read-only guard: say why a dangerous action is unavailable."""
+        if self.wk.read_only:
+            self.notify(f"{what} is unavailable: this console is read-only (opened with "
+                        "--read-only); use a console without it, or the wk CLI",
+                        title="read-only", severity="warning", timeout=6)
+            return False
+        return True
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def open_command_bar(self) -> None:
+        self.query_one(CommandBar).open()
+
+    def on_command_bar_run(self, message: CommandBar.Run) -> None:
+        self.wk.run_command(message.command)
+
+    def run_service_action(self, what: str, func: Any, *args: Any, **kwargs: Any) -> None:
+        """Run a service action in a worker; report the outcome, then reload."""
+        self._run_action(what, func, args, kwargs)
+
+    @work(thread=True, exit_on_error=False, group="action")
+    def _run_action(self, what: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        try:
+            result = func(self.wk.store, *args, **kwargs)
+        except Exception as exc:  # shown to the user; the store is unchanged by a failed action
+            message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            self.app.call_from_thread(self.notify, message, title=f"{what} failed",
+                                      severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, self.describe_result(result), title=what)
+        self.app.call_from_thread(self.reload)
+
+    def describe_result(self, result: Any) -> str:
+        if isinstance(result, dict) and "alias" in result:
+            before = f"v{result['from_version']}" if result.get("from_version") else "(none)"
+            return f"{result['model']} {result['alias']}: {before} -> v{result['to_version']}"
+        if isinstance(result, dict) and "status" in result:
+            return f"{result['model']} v{result['version']} is {result['status']}"
+        return "done"
+
+
+class TableScreen(WkScreen):
+    """A screen whose body is one live table, with filter and sort."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[TableRow] = []
+        self.sort_column: int | None = None
+        self.sort_reverse = False
+
+    def compose_body(self) -> ComposeResult:
+        yield LiveTable(self.COLUMNS, id="table")
+
+    @property
+    def table(self) -> LiveTable:
+        return self.query_one(LiveTable)
+
+    def rows_from(self, data: Any) -> list[TableRow]:
+        raise NotImplementedError
+
+    def show(self, data: Any) -> None:
+        self.rows = self.rows_from(data)
+        self.apply_view()
+
+    def apply_view(self) -> None:
+        needle = self.query_one(FilterBar).value.strip().lower()
+        rows = [r for r in self.rows if not needle or any(needle in c.lower() for c in r.cells)]
+        if self.sort_column is not None:
+            index = self.sort_column
+            rows.sort(key=lambda r: _sort_key(r.cells[index]), reverse=self.sort_reverse)
+        self.table.show_rows(rows)
+        self.sub_title = f"{len(rows)} of {len(self.rows)}" if needle else str(len(rows))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if isinstance(event.input, FilterBar):
+            self.apply_view()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, FilterBar):
+            self.table.focus()
+
+    def action_sort(self) -> None:
+        count = len(self.COLUMNS)
+        if self.sort_column is None:
+            self.sort_column, self.sort_reverse = 0, False
+        elif not self.sort_reverse:
+            self.sort_reverse = True
+        else:
+            self.sort_column = (self.sort_column + 1) % count
+            self.sort_reverse = False
+        self.notify(f"sorted by {self.COLUMNS[self.sort_column]}"
+                    + (" (descending)" if self.sort_reverse else ""), timeout=2)
+        self.apply_view()
+
+    def selected(self) -> TableRow | None:
+        key = self.table.selected_key()
+        return next((r for r in self.rows if r.key == key), None)
+
+    def action_show_raw(self) -> None:
+        row = self.selected()
+        if row is not None:
+            from console.screens.raw import RawScreen
+
+            self.app.push_screen(RawScreen(json.dumps(row.raw, indent=2, default=str)))
+
+
+def _sort_key(text: str) -> tuple[int, float, str]:
+    cleaned = text.lstrip("v#").split(" ")[0]
+    try:
+        return (0, float(cleaned), text)
+    except ValueError:
+        return (1, 0.0, text.lower())

@@ -1,0 +1,71 @@
+"""Two versions side by side: metrics, metadata, parameters and signature changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from console.screens.base import WkScreen
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "-" if value is None else str(value)
+
+
+class CompareScreen(WkScreen):
+    VIEW = "compare"
+
+    def __init__(self, model: str, a: str, b: str) -> None:
+        super().__init__()
+        self.model, self.a, self.b = model, a, b
+
+    def title_text(self) -> str:
+        return f"compare {self.model} {self.a} vs {self.b}"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("loading ...", id="compare")
+
+    def fetch(self) -> Any:
+        from registry import service
+
+        return service.compare(self.wk.store, self.model, self.a, self.b)
+
+    def show(self, c: dict[str, Any]) -> None:
+        a, b = f"v{c['a']}", f"v{c['b']}"
+        outer = Table.grid(padding=(0, 0))
+        outer.add_column()
+        metrics = Table(title="metrics", title_justify="left", box=None, padding=(0, 2))
+        for header in ("metric", a, b, "delta"):
+            metrics.add_column(header)
+        for name, m in c["metrics"].items():
+            delta = m["delta"]
+            metrics.add_row(name, _fmt(m["a"]), _fmt(m["b"]),
+                            f"{delta:+.4f}" if isinstance(delta, float) else "-")
+        outer.add_row(metrics)
+        for title, section in (("metadata that differs", c["metadata"]),
+                               ("parameters that differ", c["params"])):
+            table = Table(title=title, title_justify="left", box=None, padding=(0, 2))
+            for header in ("field", a, b):
+                table.add_column(header, overflow="fold")
+            for key, pair in section.items():
+                table.add_row(key, _fmt(pair["a"]), _fmt(pair["b"]))
+            if not section:
+                table.add_row("(identical)", "", "")
+            outer.add_row(table)
+        sig = Table(title="signature changes", title_justify="left", box=None, padding=(0, 2))
+        for header in ("column", "change", "detail"):
+            sig.add_column(header, overflow="fold")
+        for s in c["signature"]:
+            detail = ", ".join(f"{k}={v}" for k, v in s.items() if k not in ("column", "change"))
+            sig.add_row(s["column"], s["change"], detail)
+        if not c["signature"]:
+            sig.add_row("(identical)", "", "")
+        outer.add_row(sig)
+        self.query_one("#compare", Static).update(outer)

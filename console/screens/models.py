@@ -1,0 +1,41 @@
+"""Models: every registered model, sortable and filterable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.screens.base import TableScreen
+from console.screens.time_format import local
+from console.widgets.live_table import TableRow
+
+
+class ModelsScreen(TableScreen):
+    VIEW = "models"
+    COLUMNS = ("model", "owner", "task", "versions", "latest", "aliases", "last run", "updated")
+
+    def fetch(self) -> Any:
+        from registry import service
+
+        return service.list_models(self.wk.store)
+
+    def rows_from(self, data: list[dict[str, Any]]) -> list[TableRow]:
+        self.wk.set_model_names([m["name"] for m in data])
+        return [TableRow(m["name"], (
+            m["name"], m["owner"], m["task"], str(m["versions"]),
+            f"v{m['latest_version']}" if m["latest_version"] else "-",
+            " ".join(f"{k}=v{v}" for k, v in m["aliases"].items()) or "-",
+            f"#{m['last_run']['id']} {m['last_run']['status']}" if m["last_run"] else "-",
+            local(m["updated_at"]),
+        ), m) for m in data]
+
+    def on_data_table_row_selected(self, event: Any) -> None:
+        row = self.selected()
+        if row is not None:
+            self.wk.run_command(f"versions {row.key}")
+
+    def action_rollback(self) -> None:
+        row = self.selected()
+        if row is not None:
+            from console.screens.alias_actions import start_rollback
+
+            start_rollback(self, row.key, "production")

@@ -1,0 +1,83 @@
+"""Training runs of every model (or one), with results; Enter opens the run's log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from console.screens.base import TableScreen, WkScreen
+from console.screens.time_format import local
+from console.widgets.live_table import TableRow
+
+
+class RunsScreen(TableScreen):
+    VIEW = "runs"
+    COLUMNS = ("run", "model", "kind", "status", "version", "reason", "started", "by")
+
+    def __init__(self, model: str | None = None) -> None:
+        super().__init__()
+        self.model = model
+
+    def title_text(self) -> str:
+        return f"runs of {self.model}" if self.model else "training runs"
+
+    def fetch(self) -> Any:
+        from registry import service
+
+        if self.model:
+            return service.list_runs(self.wk.store, self.model, limit=500)
+        return service.recent_runs(self.wk.store, limit=500)
+
+    def rows_from(self, data: list[dict[str, Any]]) -> list[TableRow]:
+        return [TableRow(str(r["id"]), (
+            f"#{r['id']}", r["model"], r["kind"], r["status"],
+            f"v{r['version']}" if r["version"] else "-", r["reason"], local(r["started_at"]),
+            r["created_by"],
+        ), r) for r in data]
+
+    def on_data_table_row_selected(self, event: Any) -> None:
+        row = self.selected()
+        if row is not None:
+            self.wk.run_command(f"run {row.key}")
+
+
+class RunLog(VerticalScroll):
+    pass
+
+
+class RunScreen(WkScreen):
+    VIEW = "run"
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def title_text(self) -> str:
+        return f"run #{self.run_id}"
+
+    def compose_body(self) -> ComposeResult:
+        with RunLog():
+            yield Static("loading ...", id="run")
+
+    def fetch(self) -> Any:
+        from registry import service
+
+        return service.show_run(self.wk.store, self.run_id)
+
+    def show(self, run: dict[str, Any]) -> None:
+        text = Text()
+        for key in ("model", "kind", "status", "reason", "version", "params", "metrics",
+                    "champion_metrics", "started_at", "ended_at", "created_by"):
+            value = run.get(key)
+            if isinstance(value, dict):
+                value = "  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                                  for k, v in value.items()) or "-"
+            text.append(f"{key:17}", style="bold")
+            text.append(f"{value if value not in (None, '') else '-'}\n")
+        text.append("\nlog\n", style="bold")
+        text.append(run.get("log") or "(empty)")
+        self.query_one("#run", Static).update(text)

@@ -1,0 +1,55 @@
+"""The `:` command line: jump to a view by name, with completion."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input
+
+VIEW_COMMANDS = ["overview", "models", "versions ", "version ", "lineage ", "compare ",
+                 "datasets", "dataset ", "runs", "run ", "audit", "help", "quit"]
+
+
+class CommandBar(Input):
+    DEFAULT_CSS = """
+    CommandBar { dock: bottom; display: none; height: 1; border: none; padding: 0 1; margin-bottom: 1; }
+    CommandBar.-shown { display: block; }
+    """
+    BINDINGS = [
+        Binding("escape", "close", "Close", show=False),
+        Binding("tab", "cursor_right", "Complete", show=False),
+    ]
+
+    class Run(Message):
+        def __init__(self, command: str) -> None:
+            super().__init__()
+            self.command = command
+
+    def __init__(self, models: list[str] | None = None) -> None:
+        super().__init__(placeholder=":models  :audit  :lineage MODEL VERSION  (tab completes)",
+                         id="command-bar")
+        self.set_models(models or [])
+
+    def set_models(self, models: list[str]) -> None:
+        words = list(VIEW_COMMANDS)
+        for name in models:
+            words += [f"versions {name}", f"lineage {name} ", f"version {name} ", f"audit model={name}"]
+        self.suggester = SuggestFromList(words, case_sensitive=False)
+
+    def open(self) -> None:
+        self.value = ""
+        self.add_class("-shown")
+        self.focus()
+
+    def action_close(self) -> None:
+        self.value = ""
+        self.remove_class("-shown")
+        self.screen.focus_next()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        command = self.value.strip().lstrip(":")
+        self.action_close()
+        if command:
+            self.post_message(self.Run(command))

@@ -1,0 +1,87 @@
+"""The confirmation every dangerous action opens: the exact change, and a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Static
+
+
+class ConfirmModal(ModalScreen[dict[str, str] | None]):
+    """Returns {"reason": ..., "alias": ...} on confirm, None on cancel."""
+
+    DEFAULT_CSS = """
+    ConfirmModal { align: center middle; }
+    ConfirmModal > Vertical { width: 72; max-width: 95%; height: auto; border: thick $warning;
+                              background: $surface; padding: 1 2; }
+    ConfirmModal #change { color: $warning; text-style: bold; margin-bottom: 1; }
+    ConfirmModal #error { color: $error; height: auto; }
+    ConfirmModal Input { border: none; height: 1; padding: 0 1; margin-bottom: 1; background: $boost; }
+    ConfirmModal Horizontal { height: auto; align-horizontal: right; }
+    ConfirmModal Button { margin-left: 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, describe: Callable[[str], str], *, alias: str | None = None,
+                 alias_choices: list[str] | None = None, reason_required: bool = True) -> None:
+        super().__init__()
+        self.title_text = title
+        self.describe = describe
+        self.alias = alias
+        self.alias_choices = alias_choices or []
+        self.reason_required = reason_required
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, id="title")
+            yield Static(self.describe(self.alias or ""), id="change")
+            if self.alias is not None:
+                yield Label("alias")
+                yield Input(self.alias, id="alias",
+                            suggester=SuggestFromList(self.alias_choices, case_sensitive=False))
+            yield Label("reason" + (" (required)" if self.reason_required else ""))
+            yield Input(placeholder="why: this goes to the audit log", id="reason")
+            yield Static("", id="error")
+            with Horizontal():
+                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Confirm (enter)", id="confirm", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "alias":
+            self.query_one("#change", Static).update(self.describe(event.value.strip()))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "alias":
+            self.query_one("#reason", Input).focus()
+        else:
+            self._confirm()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self._confirm()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _confirm(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        alias = self.query_one("#alias", Input).value.strip() if self.alias is not None else ""
+        if self.reason_required and not reason:
+            self.query_one("#error", Static).update("a reason is required: it is kept in the audit log")
+            return
+        if self.alias is not None and not alias:
+            self.query_one("#error", Static).update("name the alias, e.g. production or staging")
+            return
+        result: dict[str, Any] = {"reason": reason, "alias": alias}
+        self.dismiss(result)

@@ -1,0 +1,27 @@
+"""The `/` filter line: hidden until asked for, filters the table as you type."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+
+class FilterBar(Input):
+    DEFAULT_CSS = """
+    FilterBar { dock: bottom; display: none; height: 1; border: none; padding: 0 1; margin-bottom: 1; }
+    FilterBar.-shown { display: block; }
+    """
+    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False)]
+
+    def __init__(self) -> None:
+        super().__init__(placeholder="filter: type to narrow the rows, enter to keep, esc to clear",
+                         id="filter")
+
+    def open(self) -> None:
+        self.add_class("-shown")
+        self.focus()
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.remove_class("-shown")
+        self.screen.focus_next()
