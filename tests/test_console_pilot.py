@@ -1,0 +1,293 @@
+"""The console driven like a person: keys in, state, rows and audit events checked."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.app import make_app
+from console.screens.audit import AuditScreen
+from console.screens.lineage import LineageScreen, LineageTree
+from console.screens.models import ModelsScreen
+from console.screens.overview import OverviewScreen
+from console.screens.version import VersionScreen
+from console.screens.versions import VersionsScreen
+from console.widgets.confirm_modal import ConfirmModal
+from console.widgets.live_table import LiveTable
+from registry import service
+from store.handle import open_store
+
+
+async def settle(pilot: Any, rounds: int = 100) -> None:
+    """Wait until the current screen has shown its data (workers, then a repaint)."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if getattr(pilot.app.screen, "_loaded_once", True):
+            return
+    raise AssertionError(f"{pilot.app.screen} never loaded")
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    for char in text:
+        await pilot.press("space" if char == " " else char)
+
+
+async def command(pilot: Any, text: str) -> None:
+    await pilot.press("colon")
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def cells(screen: Any) -> list[tuple[str, ...]]:
+    table = screen.query_one(LiveTable)
+    return [tuple(str(c) for c in table.get_row(key)) for key in table.shown_keys]
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def two_versions(wk, trained: Path, store_dir: Path) -> Path:
+    assert wk("train", trained, "--param", "C=0.5").code == 0
+    assert wk("models", "promote", "tiny", "1", "production", "--reason", "first").code == 0
+    return store_dir
+
+
+def test_overview_then_drill_to_lineage_by_keys(two_versions: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(two_versions, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, OverviewScreen)
+            assert cells(app.screen)[0][:2] == ("tiny", "v1")
+            await command(pilot, "models")
+            assert isinstance(app.screen, ModelsScreen)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, VersionsScreen) and app.screen.model == "tiny"
+            assert [row[0] for row in cells(app.screen)] == ["v2", "v1"]
+            await pilot.press("j", "enter")  # the second row: v1
+            await settle(pilot)
+            assert isinstance(app.screen, VersionScreen) and app.screen.data["version"]["version"] == 1
+            await pilot.press("l")
+            await settle(pilot)
+            assert isinstance(app.screen, LineageScreen)
+            labels = [str(node.label) for node in _walk(app.screen.query_one(LineageTree).root)]
+            assert any(label.startswith("dataset tiny-data") for label in labels)
+            assert any(label.startswith("run #1 succeeded") for label in labels)
+            assert "alias production" in labels
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, VersionScreen)
+
+    run(scenario())
+
+
+def _walk(node: Any) -> list[Any]:
+    out = [node]
+    for child in node.children:
+        out += _walk(child)
+    return out
+
+
+def test_promote_with_reason_writes_the_audit_row(two_versions: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(two_versions, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await command(pilot, "versions tiny")
+            await pilot.press("P")  # cursor on v2
+            await pilot.pause()
+            modal = app.screen
+            assert isinstance(modal, ConfirmModal)
+            assert "tiny production: v1 -> v2" in str(modal.query_one("#change").render())
+            await pilot.press("enter")  # no reason yet: refused in the modal
+            await pilot.pause()
+            assert app.screen is modal and "reason is required" in str(modal.query_one("#error").render())
+            await type_text(pilot, "canary clean")
+            await pilot.press("enter")
+            await settle(pilot)
+            await app.workers.wait_for_complete()
+            await command(pilot, "audit")
+            assert isinstance(app.screen, AuditScreen)
+            top = cells(app.screen)[0]
+            assert top[1:5] == (getpass.getuser(), "alias.promote", "tiny/production", "canary clean")
+
+    run(scenario())
+    store = open_store(two_versions)
+    assert service.show_model(store, "tiny")["aliases"] == {"production": 2}
+    event = service.audit_log(store, action="alias.promote", limit=1)[0]
+    assert event["reason"] == "canary clean" and event["actor"] == getpass.getuser()
+
+
+def test_rollback_from_the_console(two_versions: Path) -> None:
+    store = open_store(two_versions)
+    service.promote(store, "tiny", 2, "production", reason="go")
+
+    async def scenario() -> None:
+        app = make_app(two_versions, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("B")
+            for _ in range(50):
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                if isinstance(app.screen, ConfirmModal):
+                    break
+            assert "tiny production: v2 -> v1" in str(app.screen.query_one("#change").render())
+            await type_text(pilot, "bad")
+            await pilot.press("enter")
+            await settle(pilot)
+            await app.workers.wait_for_complete()
+
+    run(scenario())
+    assert service.show_model(store, "tiny")["aliases"] == {"production": 1}
+
+
+def test_cancelled_confirmation_changes_nothing(two_versions: Path) -> None:
+    store = open_store(two_versions)
+    before = service.audit_log(store, limit=1000)
+
+    async def scenario() -> None:
+        app = make_app(two_versions, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await command(pilot, "versions tiny")
+            await pilot.press("A")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmModal)
+            await type_text(pilot, "nope")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, VersionsScreen)
+
+    run(scenario())
+    assert service.audit_log(store, limit=1000) == before
+
+
+def test_read_only_offers_no_action_and_says_why(two_versions: Path) -> None:
+    store = open_store(two_versions)
+    before = service.audit_log(store, limit=1000)
+
+    async def scenario() -> None:
+        app = make_app(two_versions, read_only=True, refresh_interval=3600)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await command(pilot, "versions tiny")
+            shown = {b.binding.action for b in app.screen.active_bindings.values() if b.binding.show}
+            assert shown.isdisjoint({"promote", "rollback", "archive"})
+            assert "filter" in {b.binding.action for b in app.screen.active_bindings.values()}
+            await pilot.press("P")
+            await pilot.pause()
+            assert isinstance(app.screen, VersionsScreen)  # no confirmation opened
+            messages = [n.message for n in app._notifications]
+            assert any("read-only" in m and "promote is unavailable" in m for m in messages)
+            assert app.role == "viewer"
+
+    run(scenario())
+    assert service.audit_log(store, limit=1000) == before
+
+
+def test_filter_and_cursor_survive_a_refresh(wk, trained: Path, store_dir: Path) -> None:
+    for c in ("0.5", "0.6", "0.7"):
+        assert wk("train", trained, "--param", f"C={c}").code == 0
+
+    async def scenario() -> None:
+        app = make_app(store_dir, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await command(pilot, "versions tiny")
+            table = app.screen.query_one(LiveTable)
+            await pilot.press("j", "j")
+            assert table.selected_key() == "2"
+            # another process registers v5: a new row arrives, the cursor stays on v2
+            assert wk("train", trained, "--param", "C=0.8").code == 0
+            app.screen.reload()
+            await settle(pilot)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert table.shown_keys[0] == "5" and table.selected_key() == "2"
+            await pilot.press("slash")
+            await type_text(pilot, "v3")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert table.shown_keys == ["3"]
+            app.screen.reload()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert table.shown_keys == ["3"]
+
+    run(scenario())
+
+
+def test_change_from_another_process_appears_without_a_key(two_versions: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(two_versions, refresh_interval=0.5)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert cells(app.screen)[0][1] == "v1"
+            env = {**os.environ, "WK_STORE": str(two_versions)}
+            wk_exe = str(Path(sys.executable).parent / "wk")
+            proc = await asyncio.create_subprocess_exec(
+                wk_exe, "models", "promote", "tiny", "2", "production", "--reason", "cli",
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            assert await proc.wait() == 0
+            done = time.monotonic()
+            while time.monotonic() - done < 3.0:
+                await pilot.pause(0.1)
+                if cells(app.screen)[0][1] == "v2":
+                    break
+            assert cells(app.screen)[0][1] == "v2", "the promotion did not show within 3 s"
+
+    run(scenario())
+
+
+def test_unknown_view_and_help(two_versions: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(two_versions, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await command(pilot, "bogus")
+            assert isinstance(app.screen, OverviewScreen)
+            assert any("unknown view 'bogus'" in n.message for n in app._notifications)
+            await command(pilot, "lineage tiny")
+            assert any("usage: :lineage MODEL VERSION" in n.message for n in app._notifications)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            from console.screens.help import HelpScreen
+
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, OverviewScreen)
+
+    run(scenario())
+
+
+def test_missing_version_is_reported_not_crashed(two_versions: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(two_versions, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("colon")
+            await type_text(pilot, "version tiny 9")
+            await pilot.press("enter")
+            for _ in range(20):
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            assert any("has no version 9" in n.message for n in app._notifications)
+            assert app.is_running
+
+    run(scenario())
+
+
+def test_wk_ui_needs_a_terminal(wk, trained: Path) -> None:
+    result = wk("ui")
+    assert result.code == 2 and "needs a terminal" in result.err
