@@ -45,7 +45,7 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                                                         "dataset", "runs", "audit"), show=False),
     ActionSpec("lineage", "l", "Lineage of the version", ("versions", "version"), short="lineage"),
     ActionSpec("compare", "d", "Compare with another version", ("versions", "version"), short="diff"),
-    ActionSpec("promote", "P", "Promote the version to an alias", ("versions", "version"),
+    ActionSpec("promote", "P", "Promote the version to an alias", ("versions", "version", "lineage"),
                dangerous=True, short="promote"),
     ActionSpec("rollback", "B", "Roll an alias back to its previous version",
                ("overview", "models", "versions", "version"), dangerous=True, short="rollback"),

@@ -20,6 +20,7 @@ class LineageScreen(WkScreen):
     def __init__(self, model: str, version: str) -> None:
         super().__init__()
         self.model, self.version_ref = model, version
+        self.data: dict[str, Any] | None = None
 
     def title_text(self) -> str:
         return f"lineage of {self.model} v{self.version_ref}"
@@ -30,9 +31,18 @@ class LineageScreen(WkScreen):
     def fetch(self) -> Any:
         from registry import service
 
-        return service.lineage(self.wk.store, self.model, self.version_ref)
+        lineage = service.lineage(self.wk.store, self.model, self.version_ref)
+        lineage["model_aliases"] = service.show_model(self.wk.store, self.model)["aliases"]
+        return lineage
+
+    def action_promote(self) -> None:
+        if self.data is not None:
+            from console.screens.alias_actions import start_promote
+
+            start_promote(self, self.model, self.data["version"], self.data["model_aliases"])
 
     def show(self, lin: dict[str, Any]) -> None:
+        self.data = lin
         tree = self.query_one(LineageTree)
         tree.clear()
         tree.root.set_label(f"{lin['model']} v{lin['version']}")
