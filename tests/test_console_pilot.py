@@ -291,3 +291,21 @@ def test_missing_version_is_reported_not_crashed(two_versions: Path) -> None:
 def test_wk_ui_needs_a_terminal(wk, trained: Path) -> None:
     result = wk("ui")
     assert result.code == 2 and "needs a terminal" in result.err
+
+
+def test_command_palette_lists_every_action_of_the_view(two_versions: Path) -> None:
+    from console.actions import actions_for
+
+    async def scenario(read_only: bool) -> set[str]:
+        app = make_app(two_versions, read_only=read_only, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await command(pilot, "versions tiny")
+            return {c.title for c in app.get_system_commands(app.screen)}
+
+    titles = run(scenario(False))
+    for spec in actions_for("versions"):
+        assert spec.description in titles
+    assert {"Go to models", "Go to audit", "Go to overview"} <= titles
+    read_only_titles = run(scenario(True))
+    assert "Promote the version to an alias" not in read_only_titles
+    assert "Filter rows" in read_only_titles
