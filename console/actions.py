@@ -32,7 +32,7 @@ GLOBAL_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("help", "question_mark", "Show every key", short="help"),
     ActionSpec("back", "escape", "Back", show=False),
     ActionSpec("refresh_now", "ctrl+r", "Refresh now", show=False),
-    ActionSpec("toggle_pause", "p", "Pause or resume refresh", short="pause"),
+    ActionSpec("toggle_pause", "p", "Pause or resume refresh", show=False),
     ActionSpec("quit", "q", "Quit", show=False),
 )
 
@@ -40,11 +40,11 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("filter", "slash", "Filter rows",
                ("overview", "models", "versions", "datasets", "dataset", "runs", "audit"), short="filter"),
     ActionSpec("sort", "s", "Sort by the next column", ("models", "versions", "datasets", "runs", "audit"),
-               short="sort"),
+               show=False),
     ActionSpec("show_raw", "y", "Raw JSON of the row", ("overview", "models", "versions", "datasets",
                                                         "dataset", "runs", "audit"), show=False),
     ActionSpec("lineage", "l", "Lineage of the version", ("versions", "version"), short="lineage"),
-    ActionSpec("compare", "d", "Compare with another version", ("versions", "version"), short="diff"),
+    ActionSpec("compare", "d", "Compare with another version", ("versions", "version"), show=False),
     ActionSpec("promote", "P", "Promote the version to an alias", ("versions", "version", "lineage"),
                dangerous=True, short="promote"),
     ActionSpec("rollback", "B", "Roll an alias back to its previous version",

@@ -30,15 +30,15 @@ _SPAN = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def parse_time(value: str | None, option: str) -> datetime | None:
-    """An ISO time (UTC if no zone is given) or a span back from now (30m, 12h, 7d)."""
+def parse_time(value: str | None, option: str, now: datetime | None = None) -> datetime | None:
+    """An ISO time (UTC if no zone is given) or a span back from `now` (30m, 12h, 7d)."""
     from datetime import UTC
 
     if not value:
         return None
     match = _SPAN.match(value.strip())
     if match:
-        return datetime.now(UTC) - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:

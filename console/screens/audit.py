@@ -50,7 +50,8 @@ class AuditScreen(TableScreen):
         f = self.filters
         return service.audit_log(
             self.wk.store, actor=f.get("actor"), action=f.get("action"), model=f.get("model"),
-            since=parse_time(f.get("since"), "since"), until=parse_time(f.get("until"), "until"),
+            since=parse_time(f.get("since"), "since", self.wk.clock()),
+            until=parse_time(f.get("until"), "until", self.wk.clock()),
             limit=AUDIT_LIMIT,
         )
 

@@ -199,6 +199,8 @@ class TableScreen(WkScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if isinstance(event.input, FilterBar):
+            if not event.input.value.strip():
+                event.input.remove_class("-shown")
             self.table.focus()
 
     def action_sort(self) -> None:

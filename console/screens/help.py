@@ -12,7 +12,7 @@ from textual.widgets import Footer, Static
 from console.actions import GLOBAL_ACTIONS, SCREEN_ACTIONS, key_label
 
 MOVEMENT = [("j / k, arrows", "move down / up"), ("g / G", "top / bottom"),
-            ("enter", "open the selected row"), ("ctrl+p", "command palette: every action")]
+            ("enter", "open the selected row")]
 
 
 class HelpScreen(Screen[None]):
@@ -29,6 +29,7 @@ class HelpScreen(Screen[None]):
         keys.add_column("where")
         for spec in GLOBAL_ACTIONS:
             keys.add_row(key_label(spec.key), spec.description, "everywhere")
+        keys.add_row("ctrl+p", "Command palette: every view and action", "everywhere")
         for key, does in MOVEMENT:
             keys.add_row(key, does, "tables")
         for spec in SCREEN_ACTIONS:

@@ -12,8 +12,7 @@ from console.widgets.live_table import TableRow
 
 class OverviewScreen(TableScreen):
     VIEW = "overview"
-    COLUMNS = ("model", "production", "age", "staging", "versions", "last run", "run age",
-               "gate fails")
+    COLUMNS = ("model", "prod", "age", "staging", "versions", "last run", "ran", "gate fails")
 
     def fetch(self) -> Any:
         from registry import service

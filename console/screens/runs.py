@@ -73,8 +73,11 @@ class RunScreen(WkScreen):
         for key in ("model", "kind", "status", "reason", "version", "params", "metrics",
                     "champion_metrics", "started_at", "ended_at", "created_by"):
             value = run.get(key)
+            if key in ("started_at", "ended_at"):
+                value = local(value)
             if isinstance(value, dict):
-                value = "  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                metric = key in ("metrics", "champion_metrics")
+                value = "  ".join(f"{k}={v:.4f}" if metric and isinstance(v, float) else f"{k}={v}"
                                   for k, v in value.items()) or "-"
             text.append(f"{key:17}", style="bold")
             text.append(f"{value if value not in (None, '') else '-'}\n")

@@ -97,7 +97,7 @@ def render_version(v: dict[str, Any], lineage: dict[str, Any]) -> Table:
         ("packages", " ".join(f"{k} {val}" for k, val in (env.get("packages") or {}).items()) or "-"),
         ("created", f"{local(v['created_at'])} by {v['created_by']}"),
         ("metrics", "  ".join(f"{k}={_fmt(val)}" for k, val in v["metrics"].items()) or "-"),
-        ("params", "  ".join(f"{k}={_fmt(val)}" for k, val in v["params"].items()) or "-"),
+        ("params", "  ".join(f"{k}={val}" for k, val in v["params"].items()) or "-"),
     ]
     for key, value in rows:
         grid.add_row(key, Text(str(value)))
@@ -110,7 +110,7 @@ def render_version(v: dict[str, Any], lineage: dict[str, Any]) -> Table:
         for header in ("column", "dtype", "kind", "range / categories"):
             sig.add_column(header, no_wrap=header != "range / categories")
         for c in columns:
-            allowed = (f"{_fmt(c.get('min'))} .. {_fmt(c.get('max'))}" if "min" in c
+            allowed = (f"{c.get('min')} .. {c.get('max')}" if "min" in c
                        else ", ".join(c.get("categories") or []))
             sig.add_row(c["name"], c["dtype"], c["kind"], allowed)
         grid.add_row(Text("signature", style="bold"), sig)

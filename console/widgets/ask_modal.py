@@ -24,7 +24,7 @@ class AskModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question)
-            yield Input(placeholder=self.placeholder)
+            yield Input(placeholder=self.placeholder, compact=True)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.binding import Binding
 from textual.message import Message
+from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
 VIEW_COMMANDS = ["overview", "models", "versions ", "version ", "lineage ", "compare ",
                  "datasets", "dataset ", "runs", "run ", "audit", "help", "quit"]
+
+
+def focus_body(screen: Screen[Any]) -> None:
+    """Give the focus back to the screen's main widget (its table, tree or text)."""
+    body = screen.query("#body > *")
+    target = next((w for w in body if w.focusable), None)
+    if target is not None:
+        target.focus()
+    else:
+        screen.set_focus(None)
 
 
 class CommandBar(Input):
@@ -28,7 +41,7 @@ class CommandBar(Input):
 
     def __init__(self, models: list[str] | None = None) -> None:
         super().__init__(placeholder=":models  :audit  :lineage MODEL VERSION  (tab completes)",
-                         id="command-bar")
+                         id="command-bar", compact=True)
         self.set_models(models or [])
 
     def set_models(self, models: list[str]) -> None:
@@ -45,7 +58,7 @@ class CommandBar(Input):
     def action_close(self) -> None:
         self.value = ""
         self.remove_class("-shown")
-        self.screen.focus_next()
+        focus_body(self.screen)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

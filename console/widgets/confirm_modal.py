@@ -22,7 +22,7 @@ class ConfirmModal(ModalScreen[dict[str, str] | None]):
                               background: $surface; padding: 1 2; }
     ConfirmModal #change { color: $warning; text-style: bold; margin-bottom: 1; }
     ConfirmModal #error { color: $error; height: auto; }
-    ConfirmModal Input { border: none; height: 1; padding: 0 1; margin-bottom: 1; background: $boost; }
+    ConfirmModal Input { margin-bottom: 1; }
     ConfirmModal Horizontal { height: auto; align-horizontal: right; }
     ConfirmModal Button { margin-left: 2; }
     """
@@ -43,10 +43,10 @@ class ConfirmModal(ModalScreen[dict[str, str] | None]):
             yield Static(self.describe(self.alias or ""), id="change")
             if self.alias is not None:
                 yield Label("alias")
-                yield Input(self.alias, id="alias",
+                yield Input(self.alias, id="alias", compact=True,
                             suggester=SuggestFromList(self.alias_choices, case_sensitive=False))
             yield Label("reason" + (" (required)" if self.reason_required else ""))
-            yield Input(placeholder="why: this goes to the audit log", id="reason")
+            yield Input(placeholder="why: this goes to the audit log", id="reason", compact=True)
             yield Static("", id="error")
             with Horizontal():
                 yield Button("Cancel (esc)", id="cancel")

@@ -15,7 +15,7 @@ class FilterBar(Input):
 
     def __init__(self) -> None:
         super().__init__(placeholder="filter: type to narrow the rows, enter to keep, esc to clear",
-                         id="filter")
+                         id="filter", compact=True)
 
     def open(self) -> None:
         self.add_class("-shown")
@@ -24,4 +24,6 @@ class FilterBar(Input):
     def action_clear_filter(self) -> None:
         self.value = ""
         self.remove_class("-shown")
-        self.screen.focus_next()
+        from console.widgets.command_bar import focus_body
+
+        focus_body(self.screen)

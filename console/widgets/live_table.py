@@ -31,6 +31,7 @@ class LiveTable(DataTable[str]):
         self._column_labels = list(columns)
         self._shown: list[str] = []
         self._cells: dict[str, tuple[str, ...]] = {}
+        self._repaints_left = 0
 
     def on_mount(self) -> None:
         for label in self._column_labels:
@@ -72,3 +73,16 @@ class LiveTable(DataTable[str]):
         if keys:
             self.move_cursor(row=target, animate=False, scroll=False)
         self.scroll_to(scroll_x, scroll_y, animate=False, immediate=True)
+        self._repaints_left = 20
+        self.call_after_refresh(self._repaint_when_sized)
+
+    def _repaint_when_sized(self) -> None:
+        """DataTable widens auto-width columns in an idle pass; if the screen painted the
+        new rows before that, their cells stay cached at the narrow width. Once the widths
+        are settled, drop those cached cells and paint again."""
+        if (self._require_update_dimensions or self._new_rows) and self._repaints_left > 0:
+            self._repaints_left -= 1
+            self.call_after_refresh(self._repaint_when_sized)
+            return
+        self._clear_caches()
+        self.refresh()
