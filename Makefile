@@ -25,6 +25,7 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-## make bench: the CLI start-up benchmark (figures go to bench/RESULTS.md by hand)
+## make bench: CLI start-up and console first paint (figures go to bench/RESULTS.md by hand)
 bench: install
 	$(BIN)/python -m bench.cli_startup
+	$(BIN)/python -m bench.console_paint

@@ -7,6 +7,7 @@ action composes several of these and its audit event into one commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -212,3 +213,86 @@ def failed_gate_counts(session: Session, since: object) -> dict[int, int]:
 
 def recent_runs(session: Session, limit: int = 500) -> Sequence[TrainingRun]:
     return session.exec(select(TrainingRun).order_by(col(TrainingRun.id).desc()).limit(limit)).all()
+
+
+# --- lean column reads for the console's Overview (bench/console_paint.py) -----------
+
+def model_heads(session: Session) -> Sequence[tuple[int, str, str]]:
+    """(id, name, owner) of every model, by name: no JSON columns."""
+    return session.exec(
+        select(RegisteredModel.id, RegisteredModel.name, RegisteredModel.owner)
+        .order_by(RegisteredModel.name)
+    ).all()
+
+
+def version_counts(session: Session) -> dict[int, int]:
+    """model id -> number of versions (archived included), from the model_id index."""
+    rows = session.exec(
+        select(ModelVersion.model_id, func.count()).group_by(ModelVersion.model_id)
+    ).all()
+    return {model_id: int(count) for model_id, count in rows}
+
+
+def alias_targets(session: Session, names: Sequence[str]) -> Sequence[tuple[int, str, int | None, object]]:
+    """(model_id, alias, version number, version created_at) of every alias named one of
+    `names`; the version columns are None for an alias whose version row is missing."""
+    return session.exec(
+        select(Alias.model_id, Alias.name, ModelVersion.version, ModelVersion.created_at)
+        .select_from(Alias)
+        .outerjoin(ModelVersion, col(ModelVersion.id) == col(Alias.version_id))
+        .where(col(Alias.name).in_(list(names)))
+    ).all()
+
+
+def last_run_summaries(session: Session) -> dict[int, tuple[int, str, str, object]]:
+    """model id -> (id, status, reason, started_at) of its newest training run, without
+    the run's JSON columns and log."""
+    newest = select(func.max(TrainingRun.id)).group_by(TrainingRun.model_id)
+    rows = session.exec(
+        select(TrainingRun.model_id, TrainingRun.id, TrainingRun.status, TrainingRun.reason,
+               TrainingRun.started_at)
+        .where(col(TrainingRun.id).in_(newest))
+    ).all()
+    return {model_id: (run_id, status, reason, started) for model_id, run_id, status, reason, started in rows}
+
+
+def model_list_rows(session: Session) -> Sequence[tuple[int, str, str, str, object]]:
+    """(id, name, owner, task, created_at) of every model, by name."""
+    return session.exec(
+        select(RegisteredModel.id, RegisteredModel.name, RegisteredModel.owner,
+               RegisteredModel.task, RegisteredModel.created_at)
+        .order_by(RegisteredModel.name)
+    ).all()
+
+
+def version_stats(session: Session) -> dict[int, tuple[int, int, object]]:
+    """model id -> (versions, latest version number, newest created_at)."""
+    rows = session.exec(
+        select(ModelVersion.model_id, func.count(), func.max(ModelVersion.version),
+               func.max(ModelVersion.created_at))
+        .group_by(ModelVersion.model_id)
+    ).all()
+    return {mid: (int(count), int(latest), newest) for mid, count, latest, newest in rows}
+
+
+def alias_numbers(session: Session) -> Sequence[tuple[int, str, int]]:
+    """(model_id, alias, version number) of every alias."""
+    return session.exec(
+        select(Alias.model_id, Alias.name, ModelVersion.version)
+        .join(ModelVersion, col(ModelVersion.id) == col(Alias.version_id))
+    ).all()
+
+
+def run_heads(session: Session, limit: int, model_id: int | None = None) -> Sequence[tuple[Any, ...]]:
+    """(id, model name, kind, status, reason, started_at, created_by, version number or
+    None) of the newest runs, without their JSON columns and logs."""
+    query = (
+        select(TrainingRun.id, RegisteredModel.name, TrainingRun.kind, TrainingRun.status,
+               TrainingRun.reason, TrainingRun.started_at, TrainingRun.created_by,
+               ModelVersion.version)
+        .join(RegisteredModel, col(RegisteredModel.id) == col(TrainingRun.model_id))
+        .outerjoin(ModelVersion, col(ModelVersion.run_id) == col(TrainingRun.id))
+    )
+    if model_id is not None:
+        query = query.where(TrainingRun.model_id == model_id)
+    return session.exec(query.order_by(col(TrainingRun.id).desc()).limit(limit)).all()

@@ -8,7 +8,7 @@ from console.screens.base import TableScreen
 from console.screens.time_format import local
 from console.widgets.live_table import TableRow
 
-AUDIT_LIMIT = 1000
+AUDIT_LIMIT = 500
 
 
 def _change(event: dict[str, Any]) -> str:
