@@ -73,24 +73,12 @@ def list_versions(session: Session, model_id: int) -> Sequence[ModelVersion]:
     ).all()
 
 
-def versions_for_models(session: Session, model_ids: Sequence[int]) -> dict[int, list[ModelVersion]]:
-    out: dict[int, list[ModelVersion]] = {}
-    if not model_ids:
-        return out
-    rows = session.exec(
-        select(ModelVersion).where(col(ModelVersion.model_id).in_(model_ids))
-    ).all()
-    for row in rows:
-        out.setdefault(row.model_id, []).append(row)
-    return out
 
 
 def aliases_of_model(session: Session, model_id: int) -> Sequence[Alias]:
     return session.exec(select(Alias).where(Alias.model_id == model_id).order_by(Alias.name)).all()
 
 
-def all_aliases(session: Session) -> Sequence[Alias]:
-    return session.exec(select(Alias)).all()
 
 
 def find_alias(session: Session, model_id: int, name: str) -> Alias | None:
@@ -122,16 +110,6 @@ def runs_of_model(session: Session, model_id: int, limit: int = 50) -> Sequence[
     ).all()
 
 
-def last_runs(session: Session, model_ids: Sequence[int]) -> dict[int, TrainingRun]:
-    if not model_ids:
-        return {}
-    newest = (
-        select(func.max(TrainingRun.id))
-        .where(col(TrainingRun.model_id).in_(model_ids))
-        .group_by(TrainingRun.model_id)
-    )
-    rows = session.exec(select(TrainingRun).where(col(TrainingRun.id).in_(newest))).all()
-    return {row.model_id: row for row in rows}
 
 
 def get_run(session: Session, run_id: int) -> TrainingRun:
@@ -193,13 +171,6 @@ def models_by_ids(session: Session, model_ids: Sequence[int]) -> dict[int, Regis
     return {row.id: row for row in rows}  # type: ignore[misc]
 
 
-def version_summaries(session: Session) -> Sequence[tuple[int, int, int, str, object]]:
-    """(model_id, version_id, version, status, created_at) of every version: the columns
-    a dashboard needs, without loading the JSON metadata."""
-    return session.exec(
-        select(ModelVersion.model_id, ModelVersion.id, ModelVersion.version,
-               ModelVersion.status, ModelVersion.created_at)
-    ).all()
 
 
 def failed_gate_counts(session: Session, since: object) -> dict[int, int]:
