@@ -310,6 +310,28 @@ def alias_stack(changes: list[AliasChange]) -> list[int]:
     return stack
 
 
+def _rollback_plan(session: Session, name: str, alias: str) -> tuple[RegisteredModel, Alias, ModelVersion, ModelVersion]:
+    """(model, alias row, current version, previous holder) for a rollback of `alias`."""
+    model = q.get_model(session, name)
+    current = q.find_alias(session, model.id, alias)  # type: ignore[arg-type]
+    if current is None:
+        raise NotFound(f"model {name!r} has no alias {alias!r}; see 'wk models show {name}'")
+    from_version = q.version_by_id(session, current.version_id)
+    stack = alias_stack(list(q.alias_changes(session, model.id, alias)))  # type: ignore[arg-type]
+    if len(stack) < 2:
+        raise Refused(
+            f"{name} {alias} has no previous version to roll back to (it has only ever "
+            f"pointed at v{from_version.version}); promote another version instead"
+        )
+    to_version = q.version_by_id(session, stack[-2])
+    if to_version.status == "archived":
+        raise Refused(
+            f"{name} {alias} would roll back to v{to_version.version}, which is archived; "
+            "promote an active version instead"
+        )
+    return model, current, from_version, to_version
+
+
 def rollback(store: Store, name: str, alias: str, *, reason: str = "",
              actor: str | None = None) -> dict[str, Any]:
     """Return `alias` to the version that held it before the current one."""
@@ -317,24 +339,7 @@ def rollback(store: Store, name: str, alias: str, *, reason: str = "",
     if alias in PROTECTED_ALIASES and not reason.strip():
         raise UsageError(f"rolling back {alias} needs a reason: add --reason \"...\"")
     with store.db.write() as session:
-        model = q.get_model(session, name)
-        current = q.find_alias(session, model.id, alias)  # type: ignore[arg-type]
-        if current is None:
-            raise NotFound(f"model {name!r} has no alias {alias!r}; see 'wk models show {name}'")
-        stack = alias_stack(list(q.alias_changes(session, model.id, alias)))  # type: ignore[arg-type]
-        if len(stack) < 2:
-            raise Refused(
-                f"{name} {alias} has no previous version to roll back to (it has only ever "
-                f"pointed at v{q.version_by_id(session, current.version_id).version}); promote "
-                "another version instead"
-            )
-        from_version = q.version_by_id(session, current.version_id)
-        to_version = q.version_by_id(session, stack[-2])
-        if to_version.status == "archived":
-            raise Refused(
-                f"{name} {alias} would roll back to v{to_version.version}, which is archived; "
-                "promote an active version instead"
-            )
+        model, current, from_version, to_version = _rollback_plan(session, name, alias)
         current.version_id, current.updated_at = to_version.id, utcnow()  # type: ignore[assignment]
         session.add(current)
         session.add(AliasChange(
@@ -668,13 +673,6 @@ def recent_runs(store: Store, limit: int = 500) -> list[dict[str, Any]]:
 def rollback_preview(store: Store, name: str, alias: str) -> dict[str, Any]:
     """What `rollback` would do, without doing it: {"from_version", "to_version"}."""
     with store.db.read() as session:
-        model = q.get_model(session, name)
-        current = q.find_alias(session, model.id, alias)  # type: ignore[arg-type]
-        if current is None:
-            raise NotFound(f"model {name!r} has no alias {alias!r}")
-        stack = alias_stack(list(q.alias_changes(session, model.id, alias)))  # type: ignore[arg-type]
-        from_version = q.version_by_id(session, current.version_id).version
-        if len(stack) < 2:
-            raise Refused(f"{name} {alias} has no previous version to roll back to")
-        return {"model": name, "alias": alias, "from_version": from_version,
-                "to_version": q.version_by_id(session, stack[-2]).version}
+        _model, _alias, from_version, to_version = _rollback_plan(session, name, alias)
+        return {"model": name, "alias": alias, "from_version": from_version.version,
+                "to_version": to_version.version}

@@ -234,3 +234,20 @@ def _sort_key(text: str) -> tuple[int, float, str]:
         return (0, float(cleaned), text)
     except ValueError:
         return (1, 0.0, text.lower())
+
+
+class ModelRowsScreen(TableScreen):
+    """A table with one row per model (keyed by name): enter opens its versions, B rolls
+    its production alias back."""
+
+    def on_data_table_row_selected(self, event: Any) -> None:
+        row = self.selected()
+        if row is not None:
+            self.wk.run_command(f"versions {row.key}")
+
+    def action_rollback(self) -> None:
+        row = self.selected()
+        if row is not None:
+            from console.screens.alias_actions import start_rollback
+
+            start_rollback(self, row.key, "production")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.screens.base import TableScreen
+from console.screens.base import ModelRowsScreen
 from console.screens.time_format import local
 from console.widgets.live_table import TableRow
 
 
-class ModelsScreen(TableScreen):
+class ModelsScreen(ModelRowsScreen):
     VIEW = "models"
     COLUMNS = ("model", "owner", "task", "versions", "latest", "aliases", "last run", "updated")
 
@@ -27,15 +27,3 @@ class ModelsScreen(TableScreen):
             f"#{m['last_run']['id']} {m['last_run']['status']}" if m["last_run"] else "-",
             local(m["updated_at"]),
         ), m) for m in data]
-
-    def on_data_table_row_selected(self, event: Any) -> None:
-        row = self.selected()
-        if row is not None:
-            self.wk.run_command(f"versions {row.key}")
-
-    def action_rollback(self) -> None:
-        row = self.selected()
-        if row is not None:
-            from console.screens.alias_actions import start_rollback
-
-            start_rollback(self, row.key, "production")

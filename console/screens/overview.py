@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.screens.base import TableScreen
+from console.screens.base import ModelRowsScreen
 from console.screens.time_format import age
 from console.widgets.live_table import TableRow
 
 
-class OverviewScreen(TableScreen):
+class OverviewScreen(ModelRowsScreen):
     VIEW = "overview"
     COLUMNS = ("model", "prod", "age", "staging", "versions", "last run", "ran", "gate fails")
 
@@ -36,15 +36,3 @@ class OverviewScreen(TableScreen):
                 str(m["gate_failures_30d"]),
             ), m))
         return rows
-
-    def on_data_table_row_selected(self, event: Any) -> None:
-        row = self.selected()
-        if row is not None:
-            self.wk.run_command(f"versions {row.key}")
-
-    def action_rollback(self) -> None:
-        row = self.selected()
-        if row is not None:
-            from console.screens.alias_actions import start_rollback
-
-            start_rollback(self, row.key, "production")
