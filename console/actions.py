@@ -41,6 +41,8 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                ("overview", "models", "versions", "datasets", "dataset", "runs", "audit"), short="filter"),
     ActionSpec("sort", "s", "Sort by the next column", ("models", "versions", "datasets", "runs", "audit"),
                show=False),
+    ActionSpec("copy_id", "c", "Copy the row's id (model, version, run...) to the clipboard",
+               ("overview", "models", "versions", "datasets", "dataset", "runs", "audit"), show=False),
     ActionSpec("show_raw", "y", "Raw JSON of the row", ("overview", "models", "versions", "datasets",
                                                         "dataset", "runs", "audit"), show=False),
     ActionSpec("lineage", "l", "Lineage of the version", ("versions", "version"), short="lineage"),

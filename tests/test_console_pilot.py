@@ -309,3 +309,20 @@ def test_command_palette_lists_every_action_of_the_view(two_versions: Path) -> N
     read_only_titles = run(scenario(True))
     assert "Promote the version to an alias" not in read_only_titles
     assert "Filter rows" in read_only_titles
+
+
+def test_copy_id_and_raw_json(two_versions: Path) -> None:
+    from console.screens.raw import RawScreen
+
+    async def scenario() -> None:
+        app = make_app(two_versions, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await command(pilot, "versions tiny")
+            await pilot.press("c")
+            await pilot.pause()
+            assert app.clipboard == "2"
+            await pilot.press("y")
+            await pilot.pause()
+            assert isinstance(app.screen, RawScreen) and '"version": 2' in app.screen.text
+
+    run(scenario())

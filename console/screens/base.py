@@ -220,6 +220,12 @@ class TableScreen(WkScreen):
         key = self.table.selected_key()
         return next((r for r in self.rows if r.key == key), None)
 
+    def action_copy_id(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.app.copy_to_clipboard(row.key)
+            self.notify(f"copied {row.key}", timeout=2)
+
     def action_show_raw(self) -> None:
         row = self.selected()
         if row is not None:
