@@ -21,6 +21,12 @@ class StatusHeader(Static):
         self.view_title = title
 
     def render(self) -> str:
+        """What matters at 3am first: the view and how fresh it is; the store path only
+        where it fits."""
         state = "PAUSED" if self.paused else f"refreshed {self.refreshed}"
-        return (f"Watchkeeper | {self.view_title} | {self.user} ({self.role}) | {state} | "
-                f"{self.store_label}")
+        text = f"{self.view_title} | {state} | {self.user} ({self.role})"
+        room = self.size.width - 2
+        for extra in (f"Watchkeeper | {text} | {self.store_label}", f"Watchkeeper | {text}"):
+            if len(extra) <= room:
+                return extra
+        return text
