@@ -12,6 +12,8 @@ import contextlib
 import hashlib
 import importlib
 import io
+import os
+import socket
 import sys
 import traceback
 import warnings
@@ -237,12 +239,14 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
     with store.db.write() as session:
         model = service.ensure_model(session, spec.model_name, actor=actor, owner=spec.owner,
                                      description=spec.description, tags=spec.tags, task=spec.task)
+        close_dead_runs(session, model.id, actor)  # type: ignore[arg-type]
         train_ds = _dataset_row(session, prepared.data)
         eval_ds = _dataset_row(session, prepared.eval_data) if prepared.eval_data else train_ds
         run = TrainingRun(
             model_id=model.id, kind="train", status="running", spec=spec.to_dict(),  # type: ignore[arg-type]
             spec_path=spec.path, params=spec.params, code_version=code, environment=env,
             train_dataset_id=train_ds.id, eval_dataset_id=eval_ds.id, created_by=actor,
+            host=socket.gethostname(), pid=os.getpid(),
         )
         session.add(run)
         session.flush()
@@ -292,6 +296,35 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
                             "version": version_out["version"] if version_out else None})
         run_out = views.run_view(run, spec.model_name, version_out["version"] if version_out else None)
     return {"run": run_out, "version": version_out, "gate": gate.to_dict(), "registered": version_out is not None}
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another account
+    return True
+
+
+def close_dead_runs(session: Any, model_id: int, actor: str) -> list[int]:
+    """Mark this host's `running` runs of the model whose process is gone as failed (a
+    trainer killed with SIGKILL or by the OOM killer never records its own end)."""
+    host = socket.gethostname()
+    closed = []
+    for run in q.running_runs(session, model_id):
+        if run.host != host or run.pid is None or process_alive(run.pid):
+            continue
+        run.status, run.ended_at = "failed", utcnow()
+        run.reason = (f"the training process (pid {run.pid} on {host}) ended without finishing "
+                      "(killed or crashed); found by a later run")
+        session.add(run)
+        audit.record(session, actor=actor, action="run.finish",
+                     target=f"model/{q.model_name(session, model_id)}/run/{run.id}",
+                     after={"run_id": run.id, "status": "failed", "reason": run.reason})
+        closed.append(run.id)
+    return closed  # type: ignore[return-value]
 
 
 def _finish(store: Store, run_id: int | None, actor: str, model: str, *, status: str,

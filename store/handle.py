@@ -24,6 +24,8 @@ class Store:
     location: StoreLocation
     db: Database
     _artifacts: object | None = field(default=None, repr=False)
+    #: the schema revision the store had when opened, if opening upgraded it
+    upgraded_from: str | None = None
 
     @property
     def artifacts(self):  # type: ignore[no-untyped-def]  # -> ArtifactStore (lazy import)
@@ -79,13 +81,16 @@ def open_store(store: str | os.PathLike[str] | None = None) -> Store:
                 f"create one with 'wk init{hint}', or point --store/WK_STORE at an existing store"
             )
         refuse_network_filesystem(location.root)
+    from store.schema import HEAD_REVISION
+
     db = Database(location.database_url)
     try:
-        ensure_current(db, location.describe())
+        before = ensure_current(db, location.describe())
     except Exception:
         db.dispose()
         raise
-    return Store(location=location, db=db)
+    return Store(location=location, db=db,
+                 upgraded_from=before if before != HEAD_REVISION else None)
 
 
 def init_store(store: str | os.PathLike[str] | None = None) -> tuple[Store, bool]:

@@ -267,3 +267,14 @@ def run_heads(session: Session, limit: int, model_id: int | None = None) -> Sequ
     if model_id is not None:
         query = query.where(TrainingRun.model_id == model_id)
     return session.exec(query.order_by(col(TrainingRun.id).desc()).limit(limit)).all()
+
+
+def running_runs(session: Session, model_id: int) -> Sequence[TrainingRun]:
+    return session.exec(
+        select(TrainingRun).where(TrainingRun.model_id == model_id, TrainingRun.status == "running")
+    ).all()
+
+
+def model_name(session: Session, model_id: int) -> str:
+    model = session.get(RegisteredModel, model_id)
+    return model.name if model else str(model_id)

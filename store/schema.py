@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: The newest migration in store/migrations/versions (a test checks they agree).
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -80,6 +80,6 @@ def ensure_current(db: Database, where: str) -> str:
             f"understands (newest known: {HEAD_REVISION}); upgrade Watchkeeper "
             "('pip install -U watchkeeper') before opening it"
         )
-    log.warning("upgrading the store at %s from schema %s to %s", where, rev, HEAD_REVISION)
+    log.info("upgrading the store at %s from schema %s to %s", where, rev, HEAD_REVISION)
     upgrade_to_head(db)
     return rev

@@ -77,6 +77,8 @@ class TrainingRun(SQLModel, table=True):
     reason: str = ""
     log: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     reproduces_version_id: int | None = None  # the version a reproduce run re-trained
+    host: str | None = None  # where the training process ran, and its pid: a run left
+    pid: int | None = None  # `running` by a dead process is found and closed by these
     started_at: datetime = _time(index=True)
     ended_at: datetime | None = _time(nullable=True)
     created_by: str = ""

@@ -340,3 +340,38 @@ def test_wk_runs_as_a_real_command(trained, store_dir: Path) -> None:
                          env=env, check=False)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)[0]["name"] == "tiny"
+
+
+def test_a_killed_training_run_is_closed_by_the_next_run(wk, trained, store_dir: Path) -> None:
+    """SIGKILL a trainer mid-run: the run stays `running` until the next run of the model
+    finds its process gone and records it as failed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _edit_spec(trained, "tiny_model:train", "tiny_model:slow")
+    env = {**os.environ, "WK_STORE": str(store_dir)}
+    child = subprocess.Popen([str(Path(sys.executable).parent / "wk"), "train", str(trained)],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            runs = wk("models", "runs", "tiny", "--json").json()
+            if runs[0]["status"] == "running":
+                break
+            time.sleep(0.2)
+        assert runs[0]["status"] == "running"
+        killed_id = runs[0]["id"]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    _edit_spec(trained, "tiny_model:slow", "tiny_model:train")
+    assert wk("train", trained, "--param", "C=0.9").code == 0
+    runs = {r["id"]: r for r in wk("models", "runs", "tiny", "--json").json()}
+    assert runs[killed_id]["status"] == "failed"
+    assert f"pid {child.pid}" in runs[killed_id]["reason"]
+    finishes = wk("audit", "--action", "run.finish", "--json").json()
+    assert any(e["after"]["run_id"] == killed_id and e["after"]["status"] == "failed"
+               for e in finishes)

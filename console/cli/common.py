@@ -12,7 +12,13 @@ from store.handle import Store, open_store
 
 
 def store_from(args: argparse.Namespace) -> Store:
-    return open_store(args.store)
+    from store.schema import HEAD_REVISION
+
+    store = open_store(args.store)
+    if store.upgraded_from:
+        sys.stderr.write(f"wk: upgraded the store at {store.location.describe()} from schema "
+                         f"{store.upgraded_from} to {HEAD_REVISION}\n")
+    return store
 
 
 def confirm(question: str, assume_yes: bool) -> bool:
