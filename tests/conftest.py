@@ -37,6 +37,17 @@ def store_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def store(tmp_path: Path) -> Any:
+    """A new, empty store opened from Python."""
+    from store.handle import init_store
+
+    opened, created = init_store(tmp_path / "store")
+    assert created
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def wk(capsys: pytest.CaptureFixture[str], store_dir: Path) -> Callable[..., Result]:
     """Run `wk ARGS` in this process against the test store."""
     from console.cli import main

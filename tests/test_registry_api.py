@@ -13,14 +13,6 @@ from sklearn.linear_model import LogisticRegression
 
 from registry import service
 from store.errors import InvalidInput, Refused
-from store.handle import init_store
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s, _ = init_store(tmp_path / "store")
-    yield s
-    s.close()
 
 
 def _data(rows: int = 200) -> tuple[pd.DataFrame, pd.Series]:

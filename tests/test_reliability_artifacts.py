@@ -98,12 +98,6 @@ EXPECTED_UNTRUSTED = {
 }
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Any:
-    s, created = init_store(tmp_path / "store")
-    assert created
-    yield s
-    s.close()
 
 
 def rewrite_schema(data: bytes, edit: Any) -> bytes:

@@ -29,12 +29,6 @@ from store.handle import filesystem_type, init_store, refuse_network_filesystem
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Any:
-    s, created = init_store(tmp_path / "store")
-    assert created
-    yield s
-    s.close()
 
 
 def raw(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
