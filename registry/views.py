@@ -126,3 +126,12 @@ def audit_view(event: AuditEvent) -> dict[str, Any]:
         "after": event.after,
         "reason": event.reason,
     }
+
+
+def datasets_with_roles(datasets: dict[str, dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
+    """A run's datasets by role ({"train": ds, "eval": ds}) as (dataset, roles) pairs, one
+    per dataset, so a dataset used for both is shown once as (train, eval)."""
+    out: dict[int, tuple[dict[str, Any], list[str]]] = {}
+    for role, ds in datasets.items():
+        out.setdefault(ds["id"], (ds, []))[1].append(role)
+    return list(out.values())

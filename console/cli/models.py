@@ -227,12 +227,10 @@ def cmd_lineage(args: argparse.Namespace) -> int:
         emit_json(lin)
         return 0
     run = lin["run"]
-    roles: dict[int, list[str]] = {}
-    for role, ds in lin["datasets"].items():
-        roles.setdefault(ds["id"], []).append(role)
-    shown = {ds["id"]: ds for ds in lin["datasets"].values()}
-    for ds_id, ds in shown.items():
-        print(f"dataset ({', '.join(roles[ds_id])}) {ds['name']}  {ds['fingerprint'][:16]}  "
+    from registry.views import datasets_with_roles
+
+    for ds, roles in datasets_with_roles(lin["datasets"]):
+        print(f"dataset ({', '.join(roles)}) {ds['name']}  {ds['fingerprint'][:16]}  "
               f"{ds['rows']} rows  {ds['uri']}")
     if run:
         print(f"  -> run #{run['id']} {run['status']}  params {fmt(run['params'])}  "

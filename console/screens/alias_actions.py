@@ -4,12 +4,26 @@ function as the CLI (which writes the same audit event)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from console.screens.base import error_text
 from console.widgets.confirm_modal import ConfirmModal
 
 if TYPE_CHECKING:
     from console.screens.base import WkScreen
+
+
+def _confirm_then_run(screen: WkScreen, modal: ConfirmModal, what: str, func: Callable[..., Any],
+                      *args: Any, with_alias: bool = False) -> None:
+    """Open `modal`; on confirm run `func(store, *args[, alias], reason=...)` in a worker."""
+
+    def done(result: dict[str, str] | None) -> None:
+        if result is not None:
+            extra = (result["alias"],) if with_alias else ()
+            screen.run_service_action(what, func, *args, *extra, reason=result["reason"])
+
+    screen.app.push_screen(modal, done)
 
 
 def start_promote(screen: WkScreen, model: str, version: int, aliases: dict[str, int],
@@ -24,16 +38,9 @@ def start_promote(screen: WkScreen, model: str, version: int, aliases: dict[str,
         before = f"v{current}" if current else "(none)"
         return f"{model} {alias or '?'}: {before} -> v{version}"
 
-    def done(result: dict[str, str] | None) -> None:
-        if result is not None:
-            screen.run_service_action("promote", service.promote, model, version, result["alias"],
-                                      reason=result["reason"])
-
-    screen.app.push_screen(
-        ConfirmModal(f"Promote {model} v{version}", describe, alias=default_alias,
-                     alias_choices=sorted({"production", "staging", *aliases})),
-        done,
-    )
+    modal = ConfirmModal(f"Promote {model} v{version}", describe, alias=default_alias,
+                         alias_choices=sorted({"production", "staging", *aliases}))
+    _confirm_then_run(screen, modal, "promote", service.promote, model, version, with_alias=True)
 
 
 def start_archive(screen: WkScreen, model: str, version: int) -> None:
@@ -41,54 +48,30 @@ def start_archive(screen: WkScreen, model: str, version: int) -> None:
 
     if not screen.allowed("archive"):
         return
-
-    def done(result: dict[str, str] | None) -> None:
-        if result is not None:
-            screen.run_service_action("archive", service.archive, model, version,
-                                      reason=result["reason"])
-
-    screen.app.push_screen(
-        ConfirmModal(f"Archive {model} v{version}",
-                     lambda _alias: f"{model} v{version}: active -> archived"),
-        done,
-    )
+    modal = ConfirmModal(f"Archive {model} v{version}",
+                         lambda _alias: f"{model} v{version}: active -> archived")
+    _confirm_then_run(screen, modal, "archive", service.archive, model, version)
 
 
 def start_rollback(screen: WkScreen, model: str, alias: str) -> None:
-    if not screen.allowed("rollback"):
-        return
-    _preview_rollback(screen, model, alias)
-
-
-def _preview_rollback(screen: WkScreen, model: str, alias: str) -> None:
     """Ask the store what the rollback would do (in a worker), then confirm it."""
     from registry import service
 
-    def work_() -> None:
+    if not screen.allowed("rollback"):
+        return
+
+    def preview_then_confirm() -> None:
         try:
-            preview = service.rollback_preview(screen.wk.store, model, alias)
+            plan = service.rollback_preview(screen.wk.store, model, alias)
         except Exception as exc:
-            message = getattr(exc, "message", None) or str(exc)
-            screen.app.call_from_thread(screen.notify, message, title="rollback unavailable",
-                                        severity="warning", timeout=6)
+            screen.app.call_from_thread(screen.notify, error_text(exc),
+                                        title="rollback unavailable", severity="warning", timeout=6)
             return
-        screen.app.call_from_thread(_confirm_rollback, screen, preview)
+        change = f"{model} {alias}: v{plan['from_version']} -> v{plan['to_version']}"
+        screen.app.call_from_thread(
+            _confirm_then_run, screen,
+            ConfirmModal(f"Roll back {model} {alias}", lambda _alias: change),
+            "rollback", service.rollback, model, alias,
+        )
 
-    screen.run_worker(work_, thread=True, group="action", exit_on_error=False)
-
-
-def _confirm_rollback(screen: WkScreen, preview: dict[str, Any]) -> None:
-    from registry import service
-
-    model, alias = preview["model"], preview["alias"]
-
-    def done(result: dict[str, str] | None) -> None:
-        if result is not None:
-            screen.run_service_action("rollback", service.rollback, model, alias,
-                                      reason=result["reason"])
-
-    screen.app.push_screen(
-        ConfirmModal(f"Roll back {model} {alias}",
-                     lambda _a: f"{model} {alias}: v{preview['from_version']} -> v{preview['to_version']}"),
-        done,
-    )
+    screen.run_worker(preview_then_confirm, thread=True, group="action", exit_on_error=False)

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
     from console.app import WatchkeeperApp
 
 
+def error_text(exc: BaseException | None) -> str:
+    """What to tell the user: our errors' own message, else the exception's type and text."""
+    return getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+
+
 class Loaded(Message):
     """Data a worker read, posted back to the screen that asked for it."""
 
@@ -92,9 +97,7 @@ class WkScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "load":
-            error = event.worker.error
-            message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
-            self.notify(message, title="could not load", severity="error", timeout=6)
+            self.notify(error_text(event.worker.error), title="could not load", severity="error", timeout=6)
             self._schedule()
 
     def _schedule(self) -> None:
@@ -143,8 +146,7 @@ class WkScreen(Screen[None]):
         try:
             result = func(self.wk.store, *args, **kwargs)
         except Exception as exc:  # shown to the user; the store is unchanged by a failed action
-            message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-            self.app.call_from_thread(self.notify, message, title=f"{what} failed",
+            self.app.call_from_thread(self.notify, error_text(exc), title=f"{what} failed",
                                       severity="error", timeout=8)
             return
         self.app.call_from_thread(self.notify, self.describe_result(result), title=what)

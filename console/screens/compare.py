@@ -10,12 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.screens.base import WkScreen
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return "-" if value is None else str(value)
+from console.screens.cells import cell
 
 
 class CompareScreen(WkScreen):
@@ -46,7 +41,7 @@ class CompareScreen(WkScreen):
             metrics.add_column(header)
         for name, m in c["metrics"].items():
             delta = m["delta"]
-            metrics.add_row(name, _fmt(m["a"]), _fmt(m["b"]),
+            metrics.add_row(name, cell(m["a"]), cell(m["b"]),
                             f"{delta:+.4f}" if isinstance(delta, float) else "-")
         outer.add_row(metrics)
         for title, section in (("metadata that differs", c["metadata"]),
@@ -55,7 +50,7 @@ class CompareScreen(WkScreen):
             for header in ("field", a, b):
                 table.add_column(header, overflow="fold")
             for key, pair in section.items():
-                table.add_row(key, _fmt(pair["a"]), _fmt(pair["b"]))
+                table.add_row(key, cell(pair["a"]), cell(pair["b"]))
             if not section:
                 table.add_row("(identical)", "", "")
             outer.add_row(table)

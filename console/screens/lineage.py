@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Tree
 
 from console.screens.base import WkScreen
+from registry.views import datasets_with_roles
 
 
 class LineageTree(Tree[str]):
@@ -46,13 +47,9 @@ class LineageScreen(WkScreen):
         tree = self.query_one(LineageTree)
         tree.clear()
         tree.root.set_label(f"{lin['model']} v{lin['version']}")
-        roles: dict[int, list[str]] = {}
-        for role, ds in lin["datasets"].items():
-            roles.setdefault(ds["id"], []).append(role)
-        datasets = {ds["id"]: ds for ds in lin["datasets"].values()}
         parents = []
-        for ds_id, ds in datasets.items():
-            node = tree.root.add(f"dataset {ds['name']} ({', '.join(roles[ds_id])})", expand=True)
+        for ds, roles in datasets_with_roles(lin["datasets"]):
+            node = tree.root.add(f"dataset {ds['name']} ({', '.join(roles)})", expand=True)
             node.add_leaf(f"fingerprint {ds['fingerprint']}")
             node.add_leaf(f"{ds['rows']} rows, {len(ds['columns'])} columns")
             node.add_leaf(f"uri {ds['uri']}")

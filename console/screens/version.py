@@ -3,7 +3,7 @@ actions on it and a jump to a side-by-side comparison."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -13,18 +13,9 @@ from textual.widgets import Static
 
 from console.screens.alias_actions import start_archive, start_promote, start_rollback
 from console.screens.base import WkScreen
+from console.screens.cells import cell
 from console.screens.time_format import local
-
-if TYPE_CHECKING:
-    pass
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    if value is None:
-        return "-"
-    return str(value)
+from registry.views import datasets_with_roles
 
 
 class VersionDetail(VerticalScroll):
@@ -96,7 +87,7 @@ def render_version(v: dict[str, Any], lineage: dict[str, Any]) -> Table:
         ("python", env.get("python", "-")),
         ("packages", " ".join(f"{k} {val}" for k, val in (env.get("packages") or {}).items()) or "-"),
         ("created", f"{local(v['created_at'])} by {v['created_by']}"),
-        ("metrics", "  ".join(f"{k}={_fmt(val)}" for k, val in v["metrics"].items()) or "-"),
+        ("metrics", "  ".join(f"{k}={cell(val)}" for k, val in v["metrics"].items()) or "-"),
         ("params", "  ".join(f"{k}={val}" for k, val in v["params"].items()) or "-"),
     ]
     for key, value in rows:
@@ -119,12 +110,8 @@ def render_version(v: dict[str, Any], lineage: dict[str, Any]) -> Table:
 
 def lineage_text(lineage: dict[str, Any]) -> Text:
     text = Text()
-    roles: dict[int, list[str]] = {}
-    for role, ds in lineage["datasets"].items():
-        roles.setdefault(ds["id"], []).append(role)
-    shown = {ds["id"]: ds for ds in lineage["datasets"].values()}
-    for ds_id, ds in shown.items():
-        text.append(f"dataset {ds['name']} ({', '.join(roles[ds_id])}) {ds['fingerprint'][:12]} "
+    for ds, roles in datasets_with_roles(lineage["datasets"]):
+        text.append(f"dataset {ds['name']} ({', '.join(roles)}) {ds['fingerprint'][:12]} "
                     f"{ds['rows']} rows\n")
     run = lineage["run"]
     if run:
