@@ -175,3 +175,12 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     out = frame.copy()
     out["ts"] = pd.DatetimeIndex(out["ts"]).strftime(TS_FORMAT)
     return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def linear_predictor(base: float, contributions: dict[str, np.ndarray], ts: pd.DatetimeIndex,
+                     events: Sequence[Event]) -> np.ndarray:
+    """base + the sum of each feature's contribution, each scaled by its concept drift."""
+    total = np.full(len(ts), base, dtype=float)
+    for name, value in contributions.items():
+        total = total + concept_factor(name, ts, events) * value
+    return total

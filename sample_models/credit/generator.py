@@ -187,10 +187,7 @@ def _logit(features: pd.DataFrame, events: Sequence[Event]) -> np.ndarray:
             "region", _REGION_EFFECT, features["region"].to_numpy(), events
         ),
     }
-    logit = np.full(len(features), _INTERCEPT)
-    for name, value in contributions.items():
-        logit = logit + _common.concept_factor(name, ts, events) * value
-    return logit
+    return _common.linear_predictor(_INTERCEPT, contributions, ts, events)
 
 
 def _employment_index(employment: np.ndarray) -> np.ndarray:

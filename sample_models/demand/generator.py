@@ -194,7 +194,4 @@ def _log_demand(features: pd.DataFrame, events: Sequence[Event]) -> np.ndarray:
             "store_region", _REGION_EFFECT, features["store_region"].to_numpy(), events
         ),
     }
-    log_demand = np.full(len(features), _LOG_BASE)
-    for name, value in contributions.items():
-        log_demand = log_demand + _common.concept_factor(name, ts, events) * value
-    return log_demand
+    return _common.linear_predictor(_LOG_BASE, contributions, ts, events)
