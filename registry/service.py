@@ -266,34 +266,41 @@ def promote(store: Store, name: str, version: str | int, alias: str, *, reason: 
         raise UsageError(f"changing {alias} needs a reason: add --reason \"...\"")
     with store.db.write() as session:
         model = q.get_model(session, name)
-        target = resolve_version(session, model, version)
-        if target.status == "archived":
-            raise Refused(
-                f"{name} v{target.version} is archived and cannot be promoted; register or "
-                "train a new version"
-            )
-        current = q.find_alias(session, model.id, alias)  # type: ignore[arg-type]
-        old_version = q.version_by_id(session, current.version_id).version if current else None
-        old_version_id = current.version_id if current else None
-        if current is not None and current.version_id == target.id:
-            return {"model": name, "alias": alias, "from_version": old_version,
-                    "to_version": target.version, "changed": False}
-        if current is None:
-            current = Alias(model_id=model.id, name=alias, version_id=target.id)  # type: ignore[arg-type]
-        else:
-            current.version_id, current.updated_at = target.id, utcnow()  # type: ignore[assignment]
-        session.add(current)
-        session.add(AliasChange(
-            model_id=model.id, alias=alias, action="promote",  # type: ignore[arg-type]
-            from_version_id=old_version_id,
-            to_version_id=target.id, actor=actor, reason=reason,  # type: ignore[arg-type]
-        ))
-        audit.record(
-            session, actor=actor, action="alias.promote", target=_target(name, alias=alias),
-            before={"version": old_version}, after={"version": target.version}, reason=reason,
+        return promote_in(session, model, resolve_version(session, model, version), alias,
+                          actor=actor, reason=reason)
+
+
+def promote_in(session: Session, model: RegisteredModel, target: ModelVersion, alias: str, *,
+               actor: str, reason: str) -> dict[str, Any]:
+    """The promote itself, inside the caller's write transaction (deployments use it too)."""
+    name = model.name
+    if target.status == "archived":
+        raise Refused(
+            f"{name} v{target.version} is archived and cannot be promoted; register or "
+            "train a new version"
         )
+    current = q.find_alias(session, model.id, alias)  # type: ignore[arg-type]
+    old_version = q.version_by_id(session, current.version_id).version if current else None
+    old_version_id = current.version_id if current else None
+    if current is not None and current.version_id == target.id:
         return {"model": name, "alias": alias, "from_version": old_version,
-                "to_version": target.version, "changed": True}
+                "to_version": target.version, "changed": False}
+    if current is None:
+        current = Alias(model_id=model.id, name=alias, version_id=target.id)  # type: ignore[arg-type]
+    else:
+        current.version_id, current.updated_at = target.id, utcnow()  # type: ignore[assignment]
+    session.add(current)
+    session.add(AliasChange(
+        model_id=model.id, alias=alias, action="promote",  # type: ignore[arg-type]
+        from_version_id=old_version_id,
+        to_version_id=target.id, actor=actor, reason=reason,  # type: ignore[arg-type]
+    ))
+    audit.record(
+        session, actor=actor, action="alias.promote", target=_target(name, alias=alias),
+        before={"version": old_version}, after={"version": target.version}, reason=reason,
+    )
+    return {"model": name, "alias": alias, "from_version": old_version,
+            "to_version": target.version, "changed": True}
 
 
 def alias_stack(changes: list[AliasChange]) -> list[int]:

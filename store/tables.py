@@ -152,3 +152,152 @@ class AuditEvent(SQLModel, table=True):
     before: dict[str, Any] | None = _json()
     after: dict[str, Any] | None = _json()
     reason: str = ""
+
+
+# --- serving: deployments, the prediction log, its rollup, quarantine, batch runs ----------
+
+class Deployment(SQLModel, table=True):
+    """How a model is served. The champion is the model's `production` alias (so a
+    promote or rollback of the alias is what serving follows); the optional challenger
+    is a version that gets shadow, canary or A/B traffic."""
+
+    __tablename__ = "deployment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="registered_model.id", unique=True)
+    mode: str = "single"  # single | shadow | canary | ab
+    challenger_version_id: int | None = Field(default=None, foreign_key="model_version.id")
+    challenger_share: float = 0.0  # canary and ab: the challenger's share of requests, 0..1
+    log_mode: str = "full"  # full (inputs and outputs) | metadata (neither)
+    input_sample_rate: float = 1.0  # full mode: the share of rows whose inputs are kept
+    updated_at: datetime = _time()
+    updated_by: str = ""
+    reason: str = ""
+
+
+class Prediction(SQLModel, table=True):
+    """One answered row. Written by serving/logger (group commit) and the batch scorer
+    with SQLAlchemy Core, never as ORM objects (the hot path). `inputs`, `outputs` and
+    `label` hold JSON text."""
+
+    __tablename__ = "prediction"
+    __table_args__ = (
+        Index("ix_prediction_model_at", "model_id", "at"),
+        Index("uq_prediction_request", "model_id", "request_id", "route", "row_index", unique=True),
+        Index("uq_prediction_batch_row", "batch_run_id", "row_index", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    prediction_id: str = Field(unique=True)  # UUIDv7: time-ordered, so the index appends
+    at: datetime = _time()
+    model_id: int = Field(foreign_key="registered_model.id")
+    version_id: int = Field(foreign_key="model_version.id")
+    route: str  # champion | challenger | shadow
+    source: str  # api | cli | batch
+    request_id: str | None = None
+    row_index: int = 0
+    batch_run_id: str | None = Field(default=None, foreign_key="batch_run.id")
+    inputs: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    outputs: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    latency_ms: float = 0.0
+    label: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    label_at: datetime | None = _time(nullable=True)
+
+
+#: Upper bounds (ms) of the latency histogram buckets of MetricRollup; one more bucket
+#: (lat_b18) counts everything slower than the last bound.
+LATENCY_BUCKETS_MS: tuple[float, ...] = (0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+
+
+class MetricRollup(SQLModel, table=True):
+    """Per model version, route and minute: the online predictions (source api and cli)
+    and rejected rows, a latency histogram and the moments of the main output (the
+    positive-class probability, the top probability, or the predicted value). Updated in
+    the same transaction as the rows it counts; dashboards read this, never the log."""
+
+    __tablename__ = "metric_rollup"
+    __table_args__ = (
+        UniqueConstraint("version_id", "route", "minute", name="uq_rollup_version_route_minute"),
+        Index("ix_rollup_model_minute", "model_id", "minute"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="registered_model.id")
+    version_id: int = Field(foreign_key="model_version.id")
+    route: str
+    minute: datetime = _time()
+    count: int = 0
+    errors: int = 0
+    latency_sum_ms: float = 0.0
+    latency_max_ms: float = 0.0
+    out_count: int = 0
+    out_sum: float = 0.0
+    out_sumsq: float = 0.0
+    out_min: float | None = None
+    out_max: float | None = None
+    lat_b00: int = 0
+    lat_b01: int = 0
+    lat_b02: int = 0
+    lat_b03: int = 0
+    lat_b04: int = 0
+    lat_b05: int = 0
+    lat_b06: int = 0
+    lat_b07: int = 0
+    lat_b08: int = 0
+    lat_b09: int = 0
+    lat_b10: int = 0
+    lat_b11: int = 0
+    lat_b12: int = 0
+    lat_b13: int = 0
+    lat_b14: int = 0
+    lat_b15: int = 0
+    lat_b16: int = 0
+    lat_b17: int = 0
+    lat_b18: int = 0
+
+
+class Quarantine(SQLModel, table=True):
+    """A rejected input row with its reason: never silently dropped."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (
+        Index("ix_quarantine_model_at", "model_id", "at"),
+        Index("ix_quarantine_batch_row", "batch_run_id", "row_index"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time()
+    model_id: int = Field(foreign_key="registered_model.id")
+    version_id: int | None = Field(default=None, foreign_key="model_version.id")
+    route: str | None = None
+    source: str  # api | cli | batch
+    request_id: str | None = None
+    batch_run_id: str | None = Field(default=None, foreign_key="batch_run.id")
+    row_index: int = 0
+    field: str | None = None  # the input field at fault, when there is one
+    reason: str
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class BatchRun(SQLModel, table=True):
+    """A batch scoring run; re-running the same id replaces its rows."""
+
+    __tablename__ = "batch_run"
+
+    id: str = Field(primary_key=True)
+    model_id: int = Field(foreign_key="registered_model.id", index=True)
+    version_id: int = Field(foreign_key="model_version.id")
+    source: str
+    sink: str
+    status: str = "running"  # running | succeeded | failed
+    attempt: int = 1
+    rows_read: int = 0
+    rows_scored: int = 0
+    rows_quarantined: int = 0
+    chunks: int = 0
+    error: str = ""
+    host: str | None = None
+    pid: int | None = None
+    started_at: datetime = _time(index=True)
+    ended_at: datetime | None = _time(nullable=True)
+    created_by: str = ""

@@ -9,13 +9,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from store.errors import ExitCode
 
 PROG = "wk"
 DESCRIPTION = (
     "Watchkeeper: a self-hosted MLOps console. Registry and lineage, training with "
-    "evaluation gates, aliases with rollback, and an audit trail, in one SQLite store."
+    "evaluation gates, aliases with rollback, serving with a prediction log, batch scoring, "
+    "and an audit trail, in one SQLite store."
 )
 
 
@@ -114,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("version")
 
+    _serving_commands(nouns, cmd)
+
     p = cmd(nouns, "audit", "console.cli.audit:cmd_audit", "the audit log, newest first")
     p.add_argument("--actor")
     p.add_argument("--action", help="action or prefix, e.g. alias.promote or alias.")
@@ -122,6 +126,109 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="ISO time or a span back from now")
     p.add_argument("--limit", type=int, default=100)
     return parser
+
+
+def _serving_commands(nouns: argparse._SubParsersAction, cmd: Any) -> None:  # type: ignore[type-arg]
+    """serve, deploy, predict, feedback, predictions, quarantine, score."""
+    p = cmd(nouns, "serve", "console.cli.serve:cmd_serve", "answer predictions over HTTP (FastAPI on uvicorn)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--model", action="append", default=[], dest="models", metavar="NAME",
+                   help="serve only this model (repeatable; default: every model with a production version)")
+    p.add_argument("--max-body", type=int, default=1 << 20, metavar="BYTES",
+                   help="largest request body; bigger ones get 413 (default 1 MiB)")
+    p.add_argument("--max-rows", type=int, default=10_000, help="most rows in one request (default 10000)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="per request: scoring plus logging (default 10); past it: 504/503")
+    p.add_argument("--poll", type=float, default=0.5, metavar="SECONDS",
+                   help="how often deployment changes are read (default 0.5)")
+    p.add_argument("--access-log", action="store_true", help="log every request (JSON lines)")
+
+    deploy = nouns.add_parser("deploy", help="how models are served: champion, challenger, traffic, logging")
+    dv = deploy.add_subparsers(dest="verb", metavar="VERB", required=True)
+    p = cmd(dv, "show", "console.cli.deploy:cmd_show", "a deployment (or all) with recent traffic")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--minutes", type=int, default=5, help="traffic window (default 5)")
+    p = cmd(dv, "set", "console.cli.deploy:cmd_set", "change mode, challenger, share or logging")
+    p.add_argument("name")
+    p.add_argument("--mode", choices=("single", "shadow", "canary", "ab"))
+    p.add_argument("--challenger", metavar="VERSION", help="version number or alias")
+    p.add_argument("--no-challenger", action="store_true", help="take the challenger out (mode single)")
+    p.add_argument("--share", metavar="FRACTION", help="challenger share for canary/ab: 0.1 or 10%%")
+    p.add_argument("--log", dest="log_mode", choices=("full", "metadata"),
+                   help="keep inputs and outputs (full) or neither (metadata, for sensitive data)")
+    p.add_argument("--sample-rate", metavar="FRACTION", help="share of rows whose inputs are kept (full mode)")
+    p.add_argument("--reason", default="")
+    p = cmd(dv, "promote", "console.cli.deploy:cmd_promote", "the challenger becomes production, all traffic")
+    p.add_argument("name")
+    p.add_argument("--reason", default="", help="why (required)")
+    p = cmd(dv, "rollback", "console.cli.deploy:cmd_rollback",
+            "all traffic back: challenger out, or production to its previous version")
+    p.add_argument("name")
+    p.add_argument("--reason", default="", help="why (required)")
+
+    p = cmd(nouns, "predict", "console.cli.predict:cmd_predict", "score rows in this process (logged, source cli)")
+    p.add_argument("model")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--row", metavar="JSON", help="one row as a JSON object (or a body {\"row\"|\"rows\": ...})")
+    src.add_argument("--file", metavar="PATH", help="rows: a JSON file (object, list or body), JSON lines, or - for stdin")
+    src.add_argument("--example", action="store_true", help="print the version's input example as a request body")
+    p.add_argument("--version", help="a version or alias (default: production)")
+    p.add_argument("--request-id", help="your id for the request, to send labels by later")
+
+    p = cmd(nouns, "feedback", "console.cli.predict:cmd_feedback", "labels for earlier predictions")
+    p.add_argument("--file", metavar="PATH",
+                   help="CSV or JSON lines with prediction_id or request_id, and label (and model, row)")
+    p.add_argument("--prediction-id")
+    p.add_argument("--label")
+    p.add_argument("--model", help="for request ids: the model they belong to")
+
+    predictions = nouns.add_parser("predictions", help="the prediction log")
+    pv = predictions.add_subparsers(dest="verb", metavar="VERB", required=True)
+    p = cmd(pv, "list", "console.cli.predictions:cmd_list", "predictions, newest first")
+    p.add_argument("--model")
+    p.add_argument("--version", help="needs --model")
+    p.add_argument("--route", choices=("champion", "challenger", "shadow"))
+    p.add_argument("--source", choices=("api", "cli", "batch"))
+    p.add_argument("--since", help="ISO time or a span back from now: 30m, 12h, 7d")
+    p.add_argument("--until", help="ISO time or a span back from now")
+    p.add_argument("--id", dest="id_prefix", metavar="PREFIX", help="prediction ids starting with this")
+    p.add_argument("--request-id")
+    p.add_argument("--before", metavar="ID", help="page back: rows older than this prediction id")
+    p.add_argument("--limit", type=int, default=50)
+    p = cmd(pv, "show", "console.cli.predictions:cmd_show", "one prediction: inputs, outputs, label, latency")
+    p.add_argument("prediction_id", help="the id, or a unique prefix of it")
+
+    quarantine = nouns.add_parser("quarantine", help="rejected input rows with their reasons")
+    qv = quarantine.add_subparsers(dest="verb", metavar="VERB", required=True)
+    p = cmd(qv, "list", "console.cli.predictions:cmd_quarantine", "rejected rows, newest first")
+    p.add_argument("--model")
+    p.add_argument("--run", dest="run_id", help="rows of one batch run")
+    p.add_argument("--source", choices=("api", "cli", "batch"))
+    p.add_argument("--since", help="ISO time or a span back from now")
+    p.add_argument("--limit", type=int, default=50)
+
+    p = cmd(nouns, "score", "console.cli.score:cmd_score", "batch scoring: a file or query in, a file or table out")
+    p.add_argument("model")
+    p.add_argument("--source", required=True, metavar="SRC",
+                   help="a CSV or Parquet file, or a SQLAlchemy URL (with --query)")
+    p.add_argument("--query", help="the SQL query for a database source")
+    p.add_argument("--sink", required=True, metavar="DEST",
+                   help="a .csv or .parquet file, or a SQLAlchemy URL (with --table)")
+    p.add_argument("--table", help="the table for a database sink (created if missing)")
+    p.add_argument("--run-id", help="name the run; re-running the same id replaces its rows")
+    p.add_argument("--version", help="a version or alias (default: production)")
+    p.add_argument("--chunk-size", type=int, default=10_000, help="rows per chunk and transaction")
+    p.add_argument("--keep", metavar="COLS", help="input columns copied to the sink, comma separated "
+                                                   "(default: all)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    batch = nouns.add_parser("batch", help="batch scoring runs")
+    bv = batch.add_subparsers(dest="verb", metavar="VERB", required=True)
+    p = cmd(bv, "list", "console.cli.score:cmd_runs", "batch scoring runs, newest first")
+    p.add_argument("--model")
+    p.add_argument("--limit", type=int, default=50)
+    p = cmd(bv, "show", "console.cli.score:cmd_run", "one batch run with its counts")
+    p.add_argument("run_id")
 
 
 def _setup_logging(verbose: bool) -> None:

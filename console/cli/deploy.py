@@ -1,0 +1,110 @@
+"""wk deploy show|set|promote|rollback."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from console.cli.common import store_from
+from console.cli.output import emit_json, fields, fmt, section, table
+from store.errors import UsageError
+
+
+def parse_fraction(value: str | None, option: str) -> float | None:
+    """0.1, .1 or 10% -> 0.1."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError as exc:
+        raise UsageError(f"{option} {value!r} is not a fraction; give e.g. 0.1 or 10%") from exc
+    if not 0.0 <= number <= 1.0:
+        raise UsageError(f"{option} {value!r} is outside 0..1 (0%..100%)")
+    return number
+
+
+def _print(d: dict[str, Any], traffic: list[dict[str, Any]] | None = None) -> None:
+    fields([
+        ("model", d["model"]), ("mode", d["mode"]),
+        ("champion", f"v{d['champion']} (production)" if d["champion"] else "none: promote a version to production"),
+        ("challenger", f"v{d['challenger']}" if d["challenger"] else None),
+        ("share", f"{d['challenger_share']:.1%}" if d["mode"] in ("canary", "ab") else None),
+        ("logging", f"{d['log_mode']}" + (f", inputs of {d['input_sample_rate']:.0%} of rows"
+                                          if d["log_mode"] == "full" and d["input_sample_rate"] < 1 else "")),
+        ("updated", f"{d['updated_at']} by {d['updated_by']}" if d["updated_at"] else None),
+        ("reason", d["reason"] or None),
+    ])
+    if traffic is not None:
+        _traffic(traffic)
+
+
+def _traffic(rows: list[dict[str, Any]]) -> None:
+    section("traffic")
+    table(["model", "version", "route", "req/min", "errors", "p50 ms", "p95 ms"],
+          [[r["model"], f"v{r['version']}", r["route"], r["per_minute"], f"{r['error_rate']:.1%}",
+            fmt(r["p50_ms"]), fmt(r["p95_ms"])] for r in rows], empty="(no requests in the window)")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from serving import deployments
+
+    store = store_from(args)
+    traffic = deployments.traffic(store, minutes=args.minutes)
+    if args.name:
+        d = deployments.show(store, args.name)
+        mine = [t for t in traffic if t["model"] == args.name]
+        if args.json:
+            emit_json({**d, "traffic": mine})
+        else:
+            _print(d, mine)
+        return 0
+    rows = deployments.list_deployments(store)
+    if args.json:
+        emit_json([{**d, "traffic": [t for t in traffic if t["model"] == d["model"]]} for d in rows])
+        return 0
+    table(["model", "mode", "champion", "challenger", "share", "logging"],
+          [[d["model"], d["mode"], f"v{d['champion']}" if d["champion"] else "-",
+            f"v{d['challenger']}" if d["challenger"] else "-",
+            f"{d['challenger_share']:.0%}" if d["mode"] in ("canary", "ab") else "-", d["log_mode"]]
+           for d in rows], empty="nothing is deployed: promote a version to production first")
+    if traffic:
+        _traffic(traffic)
+    return 0
+
+
+def _done(args: argparse.Namespace, result: dict[str, Any]) -> int:
+    if args.json:
+        emit_json(result)
+    else:
+        _print(result)
+    return 0
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    from serving import deployments
+
+    changes = (args.mode, args.challenger, args.share, args.log_mode, args.sample_rate)
+    if all(v is None for v in changes) and not args.no_challenger:
+        raise UsageError("nothing to change: give --mode, --challenger, --share, --log or --sample-rate")
+    if args.no_challenger and (args.challenger or args.mode not in (None, "single")):
+        raise UsageError("--no-challenger takes the challenger out; it cannot go with --challenger or --mode")
+    store = store_from(args)
+    result = deployments.set_deployment(
+        store, args.name, mode=args.mode, challenger=args.challenger,
+        share=parse_fraction(args.share, "--share"), log_mode=args.log_mode,
+        sample_rate=parse_fraction(args.sample_rate, "--sample-rate"), clear_challenger=args.no_challenger,
+        reason=args.reason)
+    return _done(args, result)
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from serving import deployments
+
+    return _done(args, deployments.promote(store_from(args), args.name, reason=args.reason))
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from serving import deployments
+
+    return _done(args, deployments.rollback(store_from(args), args.name, reason=args.reason))

@@ -1,0 +1,212 @@
+"""Deployments: how each model is served, and the actions that change it. The CLI
+(`wk deploy`), the console and tests call these; each change is one write transaction
+with its audit event. A running server picks changes up within its poll interval.
+
+The champion is the model's `production` alias, so `wk models promote ... production`
+and `wk models rollback ... production` change what is served too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from registry import service as registry
+from registry import views
+from serving.router import check_mode
+from store import audit
+from store import registry_queries as q
+from store import serving_queries as sq
+from store.errors import InvalidInput, NotFound, Refused, UsageError
+from store.identity import current_actor
+from store.serving_queries import CHAMPION_ALIAS
+from store.tables import Deployment
+from store.types import utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from store.handle import Store
+    from store.tables import RegisteredModel
+
+LOG_MODES = ("full", "metadata")
+
+
+def _view(session: Session, model: RegisteredModel, dep: Deployment | None) -> dict[str, Any]:
+    champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
+    challenger = (q.version_by_id(session, dep.challenger_version_id)
+                  if dep is not None and dep.challenger_version_id is not None else None)
+    return {
+        "model": model.name,
+        "mode": dep.mode if dep else "single",
+        "champion": champion.version if champion else None,
+        "challenger": challenger.version if challenger else None,
+        "challenger_share": dep.challenger_share if dep else 0.0,
+        "log_mode": dep.log_mode if dep else "full",
+        "input_sample_rate": dep.input_sample_rate if dep else 1.0,
+        "updated_at": views.iso(dep.updated_at) if dep else None,
+        "updated_by": dep.updated_by if dep else None,
+        "reason": dep.reason if dep else "",
+    }
+
+
+def _settings(view: dict[str, Any]) -> dict[str, Any]:
+    keys = ("mode", "champion", "challenger", "challenger_share", "log_mode", "input_sample_rate")
+    return {k: view[k] for k in keys}
+
+
+def show(store: Store, name: str) -> dict[str, Any]:
+    with store.db.read() as session:
+        model = q.get_model(session, name)
+        return _view(session, model, sq.find_deployment(session, model.id))  # type: ignore[arg-type]
+
+
+def list_deployments(store: Store) -> list[dict[str, Any]]:
+    """Every served model (a production alias or a deployment row)."""
+    with store.db.read() as session:
+        out = []
+        for model_id, *_rest in sq.serving_state(session):
+            model = q.models_by_ids(session, [model_id])[model_id]
+            out.append(_view(session, model, sq.find_deployment(session, model_id)))
+        return out
+
+
+def set_deployment(store: Store, name: str, *, mode: str | None = None, challenger: str | int | None = None,
+                   share: float | None = None, log_mode: str | None = None,
+                   sample_rate: float | None = None, clear_challenger: bool = False,
+                   reason: str = "", actor: str | None = None) -> dict[str, Any]:
+    """Change any of the settings; the others keep their values."""
+    actor = actor or current_actor()
+    if log_mode is not None and log_mode not in LOG_MODES:
+        raise InvalidInput(f"log mode {log_mode!r} is not one of {', '.join(LOG_MODES)}")
+    if sample_rate is not None and not 0.0 <= sample_rate <= 1.0:
+        raise InvalidInput(f"input sample rate {sample_rate} is outside 0..1 (e.g. 0.1 keeps one row in ten)")
+    with store.db.write() as session:
+        model = q.get_model(session, name)
+        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
+        before = _view(session, model, dep)
+        if dep is None:
+            dep = Deployment(model_id=model.id)  # type: ignore[arg-type]
+        if challenger is not None:
+            version = registry.resolve_version(session, model, challenger)
+            if version.status == "archived":
+                raise Refused(f"{name} v{version.version} is archived; it cannot take traffic")
+            champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
+            if champion is not None and champion.id == version.id:
+                raise InvalidInput(
+                    f"{name} v{version.version} is already the champion (production); choose "
+                    "another version as challenger")
+            dep.challenger_version_id = version.id
+        if clear_challenger:
+            dep.challenger_version_id = None
+            dep.mode, dep.challenger_share = "single", 0.0
+        if mode is not None:
+            dep.mode = mode
+        if share is not None:
+            dep.challenger_share = share
+        if log_mode is not None:
+            dep.log_mode = log_mode
+        if sample_rate is not None:
+            dep.input_sample_rate = sample_rate
+        problem = check_mode(dep.mode, dep.challenger_share, dep.challenger_version_id is not None)
+        if problem:
+            raise InvalidInput(f"deployment of {name}: {problem}")
+        if dep.mode != "single" and sq.champion_version(session, model.id) is None:  # type: ignore[arg-type]
+            raise Refused(f"{name} has no production version to act as champion; promote one first "
+                          f"('wk models promote {name} VERSION production --reason ...')")
+        dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
+        session.add(dep)
+        session.flush()
+        after = _view(session, model, dep)
+        if _settings(after) != _settings(before):
+            audit.record(session, actor=actor, action="deployment.set",
+                         target=f"model/{name}/deployment", before=_settings(before),
+                         after=_settings(after), reason=reason)
+        return {**after, "changed": _settings(after) != _settings(before), "before": _settings(before)}
+
+
+def promote(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> dict[str, Any]:
+    """The challenger becomes the champion (the production alias moves to it) and takes
+    all traffic; the old champion can be brought back with `rollback`."""
+    actor = actor or current_actor()
+    if not reason.strip():
+        raise UsageError("promoting a challenger changes production and needs a reason: add --reason \"...\"")
+    with store.db.write() as session:
+        model = q.get_model(session, name)
+        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
+        if dep is None or dep.challenger_version_id is None:
+            raise NotFound(f"{name} has no challenger to promote; set one with "
+                           f"'wk deploy set {name} --challenger VERSION --mode canary --share 0.1'")
+        before = _view(session, model, dep)
+        target = q.version_by_id(session, dep.challenger_version_id)
+        moved = registry.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
+        dep.challenger_version_id, dep.mode, dep.challenger_share = None, "single", 0.0
+        dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
+        session.add(dep)
+        session.flush()
+        after = _view(session, model, dep)
+        audit.record(session, actor=actor, action="deployment.promote", target=f"model/{name}/deployment",
+                     before=_settings(before), after=_settings(after), reason=reason)
+        return {**after, "changed": True, "before": _settings(before),
+                "alias": CHAMPION_ALIAS, "from_version": moved["from_version"], "to_version": moved["to_version"]}
+
+
+def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> dict[str, Any]:
+    """All traffic back to the known-good version in one step: with a challenger taking
+    traffic (shadow, canary, ab), the challenger is taken out; otherwise the production
+    alias returns to the version it held before."""
+    actor = actor or current_actor()
+    if not reason.strip():
+        raise UsageError("a rollback changes production traffic and needs a reason: add --reason \"...\"")
+    with store.db.write() as session:
+        model = q.get_model(session, name)
+        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
+        if dep is not None and (dep.mode != "single" or dep.challenger_version_id is not None):
+            before = _view(session, model, dep)
+            dep.challenger_version_id, dep.mode, dep.challenger_share = None, "single", 0.0
+            dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
+            session.add(dep)
+            session.flush()
+            after = _view(session, model, dep)
+            audit.record(session, actor=actor, action="deployment.rollback",
+                         target=f"model/{name}/deployment", before=_settings(before),
+                         after=_settings(after), reason=reason)
+            return {**after, "changed": True, "before": _settings(before), "undid": "challenger"}
+    moved = registry.rollback(store, name, CHAMPION_ALIAS, reason=reason, actor=actor)
+    return {**show(store, name), "changed": True, "undid": "production",
+            "alias": CHAMPION_ALIAS, "from_version": moved["from_version"], "to_version": moved["to_version"]}
+
+
+def rollback_preview(store: Store, name: str) -> dict[str, Any]:
+    """What `rollback` would do, without doing it (the console's confirmation)."""
+    current = show(store, name)
+    if current["mode"] != "single" or current["challenger"] is not None:
+        return {"model": name, "change": f"{name}: {current['mode']} v{current['champion']}+"
+                f"v{current['challenger']} -> single v{current['champion']} (challenger out)"}
+    plan = registry.rollback_preview(store, name, CHAMPION_ALIAS)
+    return {"model": name, "change": f"{name} production: v{plan['from_version']} -> v{plan['to_version']}"}
+
+
+def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str, Any]]:
+    """Per model, version and route over the last minutes, from the rollup: requests per
+    minute, error rate, p50/p95 latency (ms)."""
+    from serving.rollup import quantile_from_buckets
+
+    now = now or utcnow()
+    since = (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    with store.db.read() as session:
+        rows = sq.rollup_totals(session, since)
+    out = []
+    for _mid, model, version, route, count, errors, lat_sum, lat_max, out_count, out_sum, *buckets in rows:
+        count, errors = int(count or 0), int(errors or 0)
+        buckets = [int(b or 0) for b in buckets]
+        total = count + errors
+        out.append({
+            "model": model, "version": version, "route": route, "requests": count, "errors": errors,
+            "per_minute": round(total / minutes, 2),
+            "error_rate": round(errors / total, 4) if total else 0.0,
+            "p50_ms": quantile_from_buckets(buckets, 0.5), "p95_ms": quantile_from_buckets(buckets, 0.95),
+            "mean_ms": (lat_sum / count) if count else None, "max_ms": lat_max,
+            "mean_score": (out_sum / out_count) if out_count else None,
+        })
+    return sorted(out, key=lambda r: (r["model"], r["version"], r["route"]))

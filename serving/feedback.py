@@ -1,0 +1,107 @@
+"""Labels that arrive after the prediction: by prediction id, or by the caller's request
+id (with the model, and the row for a request of several rows). Used by the API's
+/v1/feedback and `wk feedback --file`; reports how many matched and which did not."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from serving.pipeline import RequestError
+from store import registry_queries as q
+from store import serving_queries as sq
+from store.errors import InvalidInput
+from store.types import utcnow
+
+if TYPE_CHECKING:
+    from store.handle import Store
+
+MAX_LABELS = 100_000
+_KEYS = {"prediction_id", "request_id", "model", "row", "label"}
+
+
+def items_from_payload(payload: Any) -> list[dict[str, Any]]:
+    """The label items of a /v1/feedback body (one object, or {"labels": [...]})."""
+    if isinstance(payload, dict) and "labels" in payload:
+        if set(payload) != {"labels"} or not isinstance(payload["labels"], list):
+            raise RequestError(422, "send {\"labels\": [ {...}, ... ]} or one label object")
+        items = payload["labels"]
+    else:
+        items = [payload]
+    if not items:
+        raise RequestError(422, "no labels: send at least one")
+    if len(items) > MAX_LABELS:
+        raise RequestError(422, f"{len(items)} labels in one request; at most {MAX_LABELS}")
+    for i, item in enumerate(items):
+        problem = check_item(item)
+        if problem:
+            raise RequestError(422, f"label {i}: {problem}")
+    return items
+
+
+def check_item(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return "must be an object with prediction_id (or request_id) and label"
+    extra = set(item) - _KEYS
+    if extra:
+        return f"unknown field(s) {', '.join(sorted(repr(e[:40]) for e in extra))}; known: {', '.join(sorted(_KEYS))}"
+    if "label" not in item:
+        return "has no label"
+    label = item["label"]
+    if label is None or isinstance(label, dict | list) or (isinstance(label, float) and not math.isfinite(label)):
+        return "label must be a class or a finite number"
+    if isinstance(label, str) and len(label) > 200:
+        return "label is longer than 200 characters"
+    has_pid, has_rid = item.get("prediction_id") is not None, item.get("request_id") is not None
+    if has_pid == has_rid:
+        return "give exactly one of prediction_id or request_id"
+    for key in ("prediction_id", "request_id", "model"):
+        value = item.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > 200):
+            return f"{key} must be a string of at most 200 characters"
+    row = item.get("row")
+    if row is not None and (isinstance(row, bool) or not isinstance(row, int) or row < 0):
+        return "row must be a non-negative integer"
+    return None
+
+
+def apply_labels(store: Store, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Write the labels in one transaction. Unmatched ones are reported, not errors."""
+    for i, item in enumerate(items):
+        problem = check_item(item)
+        if problem:
+            raise InvalidInput(f"label {i}: {problem}")
+    at = utcnow()
+    matched = 0
+    unmatched: list[dict[str, Any]] = []
+    ambiguous: list[dict[str, Any]] = []
+    with store.db.write() as session:
+        model_ids: dict[str, int | None] = {}
+        for item in items:
+            label = orjson.dumps(item["label"]).decode()
+            if item.get("prediction_id") is not None:
+                n = sq.label_by_prediction_id(session, item["prediction_id"], label, at)
+                ref = {"prediction_id": item["prediction_id"]}
+            else:
+                model = item.get("model")
+                if model is not None and model not in model_ids:
+                    found = q.find_model(session, model)
+                    model_ids[model] = found.id if found else None
+                if model is not None and model_ids.get(model) is None:
+                    unmatched.append({"request_id": item["request_id"], "model": model, "why": "no such model"})
+                    continue
+                n, total = sq.label_by_request_id(session, model_ids.get(model) if model else None,
+                                                  item["request_id"], item.get("row"), label, at)
+                ref = {"request_id": item["request_id"]}
+                if n == 0 and total > 1:
+                    ambiguous.append({**ref, "rows": total,
+                                      "why": "the request had several rows: give row"})
+                    continue
+            if n:
+                matched += n
+            else:
+                unmatched.append({**ref, "why": "no such prediction"})
+    return {"labels": len(items), "matched": matched, "unmatched": len(unmatched) + len(ambiguous),
+            "not_found": unmatched[:100], "ambiguous": ambiguous[:100]}

@@ -1,0 +1,59 @@
+"""Prediction ids: UUIDv7 (RFC 9562), time-ordered so the log's unique index appends at
+its end instead of inserting at random places (DESIGN.md: a random UUID4 cut the insert
+rate about five times). Within one millisecond a counter keeps them strictly increasing
+in this process."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+_COUNTER_MAX = 0xFFF  # rand_a: 12 bits used as a per-millisecond sequence
+
+
+def _next_stamp(count: int) -> tuple[int, int]:
+    """(unix ms, first sequence number) reserving `count` consecutive sequence numbers."""
+    global _last_ms, _counter
+    with _lock:
+        now = time.time_ns() // 1_000_000
+        if now > _last_ms:
+            _last_ms, _counter = now, 0
+        if _counter + count > _COUNTER_MAX + 1:  # sequence exhausted: borrow the next ms
+            _last_ms, _counter = _last_ms + 1, 0
+        first = _counter
+        _counter += count
+        return _last_ms, first
+
+
+def _format(ms: int, seq: int, tail: int) -> str:
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (seq & 0xFFF) << 64 | 0b10 << 62 | tail
+    return str(uuid.UUID(int=value))
+
+
+def uuid7() -> str:
+    ms, seq = _next_stamp(1)
+    return _format(ms, seq, int.from_bytes(os.urandom(8)) & ((1 << 62) - 1))
+
+
+def uuid7_many(count: int) -> list[str]:
+    """`count` increasing ids (batch scoring); chunks of at most 4,096 per millisecond."""
+    out: list[str] = []
+    mask = (1 << 62) - 1
+    while len(out) < count:
+        n = min(count - len(out), _COUNTER_MAX + 1)
+        ms, first = _next_stamp(n)
+        tails = os.urandom(8 * n)
+        out.extend(
+            _format(ms, first + i, int.from_bytes(tails[8 * i: 8 * i + 8]) & mask) for i in range(n)
+        )
+    return out
+
+
+def timestamp_ms(prediction_id: str) -> int:
+    """The unix time in milliseconds a UUIDv7 was made."""
+    return uuid.UUID(prediction_id).int >> 80

@@ -1,0 +1,92 @@
+"""Per-minute rollups of online predictions (pure): counts, errors, a latency histogram
+and the moments of the score, aggregated from a batch of log records before they are
+added to the MetricRollup rows in the same transaction as the records."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from store.tables import LATENCY_BUCKETS_MS
+
+BUCKETS = len(LATENCY_BUCKETS_MS) + 1
+
+
+def bucket_of(latency_ms: float) -> int:
+    """The histogram bucket: the first bound >= latency, or the overflow bucket."""
+    return bisect_left(LATENCY_BUCKETS_MS, latency_ms)
+
+
+def minute_of(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+@dataclass
+class RollupDelta:
+    model_id: int
+    version_id: int
+    route: str
+    minute: datetime
+    count: int = 0
+    errors: int = 0
+    latency_sum_ms: float = 0.0
+    latency_max_ms: float = 0.0
+    out_count: int = 0
+    out_sum: float = 0.0
+    out_sumsq: float = 0.0
+    out_min: float | None = None
+    out_max: float | None = None
+    buckets: list[int] = field(default_factory=lambda: [0] * BUCKETS)
+
+    def add_prediction(self, latency_ms: float, score: float | None) -> None:
+        self.count += 1
+        self.latency_sum_ms += latency_ms
+        if latency_ms > self.latency_max_ms:
+            self.latency_max_ms = latency_ms
+        self.buckets[bucket_of(latency_ms)] += 1
+        if score is not None:
+            self.out_count += 1
+            self.out_sum += score
+            self.out_sumsq += score * score
+            self.out_min = score if self.out_min is None else min(self.out_min, score)
+            self.out_max = score if self.out_max is None else max(self.out_max, score)
+
+
+#: (model_id, version_id, route, at, latency_ms, score or None, is_error)
+Record = tuple[int, int, str, datetime, float, "float | None", bool]
+
+
+def aggregate(records: Iterable[Record]) -> list[RollupDelta]:
+    deltas: dict[tuple[int, str, datetime], RollupDelta] = {}
+    for model_id, version_id, route, at, latency_ms, score, is_error in records:
+        minute = minute_of(at)
+        key = (version_id, route, minute)
+        delta = deltas.get(key)
+        if delta is None:
+            delta = deltas[key] = RollupDelta(model_id, version_id, route, minute)
+        if is_error:
+            delta.errors += 1
+        else:
+            delta.add_prediction(latency_ms, score)
+    return list(deltas.values())
+
+
+def quantile_from_buckets(buckets: list[int], q: float) -> float | None:
+    """An estimate of the q-quantile (ms) from histogram counts: linear inside the bucket
+    that holds it; the overflow bucket reports its lower bound."""
+    total = sum(buckets)
+    if total == 0:
+        return None
+    rank = q * total
+    seen = 0
+    for i, n in enumerate(buckets):
+        if n and seen + n >= rank:
+            low = LATENCY_BUCKETS_MS[i - 1] if i > 0 else 0.0
+            if i >= len(LATENCY_BUCKETS_MS):
+                return low
+            high = LATENCY_BUCKETS_MS[i]
+            return low + (high - low) * max(0.0, rank - seen) / n
+        seen += n
+    return LATENCY_BUCKETS_MS[-1]
