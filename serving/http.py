@@ -374,6 +374,27 @@ class Api:
         return out
 
 
+class ScoringFastPath:
+    """Pure ASGI middleware that sends POST /v1/models/NAME/predict and /invocations
+    straight to the handler, skipping FastAPI's routing and dependency resolution (about
+    0.1 ms a request). The same paths stay declared on the app for the OpenAPI docs."""
+
+    PREFIX = "/v1/models/"
+
+    def __init__(self, app: Any, api: Api) -> None:
+        self.app = app
+        self.api = api
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].startswith(self.PREFIX):
+            name, sep, action = scope["path"][len(self.PREFIX):].partition("/")
+            if sep and name and action in ("predict", "invocations"):
+                response = await self.api.score(name, Request(scope, receive), mlflow=action == "invocations")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     api = Api(store, config)
@@ -390,6 +411,7 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
                   description="Predictions with an id per row, logged before the answer leaves.",
                   lifespan=lifespan)
     app.state.api = api
+    app.add_middleware(ScoringFastPath, api=api)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:

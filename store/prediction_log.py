@@ -53,39 +53,44 @@ def insert_quarantine(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(insert(Quarantine.__table__), list(rows))  # type: ignore[arg-type]
 
 
+ROLLUP_COLUMNS = ("model_id", "version_id", "route", "minute", "count", "errors", "latency_sum_ms",
+                  "latency_max_ms", "out_count", "out_sum", "out_sumsq", "out_min", "out_max", *BUCKET_COLUMNS)
+_SUMMED = ("count", "errors", "latency_sum_ms", "out_count", "out_sum", "out_sumsq", *BUCKET_COLUMNS)
+_upsert_sql: dict[str, str] = {}
+
+
+def _rollup_upsert(conn: Connection) -> str:
+    """INSERT ... ON CONFLICT DO UPDATE adding the deltas (built once per dialect: SQLite
+    and PostgreSQL share the syntax but name their two-argument min/max differently)."""
+    dialect = conn.dialect.name
+    sql = _upsert_sql.get(dialect)
+    if sql is None:
+        least, greatest = ("least", "greatest") if dialect == "postgresql" else ("min", "max")
+        t = MetricRollup.__tablename__
+        sets = [f"{c} = {t}.{c} + excluded.{c}" for c in _SUMMED]
+        sets.append(f"latency_max_ms = {greatest}({t}.latency_max_ms, excluded.latency_max_ms)")
+        # either side may be NULL (no score yet): coalesce each with the other
+        sets.append(f"out_min = {least}(coalesce({t}.out_min, excluded.out_min), "
+                    f"coalesce(excluded.out_min, {t}.out_min))")
+        sets.append(f"out_max = {greatest}(coalesce({t}.out_max, excluded.out_max), "
+                    f"coalesce(excluded.out_max, {t}.out_max))")
+        sql = _upsert_sql[dialect] = (
+            f"INSERT INTO {t} ({', '.join(ROLLUP_COLUMNS)}) VALUES ({_marks(conn, len(ROLLUP_COLUMNS))}) "
+            f"ON CONFLICT (version_id, route, minute) DO UPDATE SET {', '.join(sets)}")
+    return sql
+
+
 def add_rollups(conn: Connection, deltas: Iterable[Any]) -> None:
     """Add rollup deltas (serving.rollup.RollupDelta) to their rows, creating missing ones."""
+    dialect = conn.dialect.name
     rows = [
-        {"model_id": d.model_id, "version_id": d.version_id, "route": d.route, "minute": d.minute,
-         "count": d.count, "errors": d.errors, "latency_sum_ms": d.latency_sum_ms,
-         "latency_max_ms": d.latency_max_ms, "out_count": d.out_count, "out_sum": d.out_sum,
-         "out_sumsq": d.out_sumsq, "out_min": d.out_min, "out_max": d.out_max,
-         **dict(zip(BUCKET_COLUMNS, d.buckets, strict=True))}
+        (d.model_id, d.version_id, d.route, db_time(dialect, d.minute), d.count, d.errors,
+         d.latency_sum_ms, d.latency_max_ms, d.out_count, d.out_sum, d.out_sumsq, d.out_min, d.out_max,
+         *d.buckets)
         for d in deltas
     ]
-    if not rows:
-        return
-    from sqlalchemy import func
-
-    table = MetricRollup.__table__
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        lesser, greater = func.least, func.greatest
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        lesser, greater = func.min, func.max
-    stmt = dialect_insert(table)
-    ex = stmt.excluded
-    c = table.c  # type: ignore[attr-defined]
-    summed = ("count", "errors", "latency_sum_ms", "out_count", "out_sum", "out_sumsq", *BUCKET_COLUMNS)
-    update: dict[str, Any] = {name: c[name] + ex[name] for name in summed}
-    update["latency_max_ms"] = greater(c.latency_max_ms, ex.latency_max_ms)
-    # min/max of two values where either may be NULL (no score yet)
-    update["out_min"] = lesser(func.coalesce(c.out_min, ex.out_min), func.coalesce(ex.out_min, c.out_min))
-    update["out_max"] = greater(func.coalesce(c.out_max, ex.out_max), func.coalesce(ex.out_max, c.out_max))
-    stmt = stmt.on_conflict_do_update(index_elements=["version_id", "route", "minute"], set_=update)
-    for row in rows:  # one statement per key: few keys per commit (versions x routes x minutes)
-        conn.execute(stmt, row)
+    if rows:
+        conn.exec_driver_sql(_rollup_upsert(conn), rows)
 
 
 def answered_requests(conn: Connection, model_id: int, request_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
