@@ -86,8 +86,16 @@ class LoadedVersion:
 
     def predict(self, values: list[list[Any]]) -> tuple[list[dict[str, Any] | None], list[float | None]]:
         """Outputs (None where not finite) and scores for rows already validated."""
+        return self._score(lambda: self.make_input(values))
+
+    def predict_frame(self, clean: Any) -> tuple[list[dict[str, Any] | None], list[float | None]]:
+        """The same for a checked DataFrame (batch scoring: serving/frame_validation.py)."""
+        names = list(self.schema.names)
+        return self._score(lambda: clean[names] if self.use_frame else clean[names].to_numpy(dtype=float))
+
+    def _score(self, features_of: Any) -> tuple[list[dict[str, Any] | None], list[float | None]]:
         try:
-            features = self.make_input(values)
+            features = features_of()
             if self.classes is not None and self.has_proba:
                 return format_classification(self.classes, np.asarray(self.estimator.predict_proba(features)))
             predicted = np.asarray(self.estimator.predict(features))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from store.tables import LATENCY_BUCKETS_MS, MetricRollup, Prediction, Quarantine
+from store.tables import LATENCY_BUCKETS_MS, BatchRun, MetricRollup, Prediction, Quarantine
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -126,3 +126,12 @@ def delete_batch_rows(conn: Connection, run_id: str, first: int, last: int | Non
         if i == 0:
             removed = result.rowcount or 0
     return removed
+
+
+def add_batch_progress(conn: Connection, run_id: str, rows_read: int, scored: int, quarantined: int) -> None:
+    """Count a committed chunk on its run, in the chunk's transaction."""
+    m = _marks(conn, 1)
+    conn.exec_driver_sql(
+        f"UPDATE {BatchRun.__tablename__} SET rows_read = rows_read + {m}, rows_scored = rows_scored + {m}, "
+        f"rows_quarantined = rows_quarantined + {m}, chunks = chunks + 1 WHERE id = {m}",
+        (rows_read, scored, quarantined, run_id))

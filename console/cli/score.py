@@ -1,0 +1,94 @@
+"""wk score MODEL --source --sink; wk batch list|show."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from console.cli.common import store_from
+from console.cli.output import emit_json, fields, table
+
+
+class _ProgressLine:
+    """rows done, rate and share on one stderr line, redrawn at most 10 times a second."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.perf_counter()
+        if now - self.last < 0.1 and (total is None or done < total):
+            return
+        self.last = now
+        rate = done / max(now - self.started, 1e-9)
+        share = f" {done / total:6.1%}" if total else ""
+        width = 30
+        bar = ""
+        if total:
+            filled = int(width * done / total)
+            bar = " [" + "#" * filled + "." * (width - filled) + "]"
+        sys.stderr.write(f"\rwk: scored{bar}{share} {done:,} rows, {rate:,.0f} rows/s ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\n")
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from serving.batch import score_batch
+    from serving.batch_io import parse_sink, parse_source
+
+    source = parse_source(args.source, args.query)
+    sink = parse_sink(args.sink, args.table)
+    keep = [c.strip() for c in args.keep.split(",") if c.strip()] if args.keep is not None else None
+    store = store_from(args)
+    progress = _ProgressLine() if sys.stderr.isatty() and not args.no_progress else None
+    try:
+        result = score_batch(store, args.model, source, sink, run_id=args.run_id, version=args.version,
+                             chunk_size=args.chunk_size, keep=keep, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        emit_json(result)
+    else:
+        _print(result)
+    return 0
+
+
+def _print(r: dict[str, Any]) -> None:
+    fields([("run", r["run_id"]), ("model", f"{r['model']} v{r['version']}"), ("status", r["status"]),
+            ("rows read", r["rows_read"]), ("scored", r["rows_scored"]),
+            ("quarantined", r["rows_quarantined"]), ("seconds", r["seconds"]),
+            ("rows/s", r["rows_per_second"]), ("source", r["source"]), ("sink", r["sink"])])
+    if r["rows_quarantined"]:
+        sys.stderr.write(f"wk: {r['rows_quarantined']} row(s) quarantined: "
+                         f"wk quarantine list --run {r['run_id']}\n")
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from serving.predictions import list_batch_runs
+
+    rows = list_batch_runs(store_from(args), args.model, args.limit)
+    if args.json:
+        emit_json(rows)
+        return 0
+    table(["run", "model", "version", "status", "read", "scored", "quarantined", "started", "rows/s"],
+          [[r["run_id"], r["model"], f"v{r['version']}", r["status"], r["rows_read"], r["rows_scored"],
+            r["rows_quarantined"], r["started_at"], r["rows_per_second"]] for r in rows],
+          empty="no batch runs yet; score with 'wk score MODEL --source FILE --sink FILE'")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from serving.predictions import show_batch_run
+
+    r = show_batch_run(store_from(args), args.run_id)
+    if args.json:
+        emit_json(r)
+        return 0
+    fields(list(r.items()))
+    return 0

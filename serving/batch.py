@@ -1,0 +1,297 @@
+"""Batch scoring: a source in chunks -> checked rows -> the model -> a sink, with every
+scored row in the prediction log and every refused row in quarantine with its reason.
+
+Each chunk is one transaction in the store: its earlier rows (from a previous attempt of
+the same run id) are removed, the new prediction and quarantine rows inserted and the
+run's counts updated together, so a killed run leaves whole chunks only and a re-run
+leaves the same row counts. Batch rows are not in the per-minute rollup, which
+summarises online traffic (api and cli); the run row holds the batch's totals.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from serving.batch_io import Sink, SinkWriter, Source
+from serving.frame_validation import check_frame
+from serving.ids import uuid7_many
+from serving.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
+from store import prediction_log
+from store import registry_queries as q
+from store import serving_queries as sq
+from store.errors import InvalidInput, NotFound, Refused
+from store.identity import current_actor
+from store.tables import BatchRun
+from store.types import utcnow
+
+if TYPE_CHECKING:
+    from store.handle import Store
+
+Progress = Callable[[int, int | None], None]
+MAX_CHUNK = 200_000
+RUN_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
+
+
+@dataclass
+class Plan:
+    run_id: str
+    info: VersionInfo
+    route: str
+    keep_inputs: bool
+    sample_rate: float
+
+
+def _check_run_id(run_id: str) -> None:
+    if not run_id or len(run_id) > 100 or set(run_id) - RUN_ID_CHARS:
+        raise InvalidInput(f"run id {run_id[:40]!r}: use 1-100 letters, digits, '-', '_', '.' or ':'")
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _start(store: Store, model: str, version: str | int | None, run_id: str | None,
+           source: Source, sink: Sink) -> Plan:
+    """Create the run (or take over an earlier attempt of the same id)."""
+    from registry.service import resolve_version
+
+    with store.db.write() as session:
+        m = q.get_model(session, model)
+        champion = sq.champion_version(session, m.id)  # type: ignore[arg-type]
+        if version is not None:
+            row = resolve_version(session, m, version)
+        elif champion is not None:
+            row = champion
+        else:
+            raise NotFound(f"model {model!r} has no production version to score with; promote one or "
+                           "give --version")
+        if row.status == "archived":
+            raise Refused(f"{model} v{row.version} is archived; score with an active version")
+        run_id = run_id or f"{model}-{utcnow():%Y%m%dT%H%M%S}-{os.getpid()}"
+        _check_run_id(run_id)
+        run = sq.get_batch_run(session, run_id)
+        host = socket.gethostname()
+        if run is not None:
+            if run.model_id != m.id:
+                raise InvalidInput(f"run id {run_id!r} belongs to another model; choose another --run-id")
+            if run.status == "running" and run.host == host and _pid_alive(run.pid) and run.pid != os.getpid():
+                raise Refused(f"run {run_id!r} is still running (pid {run.pid}); wait for it or stop it first")
+            run.attempt += 1
+            run.version_id, run.source, run.sink = row.id, source.describe(), sink.describe()  # type: ignore[assignment]
+            run.status, run.error, run.ended_at = "running", "", None
+            run.rows_read = run.rows_scored = run.rows_quarantined = run.chunks = 0
+            run.started_at, run.host, run.pid = utcnow(), host, os.getpid()
+        else:
+            run = BatchRun(id=run_id, model_id=m.id, version_id=row.id, source=source.describe(),  # type: ignore[arg-type]
+                           sink=sink.describe(), host=host, pid=os.getpid(), created_by=current_actor())
+        session.add(run)
+        dep = sq.find_deployment(session, m.id)  # type: ignore[arg-type]
+        details = sq.version_details(session, [row.id])  # type: ignore[list-item]
+        route = "champion" if champion is not None and champion.id == row.id else "challenger"
+        keep = dep is None or dep.log_mode == "full"
+        return Plan(run_id, VersionInfo(*details[0]), route, keep, dep.input_sample_rate if dep else 1.0)
+
+
+def _finish(store: Store, run_id: str, status: str, error: str = "", rows_read: int | None = None) -> None:
+    with store.db.write() as session:
+        run = sq.get_batch_run(session, run_id)
+        if run is None:
+            return
+        run.status, run.error, run.ended_at = status, error[:2000], utcnow()
+        if rows_read is not None:
+            run.rows_read = rows_read
+        session.add(run)
+
+
+def _outputs_frame(loaded: LoadedVersion, outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sink columns for the outputs: prediction, and proba_<class> for classifiers."""
+    cols: dict[str, Any] = {"prediction": [o.get("class", o.get("value")) for o in outputs]}
+    if loaded.classes is not None and loaded.has_proba:
+        for cls in loaded.classes:
+            key = str(cls)
+            cols[f"proba_{key}"] = [o["probabilities"][key] for o in outputs]
+    return cols
+
+
+def _reason(items: list[tuple[str | None, str]]) -> str:
+    return "; ".join(f"field {f!r}: {p}" if f else p for f, p in items)[:2000]
+
+
+def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id: str | None = None,
+                version: str | int | None = None, chunk_size: int = 10_000, keep: list[str] | None = None,
+                progress: Progress | None = None) -> dict[str, Any]:
+    if not 1 <= chunk_size <= MAX_CHUNK:
+        raise InvalidInput(f"chunk size {chunk_size} must be between 1 and {MAX_CHUNK}")
+    plan = _start(store, model, version, run_id, source, sink)
+    writer: SinkWriter | None = None
+    rows_read = scored = refused = chunks = 0
+    started = time.perf_counter()
+    try:
+        loaded = load_version(store, plan.info)
+        writer = SinkWriter(sink, plan.run_id)
+        dialect = "sqlite" if store.db.is_sqlite else store.db.engine.dialect.name
+        total = source.total_rows()
+        rng = np.random.default_rng()
+        for frame in source.chunks(chunk_size):
+            first = rows_read
+            frame = frame.reset_index(drop=True)
+            n = len(frame)
+            s, r = _score_chunk(store, loaded, plan, frame, first, writer, dialect, keep, rng)
+            rows_read += n
+            scored += s
+            refused += r
+            chunks += 1
+            if progress is not None:
+                progress(rows_read, total)
+        writer.commit(rows_read)
+        with store.db.write_core() as conn:  # rows a longer earlier attempt left behind
+            prediction_log.delete_batch_rows(conn, plan.run_id, rows_read, None)
+        _finish(store, plan.run_id, "succeeded", rows_read=rows_read)
+    except BaseException as exc:
+        if writer is not None:
+            writer.abort()
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        _finish(store, plan.run_id, "failed", message)
+        raise
+    seconds = time.perf_counter() - started
+    return {"run_id": plan.run_id, "model": model, "version": plan.info.version, "status": "succeeded",
+            "rows_read": rows_read, "rows_scored": scored, "rows_quarantined": refused, "chunks": chunks,
+            "seconds": round(seconds, 3), "rows_per_second": round(rows_read / seconds) if seconds else None,
+            "source": source.describe(), "sink": sink.describe()}
+
+
+def _score_chunk(store: Store, loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame, first: int,
+                 writer: SinkWriter, dialect: str, keep: list[str] | None,
+                 rng: np.random.Generator) -> tuple[int, int]:
+    """Score one chunk; returns (rows scored, rows quarantined)."""
+    chunk_started = time.perf_counter()
+    n = len(frame)
+    try:
+        clean, problems = check_frame(frame, loaded.schema)
+    except KeyError as missing:
+        raise InvalidInput(f"the source has no column {missing.args[0]!r}, which {loaded.model} "
+                           f"v{loaded.version} needs (it takes {', '.join(loaded.schema.names)})") from None
+    good = np.ones(n, dtype=bool)
+    if problems:
+        good[list(problems)] = False
+    positions = np.flatnonzero(good)
+    outputs: list[dict[str, Any] | None] = []
+    scores: list[float | None] = []
+    if len(positions):
+        try:
+            outputs, scores = loaded.predict_frame(clean.iloc[positions])
+        except ScoringError:
+            outputs, scores = _score_rows_one_by_one(loaded, clean, positions, problems)
+        for j, out in enumerate(outputs):
+            if out is None and int(positions[j]) not in problems:
+                problems[int(positions[j])] = [(None, "the model's output is not a finite number")]
+        if problems:
+            keep_mask = np.array([o is not None for o in outputs], dtype=bool)
+            positions = positions[keep_mask]
+            outputs = [o for o in outputs if o is not None]
+            scores = [s for s, m in zip(scores, keep_mask, strict=True) if m]
+    at = utcnow()
+    at_value = prediction_log.db_time(dialect, at)
+    ids = uuid7_many(len(positions))
+    elapsed_ms = (time.perf_counter() - chunk_started) * 1000
+    per_row_ms = elapsed_ms / max(1, n)
+    rows = _log_rows(loaded, plan, clean, positions, outputs, ids, first, at_value, per_row_ms, rng)  # type: ignore[arg-type]
+    quarantine = _quarantine_rows(loaded, plan, frame, problems, first, at)
+    # the sink first: a kill between the two is repaired by the re-run, which replaces both
+    out = _sink_frame(loaded, plan, frame, positions, outputs, ids, first, keep)  # type: ignore[arg-type]
+    writer.write(out, first, first + n - 1)
+    with store.db.write_core() as conn:
+        prediction_log.delete_batch_rows(conn, plan.run_id, first, first + n - 1)
+        prediction_log.insert_predictions(conn, rows)
+        prediction_log.insert_quarantine(conn, quarantine)
+        prediction_log.add_batch_progress(conn, plan.run_id, n, len(positions), len(quarantine))
+    return len(positions), len(quarantine)
+
+
+def _score_rows_one_by_one(loaded: LoadedVersion, clean: pd.DataFrame, positions: np.ndarray,
+                           problems: dict[int, list[tuple[str | None, str]]]) -> tuple[list[Any], list[Any]]:
+    """The chunk as a whole made the model raise: score row by row to find the culprits."""
+    outputs, scores = [], []
+    for pos in positions:
+        try:
+            out, score = loaded.predict_frame(clean.iloc[[int(pos)]])
+            outputs.append(out[0])
+            scores.append(score[0])
+        except ScoringError as exc:
+            problems[int(pos)] = [(None, str(exc))]
+            outputs.append(None)
+            scores.append(None)
+    return outputs, scores
+
+
+def _log_rows(loaded: LoadedVersion, plan: Plan, clean: pd.DataFrame, positions: np.ndarray,
+              outputs: list[dict[str, Any]], ids: list[str], first: int, at_value: Any, per_row_ms: float,
+              rng: np.random.Generator) -> list[tuple[Any, ...]]:
+    if not len(positions):
+        return []
+    count = len(positions)
+    inputs: list[str | None] = [None] * count
+    if plan.keep_inputs:
+        lines = clean.iloc[positions].to_json(orient="records", lines=True).splitlines()
+        if plan.sample_rate >= 1.0:
+            inputs = lines  # type: ignore[assignment]
+        else:
+            chosen = rng.random(count) < plan.sample_rate
+            inputs = [line if c else None for line, c in zip(lines, chosen, strict=True)]
+    outs = [orjson.dumps(o).decode() for o in outputs] if plan.keep_inputs else [None] * count
+    model_id, version_id, route, run_id = loaded.model_id, loaded.version_id, plan.route, plan.run_id
+    return [
+        (pid, at_value, model_id, version_id, route, "batch", None, first + int(pos), run_id, inp, out, per_row_ms)
+        for pid, pos, inp, out in zip(ids, positions.tolist(), inputs, outs, strict=True)
+    ]
+
+
+def _quarantine_rows(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame,
+                     problems: dict[int, list[tuple[str | None, str]]], first: int,
+                     at: datetime) -> list[dict[str, Any]]:
+    out = []
+    for pos in sorted(problems):
+        payload = None
+        if plan.keep_inputs:
+            payload = frame.iloc[[pos]].to_json(orient="records", lines=True).strip()[:4096]
+        items = problems[pos]
+        out.append({"at": at, "model_id": loaded.model_id, "version_id": loaded.version_id,
+                    "route": plan.route, "source": "batch", "request_id": None,
+                    "batch_run_id": plan.run_id, "row_index": first + pos, "field": items[0][0],
+                    "reason": _reason(items), "payload": payload})
+    return out
+
+
+def _sink_frame(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame, positions: np.ndarray,
+                outputs: list[dict[str, Any]], ids: list[str], first: int,
+                keep: list[str] | None) -> pd.DataFrame:
+    columns = list(frame.columns) if keep is None else keep
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInput(f"--keep names column(s) the source does not have: {', '.join(missing)}")
+    kept = frame.iloc[positions][columns].reset_index(drop=True) if columns else pd.DataFrame(index=range(len(positions)))
+    head = pd.DataFrame({"run_id": plan.run_id, "row_index": positions + first, "prediction_id": ids,
+                         "model": loaded.model, "version": loaded.version})
+    outs = pd.DataFrame(_outputs_frame(loaded, outputs)) if len(positions) else pd.DataFrame()
+    clash = set(kept.columns) & (set(head.columns) | set(outs.columns))
+    if clash:  # an input column named like an output column keeps its value under input_<name>
+        kept = kept.rename(columns={c: f"input_{c}" for c in clash})
+    return pd.concat([head, outs, kept], axis=1)

@@ -1,0 +1,210 @@
+"""Where batch scoring reads and writes: CSV and Parquet files, or a table or query in
+any database SQLAlchemy reaches (not the store: these are the user's own data).
+
+Sources are read in chunks. File sinks are written to a temporary file beside the
+target and renamed over it when the run succeeds, so a killed run never leaves a half
+file and a re-run replaces the old one. A table sink gets each chunk's rows replaced by
+(run_id, row_index), so a re-run never duplicates them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from store.errors import InvalidInput, NotFound
+from store.location import redact_url
+
+FILE_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def _is_url(text: str) -> bool:
+    return "://" in text and not text.startswith("file://")
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # csv | parquet | sql
+    location: str  # a path or a database URL
+    query: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "sql":
+            return f"{redact_url(self.location)} query={self.query}"
+        return str(Path(self.location).resolve())
+
+    def total_rows(self) -> int | None:
+        if self.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(self.location).metadata.num_rows)
+        return None
+
+    def chunks(self, size: int) -> Iterator[pd.DataFrame]:
+        if self.kind == "csv":
+            try:
+                yield from pd.read_csv(self.location, chunksize=size, dtype=str, keep_default_na=False,
+                                       na_values=[""])
+            except pd.errors.ParserError as exc:
+                raise InvalidInput(f"source {self.location} is not a readable CSV file: {exc}") from exc
+            return
+        if self.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                for batch in pq.ParquetFile(self.location).iter_batches(batch_size=size):
+                    yield batch.to_pandas()
+            except Exception as exc:  # pyarrow raises several types for a bad file
+                raise InvalidInput(f"source {self.location} is not a readable Parquet file: {exc}") from exc
+            return
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.location)
+        try:
+            with engine.connect() as conn:
+                yield from pd.read_sql_query(text(self.query or ""), conn, chunksize=size)
+        except InvalidInput:
+            raise
+        except Exception as exc:
+            raise InvalidInput(f"the source query failed on {redact_url(self.location)}: "
+                               f"{getattr(exc, 'orig', exc)}") from exc
+        finally:
+            engine.dispose()
+
+
+def parse_source(text: str, query: str | None) -> Source:
+    if _is_url(text):
+        if not query:
+            raise InvalidInput(f"source {redact_url(text)} is a database: give the rows with --query \"SELECT ...\"")
+        return Source("sql", text, query)
+    if query:
+        raise InvalidInput("--query is for a database source (a SQLAlchemy URL), not a file")
+    path = Path(text)
+    kind = FILE_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(f"source {text}: give a .csv or .parquet file, or a database URL with --query")
+    if not path.is_file():
+        raise NotFound(f"source file {text} does not exist; check the path")
+    return Source(kind, str(path))
+
+
+@dataclass(frozen=True)
+class Sink:
+    kind: str  # csv | parquet | sql
+    location: str
+    table: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "sql":
+            return f"{redact_url(self.location)} table={self.table}"
+        return str(Path(self.location).resolve())
+
+
+def parse_sink(text: str, table: str | None) -> Sink:
+    if _is_url(text):
+        if not table:
+            raise InvalidInput(f"sink {redact_url(text)} is a database: name the table with --table")
+        if not table.replace("_", "").isalnum():
+            raise InvalidInput(f"table name {table!r}: use letters, digits and _ only")
+        return Sink("sql", text, table)
+    if table:
+        raise InvalidInput("--table is for a database sink (a SQLAlchemy URL), not a file")
+    path = Path(text)
+    kind = FILE_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(f"sink {text}: give a .csv or .parquet file name, or a database URL with --table")
+    if not path.parent.is_dir():
+        raise NotFound(f"the folder of sink {text} does not exist; create it first")
+    return Sink(kind, str(path))
+
+
+class SinkWriter:
+    """Writes a run's scored chunks; `commit` makes a file sink appear (rename)."""
+
+    def __init__(self, sink: Sink, run_id: str) -> None:
+        self.sink = sink
+        self.run_id = run_id
+        self._tmp: Path | None = None
+        self._parquet: Any = None
+        self._schema: Any = None
+        self._rows = 0
+        self._engine: Any = None
+        if sink.kind in ("csv", "parquet"):
+            target = Path(sink.location)
+            self._tmp = target.with_name(f".{target.name}.{run_id}.partial")
+            self._tmp.unlink(missing_ok=True)
+        else:
+            from sqlalchemy import create_engine
+
+            self._engine = create_engine(sink.location)
+
+    def write(self, frame: pd.DataFrame, first_row: int, last_row: int) -> None:
+        if self.sink.kind == "csv":
+            assert self._tmp is not None
+            frame.to_csv(self._tmp, mode="a", header=self._rows == 0, index=False)
+        elif self.sink.kind == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if self._parquet is None:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                self._schema = table.schema
+                self._parquet = pq.ParquetWriter(str(self._tmp), self._schema)
+            else:
+                try:
+                    table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
+                except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                    raise InvalidInput(f"chunk at row {first_row} does not fit the Parquet schema of the "
+                                       f"first chunk ({exc}); write to CSV, or keep fewer columns (--keep)") from exc
+            self._parquet.write_table(table)
+        else:
+            self._write_table(frame, first_row, last_row)
+        self._rows += len(frame)
+
+    def _write_table(self, frame: pd.DataFrame, first_row: int, last_row: int | None) -> None:
+        from sqlalchemy import MetaData, Table, inspect
+
+        with self._engine.begin() as conn:
+            if inspect(conn).has_table(self.sink.table):
+                table = Table(self.sink.table, MetaData(), autoload_with=conn)
+                if "run_id" not in table.c or "row_index" not in table.c:
+                    raise InvalidInput(f"table {self.sink.table} exists without run_id and row_index "
+                                       "columns; choose another --table for scores")
+                stmt = table.delete().where(table.c.run_id == self.run_id, table.c.row_index >= first_row)
+                if last_row is not None:
+                    stmt = stmt.where(table.c.row_index <= last_row)
+                conn.execute(stmt)
+            if len(frame):
+                frame.to_sql(self.sink.table, conn, if_exists="append", index=False)
+
+    def commit(self, rows_read: int) -> None:
+        if self.sink.kind == "sql":
+            self._write_table(pd.DataFrame(), rows_read, None)  # rows a longer earlier run left
+            self._engine.dispose()
+            return
+        assert self._tmp is not None
+        if self._parquet is not None:
+            self._parquet.close()
+        elif self.sink.kind == "parquet":  # nothing was scored: an empty file with no columns
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.table({}), str(self._tmp))
+        elif self._rows == 0:
+            self._tmp.write_text("")
+        with open(self._tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self._tmp, self.sink.location)
+
+    def abort(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+        if self._engine is not None:
+            self._engine.dispose()
