@@ -11,13 +11,15 @@ numbers, already parsed and finite, are shown.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 ACCEPT, REJECT = "accept", "reject"
 DEFAULT_POLICY = {"out_of_range": ACCEPT, "unknown_category": REJECT}
 POLICY_CHOICES = {"out_of_range": (ACCEPT, REJECT), "unknown_category": (ACCEPT, REJECT)}
-MAX_STRING = 1000  # longer strings are refused before any lookup
+MAX_STRING = 1000
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.\- ]{1,64}")  # field names shown back as sent  # longer strings are refused before any lookup
 _SHOWN_NAMES = 12
 
 
@@ -103,7 +105,7 @@ class Schema:
         if len(row) != len(self.names) or any(k not in self._index for k in row):
             unknown = [k for k in row if k not in self._index]
             for name in unknown[:_SHOWN_NAMES]:
-                shown = name if len(name) <= 64 and name.isprintable() else "(a long or unprintable name)"
+                shown = name if _SAFE_NAME.fullmatch(name) else "(a field name with unusual characters)"
                 errors.append(RowError(index, shown, f"unknown field; the model takes "
                                                       f"{_names(list(self.names))}"))
         values: list[Any] = []

@@ -1,0 +1,126 @@
+"""Stores and servers for the serving tests: models registered from Python (fast), and
+`wk serve` started as a real process on 127.0.0.1, stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parent.parent
+TINY_ROW = {"x1": 0.5, "x2": -0.25, "colour": "red"}
+NUM_ROW = {"a": 0.1, "b": 1.5, "c": -0.3}
+
+
+def tiny_frame(rows: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"x1": rng.normal(size=rows).round(4), "x2": rng.normal(size=rows).round(4),
+                          "colour": rng.choice(["red", "green", "blue"], size=rows)})
+    logit = 2.0 * frame.x1 - 1.5 * frame.x2 + (frame.colour == "red") * 1.0
+    label = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
+    return frame, label
+
+
+def build_store(root: Path, *, versions: int = 2, numeric: bool = True) -> Path:
+    """A store with `tiny` (ColumnTransformer + LR; v1 production, more versions with other
+    C) and `num` (numeric-only LR, v1 production). Returns the store folder."""
+    sys.path.insert(0, str(FIXTURES))
+    from sklearn.linear_model import LogisticRegression
+    from tiny_model import train
+
+    from registry import service
+    from store.handle import init_store
+
+    store, _ = init_store(root)
+    try:
+        X, y = tiny_frame()
+        for i in range(versions):
+            service.register_estimator(store, "tiny", train(X, y, {"C": 1.0 / (i + 1)}), training_data=X)
+        service.promote(store, "tiny", 1, "production", reason="tests")
+        if numeric:
+            rng = np.random.default_rng(3)
+            N = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+            yn = (N.a + N.b > 0).astype(int)
+            service.register_estimator(store, "num", LogisticRegression().fit(N, yn), training_data=N)
+            service.promote(store, "num", 1, "production", reason="tests")
+    finally:
+        store.close()
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`wk serve` in its own process."""
+
+    def __init__(self, store: Path, port: int | None = None, args: tuple[str, ...] = (),
+                 log: Path | None = None) -> None:
+        self.store = store
+        self.port = port or free_port()
+        self.args = args
+        self.log = log or store.parent / f"serve-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> Server:
+        env = {**os.environ, "WK_STORE": str(self.store)}
+        env.pop("WK_DATABASE_URL", None)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "console.cli", "serve", "--port", str(self.port), *self.args],
+                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"wk serve exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"wk serve not ready within {timeout} s:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL, timeout: float = 30.0) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+@contextmanager
+def running(store: Path, *args: str) -> Iterator[Server]:
+    server = Server(store, args=args).start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def predict(client: Any, model: str, body: dict[str, Any], **kw: Any) -> Any:
+    return client.post(f"/v1/models/{model}/predict", json=body, **kw)

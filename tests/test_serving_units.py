@@ -1,0 +1,226 @@
+"""Serving's pure parts, without a server or a database: input checks, routing, ids,
+outputs, rollups, request parsing."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from serving import pipeline
+from serving.frame_validation import check_frame
+from serving.ids import timestamp_ms, uuid7, uuid7_many
+from serving.outputs import format_classification, format_regression
+from serving.pipeline import RequestError
+from serving.rollup import BUCKETS, aggregate, bucket_of, quantile_from_buckets
+from serving.router import CHALLENGER, CHAMPION, check_mode, choose_route, sticky_fraction
+from serving.validation import Schema
+
+SIGNATURE = {"columns": [
+    {"name": "income", "kind": "numeric", "dtype": "float64", "nullable": False, "min": 1000.0, "max": 500000.0},
+    {"name": "age", "kind": "numeric", "dtype": "int64", "nullable": True, "min": 18, "max": 90},
+    {"name": "region", "kind": "categorical", "dtype": "object", "nullable": False,
+     "categories": ["east", "north", "south", "west"], "categories_truncated": False},
+    {"name": "vip", "kind": "boolean", "dtype": "bool", "nullable": False},
+]}
+GOOD = {"income": 52000.0, "age": 40, "region": "east", "vip": False}
+
+
+def schema(**policy: str) -> Schema:
+    return Schema.from_signature({**SIGNATURE, "policy": policy} if policy else SIGNATURE)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+def test_a_good_row_gives_its_values_in_signature_order() -> None:
+    values, errors = schema().check_row(GOOD, 0)
+    assert errors == [] and values == [52000.0, 40, "east", False]
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    ({"income": "52000"}, "income", "expected a number, got a string"),
+    ({"income": True}, "income", "expected a number, got true/false"),
+    ({"income": None}, "income", "is null"),
+    ({"income": float("nan")}, "income", "not a finite number"),
+    ({"income": float("inf")}, "income", "not a finite number"),
+    ({"income": 1e308}, "income", "too large to score"),
+    ({"region": 3}, "region", "expected a string"),
+    ({"region": "mars"}, "region", "not a category seen in training"),
+    ({"region": "x" * 5000}, "region", "5000 characters"),
+    ({"vip": "yes"}, "vip", "expected true or false"),
+    ({"vip": [1]}, "vip", "expected true or false"),
+])
+def test_each_bad_value_is_named_with_its_field(change: dict, field: str, words: str) -> None:
+    values, errors = schema().check_row({**GOOD, **change}, 3)
+    assert values is None
+    assert [(e.row, e.field) for e in errors] == [(3, field)]
+    assert words in errors[0].problem
+
+
+def test_missing_and_unknown_fields_are_both_listed() -> None:
+    row = {k: v for k, v in GOOD.items() if k != "age"} | {"colour": "red"}
+    _values, errors = schema().check_row(row, 0)
+    assert {(e.field, e.problem.split(";")[0]) for e in errors} == {
+        ("colour", "unknown field"), ("age", "missing field (numeric)")}
+
+
+def test_messages_never_repeat_a_string_the_client_sent() -> None:
+    secret = "<script>alert(1)</script>"
+    _values, errors = schema().check_row({**GOOD, "region": secret, secret: 1}, 0)
+    assert errors and all(secret not in e.text() for e in errors)
+
+
+def test_nullable_column_takes_null_as_missing_value() -> None:
+    values, errors = schema().check_row({**GOOD, "age": None}, 0)
+    assert errors == [] and math.isnan(values[1])
+
+
+def test_out_of_range_is_refused_only_where_the_version_says_so() -> None:
+    row = {**GOOD, "income": 900.0}
+    assert schema().check_row(row, 0)[1] == []
+    errors = schema(out_of_range="reject").check_row(row, 0)[1]
+    assert errors[0].field == "income" and "outside the training range [1000, 500000]" in errors[0].problem
+
+
+def test_unknown_categories_can_be_accepted_by_policy() -> None:
+    assert schema(unknown_category="accept").check_row({**GOOD, "region": "mars"}, 0)[1] == []
+
+
+def test_a_row_that_is_not_an_object() -> None:
+    _values, errors = schema().check_row([1, 2, 3], 2)
+    assert errors[0].row == 2 and "is a list" in errors[0].problem
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), st.none() | st.booleans() | st.integers() | st.floats()
+                       | st.text(max_size=20) | st.lists(st.integers(), max_size=2), max_size=6))
+def test_any_object_is_checked_without_raising(row: dict) -> None:
+    values, errors = schema().check_row(row, 0)
+    assert (values is None) == bool(errors)
+
+
+def test_frame_checks_agree_with_row_checks() -> None:
+    rows = [GOOD, {**GOOD, "income": "abc"}, {**GOOD, "region": "mars"}, {**GOOD, "income": None},
+            {**GOOD, "age": None}, {**GOOD, "income": 1e6}]
+    frame = pd.DataFrame(rows).astype(object)
+    clean, problems = check_frame(frame, schema(out_of_range="reject"))
+    by_row = {i: schema(out_of_range="reject").check_row(r, i)[1] for i, r in enumerate(rows)}
+    assert set(problems) == {i for i, errs in by_row.items() if errs} == {1, 2, 3, 5}
+    assert [f for f, _p in problems[2]] == ["region"]
+    assert clean["income"].iloc[0] == 52000.0
+
+
+# --- routing ----------------------------------------------------------------------------------
+
+def test_single_and_shadow_always_answer_with_the_champion() -> None:
+    for mode in ("single", "shadow"):
+        assert {choose_route(mode, 0.5, key=None, draw=d / 10) for d in range(10)} == {CHAMPION}
+
+
+def test_canary_share_follows_the_draw() -> None:
+    routes = [choose_route("canary", 0.1, key="k", draw=i / 1000) for i in range(1000)]
+    assert routes.count(CHALLENGER) == 100
+
+
+def test_ab_is_sticky_per_key_and_near_its_share() -> None:
+    keys = [f"user-{i}" for i in range(20000)]
+    first = [choose_route("ab", 0.3, key=k, draw=0.99) for k in keys]
+    again = [choose_route("ab", 0.3, key=k, draw=0.0) for k in keys]
+    assert first == again
+    assert abs(first.count(CHALLENGER) / len(keys) - 0.3) < 0.015
+    assert 0.0 <= sticky_fraction("x") < 1.0
+
+
+@pytest.mark.parametrize(("mode", "share", "has", "words"), [
+    ("blue", 0.1, True, "not one of"), ("canary", 1.5, True, "outside 0..1"),
+    ("canary", 0.1, False, "needs a challenger"), ("ab", 0.0, True, "sends it nothing"),
+])
+def test_bad_deployment_settings_are_named(mode: str, share: float, has: bool, words: str) -> None:
+    assert words in (check_mode(mode, share, has) or "")
+
+
+# --- ids, outputs, rollups ----------------------------------------------------------------------
+
+def test_ids_are_uuid7_time_ordered_and_unique() -> None:
+    ids = [uuid7() for _ in range(2000)] + uuid7_many(10000)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    parsed = uuid.UUID(ids[0])
+    assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert abs(timestamp_ms(ids[-1]) - datetime.now(UTC).timestamp() * 1000) < 5000
+
+
+def test_classification_outputs_and_scores() -> None:
+    outputs, scores = format_classification([0, 1], np.array([[0.8, 0.2], [np.nan, np.nan]]))
+    assert outputs[0] == {"class": 0, "probabilities": {"0": 0.8, "1": 0.2}} and scores[0] == 0.2
+    assert outputs[1] is None and scores[1] is None
+    outputs, scores = format_classification(["a", "b", "c"], np.array([[0.1, 0.6, 0.3]]))
+    assert outputs[0]["class"] == "b" and scores == [0.6]
+
+
+def test_regression_outputs_refuse_non_finite_values() -> None:
+    outputs, scores = format_regression(np.array([1.5, np.inf]))
+    assert outputs == [{"value": 1.5}, None] and scores == [1.5, None]
+
+
+def test_rollup_counts_histogram_and_moments() -> None:
+    at = datetime(2026, 11, 24, 8, 30, 12, tzinfo=UTC)
+    later = datetime(2026, 11, 24, 8, 31, 1, tzinfo=UTC)
+    deltas = aggregate([(1, 7, "champion", at, 0.4, 0.2, False), (1, 7, "champion", at, 3.0, 0.6, False),
+                        (1, 7, "champion", at, 0.0, None, True), (1, 7, "champion", later, 1.0, None, False)])
+    first = next(d for d in deltas if d.minute.minute == 30)
+    assert (first.count, first.errors, first.out_count) == (2, 1, 2)
+    assert first.out_sum == pytest.approx(0.8) and (first.out_min, first.out_max) == (0.2, 0.6)
+    assert sum(first.buckets) == 2 and len(first.buckets) == BUCKETS
+    assert bucket_of(0.4) == 1 and bucket_of(1e9) == BUCKETS - 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(min_value=0.01, max_value=900.0), min_size=50, max_size=400))
+def test_histogram_quantiles_land_in_the_right_bucket(latencies: list[float]) -> None:
+    buckets = [0] * BUCKETS
+    for v in latencies:
+        buckets[bucket_of(v)] += 1
+    exact = float(np.quantile(latencies, 0.95, method="inverted_cdf"))
+    estimate = quantile_from_buckets(buckets, 0.95)
+    from store.tables import LATENCY_BUCKETS_MS
+
+    b = bucket_of(exact)
+    low = LATENCY_BUCKETS_MS[b - 1] if b else 0.0
+    assert estimate is not None and low <= estimate <= LATENCY_BUCKETS_MS[b]
+
+
+# --- request parsing ------------------------------------------------------------------------
+
+def test_non_finite_json_is_refused_at_parse_time() -> None:
+    for body in (b'{"row": {"income": NaN}}', b'{"row": {"income": Infinity}}', b"", b"{"):
+        with pytest.raises(RequestError) as err:
+            pipeline.parse_json(body)
+        assert err.value.status == 400
+
+
+@pytest.mark.parametrize(("payload", "words"), [
+    ([], "must be a JSON object"), ({}, "exactly one of row"), ({"row": {}, "rows": []}, "exactly one of row"),
+    ({"rows": {}}, "must be a list"), ({"rows": []}, "no rows"), ({"row": {}, "extra": 1}, "unknown top-level"),
+    ({"rows": [{}] * 11}, "at most 10 are allowed"), ({"row": {}, "request_id": 5}, "request_id must be"),
+])
+def test_predict_bodies_that_are_refused(payload: object, words: str) -> None:
+    with pytest.raises(RequestError) as err:
+        pipeline.rows_from_predict(payload, max_rows=10)
+    assert err.value.status == 422 and words in err.value.message
+
+
+def test_every_mlflow_format_gives_the_same_rows() -> None:
+    rows = [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    bodies = [{"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x"], [2, "y"]]}},
+              {"dataframe_records": rows}, {"instances": rows}, {"inputs": rows},
+              {"inputs": {"a": [1, 2], "b": ["x", "y"]}}]
+    for body in bodies:
+        assert pipeline.rows_from_mlflow(body, 10) == rows
+    with pytest.raises(RequestError):
+        pipeline.rows_from_mlflow({"instances": rows, "inputs": rows}, 10)
