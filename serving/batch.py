@@ -140,6 +140,10 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
                 progress: Progress | None = None) -> dict[str, Any]:
     if not 1 <= chunk_size <= MAX_CHUNK:
         raise InvalidInput(f"chunk size {chunk_size} must be between 1 and {MAX_CHUNK}")
+    if source.kind == sink.kind == "sql" and source.location == sink.location and source.location.startswith("sqlite"):
+        from dataclasses import replace
+
+        source = replace(source, read_whole=True)
     plan = _start(store, model, version, run_id, source, sink)
     writer: SinkWriter | None = None
     rows_read = scored = refused = chunks = 0

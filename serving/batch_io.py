@@ -32,6 +32,9 @@ class Source:
     kind: str  # csv | parquet | sql
     location: str  # a path or a database URL
     query: str | None = None
+    #: read the query's result whole before the first chunk: needed when the sink is a
+    #: table in the same SQLite file, whose writes would wait for the open read cursor
+    read_whole: bool = False
 
     def describe(self) -> str:
         if self.kind == "sql":
@@ -66,6 +69,12 @@ class Source:
 
         engine = create_engine(self.location)
         try:
+            if self.read_whole:
+                with engine.connect() as conn:
+                    whole = pd.read_sql_query(text(self.query or ""), conn)
+                for start in range(0, len(whole), size):
+                    yield whole.iloc[start:start + size]
+                return
             with engine.connect() as conn:
                 yield from pd.read_sql_query(text(self.query or ""), conn, chunksize=size)
         except InvalidInput:
