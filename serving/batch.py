@@ -165,7 +165,7 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
             chunks += 1
             if progress is not None:
                 progress(rows_read, total)
-        writer.commit(rows_read)
+        writer.finish(rows_read)
         with store.db.write_core() as conn:  # rows a longer earlier attempt left behind
             prediction_log.delete_batch_rows(conn, plan.run_id, rows_read, None)
         _finish(store, plan.run_id, "succeeded", rows_read=rows_read)

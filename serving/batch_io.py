@@ -133,7 +133,7 @@ def parse_sink(text: str, table: str | None) -> Sink:
 
 
 class SinkWriter:
-    """Writes a run's scored chunks; `commit` makes a file sink appear (rename)."""
+    """Writes a run's scored chunks; `finish` makes a file sink appear (rename)."""
 
     def __init__(self, sink: Sink, run_id: str) -> None:
         self.sink = sink
@@ -191,7 +191,7 @@ class SinkWriter:
             if len(frame):
                 frame.to_sql(self.sink.table, conn, if_exists="append", index=False)
 
-    def commit(self, rows_read: int) -> None:
+    def finish(self, rows_read: int) -> None:
         if self.sink.kind == "sql":
             self._write_table(pd.DataFrame(), rows_read, None)  # rows a longer earlier run left
             self._engine.dispose()

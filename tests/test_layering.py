@@ -10,6 +10,8 @@ LOWER_LAYERS = [
     "store.engine", "store.handle", "store.tables", "store.artifacts", "store.schema",
     "store.registry_queries", "store.audit", "registry.service", "registry.training",
     "registry.reproduce", "registry.spec", "registry.datasource", "sample_models.demo",
+    "store.prediction_log", "store.serving_queries", "serving.http", "serving.server", "serving.batch",
+    "serving.deployments", "serving.predictions", "serving.feedback", "serving.scoring", "serving.state",
 ]
 
 
@@ -35,5 +37,6 @@ def test_store_does_not_import_upper_layers() -> None:
 def test_cli_help_loads_no_heavy_library() -> None:
     loaded = _modules_after(
         "from console.cli import build_parser\nbuild_parser().format_help()")
-    heavy = {"pandas", "sklearn", "sqlalchemy", "sqlmodel", "textual", "skops", "alembic", "numpy"}
+    heavy = {"pandas", "sklearn", "sqlalchemy", "sqlmodel", "textual", "skops", "alembic", "numpy",
+             "fastapi", "uvicorn", "orjson", "prometheus_client"}
     assert not heavy & loaded
