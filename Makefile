@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test lint bench
+.PHONY: demo test install install-test lint bench bench-serving
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,10 @@ test: install-test
 bench: install
 	$(BIN)/python -m bench.cli_startup
 	$(BIN)/python -m bench.console_paint
+
+## make bench-serving: wk serve against mlflow models serve, and batch scoring against a bare
+## sqlite3 insert (about 5 minutes; needs wrk, and makes bench/.venv-mlflow with MLflow on first
+## use). Kept out of `make bench`, which it would make several times longer.
+bench-serving: install
+	@command -v wrk >/dev/null || { echo "bench-serving needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench.serving
