@@ -20,6 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ from serving.rollup import Record, aggregate
 from store import prediction_log
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from store.engine import Database
 
 log = logging.getLogger(__name__)
@@ -67,10 +70,12 @@ class Duplicate:
 Outcome = Duplicate | None
 
 
-def commit_entries(db: Database, entries: list[LogEntry]) -> list[Outcome]:
-    """Write the entries in one transaction; returns, per entry, None or Duplicate."""
+def commit_entries(db: Database, entries: list[LogEntry],
+                   transaction: Callable[[], AbstractContextManager[Connection]] | None = None) -> list[Outcome]:
+    """Write the entries in one transaction (a new one from `db`, or the writer's held
+    connection); returns, per entry, None or Duplicate."""
     outcomes: list[Outcome] = [None] * len(entries)
-    with db.write_core() as conn:
+    with (transaction or db.write_core)() as conn:
         wanted: dict[int, list[str]] = {}
         for entry in entries:
             if entry.check_duplicate and entry.request_id is not None:
@@ -152,11 +157,7 @@ class PredictionLogger:
         """Queue the entry and wait for its commit."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
-
-        def done(outcome: Outcome, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, outcome, error)
-
-        self.submit(entry, done)
+        self.submit(entry, _Waiter(loop, future))
         return await future
 
     def _take(self) -> list[tuple[LogEntry, Callback]] | None:
@@ -174,34 +175,79 @@ class PredictionLogger:
             return batch
 
     def _run(self) -> None:
-        while (batch := self._take()) is not None:
-            started = time.perf_counter()
-            size = sum(e.size for e, _ in batch)
-            error: BaseException | None = None
-            outcomes: list[Outcome] = [None] * len(batch)
+        writer = self.db.held_writer()
+        try:
+            while (batch := self._take()) is not None:
+                self._commit(batch, writer.transaction)
+        finally:
+            writer.close()
+
+    def _commit(self, batch: list[tuple[LogEntry, Callback]],
+                transaction: Callable[[], AbstractContextManager[Connection]]) -> None:
+        started = time.perf_counter()
+        size = sum(e.size for e, _ in batch)
+        error: BaseException | None = None
+        outcomes: list[Outcome] = [None] * len(batch)
+        try:
+            outcomes = _commit_isolating(self.db, [e for e, _ in batch], transaction)
+            self.commits += 1
+        except BaseException as exc:  # noqa: BLE001  (every waiting request is told)
+            self.failures += 1
+            self.last_error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            log.error("prediction log commit of %d rows failed: %s", size, self.last_error)
+            error = LogUnavailable(f"the prediction could not be logged: {self.last_error}")
+        with self._cond:
+            self._pending_rows -= size
+        if self.on_commit is not None and error is None:
+            self.on_commit(time.perf_counter() - started, size)
+        # one wake-up per event loop for the whole batch, not one per request
+        waiting: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], Outcome, BaseException | None]]] = {}
+        for (_entry, callback), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(callback, _Waiter):
+                waiting.setdefault(callback.loop, []).append((callback.future, outcome, error))
+            else:
+                callback(outcome, error)
+        for loop, items in waiting.items():
             try:
-                outcomes = commit_entries(self.db, [e for e, _ in batch])
-                self.commits += 1
-            except BaseException as exc:  # noqa: BLE001  (every waiting request is told)
-                self.failures += 1
-                self.last_error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-                log.error("prediction log commit of %d rows failed: %s", size, self.last_error)
-                error = LogUnavailable(f"the prediction could not be logged: {self.last_error}")
-            with self._cond:
-                self._pending_rows -= size
-            if self.on_commit is not None and error is None:
-                self.on_commit(time.perf_counter() - started, size)
-            for (_entry, callback), outcome in zip(batch, outcomes, strict=True):
-                try:
-                    callback(outcome, error)
-                except RuntimeError:  # the caller's loop is gone
-                    pass
+                loop.call_soon_threadsafe(_settle_all, items)
+            except RuntimeError:  # the caller's loop is gone (shutting down)
+                pass
 
 
-def _settle(future: asyncio.Future[Outcome], outcome: Outcome, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(outcome)
+def _commit_isolating(db: Database, entries: list[LogEntry],
+                      transaction: Callable[[], AbstractContextManager[Connection]]) -> list[Outcome]:
+    """Commit the batch; if the database refuses it for a constraint (one entry at
+    fault), commit each entry on its own so the others are not failed with it."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        return commit_entries(db, entries, transaction)
+    except IntegrityError:
+        if len(entries) == 1:
+            raise
+        log.warning("a group commit of %d entries hit a constraint; committing them one by one", len(entries))
+        outcomes: list[Outcome] = []
+        for entry in entries:
+            outcomes.append(commit_entries(db, [entry], transaction)[0])
+        return outcomes
+
+
+@dataclass(frozen=True)
+class _Waiter:
+    """A request awaiting its commit on an event loop."""
+
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Outcome]
+
+    def __call__(self, outcome: Outcome, error: BaseException | None) -> None:
+        self.loop.call_soon_threadsafe(_settle_all, [(self.future, outcome, error)])
+
+
+def _settle_all(items: list[tuple[asyncio.Future[Outcome], Outcome, BaseException | None]]) -> None:
+    for future, outcome, error in items:
+        if future.done():  # the request gave up waiting (timeout)
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(outcome)

@@ -160,8 +160,41 @@ class Database:
             finally:
                 conn.rollback()
 
+    def held_writer(self) -> HeldWriter:
+        """A write connection kept open by one thread (the prediction log's writer), so a
+        commit does not pay a pool checkout: about 0.1 ms of its 0.25 ms."""
+        return HeldWriter(self)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class HeldWriter:
+    """One thread's write connection; each `transaction()` is BEGIN IMMEDIATE ... COMMIT.
+    Between transactions it holds no lock and no snapshot (so checkpoints go on)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._conn: Connection | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        if self._conn is None:
+            with _store_errors():
+                self._conn = self._db._write_engine.connect()
+        try:
+            with _store_errors(), self._conn.begin():
+                yield self._conn
+        except BaseException:
+            self.close()  # a fresh connection next time, whatever state this one is in
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
 
 
 @contextmanager
