@@ -182,6 +182,7 @@ def register_estimator(
     source_file: str | None = None,
     reason: str = "",
     actor: str | None = None,
+    input_policy: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Register a fitted scikit-learn estimator or pipeline as the next version of `name`.
 
@@ -197,8 +198,12 @@ def register_estimator(
         raise InvalidInput(
             f"object of type {type(estimator).__name__} is not a fitted estimator (no predict)"
         )
+    from registry.signature import check_policy
+
+    if input_policy and (problem := check_policy(input_policy)):
+        raise InvalidInput(problem)
     if training_data is not None:
-        signature, example = infer_signature(training_data), input_example(training_data)
+        signature, example = infer_signature(training_data, input_policy), input_example(training_data)
     else:
         names = getattr(estimator, "feature_names_in_", None)
         signature = (

@@ -14,6 +14,21 @@ import pandas as pd
 
 MAX_CATEGORIES = 200
 
+#: What serving does with a value outside the training range or an unseen category; a
+#: version carries its choice in signature["policy"] (from the spec's [serve] table).
+POLICY_CHOICES = {"out_of_range": ("accept", "reject"), "unknown_category": ("accept", "reject")}
+DEFAULT_POLICY = {"out_of_range": "accept", "unknown_category": "reject"}
+
+
+def check_policy(policy: dict[str, Any]) -> str | None:
+    """What is wrong with an input policy, or None."""
+    for key, value in policy.items():
+        if key not in POLICY_CHOICES:
+            return f"unknown input policy {key!r}; known: {', '.join(POLICY_CHOICES)}"
+        if value not in POLICY_CHOICES[key]:
+            return f"input policy {key} = {value!r}; use {' or '.join(POLICY_CHOICES[key])}"
+    return None
+
 
 def _kind(series: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(series):
@@ -38,7 +53,7 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def infer_signature(frame: pd.DataFrame) -> dict[str, Any]:
+def infer_signature(frame: pd.DataFrame, policy: dict[str, str] | None = None) -> dict[str, Any]:
     columns = []
     for name in frame.columns:
         series = frame[name]
@@ -57,7 +72,10 @@ def infer_signature(frame: pd.DataFrame) -> dict[str, Any]:
             entry["categories"] = values[:MAX_CATEGORIES]
             entry["categories_truncated"] = len(values) > MAX_CATEGORIES
         columns.append(entry)
-    return {"columns": columns}
+    out: dict[str, Any] = {"columns": columns}
+    if policy:
+        out["policy"] = {**DEFAULT_POLICY, **policy}
+    return out
 
 
 def input_example(frame: pd.DataFrame, rows: int = 5) -> list[dict[str, Any]]:

@@ -52,6 +52,8 @@ class TrainingSpec:
     owner: str = ""
     description: str = ""
     tags: list[str] = field(default_factory=list)
+    #: [serve]: out_of_range / unknown_category -> accept | reject (registry.signature)
+    input_policy: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -160,6 +162,7 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
     evaluate = r.table("evaluate", required=False)
     gate = r.table("gate", required=False)
     eval_data = r.table("eval_data", required=False)
+    serve = r.table("serve", required=False)
 
     name = r.get(model, "model", "name", str, required=True)
     if not name or "/" in name or name.strip() != name or len(name) > 100:
@@ -211,6 +214,12 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
         max_regression=r.get(gate, "gate", "max_regression", float, default=None),
     )
     tags = r.get(model, "model", "tags", list, default=[])
+    from registry.signature import check_policy
+
+    input_policy = {k: v for k, v in (serve or {}).items()}
+    problem = check_policy(input_policy)
+    if problem:
+        raise r.fail(f"[serve] {problem}")
     return TrainingSpec(
         path=str(spec_path),
         model_name=name,
@@ -230,4 +239,5 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
         owner=r.get(model, "model", "owner", str, default=""),
         description=r.get(model, "model", "description", str, default=""),
         tags=[str(t) for t in tags],
+        input_policy={str(k): str(v) for k, v in input_policy.items()},
     )

@@ -281,7 +281,8 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
             model = q.get_model(session, spec.model_name)
             version = service.insert_version(
                 session, model, artifact, actor=actor, flavor=service.flavor_of(fitted.estimator),
-                signature=infer_signature(fitted.X_train), example=input_example(fitted.X_train),
+                signature=infer_signature(fitted.X_train, spec.input_policy),
+                example=input_example(fitted.X_train),
                 metrics=fitted.metrics, params=spec.params, run_id=run_id, source="train",
                 code_version=code, environment=env, description=spec.description, tags=spec.tags,
             )

@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from registry.signature import DEFAULT_POLICY, POLICY_CHOICES, check_policy
+
 ACCEPT, REJECT = "accept", "reject"
-DEFAULT_POLICY = {"out_of_range": ACCEPT, "unknown_category": REJECT}
-POLICY_CHOICES = {"out_of_range": (ACCEPT, REJECT), "unknown_category": (ACCEPT, REJECT)}
+__all__ = ["DEFAULT_POLICY", "POLICY_CHOICES", "Schema", "check_policy"]
 MAX_STRING = 1000
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.\- ]{1,64}")  # field names shown back as sent  # longer strings are refused before any lookup
 _SHOWN_NAMES = 12
@@ -31,16 +32,6 @@ class RowError(NamedTuple):
     def text(self) -> str:
         where = f"row {self.row}" + (f", field {self.field!r}" if self.field else "")
         return f"{where}: {self.problem}"
-
-
-def check_policy(policy: dict[str, Any]) -> str | None:
-    """What is wrong with an input policy, or None."""
-    for key, value in policy.items():
-        if key not in POLICY_CHOICES:
-            return f"unknown input policy {key!r}; known: {', '.join(POLICY_CHOICES)}"
-        if value not in POLICY_CHOICES[key]:
-            return f"input policy {key} = {value!r}; use {' or '.join(POLICY_CHOICES[key])}"
-    return None
 
 
 def _number(value: Any) -> str:

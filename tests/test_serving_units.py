@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -224,3 +225,20 @@ def test_every_mlflow_format_gives_the_same_rows() -> None:
         assert pipeline.rows_from_mlflow(body, 10) == rows
     with pytest.raises(RequestError):
         pipeline.rows_from_mlflow({"instances": rows, "inputs": rows}, 10)
+
+
+def test_the_spec_serve_table_becomes_the_versions_input_policy(tmp_path: Path) -> None:
+    from registry.signature import infer_signature
+    from registry.spec import parse_spec
+
+    raw = {"model": {"name": "m", "task": "classification"},
+           "data": {"source": "d.csv", "target": "y", "features": ["a"]},
+           "train": {"entry_point": "x:y"}, "serve": {"out_of_range": "reject"}}
+    spec = parse_spec(tmp_path / "s.toml", raw, [])
+    assert spec.input_policy == {"out_of_range": "reject"}
+    signature = infer_signature(pd.DataFrame({"a": [1.0, 2.0]}), spec.input_policy)
+    assert Schema.from_signature(signature).out_of_range == "reject"
+    from store.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"\[serve\] input policy out_of_range = 'maybe'"):
+        parse_spec(tmp_path / "s.toml", {**raw, "serve": {"out_of_range": "maybe"}}, [])
