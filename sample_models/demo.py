@@ -57,9 +57,27 @@ def build_demo(root: Path, actor: str | None = None) -> dict[str, Any]:
         service.promote(store, demand_name, 1, "production", reason="initial release", actor=actor)
         train(store, str(demand.spec), ["learning_rate=0.05"], actor=actor)  # v2
         service.promote(store, demand_name, 2, "staging", reason="candidate retrain", actor=actor)
+        _serve_an_hour(store, actor)
         return summarise(store)
     finally:
         store.close()
+
+
+def _serve_an_hour(store: Any, actor: str | None) -> None:
+    """Deployments (credit: v2 as a 10% canary; demand: v2 in shadow) and an hour of
+    simulated online traffic through the real serving code, with labels for half."""
+    from datetime import UTC, datetime
+
+    from sample_models.traffic import simulate
+    from serving import deployments
+
+    deployments.set_deployment(store, "credit-default", mode="canary", challenger="2", share=0.1,
+                               reason="canary the retrain on 10% before promoting", actor=actor)
+    deployments.set_deployment(store, "store-demand", mode="shadow", challenger="2",
+                               reason="compare the retrain on live traffic", actor=actor)
+    now = datetime.now(UTC)
+    simulate(store, "credit", "credit-default", now=now, seed=11)
+    simulate(store, "demand", "store-demand", now=now, seed=12, per_minute=12)
 
 
 def summarise(store: Any) -> dict[str, Any]:
@@ -78,4 +96,21 @@ def summarise(store: Any) -> dict[str, Any]:
         "datasets": [{"name": d["name"], "rows": d["rows"], "fingerprint": d["fingerprint"][:16]}
                      for d in service.list_datasets(store)],
         "audit_events": len(service.audit_log(store, limit=10_000)),
+        "deployments": [{"model": d["model"], "mode": d["mode"], "champion": d["champion"],
+                         "challenger": d["challenger"], "share": d["challenger_share"]}
+                        for d in _deployments(store)],
+        "predictions": _prediction_count(store),
     }
+
+
+def _deployments(store: Any) -> list[dict[str, Any]]:
+    from serving import deployments
+
+    return deployments.list_deployments(store)
+
+
+def _prediction_count(store: Any) -> int:
+    from store import serving_queries as sq
+
+    with store.db.read() as session:
+        return sq.count_predictions(session)

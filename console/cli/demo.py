@@ -31,8 +31,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     table(["dataset", "rows", "fingerprint"],
           [[d["name"], d["rows"], d["fingerprint"]] for d in summary["datasets"]])
-    print(f"\n{summary['audit_events']} audit events. Explore it with:")
+    print()
+    table(["deployment", "mode", "champion", "challenger"],
+          [[d["model"], d["mode"], f"v{d['champion']}", f"v{d['challenger']}" if d["challenger"] else "-"]
+           for d in summary["deployments"]])
+    print(f"\n{summary['predictions']} logged predictions (an hour of simulated traffic), "
+          f"{summary['audit_events']} audit events. Explore it with:")
     print(f"  export WK_STORE={root}")
     print("  wk models list; wk models show credit-default; wk models lineage credit-default 1")
     print("  wk data show credit-applications; wk audit; wk reproduce credit-default 1")
+    print("  wk deploy show; wk predictions list --model credit-default; wk quarantine list")
+    print("  wk serve   # then: wk predict credit-default --example --json | curl -d @- "
+          "localhost:8765/v1/models/credit-default/predict")
     return 0

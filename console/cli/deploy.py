@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from console.cli.common import store_from
-from console.cli.output import emit_json, fields, fmt, section, table
+from console.cli.output import emit_json, fields, section, table
 from store.errors import UsageError
 
 
@@ -42,8 +42,12 @@ def _print(d: dict[str, Any], traffic: list[dict[str, Any]] | None = None) -> No
 def _traffic(rows: list[dict[str, Any]]) -> None:
     section("traffic")
     table(["model", "version", "route", "req/min", "errors", "p50 ms", "p95 ms"],
-          [[r["model"], f"v{r['version']}", r["route"], r["per_minute"], f"{r['error_rate']:.1%}",
-            fmt(r["p50_ms"]), fmt(r["p95_ms"])] for r in rows], empty="(no requests in the window)")
+          [[r["model"], f"v{r['version']}", r["route"], f"{r['per_minute']:.1f}", f"{r['error_rate']:.1%}",
+            _ms(r["p50_ms"]), _ms(r["p95_ms"])] for r in rows], empty="(no requests in the window)")
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def cmd_show(args: argparse.Namespace) -> int:

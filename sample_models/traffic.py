@@ -1,0 +1,94 @@
+"""A traffic simulator: an hour of online requests for the demo store, scored by the real
+serving code (input checks, router, model, prediction log, rollups, quarantine), with
+labels arriving for part of them.
+
+Rows come from the use case's generator with a scripted new category halfway through
+(refused by the credit model's policy, so quarantine and the error rate show it), and
+each minute's requests are stamped at that minute so the dashboards have an hour of
+history.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sample_models import USE_CASES
+
+if TYPE_CHECKING:
+    from store.handle import Store
+
+
+def simulate(store: Store, case_name: str, model: str, *, minutes: int = 60, per_minute: int = 30,
+             now: datetime, seed: int = 1, label_share: float = 0.5) -> dict[str, int]:
+    """Score `minutes` x `per_minute` requests for `model` as its deployment routes them,
+    ending at `now`; returns counts of answered, refused and labelled rows."""
+    from sample_models.events import new_category
+    from serving import feedback, pipeline
+    from serving.logger import commit_entries
+    from serving.model_cache import VersionInfo, load_version
+    from serving.router import CHAMPION, choose_route
+    from store import serving_queries as sq
+
+    case = USE_CASES[case_name]
+    start = now - timedelta(minutes=minutes)
+    events = []
+    if case_name == "credit":
+        events = [new_category(start + timedelta(minutes=minutes // 2), "employment_type", "gig_worker",
+                               share=0.05)]
+    frame = case.generate(minutes * per_minute, start, seed=seed, events=events,
+                          rows_per_hour=per_minute * 60)
+    labels = case.label_for(frame, seed, events)
+    features = frame[list(case.features)]
+    with store.db.read() as session:
+        (state,) = [s for s in sq.serving_state(session) if s[1] == model]
+        _mid, _name, champion_id, mode, challenger_id, share, log_mode, rate = state
+        ids = [v for v in (champion_id, challenger_id) if v]
+        versions = {row[2]: load_version(store, VersionInfo(*row)) for row in sq.version_details(session, ids)}
+    rng = random.Random(seed)
+    dialect = "sqlite" if store.db.is_sqlite else store.db.engine.dialect.name
+    answered = refused = 0
+    label_items: list[dict[str, Any]] = []
+    records = features.to_dict("records")
+    for minute in range(minutes):
+        at = start + timedelta(minutes=minute, seconds=30)
+        entries = []
+        for i in range(minute * per_minute, (minute + 1) * per_minute):
+            row = {k: (None if v != v else v) for k, v in records[i].items()}  # NaN -> null
+            route = choose_route(mode, share, key=None, draw=rng.random())
+            loaded = versions[champion_id if route == CHAMPION or not challenger_id else challenger_id]
+            started = time.perf_counter()
+            values, problems = loaded.schema.check_row(row, 0)
+            if problems:
+                entries.append(pipeline.rejection_entry(
+                    model_id=loaded.model_id, version_id=loaded.version_id, route=route, source="api",
+                    request_id=f"sim-{i}", errors=problems, rows=[row], raw=None, at=at,
+                    keep_payload=log_mode == "full"))
+                refused += 1
+                continue
+            outputs, scores = loaded.predict([values])  # type: ignore[list-item]
+            entry, pids = pipeline.answered_entry(
+                loaded=loaded, route=route, source="api", request_id=f"sim-{i}", rows=[row],
+                outputs=outputs, scores=scores, latency_ms=(time.perf_counter() - started) * 1000,  # type: ignore[arg-type]
+                at=at, dialect=dialect, log_mode=log_mode, sample_rate=rate, check_duplicate=False, rng=rng)
+            entries.append(entry)
+            answered += 1
+            if mode == "shadow" and challenger_id:  # the challenger answers too, logged only
+                shadow = versions[challenger_id]
+                s_values, s_problems = shadow.schema.check_row(row, 0)
+                if not s_problems:
+                    s_out, s_scores = shadow.predict([s_values])  # type: ignore[list-item]
+                    entries.append(pipeline.answered_entry(
+                        loaded=shadow, route="shadow", source="api", request_id=f"sim-{i}", rows=[row],
+                        outputs=s_out, scores=s_scores, latency_ms=(time.perf_counter() - started) * 1000,  # type: ignore[arg-type]
+                        at=at, dialect=dialect, log_mode=log_mode, sample_rate=rate, check_duplicate=False,
+                        rng=rng)[0])
+            if rng.random() < label_share:
+                label = labels.iloc[i]
+                label_items.append({"prediction_id": pids[0], "label": label.item() if hasattr(label, "item") else label})
+        commit_entries(store.db, entries)
+    if label_items:
+        feedback.apply_labels(store, label_items)
+    return {"answered": answered, "refused": refused, "labelled": len(label_items)}
