@@ -258,6 +258,53 @@ def post_json(url: str, body: dict[str, Any]) -> tuple[int, Any]:
         return err.code, err.read().decode(errors="replace")[:500]
 
 
+def scrape(url: str) -> dict[str, float]:
+    """wk's /metrics as {series: value}, summed over label sets of the same name and `le`."""
+    with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        name, _, labels = series.partition("{")
+        le = next((part.split("=")[1].strip('"') for part in labels.rstrip("}").split(",")
+                   if part.startswith("le=")), None)
+        key = f"{name}@{le}" if le is not None else name
+        out[key] = out.get(key, 0.0) + float(value)
+    return out
+
+
+@dataclass
+class ServerSide:
+    """What wk's own metrics saw during one measured run."""
+
+    requests: int
+    handler_mean_ms: float  # body read to logged answer (wk_request_latency_seconds)
+    commits: int
+    rows_per_commit: float
+    commit_mean_ms: float
+    commits_over_ms: dict[float, float]  # bucket (ms) -> share of commits slower than it
+
+
+def server_side(before: dict[str, float], after: dict[str, float]) -> ServerSide:
+    def d(key: str) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    requests = d("wk_request_latency_seconds_count")
+    commits = d("wk_prediction_log_commit_seconds_count")
+    over = {}
+    for ms in (1, 2, 5, 10, 25):
+        within = d(f"wk_prediction_log_commit_seconds_bucket@{ms / 1000:g}")
+        over[ms] = (commits - within) / commits if commits else 0.0
+    return ServerSide(
+        requests=int(requests),
+        handler_mean_ms=1000 * d("wk_request_latency_seconds_sum") / requests if requests else 0.0,
+        commits=int(commits), rows_per_commit=d("wk_prediction_log_rows_total") / commits if commits else 0.0,
+        commit_mean_ms=1000 * d("wk_prediction_log_commit_seconds_sum") / commits if commits else 0.0,
+        commits_over_ms=over)
+
+
 # --- load generator --------------------------------------------------------------------------
 
 LUA = """
@@ -334,14 +381,17 @@ class Row:
     server: str
     connections: int
     load: Load
+    inside: ServerSide | None = None
 
 
-def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, float]], venv: Path,
-               duration: float, warmup: float, log: Callable[[str], None],
-               mlflow_signature: bool = True) -> tuple[list[Row], dict[str, Any]]:
+def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, float]], venv: Path | None,
+               duration: float, warmup: float, log: Callable[[str], None], *,
+               mlflow_signature: bool = True, names: tuple[str, ...] = MODELS,
+               concurrency: tuple[int, ...] = tuple(CONCURRENCY), wk_args: tuple[str, ...] = (),
+               with_mlflow: bool = True) -> tuple[list[Row], dict[str, Any]]:
     store = tmp / "wk-store"
     build_wk_store(store, models, X)
-    mlflow_paths = save_mlflow_models(venv, models, X, tmp, mlflow_signature)
+    mlflow_paths = save_mlflow_models(venv, models, X, tmp, mlflow_signature) if venv and with_mlflow else {}
     wk_bodies = [json.dumps({"row": r}).encode() for r in rows]
     mlflow_bodies = [json.dumps({"dataframe_records": [r]}).encode() for r in rows]
     wk_script = lua_script(wk_bodies, tmp / "wk.lua")
@@ -352,9 +402,9 @@ def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, f
     wk_env = {**os.environ, "WK_STORE": str(store)}
     wk_env.pop("WK_DATABASE_URL", None)
     port = free_port()
-    wk = ServerProcess("wk serve", [sys.executable, "-m", "console.cli", "serve", "--port", str(port)],
+    wk = ServerProcess("wk serve", [sys.executable, "-m", "console.cli", "serve", "--port", str(port), *wk_args],
                        "/readyz", port, wk_env, REPO, tmp / "wk-serve.log")
-    for name in MODELS:
+    for name in names:
         # one server at a time on the 2 cores: wk (serving both models), then MLflow's for this model
         wk.start()
         log(f"wk serve ready in {wk.ready_s:.1f} s ({name})")
@@ -362,13 +412,20 @@ def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, f
         if status != 200:
             raise RuntimeError(f"wk serve answered {status} for {name}: {answer}")
         facts[f"wk_answer_{name}"] = answer["predictions"][0]
-        for c in CONCURRENCY:
+        for c in concurrency:
             url = f"{wk.url}/v1/models/{name}/predict"
             run_wrk(url, wk_script, c, warmup)
+            before = scrape(wk.url)
             load = run_wrk(url, wk_script, c, duration)
-            results.append(Row(name, "wk", c, load))
+            inside = server_side(before, scrape(wk.url))
+            results.append(Row(name, "wk", c, load, inside))
             log(f"  wk     {name} c={c:<2} {_line(load)}")
+            log(f"         inside wk: handler mean {inside.handler_mean_ms:.2f} ms; {inside.commits:,} log commits, "
+                f"{inside.rows_per_commit:.1f} rows each, mean {inside.commit_mean_ms:.2f} ms, "
+                + ", ".join(f"{100 * share:.2f}% > {ms} ms" for ms, share in inside.commits_over_ms.items()))
         wk.stop()
+        if venv is None or not with_mlflow:
+            continue
 
         mport = free_port()
         ml = ServerProcess(
@@ -383,7 +440,7 @@ def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, f
             if status != 200:
                 raise RuntimeError(f"mlflow answered {status} for {name}: {answer}")
             facts[f"mlflow_answer_{name}"] = answer["predictions"][0]
-            for c in CONCURRENCY:
+            for c in concurrency:
                 run_wrk(f"{ml.url}/invocations", mlflow_script, c, warmup)
                 load = run_wrk(f"{ml.url}/invocations", mlflow_script, c, duration)
                 results.append(Row(name, "mlflow", c, load))
@@ -397,7 +454,9 @@ def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, f
         facts["logged_rows"] = db.execute("SELECT count(*) FROM prediction").fetchone()[0]
         facts["logged_with_outputs"] = db.execute(
             "SELECT count(*) FROM prediction WHERE outputs IS NOT NULL AND inputs IS NOT NULL").fetchone()[0]
-    facts["mlflow_signature"] = mlflow_signature
+    facts["wk_args"] = wk_args
+    if mlflow_paths:
+        facts["mlflow_signature"] = mlflow_signature
     facts["wrk_answered"] = sum(r.load.requests - r.load.non_2xx for r in results if r.server == "wk")
     return results, facts
 
@@ -556,6 +615,10 @@ def batch_bench(tmp: Path, models: dict[str, Any], X: Any, rows: int, repeats: i
 
 # --- report ----------------------------------------------------------------------------------
 
+def names_in(results: list[Row]) -> list[str]:
+    return list(dict.fromkeys(r.model for r in results))
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
@@ -572,11 +635,25 @@ def report(results: list[Row], facts: dict[str, Any], batch: dict[str, Any] | No
                 ratio = f"{r.load.rps / by[(r.model, 'mlflow', r.connections)].rps:.2f}x"
             print(f"{r.model:6} {r.server:7} {r.connections:>4} {r.load.p50_ms:8.2f} {r.load.p95_ms:8.2f} "
                   f"{r.load.p99_ms:8.2f} {r.load.rps:8.0f} {r.load.non_2xx + r.load.socket_errors:>8} {ratio:>16}")
-        print("MLflow models saved " + ("with a signature (inputs checked, as wk does)"
-                                        if facts["mlflow_signature"] else "without a signature"))
+        inside = [r for r in results if r.inside]
+        if inside:
+            print("\nInside wk during the same runs (its /metrics, before and after each measured run)")
+            print(f"{'model':6} {'conc':>4} {'handler mean':>12} {'log commits':>11} {'rows/commit':>11} "
+                  f"{'commit mean':>11} {'>1 ms':>7} {'>2 ms':>7} {'>5 ms':>7} {'>10 ms':>7}")
+            for r in inside:
+                i = r.inside
+                assert i is not None
+                print(f"{r.model:6} {r.connections:>4} {i.handler_mean_ms:9.2f} ms {i.commits:>11,} "
+                      f"{i.rows_per_commit:>11.1f} {i.commit_mean_ms:8.2f} ms "
+                      + " ".join(f"{100 * i.commits_over_ms[ms]:6.2f}%" for ms in (1, 2, 5, 10)))
+        if facts.get("wk_args"):
+            print(f"wk serve ran with: {' '.join(facts['wk_args'])}")
+        if "mlflow_signature" in facts:
+            print("MLflow models saved " + ("with a signature (inputs checked, as wk does)"
+                                            if facts["mlflow_signature"] else "without a signature"))
         print(f"wk's prediction log: {facts['logged_rows']:,} rows ({facts['logged_with_outputs']:,} with inputs "
               f"and outputs) for {facts['wrk_answered']:,} requests wrk counted as answered (plus warm-ups)")
-        for name in MODELS:
+        for name in names_in(results):
             print(f"same row, {name}: wk {facts.get(f'wk_answer_{name}')}  mlflow {facts.get(f'mlflow_answer_{name}')}")
         lr1, lr16 = by.get(("lr", "wk", 1)), by.get(("lr", "wk", 16))
         ml16 = by.get(("lr", "mlflow", 16))
@@ -623,6 +700,11 @@ def main() -> None:
                         help="profile one more batch run: auto = when the batch target is missed")
     parser.add_argument("--mlflow-no-signature", action="store_true",
                         help="save the MLflow models without a signature (MLflow then checks no inputs)")
+    parser.add_argument("--models", default=",".join(MODELS), help="HTTP part: which of lr,rf")
+    parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)), help="HTTP part: 1,16")
+    parser.add_argument("--wk-arg", action="append", default=[], metavar="ARG",
+                        help="an extra argument for wk serve, e.g. --wk-arg=--poll=60 (repeatable)")
+    parser.add_argument("--skip-mlflow", action="store_true", help="HTTP part: wk serve only")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, stores)")
@@ -635,7 +717,7 @@ def main() -> None:
     def log(text: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f} s] {text}", flush=True)
 
-    venv = None if args.skip_http else ensure_mlflow_venv()
+    venv = None if args.skip_http or args.skip_mlflow else ensure_mlflow_venv()
     for line in machine_facts(mlflow_version(venv) if venv else None):
         print(line)
     X, models, rows = fit_models()
@@ -645,9 +727,10 @@ def main() -> None:
         results: list[Row] = []
         facts: dict[str, Any] = {}
         if not args.skip_http:
-            assert venv is not None
             results, facts = http_bench(tmp, models, X, rows, venv, args.duration, args.warmup, log,
-                                        not args.mlflow_no_signature)
+                mlflow_signature=not args.mlflow_no_signature, names=tuple(args.models.split(",")),
+                concurrency=tuple(int(c) for c in args.concurrency.split(",")), wk_args=tuple(args.wk_arg),
+                with_mlflow=not args.skip_mlflow)
         batch = None
         if not args.skip_batch:
             batch = batch_bench(tmp, models, X, args.batch_rows, args.batch_repeats, args.profile, log)
