@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from console.screens.base import WkScreen
 
 
-def _confirm_then_run(screen: WkScreen, modal: ConfirmModal, what: str, func: Callable[..., Any],
-                      *args: Any, with_alias: bool = False) -> None:
+def confirm_then_run(screen: WkScreen, modal: ConfirmModal, what: str, func: Callable[..., Any],
+                     *args: Any, with_alias: bool = False) -> None:
     """Open `modal`; on confirm run `func(store, *args[, alias], reason=...)` in a worker."""
 
     def done(result: dict[str, str] | None) -> None:
@@ -40,7 +40,7 @@ def start_promote(screen: WkScreen, model: str, version: int, aliases: dict[str,
 
     modal = ConfirmModal(f"Promote {model} v{version}", describe, alias=default_alias,
                          alias_choices=sorted({"production", "staging", *aliases}))
-    _confirm_then_run(screen, modal, "promote", service.promote, model, version, with_alias=True)
+    confirm_then_run(screen, modal, "promote", service.promote, model, version, with_alias=True)
 
 
 def start_archive(screen: WkScreen, model: str, version: int) -> None:
@@ -50,7 +50,7 @@ def start_archive(screen: WkScreen, model: str, version: int) -> None:
         return
     modal = ConfirmModal(f"Archive {model} v{version}",
                          lambda _alias: f"{model} v{version}: active -> archived")
-    _confirm_then_run(screen, modal, "archive", service.archive, model, version)
+    confirm_then_run(screen, modal, "archive", service.archive, model, version)
 
 
 def start_rollback(screen: WkScreen, model: str, alias: str) -> None:
@@ -60,18 +60,27 @@ def start_rollback(screen: WkScreen, model: str, alias: str) -> None:
     if not screen.allowed("rollback"):
         return
 
+    def preview() -> str:
+        plan = service.rollback_preview(screen.wk.store, model, alias)
+        return f"{model} {alias}: v{plan['from_version']} -> v{plan['to_version']}"
+
+    confirm_after_preview(screen, f"Roll back {model} {alias}", preview, "rollback", service.rollback,
+                          model, alias)
+
+
+def confirm_after_preview(screen: WkScreen, title: str, preview: Callable[[], str], what: str,
+                          func: Callable[..., Any], *args: Any) -> None:
+    """Run `preview` (a read: the exact change) in a worker, then confirm and run `func`.
+    A preview that fails (nothing to roll back to, say) is reported instead."""
+
     def preview_then_confirm() -> None:
         try:
-            plan = service.rollback_preview(screen.wk.store, model, alias)
+            change = preview()
         except Exception as exc:
             screen.app.call_from_thread(screen.notify, error_text(exc),
-                                        title="rollback unavailable", severity="warning", timeout=6)
+                                        title=f"{what} unavailable", severity="warning", timeout=6)
             return
-        change = f"{model} {alias}: v{plan['from_version']} -> v{plan['to_version']}"
-        screen.app.call_from_thread(
-            _confirm_then_run, screen,
-            ConfirmModal(f"Roll back {model} {alias}", lambda _alias: change),
-            "rollback", service.rollback, model, alias,
-        )
+        screen.app.call_from_thread(confirm_then_run, screen, ConfirmModal(title, lambda _alias: change),
+                                    what, func, *args)
 
     screen.run_worker(preview_then_confirm, thread=True, group="action", exit_on_error=False)

@@ -29,21 +29,31 @@ class ConfirmModal(ModalScreen[dict[str, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, describe: Callable[[str], str], *, alias: str | None = None,
-                 alias_choices: list[str] | None = None, reason_required: bool = True) -> None:
+                 alias_choices: list[str] | None = None, reason_required: bool = True,
+                 field_label: str = "alias", placeholder: str = "",
+                 check: Callable[[str], str | None] | None = None) -> None:
+        """`alias` (None: no field) is the first value of one field the change depends on,
+        named by `field_label` (an alias by default, or e.g. a traffic share); `describe`
+        gets the field's text and shows the change as it is typed, and `check` (text ->
+        problem or None) refuses a bad value before the modal closes. The result keeps the
+        field's text under "alias"."""
         super().__init__()
         self.title_text = title
         self.describe = describe
         self.alias = alias
         self.alias_choices = alias_choices or []
         self.reason_required = reason_required
+        self.field_label = field_label
+        self.placeholder = placeholder
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, id="title")
             yield Static(self.describe(self.alias or ""), id="change")
             if self.alias is not None:
-                yield Label("alias")
-                yield Input(self.alias, id="alias", compact=True,
+                yield Label(self.field_label)
+                yield Input(self.alias, id="alias", compact=True, placeholder=self.placeholder,
                             suggester=SuggestFromList(self.alias_choices, case_sensitive=False))
             yield Label("reason" + (" (required)" if self.reason_required else ""))
             yield Input(placeholder="why: this goes to the audit log", id="reason", compact=True)
@@ -53,7 +63,9 @@ class ConfirmModal(ModalScreen[dict[str, str] | None]):
                 yield Button("Confirm (enter)", id="confirm", variant="warning")
 
     def on_mount(self) -> None:
-        self.query_one("#reason", Input).focus()
+        """The cursor starts where typing is needed: an empty field, else the reason."""
+        empty_field = self.alias is not None and not self.alias
+        self.query_one("#alias" if empty_field else "#reason", Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "alias":
@@ -80,8 +92,11 @@ class ConfirmModal(ModalScreen[dict[str, str] | None]):
         if self.reason_required and not reason:
             self.query_one("#error", Static).update("a reason is required: it is kept in the audit log")
             return
-        if self.alias is not None and not alias:
-            self.query_one("#error", Static).update("name the alias, e.g. production or staging")
-            return
+        if self.alias is not None:
+            problem = (self.check(alias) if self.check is not None
+                       else None if alias else "name the alias, e.g. production or staging")
+            if problem:
+                self.query_one("#error", Static).update(problem)
+                return
         result: dict[str, Any] = {"reason": reason, "alias": alias}
         self.dismiss(result)
