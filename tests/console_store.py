@@ -13,11 +13,19 @@ What it holds (times relative to the snapshot clock, 2026-11-21 09:00 UTC):
 - churn-risk: v1 registered from a file (no run); run #7 failed in the entry point.
 - datasets: two snapshots of credit-applications, a credit holdout, store-demand-hourly
   and churn-accounts.
+- serving: credit-default runs a canary (v1 champion, v2 challenger at 10%), store-demand
+  is served by v2 alone; the 5 minutes before the clock hold 551 logged predictions with
+  their rollups (credit-default 45/min on v1 and 5/min on v2 with one quarantined request,
+  store-demand 60/min), written the way the serving logger writes them, with fixed ids,
+  times and latencies; the first minute of credit-default's champion rows has labels.
+  DETAIL_PREDICTION is the first of them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +41,7 @@ from store.tables import (
     AliasChange,
     AuditEvent,
     Dataset,
+    Deployment,
     ModelVersion,
     RegisteredModel,
     TrainingRun,
@@ -43,6 +52,8 @@ ACTOR = "oncall"
 SNAPSHOT_NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 #: Every stored time is this plus a fixed offset per row.
 BASE = datetime(2026, 11, 10, 8, 0, tzinfo=UTC)
+#: Logged predictions fill the 5 minutes before the clock (the console's traffic window).
+TRAFFIC_START = SNAPSHOT_NOW - timedelta(minutes=5)
 
 ENVIRONMENT: dict[str, Any] = {
     "python": "3.11.9",
@@ -283,8 +294,96 @@ def build_console_store(root: Path) -> Store:
                 '  File "/srv/ml/models/churn/train.py", line 31, in fit\n'
                 "ValueError: Input X contains NaN (column monthly_fee)")
 
+    # serving: a canary of credit-default v2, then five minutes of traffic
+    from serving import deployments
+
+    deployments.set_deployment(store, "credit-default", challenger=2, mode="canary", share=0.1,
+                               reason="v2 again, with the approval-rate fix", actor=ACTOR)
+    log_traffic(store)
+
     normalise_times(store)
     return store
+
+
+def prediction_id(at: datetime) -> str:
+    """A UUIDv7 for a fixed time (serving.ids' layout), its random part from the time, so
+    the ids are the same on every build."""
+    ms = int(at.timestamp() * 1000)
+    tail = int.from_bytes(hashlib.sha256(str(ms).encode()).digest()[:8]) & ((1 << 62) - 1)
+    return str(uuid.UUID(int=ms << 80 | 0x7 << 76 | 0b10 << 62 | tail))
+
+
+#: The first labelled prediction (credit-default v1, champion, 08:55:00 UTC).
+DETAIL_PREDICTION = prediction_id(TRAFFIC_START)
+
+#: (model, version, route, requests per minute, median latency ms, ms offset in the second)
+STREAMS = (("credit-default", 1, "champion", 45, 2.4, 0), ("credit-default", 2, "challenger", 5, 3.6, 7),
+           ("store-demand", 2, "champion", 60, 6.5, 13))
+
+
+def _inputs(model: str, version: int, rng: random.Random) -> dict[str, Any]:
+    if model == "store-demand":
+        return {"hour": rng.randrange(24), "temperature": round(rng.uniform(-5, 30), 1),
+                "store": rng.choice(["berlin-01", "hamburg-02", "munich-03"])}
+    row: dict[str, Any] = {"income": round(rng.uniform(12000, 180000), -2), "age": rng.randrange(19, 75),
+                           "purpose": rng.choice(["car", "education", "home"])}
+    if version == 2:
+        row["debt_ratio"] = round(rng.uniform(0, 1.4), 2)
+    return row
+
+
+def log_traffic(store: Store) -> None:
+    """Five minutes of answered requests (one row each) and one refused request, committed
+    with their rollups by serving.logger.commit_entries, as the server does; then labels
+    for credit-default's first minute, as /v1/feedback writes them (at a fixed time)."""
+    from serving.logger import LogEntry, commit_entries
+    from serving.pipeline import rejection_entry
+    from serving.validation import RowError
+    from store import serving_queries as sq
+    from store.prediction_log import db_time
+
+    rng = random.Random(20261121)
+    with store.db.read() as session:
+        ids = {(name, number): (model_id, version_id) for name, number, model_id, version_id in session.exec(
+            select(RegisteredModel.name, ModelVersion.version, ModelVersion.model_id, ModelVersion.id)
+            .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)).all()}
+    entries, labels = [], []
+    for model, version, route, per_minute, median, offset in STREAMS:
+        model_id, version_id = ids[(model, version)]
+        for i in range(per_minute * 5):
+            at = TRAFFIC_START + timedelta(milliseconds=i * 60_000 // per_minute + offset)
+            latency = round(median * rng.lognormvariate(0, 0.35), 3)
+            row = _inputs(model, version, rng)
+            if model == "store-demand":
+                score = round(max(0.0, 18 + 0.9 * row["hour"] + rng.gauss(0, 4)), 2)
+                outputs: dict[str, Any] = {"value": score}
+            else:
+                score = round(min(0.97, max(0.02, rng.betavariate(2, 6))), 4)
+                outputs = {"class": int(score >= 0.5), "probabilities": {"0": round(1 - score, 4), "1": score}}
+            pid = prediction_id(at)
+            entry = LogEntry(model_id=model_id)
+            entry.rows.append((pid, db_time("sqlite", at), model_id, version_id, route, "api", None, 0, None,
+                               json_text(row), json_text(outputs), latency))
+            entry.records.append((model_id, version_id, route, at, latency, score, False))
+            entries.append(entry)
+            if model == "credit-default" and route == "champion" and i < per_minute:
+                labels.append((pid, "1" if rng.random() < score + 0.1 else "0"))
+    model_id, version_id = ids[("credit-default", 2)]
+    entries.append(rejection_entry(
+        model_id=model_id, version_id=version_id, route="challenger", source="api", request_id=None,
+        errors=[RowError(0, "age", "131 is above the training maximum 79")],
+        rows=[{"income": 52000.0, "age": 131, "purpose": "car", "debt_ratio": 0.4}], raw=None,
+        at=TRAFFIC_START + timedelta(minutes=3, seconds=20), keep_payload=True))
+    commit_entries(store.db, entries)
+    with store.db.write() as session:
+        for pid, label in labels:
+            sq.label_by_prediction_id(session, pid, label, TRAFFIC_START + timedelta(minutes=3))
+
+
+def json_text(value: Any) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()
 
 
 def _timeline(events: list[tuple[int, str]]) -> dict[int, datetime]:
@@ -352,3 +451,10 @@ def normalise_times(store: Store) -> None:
         for (model_id, alias), when in last.items():
             session.execute(update(Alias).where(Alias.model_id == model_id, Alias.name == alias)
                             .values(updated_at=when))
+        # a deployment dates from its last deployment event
+        for model_id, name in names.items():
+            target = f"model/{name}/deployment"
+            when = max((times[i] for i, _a, t in events if t == target), default=None)
+            if when is not None:
+                session.execute(update(Deployment).where(Deployment.model_id == model_id)
+                                .values(updated_at=when))

@@ -1,0 +1,51 @@
+"""Reads for dashboards (the console's Overview): traffic per model from the per-minute
+rollup, never the prediction log.
+
+`serving.deployments.traffic` gives rows per model, version and route; a model's p95
+cannot be made from those rows' p95s, so this sums the latency histograms per model
+first and takes the quantiles of the sum. The window is the same as `traffic`'s, so the
+two agree on requests per minute.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from serving.rollup import BUCKETS, quantile_from_buckets
+from serving.router import SHADOW
+from store import serving_queries as sq
+from store.types import utcnow
+
+if TYPE_CHECKING:
+    from store.handle import Store
+
+
+def traffic_by_model(store: Store, *, minutes: int = 5, now: Any = None) -> dict[str, dict[str, Any]]:
+    """Per model with traffic in the last `minutes`: requests, errors, requests per minute,
+    error rate and p50/p95 latency (ms) of the requests clients made (champion and
+    challenger routes; shadow predictions are copies made after the response, so they
+    count neither as requests nor in the latency clients saw)."""
+    now = now or utcnow()
+    since = (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    with store.db.read() as session:
+        rows = sq.rollup_totals(session, since)
+    totals: dict[str, dict[str, Any]] = {}
+    for _mid, model, _version, route, count, errors, _lsum, _lmax, _ocount, _osum, *buckets in rows:
+        if route == SHADOW:
+            continue
+        t = totals.setdefault(model, {"requests": 0, "errors": 0, "buckets": [0] * BUCKETS})
+        t["requests"] += int(count or 0)
+        t["errors"] += int(errors or 0)
+        t["buckets"] = [a + int(b or 0) for a, b in zip(t["buckets"], buckets, strict=True)]
+    out = {}
+    for model, t in totals.items():
+        total = t["requests"] + t["errors"]
+        out[model] = {
+            "requests": t["requests"], "errors": t["errors"],
+            "per_minute": round(total / minutes, 2),
+            "error_rate": round(t["errors"] / total, 4) if total else 0.0,
+            "p50_ms": quantile_from_buckets(t["buckets"], 0.5),
+            "p95_ms": quantile_from_buckets(t["buckets"], 0.95),
+        }
+    return out
