@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from textual.binding import Binding
 
 ALL_VIEWS = ("overview", "models", "versions", "version", "lineage", "compare", "datasets",
-             "dataset", "runs", "run", "audit")
+             "dataset", "runs", "run", "audit", "deployments", "predictions", "prediction")
+#: The views whose body is one table (filter, sort, copy, raw JSON).
+TABLE_VIEWS = ("overview", "models", "versions", "datasets", "dataset", "runs", "audit", "deployments",
+               "predictions")
 
 
 @dataclass(frozen=True)
@@ -37,14 +40,12 @@ GLOBAL_ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("filter", "slash", "Filter rows",
-               ("overview", "models", "versions", "datasets", "dataset", "runs", "audit"), short="filter"),
-    ActionSpec("sort", "s", "Sort by the next column", ("models", "versions", "datasets", "runs", "audit"),
-               show=False),
-    ActionSpec("copy_id", "c", "Copy the row's id (model, version, run...) to the clipboard",
-               ("overview", "models", "versions", "datasets", "dataset", "runs", "audit"), show=False),
-    ActionSpec("show_raw", "y", "Raw JSON of the row", ("overview", "models", "versions", "datasets",
-                                                        "dataset", "runs", "audit"), show=False),
+    ActionSpec("filter", "slash", "Filter rows", TABLE_VIEWS, short="filter"),
+    ActionSpec("sort", "s", "Sort by the next column",
+               ("models", "versions", "datasets", "runs", "audit", "deployments", "predictions"), show=False),
+    ActionSpec("copy_id", "c", "Copy the row's id (model, version, run, prediction...) to the clipboard",
+               (*TABLE_VIEWS, "prediction"), show=False),
+    ActionSpec("show_raw", "y", "Raw JSON of the row", (*TABLE_VIEWS, "prediction"), show=False),
     ActionSpec("lineage", "l", "Lineage of the version", ("versions", "version"), short="lineage"),
     ActionSpec("compare", "d", "Compare with another version", ("versions", "version"), show=False),
     ActionSpec("promote", "P", "Promote the version to an alias", ("versions", "version", "lineage"),
@@ -53,6 +54,13 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                ("overview", "models", "versions", "version"), dangerous=True, short="rollback"),
     ActionSpec("archive", "A", "Archive the version", ("versions", "version"), dangerous=True,
                short="archive"),
+    # the deployments view: the same P and B as elsewhere, acting on how the model is served
+    ActionSpec("promote_challenger", "P", "Promote the challenger to production", ("deployments",),
+               dangerous=True, short="promote"),
+    ActionSpec("rollback_deployment", "B", "Roll back: the challenger out, else production back a version",
+               ("deployments",), dangerous=True, short="rollback"),
+    ActionSpec("set_share", "S", "Set the challenger's share of requests (canary, ab)", ("deployments",),
+               dangerous=True, short="share"),
 )
 
 

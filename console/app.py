@@ -21,7 +21,7 @@ from store.identity import current_actor
 Clock = Callable[[], datetime]
 
 VIEW_HELP = {
-    "overview": "every model: production, staging, last run, gate failures",
+    "overview": "every model: production, traffic and latency, staging, last run, gate failures",
     "models": "registered models",
     "versions MODEL": "versions of a model",
     "version MODEL VERSION": "one version in full",
@@ -32,6 +32,10 @@ VIEW_HELP = {
     "runs [MODEL]": "training runs with their results",
     "run ID": "one run with its log",
     "audit [actor=U] [action=A] [model=M] [since=7d]": "the audit log",
+    "deployments": "how each model is served: mode, versions, shares; requests per minute, "
+                   "p50/p95 latency and error rate per route",
+    "predictions [model=M] [version=V] [route=R] [since=1h] [id=PREFIX]": "the prediction log, newest first",
+    "prediction ID": "one prediction: inputs, outputs, label, latency, route",
 }
 
 
@@ -133,7 +137,7 @@ class WatchkeeperApp(App[None]):
         yield from super().get_system_commands(screen)
         for view, description in VIEW_HELP.items():
             name = view.split(" ")[0]
-            if " " not in view or name in {"runs", "audit"}:
+            if " " not in view or name in {"runs", "audit", "predictions"}:
                 yield SystemCommand(f"Go to {name}", description,
                                     lambda name=name: self.run_command(name))
         view = getattr(screen, "VIEW", "")

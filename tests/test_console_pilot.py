@@ -326,3 +326,250 @@ def test_copy_id_and_raw_json(two_versions: Path) -> None:
             assert isinstance(app.screen, RawScreen) and '"version": 2' in app.screen.text
 
     run(scenario())
+
+
+# --- deployments and predictions ------------------------------------------------------
+
+@pytest.fixture
+def canary(store_dir: Path) -> Path:
+    """tiny v1 in production with v2 as a canary at 25%; three requests answered by the
+    champion and one by the challenger, logged as `wk predict` logs them."""
+    from serving_store import TINY_ROW, build_store
+
+    from serving import deployments, scoring
+
+    build_store(store_dir, versions=2, numeric=False)
+    store = open_store(store_dir)
+    deployments.set_deployment(store, "tiny", challenger=2, mode="canary", share=0.25, reason="try v2")
+    scoring.predict_rows(store, "tiny", [TINY_ROW] * 3, request_id="req-1")
+    scoring.predict_rows(store, "tiny", [TINY_ROW], version=2)
+    store.close()
+    return store_dir
+
+
+async def modal_opened(pilot: Any) -> ConfirmModal:
+    """Wait for a confirmation (some open after a preview read in a worker)."""
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if isinstance(pilot.app.screen, ConfirmModal):
+            return pilot.app.screen
+    raise AssertionError(f"no confirmation opened; top screen {pilot.app.screen!r}")
+
+
+async def confirmed(pilot: Any) -> None:
+    """After enter on a confirmation: the action's worker, then the reload it asks for."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    await settle(pilot)
+
+
+def change_text(modal: ConfirmModal) -> str:
+    return str(modal.query_one("#change").render())
+
+
+def test_deployments_view_shows_the_canary_with_its_share_and_traffic(canary: Path) -> None:
+    from console.screens.deployments import DeploymentsScreen
+    from console.screens.predictions import PredictionScreen, PredictionsScreen, render_prediction
+
+    async def scenario() -> None:
+        app = make_app(canary, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            # the Overview: 4 requests in the 5-minute window, none failed
+            model, prod, _age, per_minute, p95, errors = cells(app.screen)[0][:6]
+            assert (model, prod, per_minute, errors) == ("tiny", "v1", "0.8", "0.0%") and p95 != "-"
+            await command(pilot, "dep")
+            assert isinstance(app.screen, DeploymentsScreen)
+            rows = cells(app.screen)
+            assert [r[:6] for r in rows] == [("tiny", "canary", "champion", "v1", "75%", "0.6"),
+                                             ("tiny", "canary", "challenger", "v2", "25%", "0.2")]
+            assert all(r[6] != "-" and r[7] != "-" and r[8] == "0.0%" for r in rows)  # p50, p95, errors
+            await pilot.press("enter")  # the model's predictions, newest first
+            await settle(pilot)
+            assert isinstance(app.screen, PredictionsScreen) and app.screen.filters == {"model": "tiny"}
+            listed = cells(app.screen)
+            assert [(r[1], r[2]) for r in listed] == [("v2", "challenger")] + [("v1", "champion")] * 3
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, PredictionScreen)
+            shown = app.screen.data
+            assert shown["prediction_id"] == listed[0][-1] and shown["route"] == "challenger"
+            assert shown["inputs"] == {"x1": 0.5, "x2": -0.25, "colour": "red"}
+            assert set(shown["outputs"]) == {"class", "probabilities"} and shown["label"] is None
+            assert "(none yet)" in rendered(render_prediction(shown))
+            # a label arrives (as /v1/feedback writes it): the next refresh shows it
+            from serving.feedback import apply_labels
+
+            assert apply_labels(app.store, [{"prediction_id": shown["prediction_id"], "label": 1}])["matched"] == 1
+            app.screen.reload()
+            await settle(pilot)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            text = rendered(render_prediction(app.screen.data))
+            assert "label" in text and "1  (at " in text and "x1" in text and "0.5" in text
+            assert "probabilities" in text and "challenger" in text
+
+    run(scenario())
+
+
+def rendered(renderable: Any) -> str:
+    from rich.console import Console
+
+    console = Console(width=120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_promote_challenger_with_a_reason_moves_production(canary: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(canary, refresh_interval=3600, start="deployments")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("P")
+            modal = await modal_opened(pilot)
+            assert change_text(modal) == "tiny production: v1 -> v2 (challenger promoted)"
+            await pilot.press("enter")  # no reason: refused in the modal
+            await pilot.pause()
+            assert app.screen is modal and "reason is required" in str(modal.query_one("#error").render())
+            await type_text(pilot, "canary clean for a day")
+            await pilot.press("enter")
+            await confirmed(pilot)
+            # v2 serves everything now; v1's traffic in the window stays on a row of its own
+            assert [r[:5] for r in cells(app.screen)] == [
+                ("tiny", "single", "champion", "v2", "100%"),
+                ("tiny", "single", "challenger", "v2", "-"),
+                ("tiny", "single", "champion", "v1", "-")]
+            assert any("tiny production: v1 -> v2" in n.message for n in app._notifications)
+            # no challenger any more: P and S say why instead of opening a confirmation
+            await pilot.press("P")
+            await pilot.press("S")
+            await pilot.pause()
+            assert not isinstance(app.screen, ConfirmModal)
+            messages = [n.message for n in app._notifications]
+            assert any("no challenger to promote" in m for m in messages)
+            assert any("single mode" in m for m in messages)
+
+    run(scenario())
+    store = open_store(canary)
+    from serving import deployments
+
+    assert service.show_model(store, "tiny")["aliases"]["production"] == 2
+    assert deployments.show(store, "tiny")["mode"] == "single"
+    event = service.audit_log(store, action="deployment.promote", limit=1)[0]
+    assert event["reason"] == "canary clean for a day" and event["actor"] == getpass.getuser()
+    assert event["before"]["challenger"] == 2 and event["after"]["champion"] == 2
+
+
+def test_rollback_takes_the_challenger_out(canary: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(canary, refresh_interval=3600, start="deployments")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("j", "B")  # from the challenger's row: the same deployment
+            modal = await modal_opened(pilot)
+            assert change_text(modal) == "tiny: canary v1+v2 -> single v1 (challenger out)"
+            await type_text(pilot, "errors up")
+            await pilot.press("enter")
+            await confirmed(pilot)
+            assert cells(app.screen)[0][:5] == ("tiny", "single", "champion", "v1", "100%")
+
+    run(scenario())
+    store = open_store(canary)
+    from serving import deployments
+
+    dep = deployments.show(store, "tiny")
+    assert (dep["mode"], dep["champion"], dep["challenger"]) == ("single", 1, None)
+    event = service.audit_log(store, action="deployment.rollback", limit=1)[0]
+    assert event["reason"] == "errors up" and event["before"]["mode"] == "canary"
+
+
+def test_set_share_checks_the_value_then_writes_it(canary: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(canary, refresh_interval=3600, start="deployments")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("S")
+            modal = await modal_opened(pilot)
+            assert modal.focused is not None and modal.focused.id == "alias"  # the share first
+            await type_text(pilot, "150%")
+            assert "25% -> ?" in change_text(modal)
+            await pilot.press("enter")  # to the reason
+            await type_text(pilot, "wider")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is modal and "outside 0..1" in str(modal.query_one("#error").render())
+            await pilot.press("shift+tab", "ctrl+u")
+            await type_text(pilot, "40%")
+            assert change_text(modal) == "tiny challenger v2: 25% -> 40% (champion v1: 60%)"
+            await pilot.press("enter", "enter")
+            await confirmed(pilot)
+            assert [r[4] for r in cells(app.screen)] == ["60%", "40%"]
+
+    run(scenario())
+    store = open_store(canary)
+    from serving import deployments
+
+    assert deployments.show(store, "tiny")["challenger_share"] == pytest.approx(0.4)
+    event = service.audit_log(store, action="deployment.set", limit=1)[0]
+    assert event["reason"] == "wider"
+    assert (event["before"]["challenger_share"], event["after"]["challenger_share"]) == (0.25, 0.4)
+
+
+def test_read_only_hides_the_deployment_actions(canary: Path) -> None:
+    store = open_store(canary)
+    before = service.audit_log(store, limit=1000)
+
+    async def scenario() -> set[str]:
+        app = make_app(canary, read_only=True, refresh_interval=3600, start="deployments")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            shown = {b.binding.action for b in app.screen.active_bindings.values() if b.binding.show}
+            assert shown.isdisjoint({"promote_challenger", "rollback_deployment", "set_share"})
+            assert "filter" in shown
+            await pilot.press("P", "B", "S")
+            for _ in range(3):
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            assert not isinstance(app.screen, ConfirmModal)
+            messages = [n.message for n in app._notifications if "read-only" in n.message]
+            assert len(messages) == 3 and any("set share is unavailable" in m for m in messages)
+            return {c.title for c in app.get_system_commands(app.screen)}
+
+    titles = run(scenario())
+    assert "Promote the challenger to production" not in titles and "Filter rows" in titles
+    assert service.audit_log(store, limit=1000) == before
+
+
+def test_predictions_filters_by_route_and_id_and_names_bad_ones(canary: Path) -> None:
+    from console.screens.predictions import PredictionsScreen
+
+    async def scenario() -> None:
+        app = make_app(canary, refresh_interval=3600)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await command(pilot, "pred")
+            everything = cells(app.screen)
+            assert len(everything) == 4 and everything[0][1] == "tiny"  # the model column is there
+            await command(pilot, "predictions tiny route=challenger since=1h")
+            assert isinstance(app.screen, PredictionsScreen)
+            assert [r[2] for r in cells(app.screen)] == ["challenger"]
+            newest = everything[-1][-1]
+            await command(pilot, f"predictions model=tiny id={newest[:30]}")
+            assert [r[-1] for r in cells(app.screen)] == [newest]
+            await command(pilot, "predictions version=2")
+            await command(pilot, "predictions route=sideways")
+            messages = [n.message for n in app._notifications]
+            assert any("version= needs model=" in m for m in messages)
+            assert any("route=sideways is not one of champion, challenger, shadow" in m for m in messages)
+            await pilot.press("colon")
+            await type_text(pilot, "prediction 0123456789abcdef")
+            await pilot.press("enter")
+            for _ in range(10):
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            assert any("no prediction" in n.message for n in app._notifications)
+            assert app.is_running
+
+    run(scenario())

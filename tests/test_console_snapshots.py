@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_store import ACTOR, SNAPSHOT_NOW, build_console_store
+from console_store import ACTOR, DETAIL_PREDICTION, SNAPSHOT_NOW, build_console_store
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
@@ -44,6 +44,10 @@ SCREENS = {
     "runs": "runs",
     "run": "run 6",
     "audit": "audit",
+    "deployments": "deployments",
+    "predictions": "predictions",
+    "predictions-filtered": "predictions model=credit-default route=challenger",
+    "prediction": f"prediction {DETAIL_PREDICTION}",
     "help": "help",
 }
 
@@ -165,7 +169,7 @@ def test_screen(snap_compare: Any, shared_store: Store, view: str, size: str) ->
     assert snap_compare(app, terminal_size=SIZES[size], run_before=loaded)
 
 
-@pytest.mark.parametrize("view", ["overview", "versions"])
+@pytest.mark.parametrize("view", ["overview", "versions", "deployments"])
 def test_read_only(snap_compare: Any, shared_store: Store, view: str) -> None:
     """The footer leaves out promote, rollback and archive."""
     app = console(shared_store, SCREENS[view], read_only=True)
@@ -192,6 +196,24 @@ def test_rollback_confirmation(snap_compare: Any, own_store: Store, size: str) -
     """B on store-demand v2 (production): the preview worker finds v1, then the modal."""
     app = console(own_store, "version store-demand 2")
     assert snap_compare(app, terminal_size=SIZES[size], run_before=after_keys("B", until=modal))
+
+
+#: The deployments view's confirmations, on its first row (credit-default, a canary of v2).
+DEPLOYMENT_KEYS = {
+    "promote": ("P", *"v2 held 10% for a day"),
+    "rollback": ("B",),
+    "share": ("S", *"25%", "enter", *"widen the canary"),
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
+@pytest.mark.parametrize("action", DEPLOYMENT_KEYS, ids=list(DEPLOYMENT_KEYS))
+def test_deployment_confirmation(snap_compare: Any, own_store: Store, action: str, size: str) -> None:
+    """P: production v1 -> v2 (challenger promoted); B: the challenger out (from the store's
+    preview); S: the share typed, the change shown as typed, and a reason."""
+    app = console(own_store, "deployments")
+    run_before = after_keys(*DEPLOYMENT_KEYS[action], until=modal)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
 
 
 def test_command_bar(snap_compare: Any, shared_store: Store) -> None:

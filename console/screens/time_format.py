@@ -25,3 +25,11 @@ def age(value: str | None, now: datetime) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def local_seconds(value: str | None, *, date: bool = False) -> str:
+    """Local time to the second: "11-21 08:59:58" (the year too with `date`)."""
+    when = parse_iso(value)
+    if when is None:
+        return "-"
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S" if date else "%m-%d %H:%M:%S")

@@ -17,9 +17,13 @@ USAGE = {
     "compare": "compare MODEL A B",
     "dataset": "dataset NAME-OR-ID",
     "run": "run ID",
+    "prediction": "prediction ID (or a unique prefix of 6 or more characters)",
+    "predictions": "predictions [model=M] [version=V] [route=R] [source=S] [since=1h] [until=...] "
+                   "[id=PREFIX] [request=ID]",
 }
 ALIASES = {"ov": "overview", "home": "overview", "m": "models", "model": "versions",
-           "ds": "datasets", "data": "datasets", "r": "runs", "a": "audit"}
+           "ds": "datasets", "data": "datasets", "r": "runs", "a": "audit", "dep": "deployments",
+           "deploy": "deployments", "pred": "predictions"}
 
 
 def _need(name: str, args: list[str], count: int) -> None:
@@ -31,9 +35,11 @@ def make_view(name: str, args: list[str]) -> Screen[Any]:
     from console.screens.audit import AuditScreen
     from console.screens.compare import CompareScreen
     from console.screens.datasets import DatasetScreen, DatasetsScreen
+    from console.screens.deployments import DeploymentsScreen
     from console.screens.lineage import LineageScreen
     from console.screens.models import ModelsScreen
     from console.screens.overview import OverviewScreen
+    from console.screens.predictions import PredictionScreen, PredictionsScreen
     from console.screens.runs import RunScreen, RunsScreen
     from console.screens.version import VersionScreen
     from console.screens.versions import VersionsScreen
@@ -55,6 +61,13 @@ def make_view(name: str, args: list[str]) -> Screen[Any]:
                 raise ValueError("usage: :audit [actor=U] [action=A] [model=M] [since=7d] [until=...]")
             filters[key] = value
         return AuditScreen(filters)
+    if name == "deployments":
+        return DeploymentsScreen()
+    if name == "predictions":
+        return PredictionsScreen(prediction_filters(args))
+    if name == "prediction":
+        _need(name, args, 1)
+        return PredictionScreen(args[0])
     if name == "versions":
         _need(name, args, 1)
         return VersionsScreen(args[0])
@@ -76,4 +89,32 @@ def make_view(name: str, args: list[str]) -> Screen[Any]:
             raise ValueError("usage: :run ID (a number)")
         return RunScreen(int(args[0].lstrip("#")))
     raise ValueError(f"unknown view {name!r}; views: overview, models, versions, version, "
-                     "lineage, compare, datasets, dataset, runs, run, audit, help (? lists keys)")
+                     "lineage, compare, datasets, dataset, runs, run, audit, deployments, predictions, "
+                     "prediction, help (? lists keys)")
+
+
+def prediction_filters(args: list[str]) -> dict[str, str]:
+    """`:predictions` arguments (a bare first word is the model), checked before the view
+    opens so a typo is named at once."""
+    from console.cli.common import parse_time
+    from console.screens.predictions import FILTERS, ROUTES
+    from store.errors import UsageError
+
+    filters: dict[str, str] = {}
+    for i, arg in enumerate(args):
+        key, sep, value = arg.partition("=")
+        if not sep and i == 0:
+            key, value = "model", arg
+        elif not sep or key not in FILTERS or not value:
+            raise ValueError(f"usage: :{USAGE['predictions']}")
+        filters[key] = value
+    if "version" in filters and "model" not in filters:
+        raise ValueError("version= needs model= (version numbers belong to a model)")
+    if filters.get("route", ROUTES[0]) not in ROUTES:
+        raise ValueError(f"route={filters['route']} is not one of {', '.join(ROUTES)}")
+    for key in ("since", "until"):
+        try:
+            parse_time(filters.get(key), key)
+        except UsageError as exc:
+            raise ValueError(exc.message) from exc
+    return filters

@@ -11,7 +11,8 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
 VIEW_COMMANDS = ["overview", "models", "versions ", "version ", "lineage ", "compare ",
-                 "datasets", "dataset ", "runs", "run ", "audit", "help", "quit"]
+                 "datasets", "dataset ", "runs", "run ", "audit", "deployments", "predictions",
+                 "prediction ", "help", "quit"]
 
 
 def focus_body(screen: Screen[Any]) -> None:
@@ -47,7 +48,8 @@ class CommandBar(Input):
     def set_models(self, models: list[str]) -> None:
         words = list(VIEW_COMMANDS)
         for name in models:
-            words += [f"versions {name}", f"lineage {name} ", f"version {name} ", f"audit model={name}"]
+            words += [f"versions {name}", f"lineage {name} ", f"version {name} ", f"audit model={name}",
+                      f"predictions model={name}"]
         self.suggester = SuggestFromList(words, case_sensitive=False)
 
     def open(self) -> None:

@@ -1,0 +1,110 @@
+"""Deployments: how each model is served, one row per route (champion, challenger or
+shadow) with its version, share of requests and the last 5 minutes of traffic from the
+rollup (requests per minute, p50/p95 latency, error rate). A version that still had
+traffic in the window but no longer has a route (the champion before a promotion) keeps
+a row with share "-" until its traffic ages out, so a change shows as it happens.
+
+P promotes the challenger, B rolls the deployment back, S sets the challenger's share;
+enter opens the model's predictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.screens.base import TableScreen
+from console.screens.cells import error_rate, millis, per_minute, percent
+from console.screens.deployment_actions import (
+    start_challenger_promote,
+    start_deployment_rollback,
+    start_set_share,
+)
+from console.screens.time_format import age
+from console.widgets.live_table import TableRow
+
+#: The traffic window, in minutes (the same as `wk deploy show`).
+WINDOW_MINUTES = 5
+
+
+def routes_of(dep: dict[str, Any]) -> list[tuple[str, int | None, str]]:
+    """(route, version, share of requests) the deployment sends traffic to now."""
+    mode, champion, challenger, share = dep["mode"], dep["champion"], dep["challenger"], dep["challenger_share"]
+    if mode in ("canary", "ab") and challenger:
+        return [("champion", champion, percent(1 - share)), ("challenger", challenger, percent(share))]
+    rows = [("champion", champion, "100%")]
+    if mode == "shadow" and challenger:
+        rows.append(("shadow", challenger, "copy"))  # every request, answered by the champion
+    elif challenger:
+        rows.append(("challenger", challenger, "0%"))  # set, but single mode sends it nothing
+    return rows
+
+
+class DeploymentsScreen(TableScreen):
+    VIEW = "deployments"
+    COLUMNS = ("model", "mode", "route", "ver", "share", "req/min", "p50 ms", "p95 ms", "err %", "changed")
+
+    def title_text(self) -> str:
+        return f"deployments (traffic: last {WINDOW_MINUTES} min)"
+
+    def fetch(self) -> Any:
+        from serving import deployments
+
+        return {"deployments": deployments.list_deployments(self.wk.store),
+                "traffic": deployments.traffic(self.wk.store, minutes=WINDOW_MINUTES, now=self.wk.clock())}
+
+    def rows_from(self, data: dict[str, Any]) -> list[TableRow]:
+        now = self.wk.clock()
+        traffic: dict[tuple[str, str, int], dict[str, Any]] = {
+            (t["model"], t["route"], t["version"]): t for t in data["traffic"]}
+        deps = {d["model"]: d for d in data["deployments"]}
+        rows = []
+        for model in sorted(deps.keys() | {m for m, _r, _v in traffic}):
+            dep = deps.get(model) or {"model": model, "mode": "-", "champion": None, "challenger": None,
+                                      "challenger_share": 0.0, "updated_at": None}
+            routes = routes_of(dep) if model in deps else []
+            current = {(route, version) for route, version, _share in routes}
+            routes += sorted((route, version, "-") for m, route, version in traffic
+                             if m == model and (route, version) not in current)
+            for route, version, share in routes:
+                t = traffic.get((model, route, version or 0))
+                requests = (t["requests"] + t["errors"]) if t else 0
+                rows.append(TableRow(f"{model}/{route}/v{version}", (
+                    model, dep["mode"], route, f"v{version}" if version else "-", share,
+                    per_minute(t["per_minute"] if t else 0.0),
+                    millis(t["p50_ms"]) if t else "-", millis(t["p95_ms"]) if t else "-",
+                    error_rate(t["error_rate"], requests) if t else "-",
+                    age(dep["updated_at"], now),
+                ), {"deployment": dep, "route": route, "version": version, "share": share, "traffic": t}))
+        return rows
+
+    def _deployment(self) -> dict[str, Any] | None:
+        row = self.selected()
+        return row.raw["deployment"] if row is not None else None
+
+    def on_data_table_row_selected(self, event: Any) -> None:
+        if (dep := self._deployment()) is not None:
+            self.wk.run_command(f"predictions model={dep['model']}")
+
+    def action_copy_id(self) -> None:
+        if (dep := self._deployment()) is not None:
+            self.app.copy_to_clipboard(dep["model"])
+            self.notify(f"copied {dep['model']}", timeout=2)
+
+    def action_promote_challenger(self) -> None:
+        if (dep := self._deployment()) is not None:
+            start_challenger_promote(self, dep)
+
+    def action_rollback_deployment(self) -> None:
+        if (dep := self._deployment()) is not None:
+            start_deployment_rollback(self, dep["model"])
+
+    def action_set_share(self) -> None:
+        if (dep := self._deployment()) is not None:
+            start_set_share(self, dep)
+
+    def describe_result(self, result: Any) -> str:
+        if isinstance(result, dict) and result.get("undid") == "challenger":
+            return f"{result['model']}: challenger out, v{result['champion']} takes all traffic"
+        if isinstance(result, dict) and "challenger_share" in result and "alias" not in result:
+            return (f"{result['model']} {result['mode']}: challenger v{result['challenger']} takes "
+                    f"{percent(result['challenger_share'])}")
+        return super().describe_result(result)
