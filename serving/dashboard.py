@@ -9,10 +9,9 @@ two agree on requests per minute.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from serving.rollup import BUCKETS, quantile_from_buckets
+from serving.rollup import BUCKETS, quantile_from_buckets, traffic_window
 from serving.router import SHADOW
 from store import serving_queries as sq
 from store.types import utcnow
@@ -27,7 +26,7 @@ def traffic_by_model(store: Store, *, minutes: int = 5, now: Any = None) -> dict
     challenger routes; shadow predictions are copies made after the response, so they
     count neither as requests nor in the latency clients saw)."""
     now = now or utcnow()
-    since = (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    since, span = traffic_window(now, minutes)
     with store.db.read() as session:
         rows = sq.rollup_totals(session, since)
     totals: dict[str, dict[str, Any]] = {}
@@ -43,7 +42,7 @@ def traffic_by_model(store: Store, *, minutes: int = 5, now: Any = None) -> dict
         total = t["requests"] + t["errors"]
         out[model] = {
             "requests": t["requests"], "errors": t["errors"],
-            "per_minute": round(total / minutes, 2),
+            "per_minute": round(total / span, 2),
             "error_rate": round(t["errors"] / total, 4) if total else 0.0,
             "p50_ms": quantile_from_buckets(t["buckets"], 0.5),
             "p95_ms": quantile_from_buckets(t["buckets"], 0.95),

@@ -8,7 +8,6 @@ and `wk models rollback ... production` change what is served too.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from registry import service as registry
@@ -190,10 +189,10 @@ def rollback_preview(store: Store, name: str) -> dict[str, Any]:
 def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str, Any]]:
     """Per model, version and route over the last minutes, from the rollup: requests per
     minute, error rate, p50/p95 latency (ms)."""
-    from serving.rollup import quantile_from_buckets
+    from serving.rollup import quantile_from_buckets, traffic_window
 
     now = now or utcnow()
-    since = (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    since, span = traffic_window(now, minutes)
     with store.db.read() as session:
         rows = sq.rollup_totals(session, since)
     out = []
@@ -203,7 +202,7 @@ def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str
         total = count + errors
         out.append({
             "model": model, "version": version, "route": route, "requests": count, "errors": errors,
-            "per_minute": round(total / minutes, 2),
+            "per_minute": round(total / span, 2),
             "error_rate": round(errors / total, 4) if total else 0.0,
             "p50_ms": quantile_from_buckets(buckets, 0.5), "p95_ms": quantile_from_buckets(buckets, 0.95),
             "mean_ms": (lat_sum / count) if count else None, "max_ms": lat_max,

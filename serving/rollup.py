@@ -7,7 +7,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from store.tables import LATENCY_BUCKETS_MS
 
@@ -21,6 +21,14 @@ def bucket_of(latency_ms: float) -> int:
 
 def minute_of(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
+
+
+def traffic_window(now: datetime, minutes: int) -> tuple[datetime, float]:
+    """(first rollup minute, minutes covered) for "the last `minutes` minutes": the whole
+    minutes before the current one plus the part of the current one gone by, so requests
+    per minute are not inflated by the partial minute."""
+    since = minute_of(now) - timedelta(minutes=minutes)
+    return since, max((now - since).total_seconds() / 60, 1 / 60)
 
 
 @dataclass
