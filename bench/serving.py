@@ -87,6 +87,51 @@ def machine_facts(mlflow_version: str | None) -> list[str]:
     ]
 
 
+class CpuMeter:
+    """CPU time the rest of the machine used while we measured (another engineer's tests, say):
+    the machine's busy time (/proc/stat) less this process, its reaped children (wrk) and the
+    live server process groups. A run with much of it is noisy and worth running again."""
+
+    def __init__(self, pgids: tuple[int, ...] = ()) -> None:
+        self.pgids = pgids
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def _machine(self) -> tuple[float, float]:
+        """(busy, steal) seconds of all cores since boot."""
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+        return (user + nice + system + irq + softirq) / self.ticks, steal / self.ticks
+
+    def _ours(self) -> float:
+        import resource
+
+        total = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                    for f in ("ru_utime", "ru_stime"))
+        if self.pgids:
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    parts = stat.read_text().rpartition(")")[2].split()
+                except OSError:
+                    continue
+                if int(parts[2]) in self.pgids:  # pgrp; utime, stime, cutime, cstime follow
+                    total += sum(int(x) for x in parts[11:15]) / self.ticks
+        return total
+
+    def __enter__(self) -> CpuMeter:
+        self.started = time.perf_counter()
+        self.machine0, self.ours0 = self._machine(), self._ours()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        seconds = time.perf_counter() - self.started
+        busy, steal = self._machine()
+        other = (busy - self.machine0[0]) - (self._ours() - self.ours0)
+        self.other_share = max(0.0, other) / (seconds * (os.cpu_count() or 1))  # of all cores
+        # time the hypervisor gave our virtual cores to someone else
+        self.steal_share = (steal - self.machine0[1]) / (seconds * (os.cpu_count() or 1))
+
+
 # --- models ----------------------------------------------------------------------------------
 
 def fit_models(seed: int = 0) -> tuple[Any, dict[str, Any], list[dict[str, float]]]:
@@ -382,6 +427,8 @@ class Row:
     connections: int
     load: Load
     inside: ServerSide | None = None
+    other_cpu: float = 0.0  # share of the machine other processes used during the run
+    steal: float = 0.0  # share of it the hypervisor gave to other machines
 
 
 def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, float]], venv: Path | None,
@@ -416,10 +463,12 @@ def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, f
             url = f"{wk.url}/v1/models/{name}/predict"
             run_wrk(url, wk_script, c, warmup)
             before = scrape(wk.url)
-            load = run_wrk(url, wk_script, c, duration)
+            assert wk.proc is not None
+            with CpuMeter((wk.proc.pid,)) as meter:
+                load = run_wrk(url, wk_script, c, duration)
             inside = server_side(before, scrape(wk.url))
-            results.append(Row(name, "wk", c, load, inside))
-            log(f"  wk     {name} c={c:<2} {_line(load)}")
+            results.append(Row(name, "wk", c, load, inside, meter.other_share, meter.steal_share))
+            log(f"  wk     {name} c={c:<2} {_line(load)}  {_noise(meter)}")
             log(f"         inside wk: handler mean {inside.handler_mean_ms:.2f} ms; {inside.commits:,} log commits, "
                 f"{inside.rows_per_commit:.1f} rows each, mean {inside.commit_mean_ms:.2f} ms, "
                 + ", ".join(f"{100 * share:.2f}% > {ms} ms" for ms, share in inside.commits_over_ms.items()))
@@ -442,9 +491,11 @@ def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, f
             facts[f"mlflow_answer_{name}"] = answer["predictions"][0]
             for c in concurrency:
                 run_wrk(f"{ml.url}/invocations", mlflow_script, c, warmup)
-                load = run_wrk(f"{ml.url}/invocations", mlflow_script, c, duration)
-                results.append(Row(name, "mlflow", c, load))
-                log(f"  mlflow {name} c={c:<2} {_line(load)}")
+                assert ml.proc is not None
+                with CpuMeter((ml.proc.pid,)) as meter:
+                    load = run_wrk(f"{ml.url}/invocations", mlflow_script, c, duration)
+                results.append(Row(name, "mlflow", c, load, None, meter.other_share, meter.steal_share))
+                log(f"  mlflow {name} c={c:<2} {_line(load)}  {_noise(meter)}")
         finally:
             ml.stop()
     wk.stop()
@@ -459,6 +510,10 @@ def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, f
         facts["mlflow_signature"] = mlflow_signature
     facts["wrk_answered"] = sum(r.load.requests - r.load.non_2xx for r in results if r.server == "wk")
     return results, facts
+
+
+def _noise(meter: CpuMeter) -> str:
+    return f"others' CPU {100 * meter.other_share:.0f}%, steal {100 * meter.steal_share:.0f}%"
 
 
 def _line(load: Load) -> str:
@@ -577,22 +632,25 @@ def batch_bench(tmp: Path, models: dict[str, Any], X: Any, rows: int, repeats: i
         for i in range(repeats):
             run_id = f"bench-{i}"
             started = time.perf_counter()
-            result = score_batch(store, "lr", parse_source(str(source), None),
-                                 parse_sink(str(folder / f"out-{i}.csv"), None), run_id=run_id)
+            with CpuMeter() as meter:
+                result = score_batch(store, "lr", parse_source(str(source), None),
+                                     parse_sink(str(folder / f"out-{i}.csv"), None), run_id=run_id)
             seconds = time.perf_counter() - started
             assert result["rows_scored"] == rows, result
             runs.append((rows / seconds, seconds, run_id))
             log(f"  batch run {i + 1}: {rows:,} rows in {seconds:.2f} s = {rows / seconds:,.0f} rows/s "
-                f"(chunks {result['chunks']})")
+                f"(chunks {result['chunks']}; {_noise(meter)})")
         best = max(runs)
         out["batch_runs"] = runs
         out["batch_rps"], out["batch_s"], best_run = best
         bare = []
         for i in range(3):
-            n, seconds = bare_insert(store_path / "watchkeeper.db", best_run, folder / f"bare-{i}.db")
+            with CpuMeter() as meter:
+                n, seconds = bare_insert(store_path / "watchkeeper.db", best_run, folder / f"bare-{i}.db")
             assert n == rows, n
             bare.append(seconds)
-            log(f"  bare executemany {i + 1}: {n:,} rows in {seconds:.2f} s = {n / seconds:,.0f} rows/s")
+            log(f"  bare executemany {i + 1}: {n:,} rows in {seconds:.2f} s = {n / seconds:,.0f} rows/s "
+                f"({_noise(meter)})")
         out["bare_s"] = statistics.median(bare)
         out["bare_rps"] = rows / out["bare_s"]
         if profile == "always" or (profile == "auto" and out["batch_rps"] / out["bare_rps"] < TARGET_BATCH_RATIO):
@@ -628,13 +686,16 @@ def report(results: list[Row], facts: dict[str, Any], batch: dict[str, Any] | No
         by = {(r.model, r.server, r.connections): r.load for r in results}
         print("\nHTTP, one row per request (latency in ms; wrk, after a warm-up)")
         print(f"{'model':6} {'server':7} {'conc':>4} {'p50':>8} {'p95':>8} {'p99':>8} {'req/s':>8} "
-              f"{'non-2xx':>8} {'wk/MLflow req/s':>16}")
+              f"{'non-2xx':>8} {'wk/MLflow req/s':>16} {'others/steal':>12}")
         for r in results:
             ratio = ""
             if r.server == "wk" and (r.model, "mlflow", r.connections) in by:
                 ratio = f"{r.load.rps / by[(r.model, 'mlflow', r.connections)].rps:.2f}x"
+            noise = f"{100 * r.other_cpu:.0f}%/{100 * r.steal:.0f}%"
             print(f"{r.model:6} {r.server:7} {r.connections:>4} {r.load.p50_ms:8.2f} {r.load.p95_ms:8.2f} "
-                  f"{r.load.p99_ms:8.2f} {r.load.rps:8.0f} {r.load.non_2xx + r.load.socket_errors:>8} {ratio:>16}")
+                  f"{r.load.p99_ms:8.2f} {r.load.rps:8.0f} {r.load.non_2xx + r.load.socket_errors:>8} {ratio:>16} {noise:>12}")
+        print("(others/steal: the share of the 2 cores other processes used during the run, and the share "
+              "the hypervisor took; more than a few % means a noisy run)")
         inside = [r for r in results if r.inside]
         if inside:
             print("\nInside wk during the same runs (its /metrics, before and after each measured run)")
