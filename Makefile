@@ -31,8 +31,9 @@ bench: install
 	$(BIN)/python -m bench.console_paint
 
 ## make bench-serving: wk serve against mlflow models serve, and batch scoring against a bare
-## sqlite3 insert (about 5 minutes; needs wrk, and makes bench/.venv-mlflow with MLflow on first
-## use). Kept out of `make bench`, which it would make several times longer.
+## sqlite3 insert (about 3 minutes; needs wrk, and makes bench/.venv-mlflow with MLflow from PyPI
+## on first use, about a minute more). Kept out of `make bench`, which it would make 3-4 minutes
+## longer and give it two needs it does not have: wrk and a package registry.
 bench-serving: install
 	@command -v wrk >/dev/null || { echo "bench-serving needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.serving

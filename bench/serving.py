@@ -2,7 +2,7 @@
 and `wk score` batch scoring against a bare sqlite3 insert of the rows it logs.
 
 Run from the repository root:  .venv/bin/python -m bench.serving
-(`--duration 10 --warmup 3 --batch-rows 200000` are the defaults; about 5 minutes in all,
+(`--duration 10 --warmup 3 --batch-rows 200000` are the defaults; about 3 minutes in all,
 plus about a minute on the first run to make MLflow's virtual environment).
 
 HTTP: a logistic regression (StandardScaler + LogisticRegression) and a 100-tree random
