@@ -74,10 +74,14 @@ def output_columns(classes: list[Any] | None, has_proba: bool, raw: np.ndarray) 
             columns[f"proba_{c}"] = raw[:, j]
         keys = [orjson.dumps(str(c)).decode() for c in classes]
         label_json = [orjson.dumps(v).decode() for v in labels]
-        texts = [
-            f'{{"class":{label_json[t]},"probabilities":{{{",".join(f"{k}:{v!r}" for k, v in zip(keys, row, strict=True))}}}}}'
-            for t, row in zip(top.tolist(), raw.tolist(), strict=True)
-        ]
+        heads = [f'{{"class":{lj},"probabilities":{{' for lj in label_json]
+        if len(classes) == 2:  # the common case, one f-string a row (no per-row join)
+            k0, k1 = keys
+            texts = [f"{heads[t]}{k0}:{p0!r},{k1}:{p1!r}}}}}"
+                     for t, p0, p1 in zip(top.tolist(), raw[:, 0].tolist(), raw[:, 1].tolist(), strict=True)]
+        else:
+            texts = [f'{heads[t]}{",".join(f"{k}:{v!r}" for k, v in zip(keys, row, strict=True))}}}}}'
+                     for t, row in zip(top.tolist(), raw.tolist(), strict=True)]
         return finite, columns, texts
     if classes is not None:
         labels_out = [class_label(v) for v in raw.tolist()]
