@@ -29,7 +29,7 @@ from serving.outputs import output_columns
 from store import prediction_log
 from store import registry_queries as q
 from store import serving_queries as sq
-from store.errors import InvalidInput, NotFound, Refused
+from store.errors import InvalidInput, Refused
 from store.identity import current_actor
 from store.tables import BatchRun
 from store.types import utcnow
@@ -71,18 +71,11 @@ def _pid_alive(pid: int | None) -> bool:
 def _start(store: Store, model: str, version: str | int | None, run_id: str | None,
            source: Source, sink: Sink) -> Plan:
     """Create the run (or take over an earlier attempt of the same id)."""
-    from registry.service import resolve_version
+    from serving.deployments import version_to_use
 
     with store.db.write() as session:
         m = q.get_model(session, model)
-        champion = sq.champion_version(session, m.id)  # type: ignore[arg-type]
-        if version is not None:
-            row = resolve_version(session, m, version)
-        elif champion is not None:
-            row = champion
-        else:
-            raise NotFound(f"model {model!r} has no production version to score with; promote one or "
-                           "give --version")
+        row, route = version_to_use(session, m, version, "score")
         if row.status == "archived":
             raise Refused(f"{model} v{row.version} is archived; score with an active version")
         run_id = run_id or f"{model}-{utcnow():%Y%m%dT%H%M%S}-{os.getpid()}"
@@ -105,7 +98,6 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
         session.add(run)
         dep = sq.find_deployment(session, m.id)  # type: ignore[arg-type]
         details = sq.version_details(session, [row.id])  # type: ignore[list-item]
-        route = "champion" if champion is not None and champion.id == row.id else "challenger"
         keep = dep is None or dep.log_mode == "full"
         return Plan(run_id, VersionInfo(*details[0]), route, keep, dep.input_sample_rate if dep else 1.0)
 

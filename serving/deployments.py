@@ -26,9 +26,24 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from store.handle import Store
-    from store.tables import RegisteredModel
+    from store.tables import ModelVersion, RegisteredModel
 
 LOG_MODES = ("full", "metadata")
+
+
+def version_to_use(session: Session, model: RegisteredModel, version: str | int | None,
+                   doing: str) -> tuple[ModelVersion, str]:
+    """The version a CLI prediction or a batch run uses: the one given, else production;
+    and the route it counts as (champion if it is production, else challenger)."""
+    champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
+    if version is not None:
+        row = registry.resolve_version(session, model, version)
+    elif champion is not None:
+        row = champion
+    else:
+        raise NotFound(f"model {model.name!r} has no production version to {doing} with; promote one "
+                       f"('wk models promote {model.name} VERSION production --reason ...') or give --version")
+    return row, ("champion" if champion is not None and champion.id == row.id else "challenger")
 
 
 def _view(session: Session, model: RegisteredModel, dep: Deployment | None) -> dict[str, Any]:

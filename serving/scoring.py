@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from serving import pipeline
 from serving.logger import Duplicate, commit_entries
 from serving.model_cache import ScoringError, VersionInfo, load_version
-from serving.router import CHALLENGER, CHAMPION
 from store import registry_queries as q
 from store import serving_queries as sq
 from store.errors import InvalidInput, NotFound
@@ -21,21 +20,13 @@ if TYPE_CHECKING:
 
 def _target(store: Store, name: str, version: str | int | None) -> tuple[VersionInfo, str, str, float]:
     """(version to use, route, log mode, sample rate)."""
-    from registry.service import resolve_version
+    from serving.deployments import version_to_use
 
     with store.db.read() as session:
         model = q.get_model(session, name)
-        champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
-        if version is not None:
-            row = resolve_version(session, model, version)
-        elif champion is not None:
-            row = champion
-        else:
-            raise NotFound(f"model {name!r} has no production version to answer with; promote one "
-                           f"('wk models promote {name} VERSION production --reason ...') or give --version")
+        row, route = version_to_use(session, model, version, "answer")
         dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
         details = sq.version_details(session, [row.id])  # type: ignore[list-item]
-        route = CHAMPION if champion is not None and champion.id == row.id else CHALLENGER
         return (VersionInfo(*details[0]), route, dep.log_mode if dep else "full",
                 dep.input_sample_rate if dep else 1.0)
 
