@@ -182,8 +182,8 @@ class Api:
             else:
                 rows, request_id, key = pipeline.rows_from_predict(payload, self.config.max_rows)
             header_id = request.headers.get("idempotency-key") or request.headers.get("x-request-id")
-            request_id = request_id or pipeline._identifier(header_id, "the request id header")
-            key = key or pipeline._identifier(request.headers.get("x-request-key"), "X-Request-Key")
+            request_id = request_id or pipeline.identifier(header_id, "the request id header")
+            key = key or pipeline.identifier(request.headers.get("x-request-key"), "X-Request-Key")
         except RequestError as exc:
             await self._quarantine(served, champion.version_id, CHAMPION, None, exc, None,
                                    raw if exc.status != 413 else None)
@@ -238,7 +238,7 @@ class Api:
         counted_rows.inc(len(rows))
         latency.observe(time.perf_counter() - started)
         if isinstance(outcome, Duplicate):
-            return self._replay(name, loaded.version, request_id, outcome, mlflow)
+            return await self._replay(name, request_id, outcome, mlflow)
         background = None
         if s.mode == "shadow" and served.challenger is not None:
             background = BackgroundTask(self._shadow, served, rows, request_id)
@@ -335,16 +335,17 @@ class Api:
         return self._fail(503, message + "; nothing was answered, retry", "log_unavailable", mlflow,
                           {"Retry-After": "1"})
 
-    def _replay(self, name: str, version: int, request_id: str | None, dup: Duplicate, mlflow: bool) -> Response:
-        """A retried request id: the first answer again, from the log."""
-        items = []
-        versions = {}
-        with self.store.db.read() as session:
-            from store import registry_queries as q
+    def _version_numbers(self, version_ids: set[int]) -> dict[int, int]:
+        from store import registry_queries as q
 
-            for _pid, vid, _route, _idx, _out in dup.rows:
-                if vid not in versions:
-                    versions[vid] = q.version_by_id(session, vid).version
+        with self.store.db.read() as session:
+            return {vid: q.version_by_id(session, vid).version for vid in version_ids}
+
+    async def _replay(self, name: str, request_id: str | None, dup: Duplicate, mlflow: bool) -> Response:
+        """A retried request id: the first answer again, from the log (read off the loop)."""
+        items = []
+        versions = await asyncio.get_running_loop().run_in_executor(
+            None, self._version_numbers, {r[1] for r in dup.rows})
         for pid, vid, route, _idx, out in dup.rows:
             if out is None:
                 return _error(409, f"request_id {request_id!r} was answered before (prediction ids "

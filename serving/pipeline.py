@@ -60,7 +60,7 @@ def parse_json(body: bytes) -> Any:
                                 "NaN and Infinity are not allowed", code="invalid_json") from exc
 
 
-def _identifier(value: Any, what: str) -> str | None:
+def identifier(value: Any, what: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > MAX_ID or not value.isprintable():
@@ -85,7 +85,7 @@ def rows_from_predict(payload: Any, max_rows: int) -> tuple[list[Any], str | Non
         if not isinstance(rows, list):
             raise RequestError(422, "rows must be a list of objects")
     _check_count(rows, max_rows)
-    return rows, _identifier(payload.get("request_id"), "request_id"), _identifier(payload.get("key"), "key")
+    return rows, identifier(payload.get("request_id"), "request_id"), identifier(payload.get("key"), "key")
 
 
 def _check_count(rows: list[Any], max_rows: int) -> None:
