@@ -23,6 +23,14 @@ from store.location import redact_url
 FILE_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
+def _file_kind(path: Path, role: str, option: str) -> str:
+    """csv or parquet, by the file's suffix; anything else is refused naming the choices."""
+    kind = FILE_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(f"{role} {path}: give a .csv or .parquet file, or a database URL with {option}")
+    return kind
+
+
 def _is_url(text: str) -> bool:
     return "://" in text and not text.startswith("file://")
 
@@ -94,9 +102,7 @@ def parse_source(text: str, query: str | None) -> Source:
     if query:
         raise InvalidInput("--query is for a database source (a SQLAlchemy URL), not a file")
     path = Path(text)
-    kind = FILE_KINDS.get(path.suffix.lower())
-    if kind is None:
-        raise InvalidInput(f"source {text}: give a .csv or .parquet file, or a database URL with --query")
+    kind = _file_kind(path, "source", "--query")
     if not path.is_file():
         raise NotFound(f"source file {text} does not exist; check the path")
     return Source(kind, str(path))
@@ -124,9 +130,7 @@ def parse_sink(text: str, table: str | None) -> Sink:
     if table:
         raise InvalidInput("--table is for a database sink (a SQLAlchemy URL), not a file")
     path = Path(text)
-    kind = FILE_KINDS.get(path.suffix.lower())
-    if kind is None:
-        raise InvalidInput(f"sink {text}: give a .csv or .parquet file name, or a database URL with --table")
+    kind = _file_kind(path, "sink", "--table")
     if not path.parent.is_dir():
         raise NotFound(f"the folder of sink {text} does not exist; create it first")
     return Sink(kind, str(path))

@@ -139,6 +139,19 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
         return {**after, "changed": _settings(after) != _settings(before), "before": _settings(before)}
 
 
+def _challenger_out(session: Session, model: RegisteredModel, dep: Deployment, before: dict[str, Any],
+                    action: str, actor: str, reason: str) -> dict[str, Any]:
+    """Mode single, no challenger: written and audited as `action` in the caller's transaction."""
+    dep.challenger_version_id, dep.mode, dep.challenger_share = None, "single", 0.0
+    dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
+    session.add(dep)
+    session.flush()
+    after = _view(session, model, dep)
+    audit.record(session, actor=actor, action=action, target=f"model/{model.name}/deployment",
+                 before=_settings(before), after=_settings(after), reason=reason)
+    return {**after, "changed": True, "before": _settings(before)}
+
+
 def promote(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> dict[str, Any]:
     """The challenger becomes the champion (the production alias moves to it) and takes
     all traffic; the old champion can be brought back with `rollback`."""
@@ -154,15 +167,9 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
         before = _view(session, model, dep)
         target = q.version_by_id(session, dep.challenger_version_id)
         moved = registry.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
-        dep.challenger_version_id, dep.mode, dep.challenger_share = None, "single", 0.0
-        dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
-        session.add(dep)
-        session.flush()
-        after = _view(session, model, dep)
-        audit.record(session, actor=actor, action="deployment.promote", target=f"model/{name}/deployment",
-                     before=_settings(before), after=_settings(after), reason=reason)
-        return {**after, "changed": True, "before": _settings(before),
-                "alias": CHAMPION_ALIAS, "from_version": moved["from_version"], "to_version": moved["to_version"]}
+        after = _challenger_out(session, model, dep, before, "deployment.promote", actor, reason)
+        return {**after, "alias": CHAMPION_ALIAS, "from_version": moved["from_version"],
+                "to_version": moved["to_version"]}
 
 
 def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> dict[str, Any]:
@@ -176,16 +183,9 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
         model = q.get_model(session, name)
         dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
         if dep is not None and (dep.mode != "single" or dep.challenger_version_id is not None):
-            before = _view(session, model, dep)
-            dep.challenger_version_id, dep.mode, dep.challenger_share = None, "single", 0.0
-            dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
-            session.add(dep)
-            session.flush()
-            after = _view(session, model, dep)
-            audit.record(session, actor=actor, action="deployment.rollback",
-                         target=f"model/{name}/deployment", before=_settings(before),
-                         after=_settings(after), reason=reason)
-            return {**after, "changed": True, "before": _settings(before), "undid": "challenger"}
+            after = _challenger_out(session, model, dep, _view(session, model, dep), "deployment.rollback",
+                                    actor, reason)
+            return {**after, "undid": "challenger"}
     moved = registry.rollback(store, name, CHAMPION_ALIAS, reason=reason, actor=actor)
     return {**show(store, name), "changed": True, "undid": "production",
             "alias": CHAMPION_ALIAS, "from_version": moved["from_version"], "to_version": moved["to_version"]}

@@ -79,6 +79,14 @@ def _prediction_columns() -> list[Any]:
             Prediction.batch_run_id, Prediction.latency_ms, Prediction.label, Prediction.label_at]
 
 
+def _prediction_select(with_data: bool) -> Any:
+    """Prediction rows with their model name and version number (and inputs/outputs)."""
+    columns = _prediction_columns() + ([Prediction.inputs, Prediction.outputs] if with_data else [])
+    return (select(*columns)
+            .join(RegisteredModel, RegisteredModel.id == Prediction.model_id)  # type: ignore[arg-type]
+            .join(ModelVersion, ModelVersion.id == Prediction.version_id))  # type: ignore[arg-type]
+
+
 PREDICTION_LIST_KEYS = ("prediction_id", "at", "model", "version", "route", "source", "request_id",
                         "row_index", "batch_run_id", "latency_ms", "label", "label_at")
 
@@ -90,12 +98,7 @@ def list_predictions(session: Session, *, model_id: int | None = None, version_i
                      before_id: str | None = None, limit: int = 100,
                      with_data: bool = False) -> list[dict[str, Any]]:
     """Newest first; `before_id` pages back (keyset pagination on the time-ordered id)."""
-    columns = _prediction_columns()
-    if with_data:
-        columns += [Prediction.inputs, Prediction.outputs]
-    stmt = (select(*columns)
-            .join(RegisteredModel, RegisteredModel.id == Prediction.model_id)  # type: ignore[arg-type]
-            .join(ModelVersion, ModelVersion.id == Prediction.version_id))  # type: ignore[arg-type]
+    stmt = _prediction_select(with_data)
     if model_id is not None:
         stmt = stmt.where(Prediction.model_id == model_id)
     if version_id is not None:
@@ -120,12 +123,7 @@ def list_predictions(session: Session, *, model_id: int | None = None, version_i
 
 
 def get_prediction(session: Session, prediction_id: str) -> dict[str, Any] | None:
-    columns = _prediction_columns() + [Prediction.inputs, Prediction.outputs]
-    stmt = (select(*columns)
-            .join(RegisteredModel, RegisteredModel.id == Prediction.model_id)  # type: ignore[arg-type]
-            .join(ModelVersion, ModelVersion.id == Prediction.version_id)  # type: ignore[arg-type]
-            .where(Prediction.prediction_id == prediction_id))
-    row = session.execute(stmt).first()
+    row = session.execute(_prediction_select(True).where(Prediction.prediction_id == prediction_id)).first()
     if row is None:
         return None
     return dict(zip(PREDICTION_LIST_KEYS + ("inputs", "outputs"), row, strict=True))
