@@ -44,11 +44,17 @@ class BatchPredictor:
 
     def submit(self, values: list[list[Any]]) -> asyncio.Future[Result]:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Result] = loop.create_future()
         with self._wake:
-            self._pending.append((values, future, loop))
-            self._wake.notify()
-        return future
+            if not self._stopped:
+                future: asyncio.Future[Result] = loop.create_future()
+                self._pending.append((values, future, loop))
+                self._wake.notify()
+                return future
+        # Retired: a reload took this version out of service after the request was routed
+        # to it (a rollback, say), and the worker thread may already have ended. Queueing
+        # here would leave the caller waiting for its timeout; the version is still in
+        # memory, so answer from it on the loop's executor, as routed.
+        return loop.run_in_executor(None, self.loaded.predict, values)
 
     def stop(self) -> None:
         with self._wake:

@@ -151,6 +151,8 @@ class ServingState:
     def _predictor(self, loaded: LoadedVersion) -> BatchPredictor:
         predictor = self._predictors.get(loaded.version_id)
         if predictor is None or predictor.loaded is not loaded:
+            if predictor is not None:  # the version was loaded afresh: retire its old worker
+                predictor.stop()
             predictor = self._predictors[loaded.version_id] = BatchPredictor(loaded)
         return predictor
 

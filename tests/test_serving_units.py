@@ -242,3 +242,32 @@ def test_the_spec_serve_table_becomes_the_versions_input_policy(tmp_path: Path) 
 
     with pytest.raises(InvalidInput, match=r"\[serve\] input policy out_of_range = 'maybe'"):
         parse_spec(tmp_path / "s.toml", {**raw, "serve": {"out_of_range": "maybe"}}, [])
+
+
+# --- batch predictor -----------------------------------------------------------------------
+class _Doubler:
+    """Stands in for a loaded version: the predictor only calls predict()."""
+
+    model, version = "doubler", 1
+
+    def predict(self, values: list[list[float]]) -> tuple[list[dict | None], list[float | None]]:
+        return [{"value": 2 * row[0]} for row in values], [None] * len(values)
+
+
+def test_a_request_routed_to_a_retired_predictor_is_still_answered() -> None:
+    """A reload can stop a version's worker between routing a request and queueing it
+    (a rollback under load); the request must get its answer, not wait for its timeout."""
+    import asyncio
+
+    from serving.batching import BatchPredictor
+
+    predictor = BatchPredictor(_Doubler())  # type: ignore[arg-type]
+
+    async def ask(value: float) -> object:
+        return await asyncio.wait_for(predictor.submit([[value]]), 2.0)
+
+    assert asyncio.run(ask(1.0)) == ([{"value": 2.0}], [None])
+    predictor.stop()
+    predictor._thread.join(2.0)
+    assert not predictor._thread.is_alive()
+    assert asyncio.run(ask(3.0)) == ([{"value": 6.0}], [None])
