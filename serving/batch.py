@@ -141,14 +141,13 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
     try:
         loaded = load_version(store, plan.info)
         writer = SinkWriter(sink, plan.run_id)
-        dialect = "sqlite" if store.db.is_sqlite else store.db.engine.dialect.name
         total = source.total_rows()
         rng = np.random.default_rng()
         for frame in source.chunks(chunk_size):
             first = rows_read
             frame = frame.reset_index(drop=True)
             n = len(frame)
-            s, r = _score_chunk(store, loaded, plan, frame, first, writer, dialect, keep, rng)
+            s, r = _score_chunk(store, loaded, plan, frame, first, writer, keep, rng)
             rows_read += n
             scored += s
             refused += r
@@ -176,7 +175,7 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
 
 
 def _score_chunk(store: Store, loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame, first: int,
-                 writer: SinkWriter, dialect: str, keep: list[str] | None,
+                 writer: SinkWriter, keep: list[str] | None,
                  rng: np.random.Generator) -> tuple[int, int]:
     """Score one chunk; returns (rows scored, rows quarantined)."""
     chunk_started = time.perf_counter()
@@ -206,18 +205,19 @@ def _score_chunk(store: Store, loaded: LoadedVersion, plan: Plan, frame: pd.Data
                        for k, v in columns.items()}
             texts = [t for t, ok in zip(texts, finite.tolist(), strict=True) if ok]
     at = utcnow()
-    at_value = prediction_log.db_time(dialect, at)
     ids = uuid7_many(len(positions))
     elapsed_ms = (time.perf_counter() - chunk_started) * 1000
-    per_row_ms = elapsed_ms / max(1, n)
-    rows = _log_rows(loaded, plan, clean, positions, texts, ids, first, at_value, per_row_ms, rng)
+    same = {"at": at, "model_id": loaded.model_id, "version_id": loaded.version_id, "route": plan.route,
+            "source": "batch", "request_id": None, "batch_run_id": plan.run_id,
+            "latency_ms": elapsed_ms / max(1, n)}
+    rows = _log_rows(plan, clean, positions, texts, ids, first, rng)
     quarantine = _quarantine_rows(loaded, plan, frame, problems, first, at)
     # the sink first: a kill between the two is repaired by the re-run, which replaces both
     out = _sink_frame(loaded, plan, frame, positions, columns, ids, first, keep)
     writer.write(out, first, first + n - 1)
     with store.db.write_core() as conn:
         prediction_log.delete_batch_rows(conn, plan.run_id, first, first + n - 1)
-        prediction_log.insert_predictions(conn, rows)
+        prediction_log.insert_chunk_predictions(conn, same, rows)
         prediction_log.insert_quarantine(conn, quarantine)
         prediction_log.add_batch_progress(conn, plan.run_id, n, len(positions), len(quarantine))
     return len(positions), len(quarantine)
@@ -243,9 +243,9 @@ def _score_rows_one_by_one(loaded: LoadedVersion, clean: pd.DataFrame, positions
     return np.asarray([a if a is not None else filler for a in answers], dtype=float if np.ndim(width) else object)
 
 
-def _log_rows(loaded: LoadedVersion, plan: Plan, clean: pd.DataFrame, positions: np.ndarray,
-              texts: list[str], ids: list[str], first: int, at_value: Any, per_row_ms: float,
-              rng: np.random.Generator) -> list[tuple[Any, ...]]:
+def _log_rows(plan: Plan, clean: pd.DataFrame, positions: np.ndarray, texts: list[str], ids: list[str],
+              first: int, rng: np.random.Generator) -> list[tuple[Any, ...]]:
+    """The chunk's per-row log values, in prediction_log.CHUNK_ROW_COLUMNS order."""
     if not len(positions):
         return []
     count = len(positions)
@@ -258,11 +258,7 @@ def _log_rows(loaded: LoadedVersion, plan: Plan, clean: pd.DataFrame, positions:
             chosen = rng.random(count) < plan.sample_rate
             inputs = [line if c else None for line, c in zip(lines, chosen, strict=True)]
     outs: list[str | None] = texts if plan.keep_inputs else [None] * count  # type: ignore[assignment]
-    model_id, version_id, route, run_id = loaded.model_id, loaded.version_id, plan.route, plan.run_id
-    return [
-        (pid, at_value, model_id, version_id, route, "batch", None, first + int(pos), run_id, inp, out, per_row_ms)
-        for pid, pos, inp, out in zip(ids, positions.tolist(), inputs, outs, strict=True)
-    ]
+    return list(zip(ids, (positions + first).tolist(), inputs, outs, strict=True))
 
 
 def _quarantine_rows(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame,
