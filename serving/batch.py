@@ -131,7 +131,8 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
 
     # Each chunk makes a few hundred thousand short-lived tuples and strings; collecting
     # scikit-learn's and pandas's long-lived objects again and again took 14% of a run.
-    gc.collect()
+    # (No gc.collect() first: it cost 0.12 s a run; garbage frozen with the rest is
+    # collected after the unfreeze below.)
     gc.freeze()
     threshold = gc.get_threshold()
     gc.set_threshold(50_000, 50, 1000)

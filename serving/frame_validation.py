@@ -15,6 +15,21 @@ import pandas as pd
 from serving.validation import REJECT, Schema
 
 
+def _text_to_float(raw: pd.Series) -> pd.Series:
+    """Text (a CSV column) as floats, NaN where a value is not a number. Arrow's cast is
+    ten times faster than pandas's to_numeric and agrees with it wherever it succeeds;
+    it refuses the whole column for one value it cannot read (' 1.5', '1e'), and then
+    to_numeric reads the column value by value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        cast = pc.cast(pa.array(raw, from_pandas=True), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, TypeError):
+        return pd.to_numeric(raw, errors="coerce").astype(float)
+    return pd.Series(cast.to_numpy(zero_copy_only=False), index=raw.index)
+
+
 def check_frame(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, dict[int, list[tuple[str | None, str]]]]:
     """(clean feature frame of all rows, {row position: [(field, problem), ...]}) where
     the clean frame has the signature's columns, coerced (numbers as float), and the
@@ -36,9 +51,10 @@ def check_frame(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, dict
             if pd.api.types.is_bool_dtype(raw):
                 numbers = pd.Series(np.full(n, np.nan), index=raw.index)
                 flag(~missing, col.name, "expected a number, got true/false")
+            elif pd.api.types.is_numeric_dtype(raw):
+                numbers = raw.astype(float)
             else:
-                numbers = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_numeric_dtype(raw) else raw
-                numbers = numbers.astype(float)
+                numbers = _text_to_float(raw)
             values = numbers.to_numpy(dtype=float)
             not_number = ~missing & np.isnan(values)
             flag(not_number, col.name, "expected a number")

@@ -271,3 +271,20 @@ def test_a_request_routed_to_a_retired_predictor_is_still_answered() -> None:
     predictor._thread.join(2.0)
     assert not predictor._thread.is_alive()
     assert asyncio.run(ask(3.0)) == ([{"value": 6.0}], [None])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-10**20, 10**20).map(str),
+    st.sampled_from(["", " 1.5", "1e", "+2", ".5", "1.", "nan", "Infinity", "1_0", "0x10", "abc", "1e500"]),
+), min_size=1, max_size=30))
+def test_fast_text_to_float_reads_csv_text_as_pandas_does(texts: list[str]) -> None:
+    """Batch scoring reads CSV columns as text; the arrow cast it tries first must give
+    what pandas's to_numeric gives, value for value (NaN where not a number)."""
+    from serving.frame_validation import _text_to_float
+
+    column = pd.Series(texts, dtype=str).replace("", None)
+    fast = _text_to_float(column).to_numpy(dtype=float)
+    slow = pd.to_numeric(column, errors="coerce").astype(float).to_numpy(dtype=float)
+    np.testing.assert_array_equal(fast, slow)
