@@ -10,6 +10,11 @@ server (SQLite commits are durable across application crashes in WAL mode).
 
 The queue is bounded: when the store is locked or slow and the backlog passes the
 limit, new requests are refused at once (503) instead of piling up in memory.
+
+The writer's connection checkpoints the WAL every CHECKPOINT_PAGES pages instead of
+SQLite's 1,000: a checkpoint runs inside the commit that crosses the mark, and copying
+1,000 pages took 3.5 ms, which about 1 request in 140 waited for (p99 at one client
+3.9 ms). 100 pages take about 1 ms (p99 2.1 ms), at 6% of the throughput under load.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from serving.rollup import Record, aggregate
 from store import prediction_log
+
+CHECKPOINT_PAGES = 100
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -175,7 +182,7 @@ class PredictionLogger:
             return batch
 
     def _run(self) -> None:
-        writer = self.db.held_writer()
+        writer = self.db.held_writer(checkpoint_pages=CHECKPOINT_PAGES)
         try:
             while (batch := self._take()) is not None:
                 self._commit(batch, writer.transaction)
