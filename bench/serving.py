@@ -451,6 +451,22 @@ def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, f
     port = free_port()
     wk = ServerProcess("wk serve", [sys.executable, "-m", "console.cli", "serve", "--port", str(port), *wk_args],
                        "/readyz", port, wk_env, REPO, tmp / "wk-serve.log")
+    # the floor: a raw ASGI app under the same uvicorn, measured the same way, first
+    fport = free_port()
+    floor = ServerProcess("bare ASGI app", [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--port",
+                                            str(fport), "--no-access-log", "--log-level", "warning"],
+                          "/", fport, wk_env, REPO, tmp / "floor.log")
+    floor.start()
+    try:
+        for c in concurrency:
+            run_wrk(floor.url + "/", wk_script, c, warmup)
+            assert floor.proc is not None
+            with CpuMeter((floor.proc.pid,)) as meter:
+                load = run_wrk(floor.url + "/", wk_script, c, duration)
+            results.append(Row("-", "floor", c, load, None, meter.other_share, meter.steal_share))
+            log(f"  floor  -  c={c:<2} {_line(load)}  {_noise(meter)}")
+    finally:
+        floor.stop()
     for name in names:
         # one server at a time on the 2 cores: wk (serving both models), then MLflow's for this model
         wk.start()
@@ -675,7 +691,7 @@ def batch_bench(tmp: Path, models: dict[str, Any], X: Any, rows: int, repeats: i
 # --- report ----------------------------------------------------------------------------------
 
 def names_in(results: list[Row]) -> list[str]:
-    return list(dict.fromkeys(r.model for r in results))
+    return list(dict.fromkeys(r.model for r in results if r.server != "floor"))
 
 
 def verdict(ok: bool) -> str:
@@ -719,13 +735,23 @@ def report(results: list[Row], facts: dict[str, Any], batch: dict[str, Any] | No
             print(f"same row, {name}: wk {facts.get(f'wk_answer_{name}')}  mlflow {facts.get(f'mlflow_answer_{name}')}")
         lr1, lr16 = by.get(("lr", "wk", 1)), by.get(("lr", "wk", 16))
         ml16 = by.get(("lr", "mlflow", 16))
-        print("\nTargets (logistic regression, durable logging on):")
+        floor1, floor16 = by.get(("-", "floor", 1)), by.get(("-", "floor", 16))
+
+        def above(load: Load, floor: Load | None, what: str) -> str:
+            if floor is None:
+                return ""
+            value = getattr(floor, what)
+            return f" (floor {value:.2f} ms, wk adds {getattr(load, what) - value:.2f} ms)"
+
+        print("\nTargets (logistic regression, durable logging on; floor: the bare ASGI app in the same run):")
         if lr1:
-            print(f"  c=1  p50 <= {TARGET_C1_P50_MS:g} ms: {lr1.p50_ms:.2f} ms, {verdict(lr1.p50_ms <= TARGET_C1_P50_MS)}")
-            print(f"  c=1  p99 <= {TARGET_C1_P99_MS:g} ms: {lr1.p99_ms:.2f} ms, {verdict(lr1.p99_ms <= TARGET_C1_P99_MS)}")
+            print(f"  c=1  p50 <= {TARGET_C1_P50_MS:g} ms: {lr1.p50_ms:.2f} ms, {verdict(lr1.p50_ms <= TARGET_C1_P50_MS)}"
+                  + above(lr1, floor1, "p50_ms"))
+            print(f"  c=1  p99 <= {TARGET_C1_P99_MS:g} ms: {lr1.p99_ms:.2f} ms, {verdict(lr1.p99_ms <= TARGET_C1_P99_MS)}"
+                  + above(lr1, floor1, "p99_ms"))
         if lr16:
             print(f"  c=16 p99 <= {TARGET_C16_P99_MS:g} ms: {lr16.p99_ms:.2f} ms, "
-                  f"{verdict(lr16.p99_ms <= TARGET_C16_P99_MS)}")
+                  f"{verdict(lr16.p99_ms <= TARGET_C16_P99_MS)}" + above(lr16, floor16, "p99_ms"))
         if lr16 and ml16:
             ratio = lr16.rps / ml16.rps
             print(f"  c=16 throughput >= {TARGET_C16_THROUGHPUT_RATIO:g}x MLflow: {lr16.rps:.0f} / {ml16.rps:.0f} "
