@@ -24,6 +24,7 @@ import pandas as pd
 from serving.batch_io import Sink, SinkWriter, Source
 from serving.frame_validation import check_frame
 from serving.ids import uuid7_many
+from serving.json_columns import json_records
 from serving.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
 from serving.outputs import output_columns
 from store import prediction_log
@@ -252,7 +253,8 @@ def _log_rows(plan: Plan, clean: pd.DataFrame, positions: np.ndarray, texts: lis
     count = len(positions)
     inputs: list[str | None] = [None] * count
     if plan.keep_inputs:
-        lines = clean.iloc[positions].to_json(orient="records", lines=True).splitlines()
+        kept = clean.iloc[positions]
+        lines = json_records({name: kept[name].to_numpy() for name in kept.columns})
         if plan.sample_rate >= 1.0:
             inputs = lines  # type: ignore[assignment]
         else:

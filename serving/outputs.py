@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from serving.json_columns import json_values
+
 
 def class_label(value: Any) -> Any:
     """A class as JSON gives it back: numpy ints and floats unwrapped."""
@@ -75,17 +77,18 @@ def output_columns(classes: list[Any] | None, has_proba: bool, raw: np.ndarray) 
         keys = [orjson.dumps(str(c)).decode() for c in classes]
         label_json = [orjson.dumps(v).decode() for v in labels]
         heads = [f'{{"class":{lj},"probabilities":{{' for lj in label_json]
+        numbers = [json_values(raw[:, j]) for j in range(len(classes))]
         if len(classes) == 2:  # the common case, one f-string a row (no per-row join)
             k0, k1 = keys
-            texts = [f"{heads[t]}{k0}:{p0!r},{k1}:{p1!r}}}}}"
-                     for t, p0, p1 in zip(top.tolist(), raw[:, 0].tolist(), raw[:, 1].tolist(), strict=True)]
+            texts = [f"{heads[t]}{k0}:{p0},{k1}:{p1}}}}}"
+                     for t, p0, p1 in zip(top.tolist(), numbers[0], numbers[1], strict=True)]
         else:
-            texts = [f'{heads[t]}{",".join(f"{k}:{v!r}" for k, v in zip(keys, row, strict=True))}}}}}'
-                     for t, row in zip(top.tolist(), raw.tolist(), strict=True)]
+            texts = [f'{heads[t]}{",".join(f"{k}:{v}" for k, v in zip(keys, row, strict=True))}}}}}'
+                     for t, row in zip(top.tolist(), zip(*numbers, strict=True), strict=True)]
         return finite, columns, texts
     if classes is not None:
         labels_out = [class_label(v) for v in raw.tolist()]
         return (np.ones(len(raw), dtype=bool), {"prediction": labels_out},
                 [f'{{"class":{orjson.dumps(v).decode()}}}' for v in labels_out])
     values = np.asarray(raw, dtype=float).ravel()
-    return np.isfinite(values), {"prediction": values}, [f'{{"value":{v!r}}}' for v in values.tolist()]
+    return np.isfinite(values), {"prediction": values}, [f'{{"value":{v}}}' for v in json_values(values)]

@@ -288,3 +288,28 @@ def test_fast_text_to_float_reads_csv_text_as_pandas_does(texts: list[str]) -> N
     fast = _text_to_float(column).to_numpy(dtype=float)
     slow = pd.to_numeric(column, errors="coerce").astype(float).to_numpy(dtype=float)
     np.testing.assert_array_equal(fast, slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=False, width=64),
+                          st.one_of(st.none(), st.text(max_size=8)),
+                          st.integers(-2**53, 2**53)), min_size=0, max_size=20))
+def test_column_wise_json_reads_back_as_the_rows(rows: list[tuple[float, str | None, int]]) -> None:
+    """Batch scoring logs inputs and outputs as JSON built column by column; read back,
+    each row is the row itself: floats exactly (not to 10 digits), NaN and None as null."""
+    import json
+
+    from serving.json_columns import json_records, json_values
+
+    floats = np.array([r[0] for r in rows], dtype=float)
+    texts = np.array([r[1] for r in rows], dtype=object)
+    ints = np.array([r[2] for r in rows], dtype=np.int64)
+    lines = json_records({"x": floats, "name, \"quoted\"": texts, "n": ints})
+    assert len(lines) == len(rows)
+    for line, (f, t, i) in zip(lines, rows, strict=True):
+        back = json.loads(line)
+        assert list(back) == ["x", "name, \"quoted\"", "n"]
+        assert back["x"] == (None if math.isnan(f) else f)
+        assert back["name, \"quoted\""] == t
+        assert back["n"] == i
+    assert [json.loads(v) for v in json_values(np.array([0.1, -0.0, 1e300, 5e-324]))] == [0.1, -0.0, 1e300, 5e-324]
