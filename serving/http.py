@@ -204,8 +204,11 @@ class Api:
                                problems, code="invalid_rows")
             await self._quarantine(served, loaded.version_id, route, request_id, exc, rows, None)
             return self._refused(served, loaded.version, route, exc, mlflow, started)
+        # asyncio.timeout, not wait_for: wait_for wraps a coroutine in a task of its own, a
+        # loop iteration more per await on the path every request takes
         try:
-            outputs, scores = await asyncio.wait_for(predictor.submit(values), self.config.timeout_s)
+            async with asyncio.timeout(self.config.timeout_s):
+                outputs, scores = await predictor.submit(values)
         except TimeoutError:
             return self._timed_out(served, loaded.version, route, mlflow, started, "answer")
         except ScoringError as err:
@@ -226,7 +229,8 @@ class Api:
             check_duplicate=request_id is not None, rng=self.rng)
         try:
             remaining = max(0.05, self.config.timeout_s - (time.perf_counter() - started))
-            outcome = await asyncio.wait_for(self.logger.write(entry), remaining)
+            async with asyncio.timeout(remaining):
+                outcome = await self.logger.write(entry)
         except TimeoutError:
             return self._timed_out(served, loaded.version, route, mlflow, started, "log")
         except LogBacklogged as err:
@@ -265,7 +269,8 @@ class Api:
         try:
             if problems:
                 raise RequestError(422, "the rows do not match the challenger's inputs", problems)
-            outputs, scores = await asyncio.wait_for(predictor.submit(values), self.config.timeout_s)
+            async with asyncio.timeout(self.config.timeout_s):
+                outputs, scores = await predictor.submit(values)
             bad = pipeline.non_finite_errors(outputs, loaded, values)
             if bad:
                 raise RequestError(422, "the challenger gave no finite answer", bad)
@@ -296,7 +301,8 @@ class Api:
             request_id=request_id, errors=exc.problems or [pipeline.RowError(0, None, exc.message)],
             rows=rows, raw=raw, at=utcnow(), keep_payload=served.settings.log_mode == "full")
         try:
-            await asyncio.wait_for(self.logger.write(entry), self.config.timeout_s)
+            async with asyncio.timeout(self.config.timeout_s):
+                await self.logger.write(entry)
         except (LogUnavailable, TimeoutError) as err:
             log.warning("could not quarantine a refused request for %s: %s", served.name, err)
 
