@@ -178,7 +178,8 @@ class HeldWriter:
 
     def __init__(self, db: Database, checkpoint_pages: int | None = None) -> None:
         self._db = db
-        self._checkpoint_pages = checkpoint_pages
+        self._checkpoint_pages = checkpoint_pages if db.is_sqlite else None
+        self._pool_checkpoint_pages: int | None = None  # the connection's setting before ours
         self._conn: Connection | None = None
 
     @contextmanager
@@ -186,7 +187,8 @@ class HeldWriter:
         if self._conn is None:
             with _store_errors():
                 conn = self._db._write_engine.connect()
-                if self._checkpoint_pages is not None and self._db.is_sqlite:
+                if self._checkpoint_pages is not None:
+                    self._pool_checkpoint_pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
                     conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(self._checkpoint_pages)}")
                     conn.commit()
                 self._conn = conn
@@ -200,6 +202,13 @@ class HeldWriter:
     def close(self) -> None:
         if self._conn is not None:
             try:
+                if self._pool_checkpoint_pages is not None:  # the pool gets back what it lent
+                    try:
+                        self._conn.rollback()
+                        self._conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(self._pool_checkpoint_pages)}")
+                        self._conn.commit()
+                    except Exception:  # noqa: BLE001  (a broken connection is not pooled again)
+                        self._conn.invalidate()
                 self._conn.close()
             finally:
                 self._conn = None
