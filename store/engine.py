@@ -188,9 +188,11 @@ class HeldWriter:
             with _store_errors():
                 conn = self._db._write_engine.connect()
                 if self._checkpoint_pages is not None:
-                    self._pool_checkpoint_pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(self._checkpoint_pages)}")
-                    conn.commit()
+                    # on the driver's connection: through SQLAlchemy the pragma would open a
+                    # transaction, and ours begin IMMEDIATE (a write lock for a setting)
+                    raw = conn.connection.driver_connection
+                    self._pool_checkpoint_pages = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+                    raw.execute(f"PRAGMA wal_autocheckpoint = {int(self._checkpoint_pages)}")
                 self._conn = conn
         try:
             with _store_errors(), self._conn.begin():
@@ -205,8 +207,8 @@ class HeldWriter:
                 if self._pool_checkpoint_pages is not None:  # the pool gets back what it lent
                     try:
                         self._conn.rollback()
-                        self._conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(self._pool_checkpoint_pages)}")
-                        self._conn.commit()
+                        self._conn.connection.driver_connection.execute(
+                            f"PRAGMA wal_autocheckpoint = {int(self._pool_checkpoint_pages)}")
                     except Exception:  # noqa: BLE001  (a broken connection is not pooled again)
                         self._conn.invalidate()
                 self._conn.close()
