@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from serving.rollup import BUCKETS, quantile_from_buckets, traffic_window
+from serving.rollup import BUCKETS, traffic_summary, traffic_window
 from serving.router import SHADOW
 from store import serving_queries as sq
 from store.types import utcnow
@@ -37,14 +37,4 @@ def traffic_by_model(store: Store, *, minutes: int = 5, now: Any = None) -> dict
         t["requests"] += int(count or 0)
         t["errors"] += int(errors or 0)
         t["buckets"] = [a + int(b or 0) for a, b in zip(t["buckets"], buckets, strict=True)]
-    out = {}
-    for model, t in totals.items():
-        total = t["requests"] + t["errors"]
-        out[model] = {
-            "requests": t["requests"], "errors": t["errors"],
-            "per_minute": round(total / span, 2),
-            "error_rate": round(t["errors"] / total, 4) if total else 0.0,
-            "p50_ms": quantile_from_buckets(t["buckets"], 0.5),
-            "p95_ms": quantile_from_buckets(t["buckets"], 0.95),
-        }
-    return out
+    return {model: traffic_summary(t["requests"], t["errors"], t["buckets"], span) for model, t in totals.items()}

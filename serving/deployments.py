@@ -204,7 +204,7 @@ def rollback_preview(store: Store, name: str) -> dict[str, Any]:
 def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str, Any]]:
     """Per model, version and route over the last minutes, from the rollup: requests per
     minute, error rate, p50/p95 latency (ms)."""
-    from serving.rollup import quantile_from_buckets, traffic_window
+    from serving.rollup import traffic_summary, traffic_window
 
     now = now or utcnow()
     since, span = traffic_window(now, minutes)
@@ -212,14 +212,10 @@ def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str
         rows = sq.rollup_totals(session, since)
     out = []
     for _mid, model, version, route, count, errors, lat_sum, lat_max, out_count, out_sum, *buckets in rows:
-        count, errors = int(count or 0), int(errors or 0)
-        buckets = [int(b or 0) for b in buckets]
-        total = count + errors
+        count = int(count or 0)
         out.append({
-            "model": model, "version": version, "route": route, "requests": count, "errors": errors,
-            "per_minute": round(total / span, 2),
-            "error_rate": round(errors / total, 4) if total else 0.0,
-            "p50_ms": quantile_from_buckets(buckets, 0.5), "p95_ms": quantile_from_buckets(buckets, 0.95),
+            "model": model, "version": version, "route": route,
+            **traffic_summary(count, int(errors or 0), [int(b or 0) for b in buckets], span),
             "mean_ms": (lat_sum / count) if count else None, "max_ms": lat_max,
             "mean_score": (out_sum / out_count) if out_count else None,
         })

@@ -8,6 +8,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from store.tables import LATENCY_BUCKETS_MS
 
@@ -29,6 +30,18 @@ def traffic_window(now: datetime, minutes: int) -> tuple[datetime, float]:
     per minute are not inflated by the partial minute."""
     since = minute_of(now) - timedelta(minutes=minutes)
     return since, max((now - since).total_seconds() / 60, 1 / 60)
+
+
+def traffic_summary(requests: int, errors: int, buckets: list[int], span_minutes: float) -> dict[str, Any]:
+    """What a traffic view shows for some rollup rows summed together: requests per minute
+    (errors included), error rate and p50/p95 latency (ms) from the latency histogram."""
+    total = requests + errors
+    return {
+        "requests": requests, "errors": errors,
+        "per_minute": round(total / span_minutes, 2),
+        "error_rate": round(errors / total, 4) if total else 0.0,
+        "p50_ms": quantile_from_buckets(buckets, 0.5), "p95_ms": quantile_from_buckets(buckets, 0.95),
+    }
 
 
 @dataclass
