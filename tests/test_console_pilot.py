@@ -36,6 +36,14 @@ async def settle(pilot: Any, rounds: int = 100) -> None:
     raise AssertionError(f"{pilot.app.screen} never loaded")
 
 
+async def drain(pilot: Any, rounds: int) -> None:
+    """Let workers finish and the screen repaint `rounds` times (for a notification or a
+    screen that a worker opens, which settle() does not wait for)."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
 async def type_text(pilot: Any, text: str) -> None:
     for char in text:
         await pilot.press("space" if char == " " else char)
@@ -139,11 +147,7 @@ def test_rollback_from_the_console(two_versions: Path) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             await pilot.press("B")
-            for _ in range(50):
-                await app.workers.wait_for_complete()
-                await pilot.pause()
-                if isinstance(app.screen, ConfirmModal):
-                    break
+            await modal_opened(pilot)
             assert "tiny production: v2 -> v1" in str(app.screen.query_one("#change").render())
             await type_text(pilot, "bad")
             await pilot.press("enter")
@@ -276,12 +280,10 @@ def test_missing_version_is_reported_not_crashed(two_versions: Path) -> None:
         app = make_app(two_versions, refresh_interval=3600)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
-            await pilot.press("colon")
+            await pilot.press("colon")  # not command(): the screen it opens never loads
             await type_text(pilot, "version tiny 9")
             await pilot.press("enter")
-            for _ in range(20):
-                await app.workers.wait_for_complete()
-                await pilot.pause()
+            await drain(pilot, 20)
             assert any("has no version 9" in n.message for n in app._notifications)
             assert app.is_running
 
@@ -359,9 +361,7 @@ async def modal_opened(pilot: Any) -> ConfirmModal:
 
 async def confirmed(pilot: Any) -> None:
     """After enter on a confirmation: the action's worker, then the reload it asks for."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+    await drain(pilot, 3)
     await settle(pilot)
 
 
@@ -532,9 +532,7 @@ def test_read_only_hides_the_deployment_actions(canary: Path) -> None:
             assert shown.isdisjoint({"promote_challenger", "rollback_deployment", "set_share"})
             assert "filter" in shown
             await pilot.press("P", "B", "S")
-            for _ in range(3):
-                await app.workers.wait_for_complete()
-                await pilot.pause()
+            await drain(pilot, 3)
             assert not isinstance(app.screen, ConfirmModal)
             messages = [n.message for n in app._notifications if "read-only" in n.message]
             assert len(messages) == 3 and any("set share is unavailable" in m for m in messages)
@@ -566,12 +564,10 @@ def test_predictions_filters_by_route_and_id_and_names_bad_ones(canary: Path) ->
             messages = [n.message for n in app._notifications]
             assert any("version= needs model=" in m for m in messages)
             assert any("route=sideways is not one of champion, challenger, shadow" in m for m in messages)
-            await pilot.press("colon")
+            await pilot.press("colon")  # not command(): the screen it opens never loads
             await type_text(pilot, "prediction 0123456789abcdef")
             await pilot.press("enter")
-            for _ in range(10):
-                await app.workers.wait_for_complete()
-                await pilot.pause()
+            await drain(pilot, 10)
             assert any("no prediction" in n.message for n in app._notifications)
             assert app.is_running
 
