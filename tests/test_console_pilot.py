@@ -123,9 +123,7 @@ def test_promote_with_reason_writes_the_audit_row(two_versions: Path) -> None:
             await pilot.pause()
             assert app.screen is modal and "reason is required" in str(modal.query_one("#error").render())
             await type_text(pilot, "canary clean")
-            await pilot.press("enter")
-            await settle(pilot)
-            await app.workers.wait_for_complete()
+            await confirm(pilot)
             await command(pilot, "audit")
             assert isinstance(app.screen, AuditScreen)
             top = cells(app.screen)[0]
@@ -150,9 +148,7 @@ def test_rollback_from_the_console(two_versions: Path) -> None:
             await modal_opened(pilot)
             assert "tiny production: v2 -> v1" in str(app.screen.query_one("#change").render())
             await type_text(pilot, "bad")
-            await pilot.press("enter")
-            await settle(pilot)
-            await app.workers.wait_for_complete()
+            await confirm(pilot)
 
     run(scenario())
     assert service.show_model(store, "tiny")["aliases"] == {"production": 1}
@@ -214,9 +210,7 @@ def test_filter_and_cursor_survive_a_refresh(wk, trained: Path, store_dir: Path)
             # another process registers v5: a new row arrives, the cursor stays on v2
             assert wk("train", trained, "--param", "C=0.8").code == 0
             app.screen.reload()
-            await settle(pilot)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await reloaded(pilot)
             assert table.shown_keys[0] == "5" and table.selected_key() == "2"
             await pilot.press("slash")
             await type_text(pilot, "v3")
@@ -224,9 +218,31 @@ def test_filter_and_cursor_survive_a_refresh(wk, trained: Path, store_dir: Path)
             await pilot.pause()
             assert table.shown_keys == ["3"]
             app.screen.reload()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await reloaded(pilot)
             assert table.shown_keys == ["3"]
+
+    run(scenario())
+
+
+def test_an_older_read_that_finishes_late_is_dropped(wk, trained: Path, two_versions: Path) -> None:
+    from console.screens.base import Loaded
+
+    async def scenario() -> None:
+        app = make_app(two_versions, refresh_interval=3600)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await command(pilot, "versions tiny")
+            screen = app.screen
+            old = screen.fetch()  # read before v3 exists, as a slow worker would have
+            assert wk("train", trained, "--param", "C=0.8").code == 0
+            screen.reload()
+            await reloaded(pilot)
+            assert [r[0] for r in cells(screen)] == ["v3", "v2", "v1"]
+            screen.post_message(Loaded(old, screen.reads_shown - 1))  # it finishes late
+            await drain(pilot, 3)
+            assert [r[0] for r in cells(screen)] == ["v3", "v2", "v1"]
+            screen.post_message(Loaded(old, screen.reads_started))  # a current read is shown
+            await drain(pilot, 3)
+            assert [r[0] for r in cells(screen)] == ["v2", "v1"]
 
     run(scenario())
 
@@ -359,10 +375,40 @@ async def modal_opened(pilot: Any) -> ConfirmModal:
     raise AssertionError(f"no confirmation opened; top screen {pilot.app.screen!r}")
 
 
-async def confirmed(pilot: Any) -> None:
-    """After enter on a confirmation: the action's worker, then the reload it asks for."""
-    await drain(pilot, 3)
-    await settle(pilot)
+async def until(pilot: Any, done: Any, what: str, seconds: float = 20.0) -> None:
+    """Let the app run until `done()` holds (a real-time bound, not a count of repaints:
+    worker threads are scheduled by the OS, and a busy CI machine runs them late)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {seconds:.0f} s for {what}")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.01)
+
+
+async def reloaded(pilot: Any) -> None:
+    """After screen.reload(): wait until the screen shows that read (or a newer one)."""
+    screen = pilot.app.screen
+    started = screen.reads_started
+    await until(pilot, lambda: screen.reads_shown >= started, f"{screen} to show read {started}")
+
+
+async def confirm(pilot: Any, *keys: str) -> None:
+    """Press `keys` (default enter) on an open confirmation, then wait for the action's
+    worker to report and for the screen beneath to show a read started after the write."""
+    app = pilot.app
+    assert isinstance(app.screen, ConfirmModal), f"no confirmation open; top screen {app.screen!r}"
+    under = app.screen_stack[-2]
+    notes = len(app._notifications)
+
+    def done() -> bool:
+        acting = any(w.group == "action" and not w.is_finished for w in app.workers)
+        # the action notifies, then calls reload() on the UI thread before its worker ends
+        return (app.screen is under and not acting and len(app._notifications) > notes
+                and under.reads_shown == under.reads_started)
+
+    await pilot.press(*(keys or ("enter",)))
+    await until(pilot, done, "the confirmed action and the reload after it")
 
 
 def change_text(modal: ConfirmModal) -> str:
@@ -437,8 +483,7 @@ def test_promote_challenger_with_a_reason_moves_production(canary: Path) -> None
             await pilot.pause()
             assert app.screen is modal and "reason is required" in str(modal.query_one("#error").render())
             await type_text(pilot, "canary clean for a day")
-            await pilot.press("enter")
-            await confirmed(pilot)
+            await confirm(pilot)
             # v2 serves everything now; v1's traffic in the window stays on a row of its own
             assert [r[:5] for r in cells(app.screen)] == [
                 ("tiny", "single", "champion", "v2", "100%"),
@@ -474,8 +519,7 @@ def test_rollback_takes_the_challenger_out(canary: Path) -> None:
             modal = await modal_opened(pilot)
             assert change_text(modal) == "tiny: canary v1+v2 -> single v1 (challenger out)"
             await type_text(pilot, "errors up")
-            await pilot.press("enter")
-            await confirmed(pilot)
+            await confirm(pilot)
             assert cells(app.screen)[0][:5] == ("tiny", "single", "champion", "v1", "100%")
 
     run(scenario())
@@ -506,8 +550,7 @@ def test_set_share_checks_the_value_then_writes_it(canary: Path) -> None:
             await pilot.press("shift+tab", "ctrl+u")
             await type_text(pilot, "40%")
             assert change_text(modal) == "tiny challenger v2: 25% -> 40% (champion v1: 60%)"
-            await pilot.press("enter", "enter")
-            await confirmed(pilot)
+            await confirm(pilot, "enter", "enter")
             assert [r[4] for r in cells(app.screen)] == ["60%", "40%"]
 
     run(scenario())

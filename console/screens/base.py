@@ -36,11 +36,13 @@ def error_text(exc: BaseException | None) -> str:
 
 
 class Loaded(Message):
-    """Data a worker read, posted back to the screen that asked for it."""
+    """Data a worker read, posted back to the screen that asked for it; `read` numbers
+    the reads a screen started, so an older read that finishes late is dropped."""
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, read: int) -> None:
         super().__init__()
         self.data = data
+        self.read = read
 
 
 class WkScreen(Screen[None]):
@@ -50,6 +52,8 @@ class WkScreen(Screen[None]):
         super().__init__()
         self._timer: Timer | None = None
         self._loaded_once = False
+        self.reads_started = 0  # reads this screen asked for (on the UI thread)
+        self.reads_shown = 0  # the number of the newest read on screen
 
     @property
     def wk(self) -> WatchkeeperApp:
@@ -85,11 +89,22 @@ class WkScreen(Screen[None]):
         self.refresh_bindings()
         self.reload()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def reload(self) -> None:
-        self.post_message(Loaded(self.fetch()))
+        """Read this screen's data again. Call it on the UI thread (from a worker, through
+        `app.call_from_thread`)."""
+        self.reads_started += 1
+        self._read(self.reads_started)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def _read(self, read: int) -> None:
+        # `exclusive` cancels an older read, but a thread cannot be stopped mid-query: it
+        # may still post its (older) data after a newer read did, and on_loaded drops it
+        self.post_message(Loaded(self.fetch(), read))
 
     def on_loaded(self, message: Loaded) -> None:
+        if message.read < self.reads_shown:
+            return
+        self.reads_shown = message.read
         self.show(message.data)
         self._loaded_once = True
         self.query_one(StatusHeader).refreshed = self.wk.now_label()
