@@ -26,14 +26,30 @@ from registry import service
 from store.handle import open_store
 
 
-async def settle(pilot: Any, rounds: int = 100) -> None:
-    """Wait until the current screen has shown its data (workers, then a repaint)."""
-    for _ in range(rounds):
+async def until(pilot: Any, done: Any, what: str, seconds: float = 20.0) -> None:
+    """Let the app run until `done()` holds (a real-time bound, not a count of repaints:
+    worker threads are scheduled by the OS, and a busy CI machine runs them late)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {seconds:.0f} s for {what}")
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        if getattr(pilot.app.screen, "_loaded_once", True):
-            return
-    raise AssertionError(f"{pilot.app.screen} never loaded")
+        await pilot.pause(0.01)
+
+
+async def reloaded(pilot: Any) -> None:
+    """After screen.reload(): wait until the screen shows that read (or a newer one)."""
+    screen = pilot.app.screen
+    started = screen.reads_started
+    await until(pilot, lambda: screen.reads_shown >= started, f"{screen} to show read {started}")
+
+
+async def settle(pilot: Any) -> None:
+    """Wait until the current screen has shown its data (workers, then a repaint)."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()  # a screen pushed by the last key is on top from here on
+    await until(pilot, lambda: getattr(pilot.app.screen, "_loaded_once", True),
+                "the top screen's first load")
 
 
 async def drain(pilot: Any, rounds: int) -> None:
@@ -299,8 +315,8 @@ def test_missing_version_is_reported_not_crashed(two_versions: Path) -> None:
             await pilot.press("colon")  # not command(): the screen it opens never loads
             await type_text(pilot, "version tiny 9")
             await pilot.press("enter")
-            await drain(pilot, 20)
-            assert any("has no version 9" in n.message for n in app._notifications)
+            await until(pilot, lambda: any("has no version 9" in n.message for n in app._notifications),
+                        "the missing-version notice")
             assert app.is_running
 
     run(scenario())
@@ -367,30 +383,8 @@ def canary(store_dir: Path) -> Path:
 
 async def modal_opened(pilot: Any) -> ConfirmModal:
     """Wait for a confirmation (some open after a preview read in a worker)."""
-    for _ in range(50):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        if isinstance(pilot.app.screen, ConfirmModal):
-            return pilot.app.screen
-    raise AssertionError(f"no confirmation opened; top screen {pilot.app.screen!r}")
-
-
-async def until(pilot: Any, done: Any, what: str, seconds: float = 20.0) -> None:
-    """Let the app run until `done()` holds (a real-time bound, not a count of repaints:
-    worker threads are scheduled by the OS, and a busy CI machine runs them late)."""
-    deadline = time.monotonic() + seconds
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting after {seconds:.0f} s for {what}")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.01)
-
-
-async def reloaded(pilot: Any) -> None:
-    """After screen.reload(): wait until the screen shows that read (or a newer one)."""
-    screen = pilot.app.screen
-    started = screen.reads_started
-    await until(pilot, lambda: screen.reads_shown >= started, f"{screen} to show read {started}")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirmation")
+    return pilot.app.screen
 
 
 async def confirm(pilot: Any, *keys: str) -> None:
@@ -610,8 +604,8 @@ def test_predictions_filters_by_route_and_id_and_names_bad_ones(canary: Path) ->
             await pilot.press("colon")  # not command(): the screen it opens never loads
             await type_text(pilot, "prediction 0123456789abcdef")
             await pilot.press("enter")
-            await drain(pilot, 10)
-            assert any("no prediction" in n.message for n in app._notifications)
+            await until(pilot, lambda: any("no prediction" in n.message for n in app._notifications),
+                        "the no-prediction notice")
             assert app.is_running
 
     run(scenario())
