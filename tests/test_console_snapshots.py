@@ -106,7 +106,7 @@ def console(store: Store, start: str, *, read_only: bool = False) -> Watchkeeper
 
 
 async def settle(pilot: Pilot[Any], until: Callable[[Any], bool] | None = None,
-                 tries: int = 50) -> None:
+                 seconds: float = 20.0) -> None:
     """Wait for the workers and the screen: by default until the top screen is a data
     screen that has shown its first load (or the help screen)."""
 
@@ -116,13 +116,15 @@ async def settle(pilot: Pilot[Any], until: Callable[[Any], bool] | None = None,
         return isinstance(screen, HelpScreen) or (
             isinstance(screen, WkScreen) and screen._loaded_once)
 
-    for _ in range(tries):
+    deadline = time.monotonic() + seconds  # real time: a loaded machine runs workers late
+    while True:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         if ready(pilot.app.screen):
             break
-    else:
-        raise AssertionError(f"the console did not settle; top screen {pilot.app.screen!r}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the console did not settle in {seconds:.0f} s; "
+                                 f"top screen {pilot.app.screen!r}")
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False  # a blinking cursor would make the snapshot flicker
     await pilot.pause()
