@@ -5,6 +5,8 @@ seconds. When they change, the versions now needed are loaded (artifact hash che
 first, and only then is the routing table swapped in one assignment, so traffic moves
 to a version that is ready. A version that fails to load (a changed file, say) leaves
 the model on what it served before, and the failure is reported by /readyz and logged.
+The load is tried again after 2 s, then 4, 8, ... up to every minute, so a file put
+back (restored from a backup, or readable again) is picked up without a restart.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ if TYPE_CHECKING:
     from store.handle import Store
 
 log = logging.getLogger(__name__)
+
+RETRY_FIRST_S = 2.0
+RETRY_MAX_S = 60.0
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds to wait before loading again after `failures` failed attempts in a row."""
+    return min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** max(0, failures - 1))
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,8 @@ class ServingState:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._settings: dict[str, Settings] = {}
+        self._failed_loads = 0  # failed refreshes in a row (for the retry's back-off)
+        self._retry_at = 0.0  # time.monotonic() when a failed load is tried again
 
     # --- polling ----------------------------------------------------------------------
     def start(self) -> None:
@@ -106,12 +118,13 @@ class ServingState:
         """Re-read the store; load what changed; swap the routing table. True if changed."""
         settings = self.read_settings()
         self.last_poll_ok, self.last_poll_error = time.monotonic(), None
-        if settings == self._settings:
+        if settings == self._settings and not (self.load_errors and time.monotonic() >= self._retry_at):
             return False
         wanted = {vid for s in settings.values() for vid in (s.champion_id, s.challenger_id) if vid}
         with self.store.db.read() as session:
             details = {row[2]: VersionInfo(*row) for row in sq.version_details(session, sorted(wanted))}
         models: dict[str, ServedModel] = {}
+        self.load_errors = {n: e for n, e in self.load_errors.items() if n in settings}  # gone: no retry
         for name, s in settings.items():
             previous = self.models.get(name)
             try:
@@ -128,6 +141,11 @@ class ServingState:
             models[name] = served
         self.models = models  # one assignment: requests see the old table or the new one
         self._settings = settings
+        self._failed_loads = self._failed_loads + 1 if self.load_errors else 0
+        if self.load_errors:
+            delay = retry_delay(self._failed_loads)
+            self._retry_at = time.monotonic() + delay
+            log.info("loading %s again in %.0f s", ", ".join(sorted(self.load_errors)), delay)
         self.generation += 1
         in_use = {m.champion.version_id for m in models.values() if m.champion} | {
             m.challenger.version_id for m in models.values() if m.challenger}

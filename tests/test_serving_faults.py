@@ -231,7 +231,7 @@ def test_deployment_changes_reach_a_running_server_within_2_s(root: Path) -> Non
     assert rolled_back_in < 2.0
 
 
-def test_art04_a_changed_artifact_is_not_served_and_the_old_model_keeps_answering(root: Path) -> None:
+def test_art04_a_changed_artifact_is_not_served_the_old_model_answers_and_a_fix_is_retried(root: Path) -> None:
     store = open_store(root)
     try:
         from store import registry_queries as q
@@ -251,5 +251,13 @@ def test_art04_a_changed_artifact_is_not_served_and_the_old_model_keeps_answerin
                 time.sleep(0.1)
             assert "failed its integrity check" in ready.json()["load_errors"]["tiny"]
             assert _routes(server.url, 20) == {"champion"}
+            # the file is put back (from a backup, say): the retry loads it, no restart
+            data[len(data) // 2] ^= 0xFF
+            path.write_bytes(bytes(data))
+            deadline = time.monotonic() + 20  # retries after 2, 4, 8 s
+            while httpx.get(server.url + "/readyz").status_code != 200:
+                assert time.monotonic() < deadline, "the restored artifact was not loaded again"
+                time.sleep(0.2)
+            assert _routes(server.url, 20) == {"challenger"}
     finally:
         store.close()

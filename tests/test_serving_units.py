@@ -313,3 +313,9 @@ def test_column_wise_json_reads_back_as_the_rows(rows: list[tuple[float, str | N
         assert back["name, \"quoted\""] == t
         assert back["n"] == i
     assert [json.loads(v) for v in json_values(np.array([0.1, -0.0, 1e300, 5e-324]))] == [0.1, -0.0, 1e300, 5e-324]
+
+
+def test_a_failed_load_is_retried_after_2_s_doubling_up_to_a_minute() -> None:
+    from serving.state import retry_delay
+
+    assert [retry_delay(n) for n in range(1, 9)] == [2, 4, 8, 16, 32, 60, 60, 60]
