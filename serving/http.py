@@ -457,7 +457,9 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         try:
             result = await asyncio.get_running_loop().run_in_executor(None, fb.apply_labels, store, items)
         except Exception as exc:  # noqa: BLE001  (the store: 503, the input: 422)
-            status = 422 if getattr(exc, "exit_code", 3) != 3 else 503
+            from store.errors import Kind
+
+            status = 503 if getattr(exc, "kind", Kind.UNAVAILABLE) is Kind.UNAVAILABLE else 422
             return _error(status, getattr(exc, "message", None) or str(exc), "feedback_failed")
         return _json(result)
 

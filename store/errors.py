@@ -1,60 +1,121 @@
-"""Errors every layer raises, each carrying the process exit code it maps to.
+"""Domain errors: what went wrong, of which kind, about which thing and input.
 
-The exit codes are the ones DESIGN.md fixes for the CLI: 0 ok, 1 failed or not found,
-2 usage, 3 store unavailable or locked, 5 refused (read-only or permission).
-Messages name the thing, the problem and the fix.
+Every layer raises these. They say the thing and the problem in words that hold for
+any surface, and carry the rest as data:
+
+- `kind`: not found, invalid, refused, conflict, unavailable. Each surface maps the kind
+  to its own answer (the CLI to an exit code, HTTP to a status, the console to a notice).
+- `field`: the input concerned, by its neutral name (``reason``, ``challenger``,
+  ``run_id``). The CLI words it as a flag (``--reason``), HTTP as a JSON field, the
+  console as the box or key that sets it.
+- `see`: where the right value can be looked up (`Listing`), which each surface words
+  as its own command, endpoint or view.
+
+No message here names a `wk` command or a command-line flag: that is the surface's job
+(console/cli/errors.py, serving/http/errors.py, console/errors.py).
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from dataclasses import dataclass
+from enum import StrEnum
 
 
-class ExitCode(IntEnum):
-    OK = 0
-    FAILED = 1
-    USAGE = 2
-    STORE_UNAVAILABLE = 3
-    REFUSED = 5
+class Kind(StrEnum):
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    REFUSED = "refused"
+    CONFLICT = "conflict"
+    UNAVAILABLE = "unavailable"
+
+
+class Listing(StrEnum):
+    """A place where the user finds the values they may give, or what happened."""
+
+    MODELS = "models"  # every model
+    MODEL = "model"  # one model: its versions, aliases and runs (args: model)
+    VERSIONS = "versions"  # the versions of one model (args: model)
+    RUNS = "runs"  # the training runs of one model (args: model)
+    DATASETS = "datasets"
+    PREDICTIONS = "predictions"  # the prediction log (args: optional request id)
+    BATCH_RUNS = "batch_runs"
+    QUARANTINE = "quarantine"  # refused rows (args: model)
+    DEPLOYMENT = "deployment"  # how a model is served (args: model)
+    INIT = "init"  # no store yet: create one (args: optional store folder)
+
+
+@dataclass(frozen=True)
+class See:
+    listing: Listing
+    args: tuple[str, ...] = ()
+
+
+def see(listing: Listing, *args: str | None) -> See:
+    return See(listing, tuple(a for a in args if a is not None))
 
 
 class WatchkeeperError(Exception):
-    """Base class: a problem the user can act on, with a message that says how."""
+    """A problem the user can act on. `message` names the thing and the problem and, where
+    it can be said without naming a surface, the fix."""
 
-    exit_code: ExitCode = ExitCode.FAILED
+    kind: Kind = Kind.INVALID
+    #: about how the action was asked for (a missing or contradictory argument), not
+    #: about the data it was given: the CLI answers these with its usage exit code
+    usage: bool = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None, thing: str | None = None,
+                 see: See | None = None, example: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
+        self.thing = thing
+        self.see = see
+        #: a value that would do for `field` ("0.1", "\"...\""), for the surface's wording
+        self.example = example
 
 
 class NotFound(WatchkeeperError):
-    exit_code = ExitCode.FAILED
-
-
-class Failed(WatchkeeperError):
-    exit_code = ExitCode.FAILED
+    kind = Kind.NOT_FOUND
 
 
 class InvalidInput(WatchkeeperError):
-    """Bad input in a file or argument (a spec, a data file, a value)."""
+    """Bad input in a file, a body or an argument (a spec, a data file, a value)."""
 
-    exit_code = ExitCode.FAILED
-
-
-class UsageError(WatchkeeperError):
-    exit_code = ExitCode.USAGE
+    kind = Kind.INVALID
 
 
-class StoreUnavailable(WatchkeeperError):
-    exit_code = ExitCode.STORE_UNAVAILABLE
+class UsageError(InvalidInput):
+    """An action asked for the wrong way: a needed input missing, or two that exclude
+    each other."""
+
+    usage = True
+
+
+class Failed(WatchkeeperError):
+    """A run that could not finish with what it was given (a training function that
+    raised, evaluation data that cannot be scored)."""
+
+    kind = Kind.INVALID
+
+
+class Conflict(WatchkeeperError):
+    """The stored state is not what the action expects (a request id answered before,
+    data that changed since it was recorded)."""
+
+    kind = Kind.CONFLICT
+
+
+class IntegrityError(Conflict):
+    """An artifact whose content does not match the hash the registry recorded."""
 
 
 class Refused(WatchkeeperError):
-    exit_code = ExitCode.REFUSED
+    """Not allowed: a policy, a read-only store, an untrusted file."""
+
+    kind = Kind.REFUSED
 
 
-class IntegrityError(WatchkeeperError):
-    """An artifact whose content does not match the hash the registry recorded."""
+class StoreUnavailable(WatchkeeperError):
+    """The store cannot be reached, opened or written now."""
 
-    exit_code = ExitCode.FAILED
+    kind = Kind.UNAVAILABLE

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from store.errors import ExitCode
+from console.cli.errors import ExitCode
 
 PROG = "wk"
 DESCRIPTION = (
@@ -251,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return int(ExitCode.OK if args.command is None else ExitCode.USAGE)
     module_name, func_name = handler.split(":")
+    from console.cli import errors
     from console.cli.output import error
     from store.errors import WatchkeeperError
 
@@ -258,8 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         func = getattr(importlib.import_module(module_name), func_name)
         return int(func(args) or ExitCode.OK)
     except WatchkeeperError as exc:
-        error(exc.message)
-        return int(exc.exit_code)
+        error(errors.text(exc))
+        return int(errors.exit_code(exc))
     except KeyboardInterrupt:
         error("interrupted")
         return 130

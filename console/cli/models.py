@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from console.cli.common import confirm, store_from
+from console.cli.errors import ExitCode
 from console.cli.output import emit_json, fields, fmt, info, section, table
-from store.errors import ExitCode
 
 
 def cmd_list(args: argparse.Namespace) -> int:

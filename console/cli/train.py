@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from console.cli.common import store_from
+from console.cli.errors import ExitCode
 from console.cli.output import emit_json, error, fields, info
-from store.errors import ExitCode
 
 
 def cmd_train(args: argparse.Namespace) -> int:
