@@ -34,6 +34,9 @@ FLAG_OF_FIELD = {
     "store": "--store",
 }
 
+#: fields that are switches: the fix is to repeat the command with the flag, no value
+SWITCHES = frozenset({"trust", "yes"})
+
 COMMAND_OF_LISTING = {
     Listing.MODELS: "wk models list",
     Listing.MODEL: "wk models show {0}",
@@ -71,9 +74,11 @@ def text(exc: WatchkeeperError) -> str:
     """The message with the fix in CLI terms: the flag that gives the missing or wrong
     input, and the command that lists the values to choose from."""
     parts = [exc.message]
-    if exc.field is not None:
+    if exc.field in SWITCHES:
+        parts.append(f"repeat with {flag(exc.field)}")
+    elif exc.field is not None:
         value = exc.example or "..."
-        parts.append(f"{'add' if exc.usage else 'give'} {flag(exc.field)} {value}".rstrip())
+        parts.append(f"{'add' if exc.usage else 'change'} {flag(exc.field)} {value}")
     if exc.see is not None:
         parts.append(f"see '{command(exc.see)}'")
     return "; ".join(parts)
