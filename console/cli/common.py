@@ -1,4 +1,4 @@
-"""Helpers every command handler uses."""
+"""Helpers every command handler uses (imported when the parser is built: keep it light)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ import argparse
 import re
 import sys
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from store.errors import UsageError
-from store.handle import Store, open_store
+
+if TYPE_CHECKING:
+    from store.handle import Store
 
 
 def store_from(args: argparse.Namespace) -> Store:
+    from store.handle import open_store
     from store.schema import HEAD_REVISION
 
     store = open_store(args.store)

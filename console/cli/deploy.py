@@ -7,7 +7,34 @@ from typing import Any
 
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, section, table
+from console.cli.parser import Commands, choices
 from store.errors import UsageError
+from store.vocabulary import LogMode, Mode
+
+
+def register(nouns: Commands) -> None:
+    dv = nouns.noun("deploy", help="how models are served: champion, challenger, traffic, logging")
+    p = dv.command("show", f"{__name__}:cmd_show", "a deployment (or all) with recent traffic")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--minutes", type=int, default=5, help="traffic window (default 5)")
+    p = dv.command("set", f"{__name__}:cmd_set", "change mode, challenger, share or logging")
+    p.add_argument("name")
+    p.add_argument("--mode", choices=choices(Mode))
+    p.add_argument("--challenger", metavar="VERSION", help="version number or alias")
+    p.add_argument("--no-challenger", action="store_true", help="take the challenger out (mode single)")
+    p.add_argument("--share", metavar="FRACTION", help="challenger share for canary/ab: 0.1 or 10%%")
+    p.add_argument("--log", dest="log_mode", choices=choices(LogMode),
+                   help="keep inputs and outputs (full) or neither (metadata, for sensitive data)")
+    p.add_argument("--sample-rate", metavar="FRACTION", help="share of rows whose inputs are kept (full mode)")
+    p.add_argument("--reason", default="")
+    p = dv.command("promote", f"{__name__}:cmd_promote", "the challenger becomes production, all traffic")
+    p.add_argument("name")
+    p.add_argument("--reason", default="", help="why (required)")
+    p = dv.command("rollback", f"{__name__}:cmd_rollback",
+                   "all traffic back: challenger out, or production to its previous version")
+    p.add_argument("name")
+    p.add_argument("--reason", default="", help="why (required)")
+
 
 
 def parse_fraction(value: str | None, option: str) -> float | None:

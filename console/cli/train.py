@@ -7,6 +7,20 @@ import argparse
 from console.cli.common import store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, error, fields, info
+from console.cli.parser import Commands
+
+
+def register(nouns: Commands) -> None:
+    """wk train and wk reproduce (which trains again from a version's lineage)."""
+    p = nouns.command("train", f"{__name__}:cmd_train", "run a training spec (TOML)")
+    p.add_argument("spec")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a [train.params] value (repeatable)")
+    p = nouns.command("reproduce", f"{__name__}:cmd_reproduce",
+                      "retrain a version from its lineage and compare")
+    p.add_argument("model")
+    p.add_argument("version")
+
 
 
 def cmd_train(args: argparse.Namespace) -> int:

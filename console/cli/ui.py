@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from console.cli.parser import Commands
 from store.errors import UsageError
+
+
+def register(nouns: Commands) -> None:
+    ui = nouns.command("ui", f"{__name__}:cmd_ui", "open the console (Textual) on the store")
+    ui.add_argument("--read-only", action="store_true", help="hide every action (for viewers)")
+    ui.add_argument("--refresh", type=float, default=2.0, metavar="SECONDS",
+                    help="how often screens re-read the store (default 2)")
+    ui.add_argument("--view", default="overview", help="the first view, e.g. models or 'versions NAME'")
+
 
 
 def open_console(store: object, *, read_only: bool, refresh: float, view: str) -> int:
