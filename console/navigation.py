@@ -230,6 +230,7 @@ def prediction_filters(args: list[str]) -> dict[str, str]:
     """`:predictions` arguments (a bare first word is the model), checked before the view
     opens so a typo is named at once."""
     from console.cli.common import parse_time
+    from console.errors import error_text
     from console.screens.predictions import FILTERS, ROUTES
     from store.errors import UsageError
 
@@ -249,5 +250,5 @@ def prediction_filters(args: list[str]) -> dict[str, str]:
         try:
             parse_time(filters.get(key), key)
         except UsageError as exc:
-            raise ValueError(exc.message) from exc
+            raise ValueError(error_text(exc)) from exc
     return filters

@@ -56,9 +56,9 @@ def _print(d: dict[str, Any], traffic: list[dict[str, Any]] | None = None) -> No
         ("model", d["model"]), ("mode", d["mode"]),
         ("champion", f"v{d['champion']} (production)" if d["champion"] else "none: promote a version to production"),
         ("challenger", f"v{d['challenger']}" if d["challenger"] else None),
-        ("share", f"{d['challenger_share']:.1%}" if d["mode"] in ("canary", "ab") else None),
+        ("share", f"{d['challenger_share']:.1%}" if d["mode"] in (Mode.CANARY, Mode.AB) else None),
         ("logging", f"{d['log_mode']}" + (f", inputs of {d['input_sample_rate']:.0%} of rows"
-                                          if d["log_mode"] == "full" and d["input_sample_rate"] < 1 else "")),
+                                          if d["log_mode"] == LogMode.FULL and d["input_sample_rate"] < 1 else "")),
         ("updated", f"{d['updated_at']} by {d['updated_by']}" if d["updated_at"] else None),
         ("reason", d["reason"] or None),
     ])
@@ -97,7 +97,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     table(["model", "mode", "champion", "challenger", "share", "logging"],
           [[d["model"], d["mode"], f"v{d['champion']}" if d["champion"] else "-",
             f"v{d['challenger']}" if d["challenger"] else "-",
-            f"{d['challenger_share']:.0%}" if d["mode"] in ("canary", "ab") else "-", d["log_mode"]]
+            f"{d['challenger_share']:.0%}" if d["mode"] in (Mode.CANARY, Mode.AB) else "-", d["log_mode"]]
            for d in rows], empty="nothing is deployed: promote a version to production first")
     if traffic:
         _traffic(traffic)
@@ -118,7 +118,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     changes = (args.mode, args.challenger, args.share, args.log_mode, args.sample_rate)
     if all(v is None for v in changes) and not args.no_challenger:
         raise UsageError("nothing to change: give --mode, --challenger, --share, --log or --sample-rate")
-    if args.no_challenger and (args.challenger or args.mode not in (None, "single")):
+    if args.no_challenger and (args.challenger or args.mode not in (None, Mode.SINGLE)):
         raise UsageError("--no-challenger takes the challenger out; it cannot go with --challenger or --mode")
     store = store_from(args)
     result = deployments.set_deployment(

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from console.screens.base import error_text
+from console.errors import error_text
 from console.widgets.confirm_modal import ConfirmModal
 
 if TYPE_CHECKING:
     from console.screens.base import WkScreen
+from store.vocabulary import VersionStatus
 
 
 def confirm_then_run(screen: WkScreen, modal: ConfirmModal, what: str, func: Callable[..., Any],
@@ -49,7 +50,7 @@ def start_archive(screen: WkScreen, model: str, version: int) -> None:
     if not screen.allowed("archive"):
         return
     modal = ConfirmModal(f"Archive {model} v{version}",
-                         lambda _alias: f"{model} v{version}: active -> archived")
+                         lambda _alias: f"{model} v{version}: {VersionStatus.ACTIVE} -> {VersionStatus.ARCHIVED}")
     confirm_then_run(screen, modal, "archive", service.archive, model, version)
 
 
