@@ -19,7 +19,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("--limit", type=int, default=100)
 
 
-
 def cmd_audit(args: argparse.Namespace) -> int:
     from registry import service
 

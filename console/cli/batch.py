@@ -18,7 +18,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("run_id")
 
 
-
 def cmd_list(args: argparse.Namespace) -> int:
     from serving.predictions import list_batch_runs
 

@@ -16,7 +16,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("dataset", help="name, fingerprint prefix or id")
 
 
-
 def cmd_list(args: argparse.Namespace) -> int:
     from registry import service
 

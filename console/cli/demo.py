@@ -18,7 +18,6 @@ def register(nouns: Commands) -> None:
     demo.add_argument("--read-only", action="store_true", help="open the console read-only")
 
 
-
 def cmd_demo(args: argparse.Namespace) -> int:
     from sample_models.demo import build_demo, default_demo_root
 

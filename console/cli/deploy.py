@@ -36,7 +36,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("--reason", default="", help="why (required)")
 
 
-
 def parse_fraction(value: str | None, option: str) -> float | None:
     """0.1, .1 or 10% -> 0.1."""
     if value is None:

@@ -24,7 +24,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("--model", help="for request ids: the model they belong to")
 
 
-
 def _label_value(text: str) -> Any:
     """A label from a CSV cell or --label: a number if it reads as one, else the text."""
     try:

@@ -60,7 +60,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("version")
 
 
-
 def cmd_list(args: argparse.Namespace) -> int:
     from registry import service
 

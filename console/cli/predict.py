@@ -25,7 +25,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("--request-id", help="your id for the request, to send labels by later")
 
 
-
 def _rows_from_json(value: Any, where: str) -> tuple[list[Any], str | None]:
     """Rows from a row object, a list of rows, or a request body {"row"|"rows": ...}."""
     if isinstance(value, dict) and ("row" in value or "rows" in value):

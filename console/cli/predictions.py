@@ -27,7 +27,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("prediction_id", help="the id, or a unique prefix of it")
 
 
-
 def cmd_list(args: argparse.Namespace) -> int:
     from serving import predictions
 

@@ -20,7 +20,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("--limit", type=int, default=50)
 
 
-
 def cmd_list(args: argparse.Namespace) -> int:
     from serving import predictions
 

@@ -29,7 +29,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-
 class _ProgressLine:
     """rows done, rate and share on one stderr line, redrawn at most 10 times a second."""
 

@@ -25,7 +25,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("--access-log", action="store_true", help="log every request (JSON lines)")
 
 
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from serving.http import ServerConfig
     from serving.server import serve

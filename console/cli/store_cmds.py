@@ -12,7 +12,6 @@ def register(nouns: Commands) -> None:
     nouns.command("init", f"{__name__}:cmd_init", "create a store (or upgrade an existing one)")
 
 
-
 def cmd_init(args: argparse.Namespace) -> int:
     from store.handle import init_store
     from store.schema import HEAD_REVISION

@@ -22,7 +22,6 @@ def register(nouns: Commands) -> None:
     p.add_argument("version")
 
 
-
 def cmd_train(args: argparse.Namespace) -> int:
     from registry.spec import load_spec
     from registry.training import train

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -57,7 +57,7 @@ class WkScreen(Screen[None]):
 
     @property
     def wk(self) -> WatchkeeperApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WatchkeeperApp", self.app)
 
     def title_text(self) -> str:
         return self.VIEW
