@@ -24,6 +24,7 @@ from console.cli import (
     predict,
     predictions,
     quarantine,
+    reproduce,
     score,
     serve,
     store_cmds,
@@ -43,7 +44,7 @@ DESCRIPTION = (
 
 #: The noun modules, in the order `wk --help` lists their commands. Each has
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
-NOUN_MODULES = (store_cmds, ui, demo, models, data, train, serve, deploy, predict, feedback,
+NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
                 predictions, quarantine, score, batch, audit)
 
 
