@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,8 @@ def _label_value(text: str) -> Any:
 
 
 def read_labels(path: str, model: str | None) -> list[dict[str, Any]]:
+    import csv
+
     file = Path(path)
     if not file.is_file():
         raise NotFound(f"label file {path} does not exist; check the path")
@@ -66,6 +66,8 @@ def read_labels(path: str, model: str | None) -> list[dict[str, Any]]:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
+    import json
+
     from serving import feedback
 
     if args.file:

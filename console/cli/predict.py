@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,8 @@ def _rows_from_json(value: Any, where: str) -> tuple[list[Any], str | None]:
 
 
 def load_json(text: str, where: str) -> Any:
+    import json
+
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
