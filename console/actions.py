@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
-ALL_VIEWS = ("overview", "models", "versions", "version", "lineage", "compare", "datasets",
-             "dataset", "runs", "run", "audit", "deployments", "predictions", "prediction")
+from console.navigation import VIEW_NAMES
+
+ALL_VIEWS = VIEW_NAMES
 #: The views whose body is one table (filter, sort, copy, raw JSON).
 TABLE_VIEWS = ("overview", "models", "versions", "datasets", "dataset", "runs", "audit", "deployments",
                "predictions")

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,29 +14,11 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from console.actions import GLOBAL_ACTIONS, SCREEN_ACTIONS, global_bindings
+from console.navigation import QUIT, VIEWS, open_view, split_command
 from store.handle import Store
 from store.identity import current_actor
 
 Clock = Callable[[], datetime]
-
-VIEW_HELP = {
-    "overview": "every model: production, traffic and latency, staging, last run, gate failures",
-    "models": "registered models",
-    "versions MODEL": "versions of a model",
-    "version MODEL VERSION": "one version in full",
-    "lineage MODEL VERSION": "dataset -> run -> version -> aliases",
-    "compare MODEL A B": "two versions side by side",
-    "datasets": "datasets and what was trained on them",
-    "dataset NAME": "what was trained on one dataset",
-    "runs [MODEL]": "training runs with their results",
-    "run ID": "one run with its log",
-    "audit [actor=U] [action=A] [model=M] [since=7d]": "the audit log",
-    "deployments": "how each model is served: mode, versions, shares; requests per minute, "
-                   "p50/p95 latency and error rate per route",
-    "predictions [model=M] [version=V] [route=R] [since=1h] [id=PREFIX]": "the prediction log, newest first",
-    "prediction ID": "one prediction: inputs, outputs, label, latency, route",
-}
-
 
 class WatchkeeperApp(App[None]):
     CSS_PATH = "app.tcss"
@@ -78,7 +59,7 @@ class WatchkeeperApp(App[None]):
 
     # --- navigation -------------------------------------------------------------------
     def run_command(self, command: str) -> None:
-        """`:` commands: a view name and its arguments (see VIEW_HELP)."""
+        """`:` commands: a view name and its arguments (see console/navigation.py)."""
         try:
             screen = self.screen_for(command)
         except ValueError as exc:
@@ -88,21 +69,14 @@ class WatchkeeperApp(App[None]):
             self.push_screen(screen)
 
     def screen_for(self, command: str) -> Screen[Any] | None:
-        from console.screens import views
-
-        try:
-            words = shlex.split(command)
-        except ValueError as exc:
-            raise ValueError(f"cannot read {command!r}: {exc}") from exc
+        words = split_command(command)
         if not words:
             return None
         name, args = words[0].lower(), words[1:]
-        if name in {"q", "quit"}:
+        if name in QUIT:
             self.exit()
             return None
-        if name == "help":
-            return views.HelpScreen()
-        return views.make_view(name, args)
+        return open_view(name, args)
 
     def action_command_bar(self) -> None:
         screen = self.screen
@@ -110,7 +84,7 @@ class WatchkeeperApp(App[None]):
             screen.open_command_bar()
 
     def action_help(self) -> None:
-        from console.screens.views import HelpScreen
+        from console.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -135,11 +109,10 @@ class WatchkeeperApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for view, description in VIEW_HELP.items():
-            name = view.split(" ")[0]
-            if " " not in view or name in {"runs", "audit", "predictions"}:
-                yield SystemCommand(f"Go to {name}", description,
-                                    lambda name=name: self.run_command(name))
+        for view in VIEWS:
+            if view.listed and view.opens_bare:
+                yield SystemCommand(f"Go to {view.name}", view.shows,
+                                    lambda name=view.name: self.run_command(name))
         view = getattr(screen, "VIEW", "")
         for spec in SCREEN_ACTIONS:
             if view in spec.views and not (self.read_only and spec.dangerous):

@@ -6,6 +6,17 @@ import argparse
 
 from console.cli.common import parse_time, store_from
 from console.cli.output import emit_json, fmt, table
+from console.cli.parser import Commands
+
+
+def register(nouns: Commands) -> None:
+    p = nouns.command("audit", f"{__name__}:cmd_audit", "the audit log, newest first")
+    p.add_argument("--actor")
+    p.add_argument("--action", help="action or prefix, e.g. alias.promote or alias.")
+    p.add_argument("--model")
+    p.add_argument("--since", help="ISO time or a span back from now: 30m, 12h, 7d")
+    p.add_argument("--until", help="ISO time or a span back from now")
+    p.add_argument("--limit", type=int, default=100)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -1,17 +1,22 @@
-"""Helpers every command handler uses."""
+"""Helpers every command handler uses (imported when the parser is built: keep it light)."""
 
 from __future__ import annotations
 
 import argparse
 import re
 import sys
-from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from store.errors import UsageError
-from store.handle import Store, open_store
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from store.handle import Store
 
 
 def store_from(args: argparse.Namespace) -> Store:
+    from store.handle import open_store
     from store.schema import HEAD_REVISION
 
     store = open_store(args.store)
@@ -38,7 +43,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 def parse_time(value: str | None, option: str, now: datetime | None = None) -> datetime | None:
     """An ISO time (UTC if no zone is given) or a span back from `now` (30m, 12h, 7d)."""
-    from datetime import UTC
+    from datetime import UTC, datetime, timedelta
 
     if not value:
         return None

@@ -6,6 +6,14 @@ import argparse
 
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, section, table
+from console.cli.parser import Commands
+
+
+def register(nouns: Commands) -> None:
+    dv = nouns.noun("data", help="datasets and what was trained on them")
+    dv.command("list", f"{__name__}:cmd_list", "datasets with their fingerprints")
+    p = dv.command("show", f"{__name__}:cmd_show", "a dataset and the versions trained on it")
+    p.add_argument("dataset", help="name, fingerprint prefix or id")
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -8,6 +8,14 @@ import sys
 from pathlib import Path
 
 from console.cli.output import emit_json, info, table
+from console.cli.parser import Commands
+
+
+def register(nouns: Commands) -> None:
+    demo = nouns.command("demo", f"{__name__}:cmd_demo",
+                         "build a demo store from sample_models/ and summarise it")
+    demo.add_argument("--no-ui", action="store_true", help="only build and summarise (for scripts)")
+    demo.add_argument("--read-only", action="store_true", help="open the console read-only")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

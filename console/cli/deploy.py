@@ -7,7 +7,33 @@ from typing import Any
 
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, section, table
+from console.cli.parser import Commands, choices
 from store.errors import UsageError
+from store.vocabulary import LogMode, Mode
+
+
+def register(nouns: Commands) -> None:
+    dv = nouns.noun("deploy", help="how models are served: champion, challenger, traffic, logging")
+    p = dv.command("show", f"{__name__}:cmd_show", "a deployment (or all) with recent traffic")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--minutes", type=int, default=5, help="traffic window (default 5)")
+    p = dv.command("set", f"{__name__}:cmd_set", "change mode, challenger, share or logging")
+    p.add_argument("name")
+    p.add_argument("--mode", choices=choices(Mode))
+    p.add_argument("--challenger", metavar="VERSION", help="version number or alias")
+    p.add_argument("--no-challenger", action="store_true", help="take the challenger out (mode single)")
+    p.add_argument("--share", metavar="FRACTION", help="challenger share for canary/ab: 0.1 or 10%%")
+    p.add_argument("--log", dest="log_mode", choices=choices(LogMode),
+                   help="keep inputs and outputs (full) or neither (metadata, for sensitive data)")
+    p.add_argument("--sample-rate", metavar="FRACTION", help="share of rows whose inputs are kept (full mode)")
+    p.add_argument("--reason", default="")
+    p = dv.command("promote", f"{__name__}:cmd_promote", "the challenger becomes production, all traffic")
+    p.add_argument("name")
+    p.add_argument("--reason", default="", help="why (required)")
+    p = dv.command("rollback", f"{__name__}:cmd_rollback",
+                   "all traffic back: challenger out, or production to its previous version")
+    p.add_argument("name")
+    p.add_argument("--reason", default="", help="why (required)")
 
 
 def parse_fraction(value: str | None, option: str) -> float | None:
@@ -29,9 +55,9 @@ def _print(d: dict[str, Any], traffic: list[dict[str, Any]] | None = None) -> No
         ("model", d["model"]), ("mode", d["mode"]),
         ("champion", f"v{d['champion']} (production)" if d["champion"] else "none: promote a version to production"),
         ("challenger", f"v{d['challenger']}" if d["challenger"] else None),
-        ("share", f"{d['challenger_share']:.1%}" if d["mode"] in ("canary", "ab") else None),
+        ("share", f"{d['challenger_share']:.1%}" if d["mode"] in (Mode.CANARY, Mode.AB) else None),
         ("logging", f"{d['log_mode']}" + (f", inputs of {d['input_sample_rate']:.0%} of rows"
-                                          if d["log_mode"] == "full" and d["input_sample_rate"] < 1 else "")),
+                                          if d["log_mode"] == LogMode.FULL and d["input_sample_rate"] < 1 else "")),
         ("updated", f"{d['updated_at']} by {d['updated_by']}" if d["updated_at"] else None),
         ("reason", d["reason"] or None),
     ])
@@ -70,7 +96,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     table(["model", "mode", "champion", "challenger", "share", "logging"],
           [[d["model"], d["mode"], f"v{d['champion']}" if d["champion"] else "-",
             f"v{d['challenger']}" if d["challenger"] else "-",
-            f"{d['challenger_share']:.0%}" if d["mode"] in ("canary", "ab") else "-", d["log_mode"]]
+            f"{d['challenger_share']:.0%}" if d["mode"] in (Mode.CANARY, Mode.AB) else "-", d["log_mode"]]
            for d in rows], empty="nothing is deployed: promote a version to production first")
     if traffic:
         _traffic(traffic)
@@ -91,7 +117,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     changes = (args.mode, args.challenger, args.share, args.log_mode, args.sample_rate)
     if all(v is None for v in changes) and not args.no_challenger:
         raise UsageError("nothing to change: give --mode, --challenger, --share, --log or --sample-rate")
-    if args.no_challenger and (args.challenger or args.mode not in (None, "single")):
+    if args.no_challenger and (args.challenger or args.mode not in (None, Mode.SINGLE)):
         raise UsageError("--no-challenger takes the challenger out; it cannot go with --challenger or --mode")
     store = store_from(args)
     result = deployments.set_deployment(

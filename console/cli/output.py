@@ -1,20 +1,25 @@
 """Output: stdout carries data only (a table on a terminal, one JSON document with
---json); errors and progress go to stderr as one line `wk: error: ...`."""
+--json); errors and progress go to stderr as one line `wk: error: ...`.
+
+Imported when the parser is built (the noun modules use it): json and datetime are
+imported where they are used, so `wk --help` does not load them."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 
 def emit_json(value: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(value, indent=2, sort_keys=False, default=_default) + "\n")
 
 
 def _default(value: Any) -> Any:
+    from datetime import datetime
+
     if isinstance(value, datetime):
         return value.isoformat()
     if hasattr(value, "item"):

@@ -1,4 +1,4 @@
-"""wk predictions list|show; wk quarantine list."""
+"""wk predictions list|show."""
 
 from __future__ import annotations
 
@@ -6,6 +6,25 @@ import argparse
 
 from console.cli.common import parse_time, store_from
 from console.cli.output import emit_json, fields, fmt, table
+from console.cli.parser import Commands, choices
+from store.vocabulary import Route, Source
+
+
+def register(nouns: Commands) -> None:
+    pv = nouns.noun("predictions", help="the prediction log")
+    p = pv.command("list", f"{__name__}:cmd_list", "predictions, newest first")
+    p.add_argument("--model")
+    p.add_argument("--version", help="needs --model")
+    p.add_argument("--route", choices=choices(Route))
+    p.add_argument("--source", choices=choices(Source))
+    p.add_argument("--since", help="ISO time or a span back from now: 30m, 12h, 7d")
+    p.add_argument("--until", help="ISO time or a span back from now")
+    p.add_argument("--id", dest="id_prefix", metavar="PREFIX", help="prediction ids starting with this")
+    p.add_argument("--request-id")
+    p.add_argument("--before", metavar="ID", help="page back: rows older than this prediction id")
+    p.add_argument("--limit", type=int, default=50)
+    p = pv.command("show", f"{__name__}:cmd_show", "one prediction: inputs, outputs, label, latency")
+    p.add_argument("prediction_id", help="the id, or a unique prefix of it")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -39,20 +58,4 @@ def cmd_show(args: argparse.Namespace) -> int:
             ("inputs", p["inputs"] if p["inputs"] is not None else "(not kept)"),
             ("outputs", p["outputs"] if p["outputs"] is not None else "(not kept)"),
             ("label", fmt(p["label"]) + (f" (at {p['label_at']})" if p["label_at"] else ""))])
-    return 0
-
-
-def cmd_quarantine(args: argparse.Namespace) -> int:
-    from serving import predictions
-
-    rows = predictions.list_quarantine(store_from(args), model=args.model, run_id=args.run_id,
-                                       source=args.source, since=parse_time(args.since, "--since"),
-                                       limit=args.limit)
-    if args.json:
-        emit_json(rows)
-        return 0
-    table(["id", "at", "model", "version", "source", "run", "row", "reason"],
-          [[r["id"], r["at"], r["model"], f"v{r['version']}" if r["version"] else None, r["source"],
-            r["batch_run_id"], r["row_index"], r["reason"][:120]] for r in rows],
-          empty="nothing is quarantined")
     return 0

@@ -1,4 +1,4 @@
-"""wk score MODEL --source --sink; wk batch list|show."""
+"""wk score MODEL --source --sink."""
 
 from __future__ import annotations
 
@@ -8,7 +8,25 @@ import time
 from typing import Any
 
 from console.cli.common import store_from
-from console.cli.output import emit_json, fields, table
+from console.cli.output import emit_json, fields
+from console.cli.parser import Commands
+
+
+def register(nouns: Commands) -> None:
+    p = nouns.command("score", f"{__name__}:cmd_score", "batch scoring: a file or query in, a file or table out")
+    p.add_argument("model")
+    p.add_argument("--source", required=True, metavar="SRC",
+                   help="a CSV or Parquet file, or a SQLAlchemy URL (with --query)")
+    p.add_argument("--query", help="the SQL query for a database source")
+    p.add_argument("--sink", required=True, metavar="DEST",
+                   help="a .csv or .parquet file, or a SQLAlchemy URL (with --table)")
+    p.add_argument("--table", help="the table for a database sink (created if missing)")
+    p.add_argument("--run-id", help="name the run; re-running the same id replaces its rows")
+    p.add_argument("--version", help="a version or alias (default: production)")
+    p.add_argument("--chunk-size", type=int, default=10_000, help="rows per chunk and transaction")
+    p.add_argument("--keep", metavar="COLS", help="input columns copied to the sink, comma separated "
+                                                   "(default: all)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 class _ProgressLine:
@@ -67,28 +85,3 @@ def _print(r: dict[str, Any]) -> None:
     if r["rows_quarantined"]:
         sys.stderr.write(f"wk: {r['rows_quarantined']} row(s) quarantined: "
                          f"wk quarantine list --run {r['run_id']}\n")
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    from serving.predictions import list_batch_runs
-
-    rows = list_batch_runs(store_from(args), args.model, args.limit)
-    if args.json:
-        emit_json(rows)
-        return 0
-    table(["run", "model", "version", "status", "read", "scored", "quarantined", "started", "rows/s"],
-          [[r["run_id"], r["model"], f"v{r['version']}", r["status"], r["rows_read"], r["rows_scored"],
-            r["rows_quarantined"], r["started_at"], r["rows_per_second"]] for r in rows],
-          empty="no batch runs yet; score with 'wk score MODEL --source FILE --sink FILE'")
-    return 0
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from serving.predictions import show_batch_run
-
-    r = show_batch_run(store_from(args), args.run_id)
-    if args.json:
-        emit_json(r)
-        return 0
-    fields(list(r.items()))
-    return 0

@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 
 from console.cli.output import emit_json, fields, info
+from console.cli.parser import Commands
+
+
+def register(nouns: Commands) -> None:
+    nouns.command("init", f"{__name__}:cmd_init", "create a store (or upgrade an existing one)")
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""wk train, wk reproduce."""
+"""wk train: run a training spec, gate the result, register it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,14 @@ import argparse
 from console.cli.common import store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, error, fields, info
+from console.cli.parser import Commands
+
+
+def register(nouns: Commands) -> None:
+    p = nouns.command("train", f"{__name__}:cmd_train", "run a training spec (TOML)")
+    p.add_argument("spec")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a [train.params] value (repeatable)")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -30,24 +38,3 @@ def cmd_train(args: argparse.Namespace) -> int:
     error(f"run #{run['id']} of {run['model']} failed the gate and registered nothing: {run['reason']}; "
           f"see 'wk models runs {run['model']}'")
     return int(ExitCode.FAILED)
-
-
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    from registry.reproduce import reproduce
-
-    store = store_from(args)
-    info(f"retraining {args.model} v{args.version} from its recorded lineage ...")
-    result = reproduce(store, args.model, args.version)
-    if args.json:
-        emit_json(result)
-    else:
-        fields([("model", result["model"]), ("version", result["version"]),
-                ("metrics match", result["metrics_match"]),
-                ("predictions match", result["predictions_match"]),
-                ("max abs diff", result["max_abs_prediction_diff"]),
-                ("artifact identical", result["artifact_identical"]),
-                ("recorded", result["recorded_metrics"]), ("reproduced", result["reproduced_metrics"])])
-    if not result["matched"]:
-        error(f"{args.model} v{result['version']} did not reproduce: {result['reason']}")
-        return int(ExitCode.FAILED)
-    return 0

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from console.cli.parser import Commands
 from store.errors import UsageError
 
+if TYPE_CHECKING:
+    from store.handle import Store
 
-def open_console(store: object, *, read_only: bool, refresh: float, view: str) -> int:
+
+def register(nouns: Commands) -> None:
+    ui = nouns.command("ui", f"{__name__}:cmd_ui", "open the console (Textual) on the store")
+    ui.add_argument("--read-only", action="store_true", help="hide every action (for viewers)")
+    ui.add_argument("--refresh", type=float, default=2.0, metavar="SECONDS",
+                    help="how often screens re-read the store (default 2)")
+    ui.add_argument("--view", default="overview", help="the first view, e.g. models or 'versions NAME'")
+
+
+def open_console(store: Store | str | Path | None, *, read_only: bool, refresh: float, view: str) -> int:
     import sys
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -17,7 +31,7 @@ def open_console(store: object, *, read_only: bool, refresh: float, view: str) -
         raise UsageError(f"--refresh {refresh} is too fast; use 0.2 seconds or more")
     from console.app import make_app
 
-    make_app(store, read_only=read_only, refresh_interval=refresh, start=view).run()  # type: ignore[arg-type]
+    make_app(store, read_only=read_only, refresh_interval=refresh, start=view).run()
     return 0
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from console.screens.base import error_text
+from console.errors import error_text
 from console.widgets.confirm_modal import ConfirmModal
+from store.vocabulary import VersionStatus
 
 if TYPE_CHECKING:
     from console.screens.base import WkScreen
@@ -48,8 +49,8 @@ def start_archive(screen: WkScreen, model: str, version: int) -> None:
 
     if not screen.allowed("archive"):
         return
-    modal = ConfirmModal(f"Archive {model} v{version}",
-                         lambda _alias: f"{model} v{version}: active -> archived")
+    change = f"{model} v{version}: {VersionStatus.ACTIVE} -> {VersionStatus.ARCHIVED}"
+    modal = ConfirmModal(f"Archive {model} v{version}", lambda _alias: change)
     confirm_then_run(screen, modal, "archive", service.archive, model, version)
 
 

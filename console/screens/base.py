@@ -9,7 +9,8 @@ skipped while paused, while a modal is open or while the screen is hidden.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -20,7 +21,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
+from console.action_results import ALIAS_ACTIONS, Describe, describe
 from console.actions import bindings_for
+from console.errors import error_text
 from console.widgets.command_bar import CommandBar
 from console.widgets.filter_bar import FilterBar
 from console.widgets.header import StatusHeader
@@ -28,11 +31,6 @@ from console.widgets.live_table import LiveTable, TableRow
 
 if TYPE_CHECKING:
     from console.app import WatchkeeperApp
-
-
-def error_text(exc: BaseException | None) -> str:
-    """What to tell the user: our errors' own message, else the exception's type and text."""
-    return getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
 
 
 class Loaded(Message):
@@ -47,6 +45,8 @@ class Loaded(Message):
 
 class WkScreen(Screen[None]):
     VIEW = ""
+    #: how this screen's actions ("promote", "archive"...) describe their results
+    ACTION_RESULTS: Mapping[str, Describe] = ALIAS_ACTIONS
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,7 +57,7 @@ class WkScreen(Screen[None]):
 
     @property
     def wk(self) -> WatchkeeperApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WatchkeeperApp", self.app)
 
     def title_text(self) -> str:
         return self.VIEW
@@ -164,16 +164,12 @@ class WkScreen(Screen[None]):
             self.app.call_from_thread(self.notify, error_text(exc), title=f"{what} failed",
                                       severity="error", timeout=8)
             return
-        self.app.call_from_thread(self.notify, self.describe_result(result), title=what)
+        self.app.call_from_thread(self.notify, self.describe_result(what, result), title=what)
         self.app.call_from_thread(self.reload)
 
-    def describe_result(self, result: Any) -> str:
-        if isinstance(result, dict) and "alias" in result:
-            before = f"v{result['from_version']}" if result.get("from_version") else "(none)"
-            return f"{result['model']} {result['alias']}: {before} -> v{result['to_version']}"
-        if isinstance(result, dict) and "status" in result:
-            return f"{result['model']} v{result['version']} is {result['status']}"
-        return "done"
+    def describe_result(self, what: str, result: Any) -> str:
+        """The notice for a successful action, read as the kind of result `what` returns."""
+        return describe(self.ACTION_RESULTS, what, result)
 
 
 class TableScreen(WkScreen):

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 from console.screens.alias_actions import confirm_after_preview, confirm_then_run
 from console.screens.cells import percent
 from console.widgets.confirm_modal import ConfirmModal
+from store.vocabulary import Mode
 
 if TYPE_CHECKING:
     from console.screens.base import WkScreen
 
-SHARE_MODES = ("canary", "ab")
+SHARE_MODES = (Mode.CANARY, Mode.AB)
 
 
 def _v(version: int | None) -> str:
@@ -52,6 +53,7 @@ def start_deployment_rollback(screen: WkScreen, model: str) -> None:
 def parse_share(text: str) -> float:
     """0.25, .25 or 25% -> 0.25 (ValueError with the fix otherwise)."""
     from console.cli.deploy import parse_fraction
+    from console.errors import error_text
     from store.errors import UsageError
 
     if not text.strip():
@@ -59,7 +61,7 @@ def parse_share(text: str) -> float:
     try:
         share = parse_fraction(text, "share")
     except UsageError as exc:
-        raise ValueError(exc.message) from exc
+        raise ValueError(error_text(exc)) from exc
     assert share is not None
     if share == 0.0:
         raise ValueError("a share of 0 sends the challenger nothing; roll back (B) to take it out")

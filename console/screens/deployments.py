@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.action_results import DEPLOYMENT_ACTIONS
 from console.screens.base import TableScreen
 from console.screens.cells import error_rate, millis, per_minute, percent
 from console.screens.deployment_actions import (
@@ -40,6 +41,7 @@ def routes_of(dep: dict[str, Any]) -> list[tuple[str, int | None, str]]:
 
 class DeploymentsScreen(TableScreen):
     VIEW = "deployments"
+    ACTION_RESULTS = DEPLOYMENT_ACTIONS
     COLUMNS = ("model", "mode", "route", "ver", "share", "req/min", "p50 ms", "p95 ms", "err %", "changed")
 
     def title_text(self) -> str:
@@ -100,11 +102,3 @@ class DeploymentsScreen(TableScreen):
     def action_set_share(self) -> None:
         if (dep := self._deployment()) is not None:
             start_set_share(self, dep)
-
-    def describe_result(self, result: Any) -> str:
-        if isinstance(result, dict) and result.get("undid") == "challenger":
-            return f"{result['model']}: challenger out, v{result['champion']} takes all traffic"
-        if isinstance(result, dict) and "challenger_share" in result and "alias" not in result:
-            return (f"{result['model']} {result['mode']}: challenger v{result['challenger']} takes "
-                    f"{percent(result['challenger_share'])}")
-        return super().describe_result(result)

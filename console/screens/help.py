@@ -1,4 +1,5 @@
-"""`?`: every key, generated from the action registry, and every `:` view."""
+"""`?`: every key, generated from the action registry, and every `:` view, from the
+view registry (console/navigation.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from console.actions import GLOBAL_ACTIONS, SCREEN_ACTIONS, key_label
+from console.navigation import VIEWS
 
 MOVEMENT = [("j / k, arrows", "move down / up"), ("g / G", "top / bottom"),
             ("enter", "open the selected row")]
@@ -20,8 +22,6 @@ class HelpScreen(Screen[None]):
                                                                       "Back", show=False)]
 
     def compose(self) -> ComposeResult:
-        from console.app import VIEW_HELP
-
         read_only = getattr(self.app, "read_only", False)
         keys = Table(title="keys", title_justify="left", box=None, padding=(0, 2))
         keys.add_column("key", no_wrap=True)
@@ -38,8 +38,9 @@ class HelpScreen(Screen[None]):
         views = Table(title=": views", title_justify="left", box=None, padding=(0, 2))
         views.add_column("command", no_wrap=True)
         views.add_column("shows")
-        for command, shows in VIEW_HELP.items():
-            views.add_row(f":{command}", shows)
+        for view in VIEWS:
+            if view.listed:
+                views.add_row(f":{view.command}", view.shows)
         with VerticalScroll():
             yield Static(keys)
             yield Static(views)

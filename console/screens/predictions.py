@@ -18,12 +18,13 @@ from console.screens.cells import cell, millis
 from console.screens.time_format import local_seconds
 from console.widgets.header import StatusHeader
 from console.widgets.live_table import TableRow
+from store.vocabulary import Route
 
 PREDICTIONS_LIMIT = 500
 #: `:predictions` filters -> list_predictions arguments (since/until are parsed times).
 FILTERS = {"model": "model", "version": "version", "route": "route", "source": "source",
            "since": "since", "until": "until", "id": "id_prefix", "request": "request_id"}
-ROUTES = ("champion", "challenger", "shadow")
+ROUTES = tuple(Route)
 
 
 def output_text(outputs: Any) -> str:

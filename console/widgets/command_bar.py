@@ -10,9 +10,7 @@ from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-VIEW_COMMANDS = ["overview", "models", "versions ", "version ", "lineage ", "compare ",
-                 "datasets", "dataset ", "runs", "run ", "audit", "deployments", "predictions",
-                 "prediction ", "help", "quit"]
+from console.navigation import completion_words
 
 
 def focus_body(screen: Screen[Any]) -> None:
@@ -46,11 +44,7 @@ class CommandBar(Input):
         self.set_models(models or [])
 
     def set_models(self, models: list[str]) -> None:
-        words = list(VIEW_COMMANDS)
-        for name in models:
-            words += [f"versions {name}", f"lineage {name} ", f"version {name} ", f"audit model={name}",
-                      f"predictions model={name}"]
-        self.suggester = SuggestFromList(words, case_sensitive=False)
+        self.suggester = SuggestFromList(completion_words(models), case_sensitive=False)
 
     def open(self) -> None:
         self.value = ""

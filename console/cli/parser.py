@@ -1,0 +1,53 @@
+"""The pieces each CLI noun module registers its commands with.
+
+A noun module defines `register(nouns: Commands) -> None` and adds its commands there,
+naming each handler as a "module:function" string that `main` imports only when that
+command runs. This module imports nothing but argparse, so building the parser (and
+`wk --help`) stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from enum import StrEnum
+from typing import TypeAlias
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def common_options() -> argparse.ArgumentParser:
+    """--store and --json, accepted before or after the subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS,
+                        help="store folder (default: $WK_STORE, else the user data directory)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print one JSON document instead of a table")
+    return common
+
+
+class Commands:
+    """One level of the command tree: the nouns under `wk`, or the verbs under a noun."""
+
+    def __init__(self, sub: Subparsers, common: argparse.ArgumentParser) -> None:
+        self.sub = sub
+        self.common = common
+
+    def command(self, name: str, handler: str, help: str,
+                description: str | None = None) -> argparse.ArgumentParser:
+        """A command that runs `handler` ("module:function"); add its arguments to the
+        parser it returns."""
+        parser = self.sub.add_parser(name, help=help, description=description or help,
+                                     parents=[self.common])
+        parser.set_defaults(handler=handler)
+        return parser
+
+    def noun(self, name: str, help: str) -> Commands:
+        """A noun with verbs (`wk models list`): add its verbs with `command`."""
+        parser = self.sub.add_parser(name, help=help)
+        return Commands(parser.add_subparsers(dest="verb", metavar="VERB", required=True), self.common)
+
+
+def choices(words: type[StrEnum]) -> tuple[str, ...]:
+    """An option's choices from a vocabulary (plain strings, so argparse's "invalid
+    choice" message quotes the words, not the enum members)."""
+    return tuple(word.value for word in words)

@@ -1,0 +1,36 @@
+"""wk quarantine list: the input rows that were refused, with their reasons."""
+
+from __future__ import annotations
+
+import argparse
+
+from console.cli.common import parse_time, store_from
+from console.cli.output import emit_json, table
+from console.cli.parser import Commands, choices
+from store.vocabulary import Source
+
+
+def register(nouns: Commands) -> None:
+    qv = nouns.noun("quarantine", help="rejected input rows with their reasons")
+    p = qv.command("list", f"{__name__}:cmd_list", "rejected rows, newest first")
+    p.add_argument("--model")
+    p.add_argument("--run", dest="run_id", help="rows of one batch run")
+    p.add_argument("--source", choices=choices(Source))
+    p.add_argument("--since", help="ISO time or a span back from now")
+    p.add_argument("--limit", type=int, default=50)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from serving import predictions
+
+    rows = predictions.list_quarantine(store_from(args), model=args.model, run_id=args.run_id,
+                                       source=args.source, since=parse_time(args.since, "--since"),
+                                       limit=args.limit)
+    if args.json:
+        emit_json(rows)
+        return 0
+    table(["id", "at", "model", "version", "source", "run", "row", "reason"],
+          [[r["id"], r["at"], r["model"], f"v{r['version']}" if r["version"] else None, r["source"],
+            r["batch_run_id"], r["row_index"], r["reason"][:120]] for r in rows],
+          empty="nothing is quarantined")
+    return 0

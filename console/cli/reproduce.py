@@ -1,0 +1,38 @@
+"""wk reproduce: retrain a version from its recorded lineage and compare."""
+
+from __future__ import annotations
+
+import argparse
+
+from console.cli.common import store_from
+from console.cli.errors import ExitCode
+from console.cli.output import emit_json, error, fields, info
+from console.cli.parser import Commands
+
+
+def register(nouns: Commands) -> None:
+    p = nouns.command("reproduce", f"{__name__}:cmd_reproduce",
+                      "retrain a version from its lineage and compare")
+    p.add_argument("model")
+    p.add_argument("version")
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from registry.reproduce import reproduce
+
+    store = store_from(args)
+    info(f"retraining {args.model} v{args.version} from its recorded lineage ...")
+    result = reproduce(store, args.model, args.version)
+    if args.json:
+        emit_json(result)
+    else:
+        fields([("model", result["model"]), ("version", result["version"]),
+                ("metrics match", result["metrics_match"]),
+                ("predictions match", result["predictions_match"]),
+                ("max abs diff", result["max_abs_prediction_diff"]),
+                ("artifact identical", result["artifact_identical"]),
+                ("recorded", result["recorded_metrics"]), ("reproduced", result["reproduced_metrics"])])
+    if not result["matched"]:
+        error(f"{args.model} v{result['version']} did not reproduce: {result['reason']}")
+        return int(ExitCode.FAILED)
+    return 0
