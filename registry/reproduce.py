@@ -13,7 +13,9 @@ from registry.datasource import check_against_spec, load_source
 from registry.spec import TrainingSpec
 from registry.training import Prepared, fit, resolve_entry_point
 from store import audit
-from store import registry_queries as q
+from store import datasets as dataset_store
+from store import models as model_store
+from store import runs as run_store
 from store.errors import Failed
 from store.handle import Store
 from store.identity import current_actor
@@ -40,16 +42,16 @@ def reproduce(store: Store, name: str, version: str | int, actor: str | None = N
 
     actor = actor or current_actor()
     with store.db.read() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         row = resolve_version(session, model, version)
         if row.run_id is None:
             raise Failed(
                 f"{name} v{row.version} was registered from a file, not trained by Watchkeeper; "
                 "there is no recorded run to reproduce"
             )
-        run = q.get_run(session, row.run_id)
-        recorded_ds = q.dataset_by_id(session, run.train_dataset_id) if run.train_dataset_id else None
-        recorded_eval = q.dataset_by_id(session, run.eval_dataset_id) if run.eval_dataset_id else None
+        run = run_store.get_run(session, row.run_id)
+        recorded_ds = dataset_store.dataset_by_id(session, run.train_dataset_id) if run.train_dataset_id else None
+        recorded_eval = dataset_store.dataset_by_id(session, run.eval_dataset_id) if run.eval_dataset_id else None
         spec = TrainingSpec.from_dict(run.spec or {})
         recorded_metrics, sha, number = dict(run.metrics or {}), row.artifact_sha256, row.version
         version_id, model_id = row.id, model.id

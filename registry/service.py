@@ -7,8 +7,12 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from registry import views
+from store import aliases as alias_store
 from store import audit
-from store import registry_queries as q
+from store import datasets as dataset_store
+from store import models as model_store
+from store import runs as run_store
+from store import versions as version_store
 from store.errors import InvalidInput, NotFound, Refused, UsageError
 from store.identity import current_actor
 from store.tables import Alias, AliasChange, ModelVersion, RegisteredModel
@@ -53,19 +57,19 @@ def resolve_version(session: Session, model: RegisteredModel, ref: str | int) ->
     text = str(ref).strip()
     number = text[1:] if text[:1] in "vV" and text[1:].isdigit() else text
     if number.isdigit():
-        return q.get_version(session, model, int(number))
-    alias = q.find_alias(session, model.id, text)  # type: ignore[arg-type]
+        return version_store.get_version(session, model, int(number))
+    alias = alias_store.find_alias(session, model.id, text)  # type: ignore[arg-type]
     if alias is None:
-        names = [a.name for a in q.aliases_of_model(session, model.id)]  # type: ignore[arg-type]
+        names = [a.name for a in alias_store.aliases_of_model(session, model.id)]  # type: ignore[arg-type]
         raise NotFound(
             f"model {model.name!r} has no version or alias {text!r} (aliases: "
             f"{', '.join(names) or 'none'}); give a version number, see 'wk models versions {model.name}'"
         )
-    return q.version_by_id(session, alias.version_id)
+    return version_store.version_by_id(session, alias.version_id)
 
 
 def _alias_names(session: Session, version_id: int) -> list[str]:
-    return [a.name for a in q.aliases_pointing_at(session, [version_id])]
+    return [a.name for a in alias_store.aliases_pointing_at(session, [version_id])]
 
 
 # --- writes -------------------------------------------------------------------------
@@ -81,7 +85,7 @@ def ensure_model(
     task: str = "",
 ) -> RegisteredModel:
     """The model row, created (and audited) on first use."""
-    model = q.find_model(session, name)
+    model = model_store.find_model(session, name)
     if model is not None:
         changed = False
         if task and not model.task:
@@ -122,7 +126,7 @@ def insert_version(
 ) -> ModelVersion:
     """Add the next version number of `model`; the caller's transaction is IMMEDIATE, so
     two registrations cannot take the same number."""
-    number = q.latest_version_number(session, model.id) + 1  # type: ignore[arg-type]
+    number = version_store.latest_version_number(session, model.id) + 1  # type: ignore[arg-type]
     version = ModelVersion(
         model_id=model.id,  # type: ignore[arg-type]
         version=number,
@@ -270,7 +274,7 @@ def promote(store: Store, name: str, version: str | int, alias: str, *, reason: 
     if alias in PROTECTED_ALIASES and not reason.strip():
         raise UsageError(f"changing {alias} needs a reason: add --reason \"...\"")
     with store.db.write() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         return promote_in(session, model, resolve_version(session, model, version), alias,
                           actor=actor, reason=reason)
 
@@ -284,8 +288,8 @@ def promote_in(session: Session, model: RegisteredModel, target: ModelVersion, a
             f"{name} v{target.version} is archived and cannot be promoted; register or "
             "train a new version"
         )
-    current = q.find_alias(session, model.id, alias)  # type: ignore[arg-type]
-    old_version = q.version_by_id(session, current.version_id).version if current else None
+    current = alias_store.find_alias(session, model.id, alias)  # type: ignore[arg-type]
+    old_version = version_store.version_by_id(session, current.version_id).version if current else None
     old_version_id = current.version_id if current else None
     if current is not None and current.version_id == target.id:
         return {"model": name, "alias": alias, "from_version": old_version,
@@ -324,18 +328,18 @@ def alias_stack(changes: list[AliasChange]) -> list[int]:
 
 def _rollback_plan(session: Session, name: str, alias: str) -> tuple[RegisteredModel, Alias, ModelVersion, ModelVersion]:
     """(model, alias row, current version, previous holder) for a rollback of `alias`."""
-    model = q.get_model(session, name)
-    current = q.find_alias(session, model.id, alias)  # type: ignore[arg-type]
+    model = model_store.get_model(session, name)
+    current = alias_store.find_alias(session, model.id, alias)  # type: ignore[arg-type]
     if current is None:
         raise NotFound(f"model {name!r} has no alias {alias!r}; see 'wk models show {name}'")
-    from_version = q.version_by_id(session, current.version_id)
-    stack = alias_stack(list(q.alias_changes(session, model.id, alias)))  # type: ignore[arg-type]
+    from_version = version_store.version_by_id(session, current.version_id)
+    stack = alias_stack(list(alias_store.alias_changes(session, model.id, alias)))  # type: ignore[arg-type]
     if len(stack) < 2:
         raise Refused(
             f"{name} {alias} has no previous version to roll back to (it has only ever "
             f"pointed at v{from_version.version}); promote another version instead"
         )
-    to_version = q.version_by_id(session, stack[-2])
+    to_version = version_store.version_by_id(session, stack[-2])
     if to_version.status == "archived":
         raise Refused(
             f"{name} {alias} would roll back to v{to_version.version}, which is archived; "
@@ -371,7 +375,7 @@ def archive(store: Store, name: str, version: str | int, *, reason: str = "",
             actor: str | None = None) -> dict[str, Any]:
     actor = actor or current_actor()
     with store.db.write() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         row = resolve_version(session, model, version)
         holders = _alias_names(session, row.id)  # type: ignore[arg-type]
         if holders:
@@ -395,13 +399,13 @@ def list_models(store: Store) -> list[dict[str, Any]]:
     """Every model with its version count, latest version, aliases and last run; reads
     summary columns only (no version metadata), so it stays fast with many versions."""
     with store.db.read() as session:
-        stats = q.version_stats(session)
+        stats = version_store.version_stats(session)
         aliases: dict[int, dict[str, int]] = {}
-        for mid, alias, number in q.alias_numbers(session):
+        for mid, alias, number in alias_store.alias_numbers(session):
             aliases.setdefault(mid, {})[alias] = number
-        runs = q.last_run_summaries(session)
+        runs = run_store.last_run_summaries(session)
         out = []
-        for mid, name, owner, task, created_at in q.model_list_rows(session):
+        for mid, name, owner, task, created_at in model_store.model_list_rows(session):
             count, latest, newest = stats.get(mid, (0, None, None))
             run = runs.get(mid)
             out.append({
@@ -420,10 +424,10 @@ def list_models(store: Store) -> list[dict[str, Any]]:
 
 def list_versions(store: Store, name: str) -> list[dict[str, Any]]:
     with store.db.read() as session:
-        model = q.get_model(session, name)
-        rows = q.list_versions(session, model.id)  # type: ignore[arg-type]
+        model = model_store.get_model(session, name)
+        rows = version_store.list_versions(session, model.id)  # type: ignore[arg-type]
         held: dict[int, list[str]] = {}
-        for a in q.aliases_of_model(session, model.id):  # type: ignore[arg-type]
+        for a in alias_store.aliases_of_model(session, model.id):  # type: ignore[arg-type]
             held.setdefault(a.version_id, []).append(a.name)
         return [views.version_row(v, name, held.get(v.id, [])) for v in rows]  # type: ignore[arg-type]
 
@@ -431,17 +435,17 @@ def list_versions(store: Store, name: str) -> list[dict[str, Any]]:
 def _datasets_of_run(session: Session, run_id: int | None) -> dict[str, Any]:
     if run_id is None:
         return {}
-    run = q.get_run(session, run_id)
+    run = run_store.get_run(session, run_id)
     out: dict[str, Any] = {}
     for role, ds_id in (("train", run.train_dataset_id), ("eval", run.eval_dataset_id)):
-        if ds_id is not None and (ds := q.dataset_by_id(session, ds_id)) is not None:
+        if ds_id is not None and (ds := dataset_store.dataset_by_id(session, ds_id)) is not None:
             out[role] = views.dataset_view(ds)
     return out
 
 
 def show_version(store: Store, name: str, version: str | int) -> dict[str, Any]:
     with store.db.read() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         row = resolve_version(session, model, version)
         out = views.version_view(row, name, _alias_names(session, row.id))  # type: ignore[arg-type]
         out["datasets"] = _datasets_of_run(session, row.run_id)
@@ -450,14 +454,14 @@ def show_version(store: Store, name: str, version: str | int) -> dict[str, Any]:
 
 def show_model(store: Store, name: str) -> dict[str, Any]:
     with store.db.read() as session:
-        model = q.get_model(session, name)
-        rows = list(q.list_versions(session, model.id))  # type: ignore[arg-type]
+        model = model_store.get_model(session, name)
+        rows = list(version_store.list_versions(session, model.id))  # type: ignore[arg-type]
         by_id = {v.id: v for v in rows}
-        alias_rows = q.aliases_of_model(session, model.id)  # type: ignore[arg-type]
+        alias_rows = alias_store.aliases_of_model(session, model.id)  # type: ignore[arg-type]
         held: dict[int, list[str]] = {}
         for a in alias_rows:
             held.setdefault(a.version_id, []).append(a.name)
-        runs = q.runs_of_model(session, model.id, limit=10)  # type: ignore[arg-type]
+        runs = run_store.runs_of_model(session, model.id, limit=10)  # type: ignore[arg-type]
         version_of_run = {v.run_id: v.version for v in rows if v.run_id}
         latest = rows[0] if rows else None
         detail = None
@@ -475,18 +479,18 @@ def show_model(store: Store, name: str) -> dict[str, Any]:
 
 def list_runs(store: Store, name: str, limit: int = 50) -> list[dict[str, Any]]:
     with store.db.read() as session:
-        model = q.get_model(session, name)
-        runs = q.runs_of_model(session, model.id, limit=limit)  # type: ignore[arg-type]
-        versions = q.versions_of_runs(session, [r.id for r in runs])  # type: ignore[misc]
+        model = model_store.get_model(session, name)
+        runs = run_store.runs_of_model(session, model.id, limit=limit)  # type: ignore[arg-type]
+        versions = version_store.versions_of_runs(session, [r.id for r in runs])  # type: ignore[misc]
         version_of_run = {v.run_id: v.version for v in versions}
         return [views.run_view(r, name, version_of_run.get(r.id)) for r in runs]
 
 
 def show_run(store: Store, run_id: int) -> dict[str, Any]:
     with store.db.read() as session:
-        run = q.get_run(session, run_id)
-        model = q.models_by_ids(session, [run.model_id])[run.model_id]
-        versions = q.versions_of_runs(session, [run_id])
+        run = run_store.get_run(session, run_id)
+        model = model_store.models_by_ids(session, [run.model_id])[run.model_id]
+        versions = version_store.versions_of_runs(session, [run_id])
         out = views.run_view(run, model.name, versions[0].version if versions else None, with_log=True)
         out["datasets"] = _datasets_of_run(session, run_id)
         return out
@@ -496,7 +500,7 @@ def compare(store: Store, name: str, a: str | int, b: str | int) -> dict[str, An
     from registry.signature import compare_signatures
 
     with store.db.read() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         va, vb = resolve_version(session, model, a), resolve_version(session, model, b)
         metric_names = sorted(set(va.metrics or {}) | set(vb.metrics or {}))
         metrics = {
@@ -536,9 +540,9 @@ def compare(store: Store, name: str, a: str | int, b: str | int) -> dict[str, An
 def lineage(store: Store, name: str, version: str | int) -> dict[str, Any]:
     """Where a version came from: datasets -> run -> version -> aliases."""
     with store.db.read() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         row = resolve_version(session, model, version)
-        run = q.get_run(session, row.run_id) if row.run_id else None
+        run = run_store.get_run(session, row.run_id) if row.run_id else None
         return {
             "model": name,
             "version": row.version,
@@ -551,13 +555,13 @@ def lineage(store: Store, name: str, version: str | int) -> dict[str, Any]:
 
 
 def _find_datasets(session: Session, ref: str) -> list[Any]:
-    rows = list(q.datasets_named(session, ref))
+    rows = list(dataset_store.datasets_named(session, ref))
     if not rows and re.fullmatch(r"[0-9a-f]{6,64}", ref):
-        rows = list(q.datasets_by_fingerprint_prefix(session, ref))
-    if not rows and ref.isdigit() and (ds := q.dataset_by_id(session, int(ref))):
+        rows = list(dataset_store.datasets_by_fingerprint_prefix(session, ref))
+    if not rows and ref.isdigit() and (ds := dataset_store.dataset_by_id(session, int(ref))):
         rows = [ds]
     if not rows:
-        known = sorted({d.name for d in q.list_datasets(session)})
+        known = sorted({d.name for d in dataset_store.list_datasets(session)})
         raise NotFound(
             f"dataset {ref!r} does not exist (datasets: {', '.join(known[:10]) or 'none yet'}); "
             "give a name, a fingerprint prefix or an id from 'wk data list'"
@@ -567,9 +571,9 @@ def _find_datasets(session: Session, ref: str) -> list[Any]:
 
 def list_datasets(store: Store) -> list[dict[str, Any]]:
     with store.db.read() as session:
-        rows = list(q.list_datasets(session))
-        runs = q.runs_using_datasets(session, [d.id for d in rows])  # type: ignore[misc]
-        versions = q.versions_of_runs(session, [r.id for r in runs])  # type: ignore[misc]
+        rows = list(dataset_store.list_datasets(session))
+        runs = run_store.runs_using_datasets(session, [d.id for d in rows])  # type: ignore[misc]
+        versions = version_store.versions_of_runs(session, [r.id for r in runs])  # type: ignore[misc]
         run_ds = {r.id: {r.train_dataset_id, r.eval_dataset_id} for r in runs}
         count: dict[int, int] = {}
         for v in versions:
@@ -585,10 +589,10 @@ def dataset_usage(store: Store, ref: str) -> dict[str, Any]:
     with store.db.read() as session:
         datasets = _find_datasets(session, ref)
         ids = [d.id for d in datasets]
-        runs = list(q.runs_using_datasets(session, ids))
-        versions = list(q.versions_of_runs(session, [r.id for r in runs]))  # type: ignore[misc]
-        models = q.models_by_ids(session, list({r.model_id for r in runs}))
-        aliases = q.aliases_pointing_at(session, [v.id for v in versions])  # type: ignore[misc]
+        runs = list(run_store.runs_using_datasets(session, ids))
+        versions = list(version_store.versions_of_runs(session, [r.id for r in runs]))  # type: ignore[misc]
+        models = model_store.models_by_ids(session, list({r.model_id for r in runs}))
+        aliases = alias_store.aliases_pointing_at(session, [v.id for v in versions])  # type: ignore[misc]
         alias_of: dict[int, list[str]] = {}
         for a in aliases:
             alias_of.setdefault(a.version_id, []).append(a.name)
@@ -629,7 +633,7 @@ def audit_log(store: Store, *, actor: str | None = None, action: str | None = No
 def load_model(store: Store, name: str, version: str | int) -> Any:
     """The fitted estimator of a version, after its hash check."""
     with store.db.read() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         row = resolve_version(session, model, version)
         sha = row.artifact_sha256
     return store.artifacts.load(sha)
@@ -645,13 +649,13 @@ def overview(store: Store, now: Any = None) -> list[dict[str, Any]]:
         # Column reads only: no ORM rows, JSON columns or run logs. On 200 models with
         # 2,000 versions this took the refresh from about 50 ms to about 12 ms
         # (bench/console_paint.py, bench/RESULTS.md).
-        models = q.model_heads(session)
-        counts = q.version_counts(session)
+        models = model_store.model_heads(session)
+        counts = version_store.version_counts(session)
         held: dict[int, dict[str, tuple[int, Any] | None]] = {}
-        for mid, alias, number, created in q.alias_targets(session, ("production", "staging")):
+        for mid, alias, number, created in alias_store.alias_targets(session, ("production", "staging")):
             held.setdefault(mid, {})[alias] = (number, created) if number is not None else None
-        runs = q.last_run_summaries(session)
-        failures = q.failed_gate_counts(session, now - timedelta(days=30))
+        runs = run_store.last_run_summaries(session)
+        failures = run_store.failed_gate_counts(session, now - timedelta(days=30))
         out = []
         for mid, name, owner in models:
             prod = held.get(mid, {}).get("production")
@@ -674,7 +678,7 @@ def overview(store: Store, now: Any = None) -> list[dict[str, Any]]:
 def recent_runs(store: Store, limit: int = 500) -> list[dict[str, Any]]:
     """Training runs of every model, newest first, in short form (no logs or metadata)."""
     with store.db.read() as session:
-        rows = q.run_heads(session, limit)
+        rows = run_store.run_heads(session, limit)
     return [
         {"id": rid, "model": model, "kind": kind, "status": status, "reason": reason,
          "started_at": views.iso(started), "created_by": by, "version": version}

@@ -29,8 +29,12 @@ from registry.datasource import LoadedData, check_against_spec, load_source
 from registry.gate import evaluate_gate
 from registry.metrics import evaluate
 from registry.spec import TrainingSpec, load_spec
+from store import aliases as alias_store
 from store import audit
-from store import registry_queries as q
+from store import datasets as dataset_store
+from store import models as model_store
+from store import runs as run_store
+from store import versions as version_store
 from store.errors import Failed, InvalidInput, WatchkeeperError
 from store.handle import Store
 from store.identity import current_actor
@@ -185,7 +189,7 @@ def _captured(out: io.StringIO, err: io.StringIO, caught: list[warnings.WarningM
 
 
 def _dataset_row(session: Any, data: LoadedData) -> Dataset:
-    row = q.find_dataset(session, data.name, data.fingerprint)
+    row = dataset_store.find_dataset(session, data.name, data.fingerprint)
     if row is None:
         row = Dataset(name=data.name, uri=data.uri, fingerprint=data.fingerprint,
                       rows=data.rows, columns=data.columns)
@@ -198,13 +202,13 @@ def _champion_metrics(store: Store, spec: TrainingSpec, fitted: Fitted, log: lis
     """The metrics of the version to beat on the same holdout rows: production, else the
     latest active version (None when the model has neither). Returns (metrics, label)."""
     with store.db.read() as session:
-        model = q.find_model(session, spec.model_name)
-        alias = q.find_alias(session, model.id, "production") if model else None  # type: ignore[arg-type]
+        model = model_store.find_model(session, spec.model_name)
+        alias = alias_store.find_alias(session, model.id, "production") if model else None  # type: ignore[arg-type]
         if alias is not None:
-            version = q.version_by_id(session, alias.version_id)
+            version = version_store.version_by_id(session, alias.version_id)
             label = f"production v{version.version}"
         else:
-            active = [v for v in q.list_versions(session, model.id) if v.status == "active"] if model else []  # type: ignore[arg-type]
+            active = [v for v in version_store.list_versions(session, model.id) if v.status == "active"] if model else []  # type: ignore[arg-type]
             if not active:
                 log.append("no production or earlier version: the gate checks thresholds only")
                 return None, None
@@ -273,12 +277,12 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
 
     log.append("gate passed" if gate.passed else "gate failed: " + "; ".join(gate.reasons))
     with store.db.write() as session:
-        run = q.get_run(session, run_id)  # type: ignore[arg-type]
+        run = run_store.get_run(session, run_id)  # type: ignore[arg-type]
         run.metrics, run.champion_metrics, run.gate = fitted.metrics, champion, gate.to_dict()
         run.split = fitted.split
         version_out = None
         if gate.passed and artifact is not None:
-            model = q.get_model(session, spec.model_name)
+            model = model_store.get_model(session, spec.model_name)
             version = service.insert_version(
                 session, model, artifact, actor=actor, flavor=service.flavor_of(fitted.estimator),
                 signature=infer_signature(fitted.X_train, spec.input_policy),
@@ -314,7 +318,7 @@ def close_dead_runs(session: Any, model_id: int, actor: str) -> list[int]:
     trainer killed with SIGKILL or by the OOM killer never records its own end)."""
     host = socket.gethostname()
     closed = []
-    for run in q.running_runs(session, model_id):
+    for run in run_store.running_runs(session, model_id):
         if run.host != host or run.pid is None or process_alive(run.pid):
             continue
         run.status, run.ended_at = "failed", utcnow()
@@ -322,7 +326,7 @@ def close_dead_runs(session: Any, model_id: int, actor: str) -> list[int]:
                       "(killed or crashed); found by a later run")
         session.add(run)
         audit.record(session, actor=actor, action="run.finish",
-                     target=f"model/{q.model_name(session, model_id)}/run/{run.id}",
+                     target=f"model/{model_store.model_name(session, model_id)}/run/{run.id}",
                      after={"run_id": run.id, "status": "failed", "reason": run.reason})
         closed.append(run.id)
     return closed  # type: ignore[return-value]
@@ -331,7 +335,7 @@ def close_dead_runs(session: Any, model_id: int, actor: str) -> list[int]:
 def _finish(store: Store, run_id: int | None, actor: str, model: str, *, status: str,
             reason: str, log: list[str]) -> None:
     with store.db.write() as session:
-        run = q.get_run(session, run_id)  # type: ignore[arg-type]
+        run = run_store.get_run(session, run_id)  # type: ignore[arg-type]
         run.status, run.reason, run.log, run.ended_at = status, reason, "\n".join(log), utcnow()
         session.add(run)
         audit.record(session, actor=actor, action="run.finish", target=f"model/{model}/run/{run_id}",

@@ -27,8 +27,8 @@ from serving.ids import uuid7_many
 from serving.json_columns import json_records
 from serving.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
 from serving.outputs import output_columns
+from store import models as model_store
 from store import prediction_log
-from store import registry_queries as q
 from store import serving_queries as sq
 from store.errors import InvalidInput, Refused
 from store.identity import current_actor
@@ -75,7 +75,7 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
     from serving.deployments import version_to_use
 
     with store.db.write() as session:
-        m = q.get_model(session, model)
+        m = model_store.get_model(session, model)
         row, route = version_to_use(session, m, version, "score")
         if row.status == "archived":
             raise Refused(f"{model} v{row.version} is archived; score with an active version")

@@ -149,15 +149,16 @@ def _finish(store: Store, model: str, run_id: int, *, status: str, reason: str, 
             register: dict[str, Any] | None = None) -> None:
     """End a run; a succeeded run registers its version in the same transaction."""
     from registry import service
-    from store import registry_queries as q
+    from store import models as model_store
+    from store import runs as run_store
 
     with store.db.write() as session:
-        run = q.get_run(session, run_id)
+        run = run_store.get_run(session, run_id)
         run.metrics, run.champion_metrics = metrics, champion
         run.split = {"method": "time", "train_rows": 9984, "eval_rows": 2496}
         version = None
         if register is not None:
-            m = q.get_model(session, model)
+            m = model_store.get_model(session, model)
             artifact = store.artifacts.put_bytes(
                 f"watchkeeper console fixture: {model} run {run_id}\n".encode())
             version = service.insert_version(

@@ -8,7 +8,8 @@ import sys
 
 LOWER_LAYERS = [
     "store.engine", "store.handle", "store.tables", "store.artifacts", "store.schema",
-    "store.registry_queries", "store.audit", "registry.service", "registry.training",
+    "store.models", "store.versions", "store.aliases", "store.runs", "store.datasets",
+    "store.audit", "registry.service", "registry.training",
     "registry.reproduce", "registry.spec", "registry.datasource", "sample_models.demo",
     "store.prediction_log", "store.serving_queries", "serving.http", "serving.server", "serving.batch",
     "serving.deployments", "serving.predictions", "serving.feedback", "serving.scoring", "serving.state",
