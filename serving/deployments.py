@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from registry import service as registry
+from registry import aliases as registry_aliases
 from registry import views
+from registry.versions import resolve_version
 from serving.router import check_mode
 from store import audit
 from store import models as model_store
@@ -38,7 +39,7 @@ def version_to_use(session: Session, model: RegisteredModel, version: str | int 
     and the route it counts as (champion if it is production, else challenger)."""
     champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
     if version is not None:
-        row = registry.resolve_version(session, model, version)
+        row = resolve_version(session, model, version)
     elif champion is not None:
         row = champion
     else:
@@ -103,7 +104,7 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
         if dep is None:
             dep = Deployment(model_id=model.id)  # type: ignore[arg-type]
         if challenger is not None:
-            version = registry.resolve_version(session, model, challenger)
+            version = resolve_version(session, model, challenger)
             if version.status == "archived":
                 raise Refused(f"{name} v{version.version} is archived; it cannot take traffic")
             champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
@@ -167,7 +168,7 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
                            f"'wk deploy set {name} --challenger VERSION --mode canary --share 0.1'")
         before = _view(session, model, dep)
         target = version_store.version_by_id(session, dep.challenger_version_id)
-        moved = registry.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
+        moved = registry_aliases.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
         after = _challenger_out(session, model, dep, before, "deployment.promote", actor, reason)
         return {**after, "alias": CHAMPION_ALIAS, "from_version": moved["from_version"],
                 "to_version": moved["to_version"]}
@@ -187,7 +188,7 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
             after = _challenger_out(session, model, dep, _view(session, model, dep), "deployment.rollback",
                                     actor, reason)
             return {**after, "undid": "challenger"}
-    moved = registry.rollback(store, name, CHAMPION_ALIAS, reason=reason, actor=actor)
+    moved = registry_aliases.rollback(store, name, CHAMPION_ALIAS, reason=reason, actor=actor)
     return {**show(store, name), "changed": True, "undid": "production",
             "alias": CHAMPION_ALIAS, "from_version": moved["from_version"], "to_version": moved["to_version"]}
 
@@ -198,7 +199,7 @@ def rollback_preview(store: Store, name: str) -> dict[str, Any]:
     if current["mode"] != "single" or current["challenger"] is not None:
         return {"model": name, "change": f"{name}: {current['mode']} v{current['champion']}+"
                 f"v{current['challenger']} -> single v{current['champion']} (challenger out)"}
-    plan = registry.rollback_preview(store, name, CHAMPION_ALIAS)
+    plan = registry_aliases.rollback_preview(store, name, CHAMPION_ALIAS)
     return {"model": name, "change": f"{name} production: v{plan['from_version']} -> v{plan['to_version']}"}
 
 

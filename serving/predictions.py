@@ -51,7 +51,7 @@ def list_predictions(store: Store, *, model: str | None = None, version: str | i
             m = model_store.get_model(session, model)
             model_id = m.id
             if version is not None:
-                from registry.service import resolve_version
+                from registry.versions import resolve_version
 
                 version_id = resolve_version(session, m, version).id
         rows = sq.list_predictions(session, model_id=model_id, version_id=version_id, route=route,

@@ -9,7 +9,9 @@ import sys
 LOWER_LAYERS = [
     "store.engine", "store.handle", "store.tables", "store.artifacts", "store.schema",
     "store.models", "store.versions", "store.aliases", "store.runs", "store.datasets",
-    "store.audit", "registry.service", "registry.training",
+    "store.audit", "registry.models", "registry.registration",
+    "registry.versions", "registry.aliases", "registry.datasets", "registry.lineage",
+    "registry.runs", "registry.audit_log", "registry.training",
     "registry.reproduce", "registry.spec", "registry.datasource", "sample_models.demo",
     "store.prediction_log", "store.serving_queries", "serving.http", "serving.server", "serving.batch",
     "serving.deployments", "serving.predictions", "serving.feedback", "serving.scoring", "serving.state",
@@ -30,7 +32,9 @@ def test_lower_layers_import_neither_console_nor_textual() -> None:
 
 
 def test_store_does_not_import_upper_layers() -> None:
-    loaded = _modules_after("import store.handle, store.tables, store.artifacts, store.audit")
+    loaded = _modules_after("import store.handle, store.tables, store.artifacts, store.audit, "
+                            "store.models, store.versions, store.aliases, store.runs, "
+                            "store.datasets")
     assert not {m for m in loaded if m.split(".")[0] in {"registry", "console", "serving",
                                                          "scheduler", "monitoring"}}
 
