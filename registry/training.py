@@ -12,8 +12,6 @@ import contextlib
 import hashlib
 import importlib
 import io
-import os
-import socket
 import sys
 import traceback
 import warnings
@@ -32,7 +30,7 @@ from registry.models import check_model_name, ensure_model
 from registry.registration import flavor_of, insert_version
 from registry.spec import TrainingSpec, load_spec
 from store import aliases as alias_store
-from store import audit
+from store import audit, run_life
 from store import datasets as dataset_store
 from store import models as model_store
 from store import runs as run_store
@@ -42,7 +40,6 @@ from store.handle import Store
 from store.identity import current_actor
 from store.rows import id_of
 from store.tables import Dataset, TrainingRun
-from store.types import utcnow
 from store.vocabulary import AuditAction, RunKind, RunStatus, VersionSource, VersionStatus
 
 if TYPE_CHECKING:
@@ -251,15 +248,14 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
     with store.db.write() as session:
         model = ensure_model(session, spec.model_name, actor=actor, owner=spec.owner,
                              description=spec.description, tags=spec.tags, task=spec.task)
-        close_dead_runs(session, id_of(model), actor)
+        run_life.reap_training_runs(session, id_of(model), actor)
         train_ds = _dataset_row(session, prepared.data)
         eval_ds = _dataset_row(session, prepared.eval_data) if prepared.eval_data else train_ds
-        run = TrainingRun(
-            model_id=id_of(model), kind=RunKind.TRAIN, status=RunStatus.RUNNING, spec=spec.to_dict(),
+        run = run_life.start(TrainingRun(
+            model_id=id_of(model), kind=RunKind.TRAIN, spec=spec.to_dict(),
             spec_path=spec.path, params=spec.params, code_version=code, environment=env,
             train_dataset_id=train_ds.id, eval_dataset_id=eval_ds.id, created_by=actor,
-            host=socket.gethostname(), pid=os.getpid(),
-        )
+        ))
         session.add(run)
         session.flush()
         run_id = id_of(run)
@@ -301,10 +297,12 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
                 code_version=code, environment=env, description=spec.description, tags=spec.tags,
             )
             version_out = views.version_view(version, spec.model_name, [])
-            run.status, run.reason = RunStatus.SUCCEEDED, f"registered v{version.version}"
+            run_life.finish(run, RunStatus.SUCCEEDED)
+            run.reason = f"registered v{version.version}"
         else:
-            run.status, run.reason = RunStatus.FAILED_GATE, "; ".join(gate.reasons)
-        run.log, run.ended_at = "\n".join(log), utcnow()
+            run_life.finish(run, RunStatus.FAILED_GATE)
+            run.reason = "; ".join(gate.reasons)
+        run.log = "\n".join(log)
         session.add(run)
         audit.record(session, actor=actor, action=AuditAction.RUN_FINISH,
                      target=audit.target(spec.model_name, run=run_id),
@@ -314,40 +312,11 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
     return {"run": run_out, "version": version_out, "gate": gate.to_dict(), "registered": version_out is not None}
 
 
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, under another account
-    return True
-
-
-def close_dead_runs(session: Session, model_id: int, actor: str) -> list[int]:
-    """Mark this host's `running` runs of the model whose process is gone as failed (a
-    trainer killed with SIGKILL or by the OOM killer never records its own end)."""
-    host = socket.gethostname()
-    closed = []
-    for run in run_store.running_runs(session, model_id):
-        if run.host != host or run.pid is None or process_alive(run.pid):
-            continue
-        run.status, run.ended_at = RunStatus.FAILED, utcnow()
-        run.reason = (f"the training process (pid {run.pid} on {host}) ended without finishing "
-                      "(killed or crashed); found by a later run")
-        session.add(run)
-        audit.record(session, actor=actor, action=AuditAction.RUN_FINISH,
-                     target=audit.target(model_store.model_name(session, model_id), run=id_of(run)),
-                     after={"run_id": run.id, "status": RunStatus.FAILED, "reason": run.reason})
-        closed.append(id_of(run))
-    return closed
-
-
 def _finish(store: Store, run_id: int, actor: str, model: str, *, status: RunStatus,
             reason: str, log: list[str]) -> None:
     with store.db.write() as session:
-        run = run_store.get_run(session, run_id)
-        run.status, run.reason, run.log, run.ended_at = status, reason, "\n".join(log), utcnow()
+        run = run_life.finish(run_store.get_run(session, run_id), status)
+        run.reason, run.log = reason, "\n".join(log)
         session.add(run)
         audit.record(session, actor=actor, action=AuditAction.RUN_FINISH,
                      target=audit.target(model, run=run_id),

@@ -9,7 +9,7 @@ import sys
 LOWER_LAYERS = [
     "store.engine", "store.handle", "store.tables", "store.artifacts", "store.schema",
     "store.models", "store.versions", "store.aliases", "store.runs", "store.datasets",
-    "store.audit", "registry.models", "registry.registration",
+    "store.run_life", "store.audit", "registry.models", "registry.registration",
     "registry.versions", "registry.aliases", "registry.datasets", "registry.lineage",
     "registry.runs", "registry.audit_log", "registry.training",
     "registry.reproduce", "registry.spec", "registry.datasource", "sample_models.demo",
@@ -34,7 +34,7 @@ def test_lower_layers_import_neither_console_nor_textual() -> None:
 def test_store_does_not_import_upper_layers() -> None:
     loaded = _modules_after("import store.handle, store.tables, store.artifacts, store.audit, "
                             "store.models, store.versions, store.aliases, store.runs, "
-                            "store.datasets")
+                            "store.datasets, store.run_life")
     assert not {m for m in loaded if m.split(".")[0] in {"registry", "console", "serving",
                                                          "scheduler", "monitoring"}}
 
