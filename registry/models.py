@@ -105,7 +105,7 @@ def show_model(store: Store, name: str) -> dict[str, Any]:
             "aliases": {a.name: by_id[a.version_id].version for a in alias_rows},
             "versions": [views.version_row(v, name, held.get(id_of(v), [])) for v in rows],
             "latest_version": detail,
-            "runs": [views.run_view(r, name, version_of_run.get(r.id)) for r in runs],
+            "runs": [views.run_view(r, name, version_of_run.get(id_of(r))) for r in runs],
         }
 
 def overview(store: Store, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -126,6 +126,7 @@ def register_estimator(
         )
     if input_policy and (problem := check_policy(input_policy)):
         raise InvalidInput(problem)
+    signature: dict[str, Any] | None
     if training_data is not None:
         signature, example = infer_signature(training_data, input_policy), input_example(training_data)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -49,7 +50,7 @@ def model_heads(session: Session) -> Sequence[tuple[int, str, str]]:
     ).all()
 
 
-def model_list_rows(session: Session) -> Sequence[tuple[int, str, str, str, object]]:
+def model_list_rows(session: Session) -> Sequence[tuple[int, str, str, str, datetime]]:
     """(id, name, owner, task, created_at) of every model, by name."""
     return session.exec(
         select(RegisteredModel.id, RegisteredModel.name, RegisteredModel.owner,

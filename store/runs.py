@@ -54,11 +54,11 @@ def runs_using_datasets(session: Session, dataset_ids: Sequence[int]) -> Sequenc
     ).all()
 
 
-def failed_gate_counts(session: Session, since: object) -> dict[int, int]:
+def failed_gate_counts(session: Session, since: datetime) -> dict[int, int]:
     rows = session.exec(
         select(TrainingRun.model_id, func.count())
         .where(TrainingRun.status == RunStatus.FAILED_GATE, TrainingRun.started_at >= since)
-        .group_by(TrainingRun.model_id)
+        .group_by(col(TrainingRun.model_id))
     ).all()
     return {model_id: int(count) for model_id, count in rows}
 
@@ -68,7 +68,7 @@ def failed_gate_counts(session: Session, since: object) -> dict[int, int]:
 def last_run_summaries(session: Session) -> dict[int, tuple[int, str, str, datetime]]:
     """model id -> (id, status, reason, started_at) of its newest training run, without
     the run's JSON columns and log."""
-    newest = select(func.max(TrainingRun.id)).group_by(TrainingRun.model_id)
+    newest = select(func.max(TrainingRun.id)).group_by(col(TrainingRun.model_id))
     rows = session.exec(
         select(TrainingRun.model_id, TrainingRun.id, TrainingRun.status, TrainingRun.reason,
                TrainingRun.started_at)

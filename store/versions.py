@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -57,16 +58,16 @@ def versions_of_runs(session: Session, run_ids: Sequence[int]) -> Sequence[Model
 def version_counts(session: Session) -> dict[int, int]:
     """model id -> number of versions (archived included), from the model_id index."""
     rows = session.exec(
-        select(ModelVersion.model_id, func.count()).group_by(ModelVersion.model_id)
+        select(ModelVersion.model_id, func.count()).group_by(col(ModelVersion.model_id))
     ).all()
     return {model_id: int(count) for model_id, count in rows}
 
 
-def version_stats(session: Session) -> dict[int, tuple[int, int, object]]:
+def version_stats(session: Session) -> dict[int, tuple[int, int, datetime]]:
     """model id -> (versions, latest version number, newest created_at)."""
     rows = session.exec(
         select(ModelVersion.model_id, func.count(), func.max(ModelVersion.version),
                func.max(ModelVersion.created_at))
-        .group_by(ModelVersion.model_id)
+        .group_by(col(ModelVersion.model_id))
     ).all()
     return {mid: (int(count), int(latest), newest) for mid, count, latest, newest in rows}
