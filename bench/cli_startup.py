@@ -23,7 +23,9 @@ def build_store(root: Path, models: int, versions_per_model: int) -> None:
     the registry's own insert path (one write transaction per model)."""
     from sklearn.linear_model import LogisticRegression
 
-    from registry import service
+    from registry.aliases import promote
+    from registry.models import ensure_model
+    from registry.registration import flavor_of, insert_version
     from store.handle import init_store
 
     store, _ = init_store(root)
@@ -32,16 +34,16 @@ def build_store(root: Path, models: int, versions_per_model: int) -> None:
     signature = {"columns": [{"name": "x", "dtype": "float64", "kind": "numeric", "min": 0.0, "max": 3.0}]}
     for m in range(models):
         with store.db.write() as session:
-            model = service.ensure_model(session, f"model-{m:03d}", actor="bench", task="classification")
+            model = ensure_model(session, f"model-{m:03d}", actor="bench", task="classification")
             for _ in range(versions_per_model):
-                service.insert_version(
-                    session, model, artifact, actor="bench", flavor=service.flavor_of(estimator),
+                insert_version(
+                    session, model, artifact, actor="bench", flavor=flavor_of(estimator),
                     signature=signature, example=[{"x": 1.0}], metrics={"roc_auc": 0.9},
                     params={"C": 1.0}, run_id=None, source="register", code_version=None,
                     environment=None,
                 )
         if m % 5 == 0:
-            service.promote(store, f"model-{m:03d}", 1, "production", reason="bench", actor="bench")
+            promote(store, f"model-{m:03d}", 1, "production", reason="bench", actor="bench")
     store.close()
 
 

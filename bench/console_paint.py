@@ -64,15 +64,17 @@ def build_store(root: Path) -> None:
     from sklearn.linear_model import LogisticRegression
     from sqlalchemy import insert, text
 
-    from registry import service
+    from registry.aliases import promote
     from registry.environment import environment
+    from registry.models import ensure_model
+    from registry.registration import flavor_of, insert_version
     from store.handle import init_store
     from store.tables import AuditEvent, Dataset, TrainingRun
 
     store, _ = init_store(root)
     estimator = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
     artifact = store.artifacts.put_estimator(estimator)
-    flavor = service.flavor_of(estimator)
+    flavor = flavor_of(estimator)
     columns = [{"name": f"f{i:02d}", "dtype": "float64", "kind": "numeric", "min": 0.0, "max": 1.0}
                for i in range(24)]
     signature = {"columns": columns}
@@ -84,7 +86,7 @@ def build_store(root: Path) -> None:
     for m in range(MODELS):
         name = f"model-{m:03d}"
         with store.db.write() as session:
-            model = service.ensure_model(session, name, actor="bench", task="classification",
+            model = ensure_model(session, name, actor="bench", task="classification",
                                          owner=f"team-{m % 12}")
             dataset = Dataset(name=f"data-{name}", uri=f"file:///srv/data/{name}.parquet",
                               fingerprint=f"{m:064x}", rows=48_000, columns=columns)
@@ -105,7 +107,7 @@ def build_store(root: Path) -> None:
                 )
                 session.add(run)
                 session.flush()
-                version = service.insert_version(
+                version = insert_version(
                     session, model, artifact, actor="bench", flavor=flavor, signature=signature,
                     example=example, metrics=metrics, params={"C": 1.0, "max_iter": 200},
                     run_id=run.id, source="train", code_version=code, environment=env,
@@ -126,9 +128,9 @@ def build_store(root: Path) -> None:
                         started_at=started, ended_at=started + timedelta(minutes=4),
                         created_by="bench",
                     ))
-        service.promote(store, name, VERSIONS_PER_MODEL - 1, "production", reason="bench", actor="bench")
+        promote(store, name, VERSIONS_PER_MODEL - 1, "production", reason="bench", actor="bench")
         if m % 2 == 0:
-            service.promote(store, name, VERSIONS_PER_MODEL, "staging", actor="bench")
+            promote(store, name, VERSIONS_PER_MODEL, "staging", actor="bench")
 
     with store.db.read() as session:
         written = session.exec(text("SELECT count(*) FROM audit_event")).one()[0]  # type: ignore[call-overload]
@@ -245,16 +247,19 @@ def cold_environments(tmp: Path) -> list[tuple[str, dict[str, str]]]:
 # --- refresh queries ----------------------------------------------------------------
 
 def time_queries(root: Path, calls: int = 20) -> dict[str, list[float]]:
-    from registry import service
+    from registry.audit_log import audit_log
+    from registry.models import list_models, overview
+    from registry.runs import recent_runs
+    from registry.versions import list_versions
     from store.handle import open_store
 
     store = open_store(root)
     queries = {
-        "overview(store)": lambda: service.overview(store),
-        "list_models(store)": lambda: service.list_models(store),
-        "list_versions(store, 'model-000')": lambda: service.list_versions(store, "model-000"),
-        "recent_runs(store)": lambda: service.recent_runs(store),
-        "audit_log(store, limit=1000)": lambda: service.audit_log(store, limit=1000),
+        "overview(store)": lambda: overview(store),
+        "list_models(store)": lambda: list_models(store),
+        "list_versions(store, 'model-000')": lambda: list_versions(store, "model-000"),
+        "recent_runs(store)": lambda: recent_runs(store),
+        "audit_log(store, limit=1000)": lambda: audit_log(store, limit=1000),
     }
     out = {}
     try:

@@ -170,14 +170,15 @@ def fit_models(seed: int = 0) -> tuple[Any, dict[str, Any], list[dict[str, float
 
 
 def build_wk_store(root: Path, models: dict[str, Any], X: Any) -> None:
-    from registry import service
+    from registry.aliases import promote
+    from registry.registration import register_estimator
     from store.handle import init_store
 
     store, _ = init_store(root)
     try:
         for name, estimator in models.items():
-            service.register_estimator(store, name, estimator, training_data=X)
-            service.promote(store, name, 1, "production", reason="bench")
+            register_estimator(store, name, estimator, training_data=X)
+            promote(store, name, 1, "production", reason="bench")
     finally:
         store.close()
 

@@ -12,13 +12,18 @@ from registry import views
 from registry.datasource import check_against_spec, load_source
 from registry.spec import TrainingSpec
 from registry.training import Prepared, fit, resolve_entry_point
+from registry.versions import resolve_version
 from store import audit
-from store import registry_queries as q
+from store import datasets as dataset_store
+from store import models as model_store
+from store import runs as run_store
 from store.errors import Failed
 from store.handle import Store
 from store.identity import current_actor
+from store.rows import id_of
 from store.tables import TrainingRun
 from store.types import utcnow
+from store.vocabulary import AuditAction, RunKind, RunStatus
 
 REL_TOL = 1e-9
 
@@ -36,23 +41,21 @@ def _outputs(estimator: Any, X: Any) -> np.ndarray:
 
 
 def reproduce(store: Store, name: str, version: str | int, actor: str | None = None) -> dict[str, Any]:
-    from registry.service import resolve_version
-
     actor = actor or current_actor()
     with store.db.read() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         row = resolve_version(session, model, version)
         if row.run_id is None:
             raise Failed(
                 f"{name} v{row.version} was registered from a file, not trained by Watchkeeper; "
                 "there is no recorded run to reproduce"
             )
-        run = q.get_run(session, row.run_id)
-        recorded_ds = q.dataset_by_id(session, run.train_dataset_id) if run.train_dataset_id else None
-        recorded_eval = q.dataset_by_id(session, run.eval_dataset_id) if run.eval_dataset_id else None
+        run = run_store.get_run(session, row.run_id)
+        recorded_ds = dataset_store.dataset_by_id(session, run.train_dataset_id) if run.train_dataset_id else None
+        recorded_eval = dataset_store.dataset_by_id(session, run.eval_dataset_id) if run.eval_dataset_id else None
         spec = TrainingSpec.from_dict(run.spec or {})
         recorded_metrics, sha, number = dict(run.metrics or {}), row.artifact_sha256, row.version
-        version_id, model_id = row.id, model.id
+        version_id, model_id = id_of(row), id_of(model)
 
     data = load_source(spec.data)
     if recorded_ds is not None and data.fingerprint != recorded_ds.fingerprint:
@@ -87,7 +90,8 @@ def reproduce(store: Store, name: str, version: str | int, actor: str | None = N
     )
     with store.db.write() as session:
         rec = TrainingRun(
-            model_id=model_id, kind="reproduce", status="succeeded" if matched else "failed",  # type: ignore[arg-type]
+            model_id=model_id, kind=RunKind.REPRODUCE,
+            status=RunStatus.SUCCEEDED if matched else RunStatus.FAILED,
             spec=spec.to_dict(), spec_path=spec.path, params=spec.params,
             code_version=None, environment=None, train_dataset_id=run.train_dataset_id,
             eval_dataset_id=run.eval_dataset_id, split=fitted.split, metrics=fitted.metrics,
@@ -96,8 +100,8 @@ def reproduce(store: Store, name: str, version: str | int, actor: str | None = N
         )
         session.add(rec)
         session.flush()
-        audit.record(session, actor=actor, action="run.reproduce",
-                     target=f"model/{name}/v{number}",
+        audit.record(session, actor=actor, action=AuditAction.RUN_REPRODUCE,
+                     target=audit.target(name, number),
                      after={"run_id": rec.id, "matched": matched, "reason": reason})
         rec_id = rec.id
     return {

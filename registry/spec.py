@@ -133,7 +133,8 @@ def apply_overrides(params: dict[str, Any], overrides: list[str]) -> dict[str, A
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InvalidInput(f"--param {item!r} must look like KEY=VALUE (for example C=0.5)")
+            raise InvalidInput(f"parameter override {item!r} must look like KEY=VALUE",
+                               field="param", example="C=0.5")
         out[key.strip()] = parse_scalar(value.strip())
     return out
 

@@ -12,30 +12,38 @@ import contextlib
 import hashlib
 import importlib
 import io
-import os
-import socket
 import sys
 import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from registry import service, views
+from registry import views
 from registry.datasource import LoadedData, check_against_spec, load_source
 from registry.gate import evaluate_gate
 from registry.metrics import evaluate
+from registry.models import check_model_name, ensure_model
+from registry.registration import flavor_of, insert_version
 from registry.spec import TrainingSpec, load_spec
-from store import audit
-from store import registry_queries as q
+from store import aliases as alias_store
+from store import audit, run_life
+from store import datasets as dataset_store
+from store import models as model_store
+from store import runs as run_store
+from store import versions as version_store
 from store.errors import Failed, InvalidInput, WatchkeeperError
 from store.handle import Store
 from store.identity import current_actor
+from store.rows import id_of
 from store.tables import Dataset, TrainingRun
-from store.types import utcnow
+from store.vocabulary import AuditAction, RunKind, RunStatus, VersionSource, VersionStatus
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 EntryPoint = Callable[[pd.DataFrame, pd.Series, dict[str, Any]], Any]
 
@@ -184,8 +192,8 @@ def _captured(out: io.StringIO, err: io.StringIO, caught: list[warnings.WarningM
     return lines
 
 
-def _dataset_row(session: Any, data: LoadedData) -> Dataset:
-    row = q.find_dataset(session, data.name, data.fingerprint)
+def _dataset_row(session: Session, data: LoadedData) -> Dataset:
+    row = dataset_store.find_dataset(session, data.name, data.fingerprint)
     if row is None:
         row = Dataset(name=data.name, uri=data.uri, fingerprint=data.fingerprint,
                       rows=data.rows, columns=data.columns)
@@ -198,13 +206,14 @@ def _champion_metrics(store: Store, spec: TrainingSpec, fitted: Fitted, log: lis
     """The metrics of the version to beat on the same holdout rows: production, else the
     latest active version (None when the model has neither). Returns (metrics, label)."""
     with store.db.read() as session:
-        model = q.find_model(session, spec.model_name)
-        alias = q.find_alias(session, model.id, "production") if model else None  # type: ignore[arg-type]
+        model = model_store.find_model(session, spec.model_name)
+        alias = alias_store.find_alias(session, id_of(model), "production") if model else None
         if alias is not None:
-            version = q.version_by_id(session, alias.version_id)
+            version = version_store.version_by_id(session, alias.version_id)
             label = f"production v{version.version}"
         else:
-            active = [v for v in q.list_versions(session, model.id) if v.status == "active"] if model else []  # type: ignore[arg-type]
+            active = [v for v in version_store.list_versions(session, id_of(model))
+                      if v.status == VersionStatus.ACTIVE] if model else []
             if not active:
                 log.append("no production or earlier version: the gate checks thresholds only")
                 return None, None
@@ -231,27 +240,27 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
 
     actor = actor or current_actor()
     spec = load_spec(spec_path, overrides)
-    service.check_model_name(spec.model_name)
+    check_model_name(spec.model_name)
     prepared = prepare(spec)  # all input checks happen here, before any write
     code = code_version(prepared.entry_file)
     env = environment()
 
     with store.db.write() as session:
-        model = service.ensure_model(session, spec.model_name, actor=actor, owner=spec.owner,
-                                     description=spec.description, tags=spec.tags, task=spec.task)
-        close_dead_runs(session, model.id, actor)  # type: ignore[arg-type]
+        model = ensure_model(session, spec.model_name, actor=actor, owner=spec.owner,
+                             description=spec.description, tags=spec.tags, task=spec.task)
+        run_life.reap_training_runs(session, id_of(model), actor)
         train_ds = _dataset_row(session, prepared.data)
         eval_ds = _dataset_row(session, prepared.eval_data) if prepared.eval_data else train_ds
-        run = TrainingRun(
-            model_id=model.id, kind="train", status="running", spec=spec.to_dict(),  # type: ignore[arg-type]
+        run = run_life.start(TrainingRun(
+            model_id=id_of(model), kind=RunKind.TRAIN, spec=spec.to_dict(),
             spec_path=spec.path, params=spec.params, code_version=code, environment=env,
             train_dataset_id=train_ds.id, eval_dataset_id=eval_ds.id, created_by=actor,
-            host=socket.gethostname(), pid=os.getpid(),
-        )
+        ))
         session.add(run)
         session.flush()
-        run_id = run.id
-        audit.record(session, actor=actor, action="run.start", target=f"model/{spec.model_name}/run/{run_id}",
+        run_id = id_of(run)
+        audit.record(session, actor=actor, action=AuditAction.RUN_START,
+                     target=audit.target(spec.model_name, run=run_id),
                      after={"run_id": run_id, "spec": spec.path, "params": spec.params,
                             "dataset": train_ds.fingerprint})
 
@@ -264,75 +273,51 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
         artifact = store.artifacts.put_estimator(fitted.estimator) if gate.passed else None
     except WatchkeeperError as exc:
         log = getattr(exc, "log", [])
-        _finish(store, run_id, actor, spec.model_name, status="failed", reason=exc.message, log=log)
+        _finish(store, run_id, actor, spec.model_name, status=RunStatus.FAILED, reason=exc.message,
+                log=log)
         raise
     except Exception as exc:  # a bug or resource error: record it, then let it surface
-        _finish(store, run_id, actor, spec.model_name, status="failed",
+        _finish(store, run_id, actor, spec.model_name, status=RunStatus.FAILED,
                 reason=f"{type(exc).__name__}: {exc}", log=[traceback.format_exc()])
         raise
 
     log.append("gate passed" if gate.passed else "gate failed: " + "; ".join(gate.reasons))
     with store.db.write() as session:
-        run = q.get_run(session, run_id)  # type: ignore[arg-type]
+        run = run_store.get_run(session, run_id)
         run.metrics, run.champion_metrics, run.gate = fitted.metrics, champion, gate.to_dict()
         run.split = fitted.split
         version_out = None
         if gate.passed and artifact is not None:
-            model = q.get_model(session, spec.model_name)
-            version = service.insert_version(
-                session, model, artifact, actor=actor, flavor=service.flavor_of(fitted.estimator),
+            model = model_store.get_model(session, spec.model_name)
+            version = insert_version(
+                session, model, artifact, actor=actor, flavor=flavor_of(fitted.estimator),
                 signature=infer_signature(fitted.X_train, spec.input_policy),
                 example=input_example(fitted.X_train),
-                metrics=fitted.metrics, params=spec.params, run_id=run_id, source="train",
+                metrics=fitted.metrics, params=spec.params, run_id=run_id, source=VersionSource.TRAIN,
                 code_version=code, environment=env, description=spec.description, tags=spec.tags,
             )
             version_out = views.version_view(version, spec.model_name, [])
-            run.status, run.reason = "succeeded", f"registered v{version.version}"
+            run_life.finish(run, RunStatus.SUCCEEDED)
+            run.reason = f"registered v{version.version}"
         else:
-            run.status, run.reason = "failed_gate", "; ".join(gate.reasons)
-        run.log, run.ended_at = "\n".join(log), utcnow()
+            run_life.finish(run, RunStatus.FAILED_GATE)
+            run.reason = "; ".join(gate.reasons)
+        run.log = "\n".join(log)
         session.add(run)
-        audit.record(session, actor=actor, action="run.finish", target=f"model/{spec.model_name}/run/{run_id}",
+        audit.record(session, actor=actor, action=AuditAction.RUN_FINISH,
+                     target=audit.target(spec.model_name, run=run_id),
                      after={"run_id": run_id, "status": run.status, "reason": run.reason,
                             "version": version_out["version"] if version_out else None})
         run_out = views.run_view(run, spec.model_name, version_out["version"] if version_out else None)
     return {"run": run_out, "version": version_out, "gate": gate.to_dict(), "registered": version_out is not None}
 
 
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, under another account
-    return True
-
-
-def close_dead_runs(session: Any, model_id: int, actor: str) -> list[int]:
-    """Mark this host's `running` runs of the model whose process is gone as failed (a
-    trainer killed with SIGKILL or by the OOM killer never records its own end)."""
-    host = socket.gethostname()
-    closed = []
-    for run in q.running_runs(session, model_id):
-        if run.host != host or run.pid is None or process_alive(run.pid):
-            continue
-        run.status, run.ended_at = "failed", utcnow()
-        run.reason = (f"the training process (pid {run.pid} on {host}) ended without finishing "
-                      "(killed or crashed); found by a later run")
-        session.add(run)
-        audit.record(session, actor=actor, action="run.finish",
-                     target=f"model/{q.model_name(session, model_id)}/run/{run.id}",
-                     after={"run_id": run.id, "status": "failed", "reason": run.reason})
-        closed.append(run.id)
-    return closed  # type: ignore[return-value]
-
-
-def _finish(store: Store, run_id: int | None, actor: str, model: str, *, status: str,
+def _finish(store: Store, run_id: int, actor: str, model: str, *, status: RunStatus,
             reason: str, log: list[str]) -> None:
     with store.db.write() as session:
-        run = q.get_run(session, run_id)  # type: ignore[arg-type]
-        run.status, run.reason, run.log, run.ended_at = status, reason, "\n".join(log), utcnow()
+        run = run_life.finish(run_store.get_run(session, run_id), status)
+        run.reason, run.log = reason, "\n".join(log)
         session.add(run)
-        audit.record(session, actor=actor, action="run.finish", target=f"model/{model}/run/{run_id}",
+        audit.record(session, actor=actor, action=AuditAction.RUN_FINISH,
+                     target=audit.target(model, run=run_id),
                      after={"run_id": run_id, "status": status, "reason": reason})

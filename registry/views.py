@@ -72,6 +72,14 @@ def version_row(version: ModelVersion, model_name: str, aliases: list[str]) -> d
     }
 
 
+def last_run_view(summary: tuple[int, str, str, datetime] | None) -> dict[str, Any] | None:
+    """The short form of a model's newest run, from (id, status, reason, started_at)."""
+    if summary is None:
+        return None
+    run_id, status, reason, started_at = summary
+    return {"id": run_id, "status": status, "reason": reason, "started_at": iso(started_at)}
+
+
 def dataset_view(dataset: Dataset) -> dict[str, Any]:
     return {
         "id": dataset.id,

@@ -35,7 +35,7 @@ def _clear_previous_demo(root: Path) -> None:
 
 def build_demo(root: Path, actor: str | None = None) -> dict[str, Any]:
     """Rebuild the demo store at `root` and return a summary of what it holds."""
-    from registry import service
+    from registry.aliases import promote, rollback
     from registry.training import train
     from store.handle import init_store
 
@@ -46,17 +46,17 @@ def build_demo(root: Path, actor: str | None = None) -> dict[str, Any]:
         credit, demand = USE_CASES["credit"], USE_CASES["demand"]
         credit_name, demand_name = "credit-default", "store-demand"
         train(store, str(credit.spec), actor=actor)  # v1
-        service.promote(store, credit_name, 1, "production", reason="initial release", actor=actor)
+        promote(store, credit_name, 1, "production", reason="initial release", actor=actor)
         train(store, str(credit.spec), ["C=0.5"], actor=actor)  # v2, a retrain
-        service.promote(store, credit_name, 2, "staging", reason="candidate retrain", actor=actor)
-        service.promote(store, credit_name, 2, "production", reason="retrain passed review", actor=actor)
-        service.rollback(store, credit_name, "production",
+        promote(store, credit_name, 2, "staging", reason="candidate retrain", actor=actor)
+        promote(store, credit_name, 2, "production", reason="retrain passed review", actor=actor)
+        rollback(store, credit_name, "production",
                          reason="approval rate moved after release; back to v1", actor=actor)
         train(store, str(credit.spec), ["C=0.004"], actor=actor)  # fails the gate
         train(store, str(demand.spec), actor=actor)  # v1
-        service.promote(store, demand_name, 1, "production", reason="initial release", actor=actor)
+        promote(store, demand_name, 1, "production", reason="initial release", actor=actor)
         train(store, str(demand.spec), ["learning_rate=0.05"], actor=actor)  # v2
-        service.promote(store, demand_name, 2, "staging", reason="candidate retrain", actor=actor)
+        promote(store, demand_name, 2, "staging", reason="candidate retrain", actor=actor)
         _serve_an_hour(store, actor)
         return summarise(store)
     finally:
@@ -81,10 +81,13 @@ def _serve_an_hour(store: Any, actor: str | None) -> None:
 
 
 def summarise(store: Any) -> dict[str, Any]:
-    from registry import service
+    from registry.audit_log import audit_log
+    from registry.datasets import list_datasets
+    from registry.models import list_models
+    from registry.runs import list_runs
 
-    models = service.list_models(store)
-    runs = {m["name"]: service.list_runs(store, m["name"]) for m in models}
+    models = list_models(store)
+    runs = {m["name"]: list_runs(store, m["name"]) for m in models}
     return {
         "store": str(store.location.root),
         "models": [
@@ -94,8 +97,8 @@ def summarise(store: Any) -> dict[str, Any]:
             for m in models
         ],
         "datasets": [{"name": d["name"], "rows": d["rows"], "fingerprint": d["fingerprint"][:16]}
-                     for d in service.list_datasets(store)],
-        "audit_events": len(service.audit_log(store, limit=10_000)),
+                     for d in list_datasets(store)],
+        "audit_events": len(audit_log(store, limit=10_000)),
         "deployments": [{"model": d["model"], "mode": d["mode"], "champion": d["champion"],
                          "challenger": d["challenger"], "share": d["challenger_share"]}
                         for d in _deployments(store)],

@@ -11,7 +11,6 @@ summarises online traffic (api and cli); the run row holds the batch's totals.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,13 +26,15 @@ from serving.ids import uuid7_many
 from serving.json_columns import json_records
 from serving.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
 from serving.outputs import output_columns
-from store import prediction_log
-from store import registry_queries as q
+from store import models as model_store
+from store import prediction_log, run_life
 from store import serving_queries as sq
 from store.errors import InvalidInput, Refused
 from store.identity import current_actor
+from store.rows import id_of
 from store.tables import BatchRun
 from store.types import utcnow
+from store.vocabulary import RunStatus, VersionStatus
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -57,48 +58,34 @@ def _check_run_id(run_id: str) -> None:
         raise InvalidInput(f"run id {run_id[:40]!r}: use 1-100 letters, digits, '-', '_', '.' or ':'")
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _start(store: Store, model: str, version: str | int | None, run_id: str | None,
            source: Source, sink: Sink) -> Plan:
     """Create the run (or take over an earlier attempt of the same id)."""
     from serving.deployments import version_to_use
 
     with store.db.write() as session:
-        m = q.get_model(session, model)
+        m = model_store.get_model(session, model)
         row, route = version_to_use(session, m, version, "score")
-        if row.status == "archived":
+        if row.status == VersionStatus.ARCHIVED:
             raise Refused(f"{model} v{row.version} is archived; score with an active version")
         run_id = run_id or f"{model}-{utcnow():%Y%m%dT%H%M%S}-{os.getpid()}"
         _check_run_id(run_id)
         run = sq.get_batch_run(session, run_id)
-        host = socket.gethostname()
         if run is not None:
             if run.model_id != m.id:
                 raise InvalidInput(f"run id {run_id!r} belongs to another model; choose another --run-id")
-            if run.status == "running" and run.host == host and _pid_alive(run.pid) and run.pid != os.getpid():
+            if run_life.running_elsewhere(run):
                 raise Refused(f"run {run_id!r} is still running (pid {run.pid}); wait for it or stop it first")
             run.attempt += 1
-            run.version_id, run.source, run.sink = row.id, source.describe(), sink.describe()  # type: ignore[assignment]
-            run.status, run.error, run.ended_at = "running", "", None
+            run.version_id, run.source, run.sink = id_of(row), source.describe(), sink.describe()
+            run.error = ""
             run.rows_read = run.rows_scored = run.rows_quarantined = run.chunks = 0
-            run.started_at, run.host, run.pid = utcnow(), host, os.getpid()
         else:
-            run = BatchRun(id=run_id, model_id=m.id, version_id=row.id, source=source.describe(),  # type: ignore[arg-type]
-                           sink=sink.describe(), host=host, pid=os.getpid(), created_by=current_actor())
-        session.add(run)
-        dep = sq.find_deployment(session, m.id)  # type: ignore[arg-type]
-        details = sq.version_details(session, [row.id])  # type: ignore[list-item]
+            run = BatchRun(id=run_id, model_id=id_of(m), version_id=id_of(row), source=source.describe(),
+                           sink=sink.describe(), created_by=current_actor())
+        session.add(run_life.start(run))
+        dep = sq.find_deployment(session, id_of(m))
+        details = sq.version_details(session, [id_of(row)])
         keep = dep is None or dep.log_mode == "full"
         return Plan(run_id, VersionInfo(*details[0]), route, keep, dep.input_sample_rate if dep else 1.0)
 
@@ -108,7 +95,8 @@ def _finish(store: Store, run_id: str, status: str, error: str = "", rows_read: 
         run = sq.get_batch_run(session, run_id)
         if run is None:
             return
-        run.status, run.error, run.ended_at = status, error[:2000], utcnow()
+        run_life.finish(run, status)
+        run.error = error[:2000]
         if rows_read is not None:
             run.rows_read = rows_read
         session.add(run)
@@ -159,12 +147,12 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
         writer.finish(rows_read)
         with store.db.write_core() as conn:  # rows a longer earlier attempt left behind
             prediction_log.delete_batch_rows(conn, plan.run_id, rows_read, None)
-        _finish(store, plan.run_id, "succeeded", rows_read=rows_read)
+        _finish(store, plan.run_id, RunStatus.SUCCEEDED, rows_read=rows_read)
     except BaseException as exc:
         if writer is not None:
             writer.abort()
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        _finish(store, plan.run_id, "failed", message)
+        _finish(store, plan.run_id, RunStatus.FAILED, message)
         raise
     finally:
         gc.set_threshold(*threshold)

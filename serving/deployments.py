@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from registry import service as registry
+from registry import aliases as registry_aliases
 from registry import views
+from registry.versions import resolve_version
 from serving.router import check_mode
 from store import audit
-from store import registry_queries as q
+from store import models as model_store
 from store import serving_queries as sq
+from store import versions as version_store
 from store.errors import InvalidInput, NotFound, Refused, UsageError
 from store.identity import current_actor
 from store.serving_queries import CHAMPION_ALIAS
@@ -37,7 +39,7 @@ def version_to_use(session: Session, model: RegisteredModel, version: str | int 
     and the route it counts as (champion if it is production, else challenger)."""
     champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
     if version is not None:
-        row = registry.resolve_version(session, model, version)
+        row = resolve_version(session, model, version)
     elif champion is not None:
         row = champion
     else:
@@ -48,7 +50,7 @@ def version_to_use(session: Session, model: RegisteredModel, version: str | int 
 
 def _view(session: Session, model: RegisteredModel, dep: Deployment | None) -> dict[str, Any]:
     champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
-    challenger = (q.version_by_id(session, dep.challenger_version_id)
+    challenger = (version_store.version_by_id(session, dep.challenger_version_id)
                   if dep is not None and dep.challenger_version_id is not None else None)
     return {
         "model": model.name,
@@ -71,7 +73,7 @@ def _settings(view: dict[str, Any]) -> dict[str, Any]:
 
 def show(store: Store, name: str) -> dict[str, Any]:
     with store.db.read() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         return _view(session, model, sq.find_deployment(session, model.id))  # type: ignore[arg-type]
 
 
@@ -80,7 +82,7 @@ def list_deployments(store: Store) -> list[dict[str, Any]]:
     with store.db.read() as session:
         out = []
         for model_id, *_rest in sq.serving_state(session):
-            model = q.models_by_ids(session, [model_id])[model_id]
+            model = model_store.models_by_ids(session, [model_id])[model_id]
             out.append(_view(session, model, sq.find_deployment(session, model_id)))
         return out
 
@@ -96,13 +98,13 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
     if sample_rate is not None and not 0.0 <= sample_rate <= 1.0:
         raise InvalidInput(f"input sample rate {sample_rate} is outside 0..1 (e.g. 0.1 keeps one row in ten)")
     with store.db.write() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
         before = _view(session, model, dep)
         if dep is None:
             dep = Deployment(model_id=model.id)  # type: ignore[arg-type]
         if challenger is not None:
-            version = registry.resolve_version(session, model, challenger)
+            version = resolve_version(session, model, challenger)
             if version.status == "archived":
                 raise Refused(f"{name} v{version.version} is archived; it cannot take traffic")
             champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
@@ -159,14 +161,14 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
     if not reason.strip():
         raise UsageError("promoting a challenger changes production and needs a reason: add --reason \"...\"")
     with store.db.write() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
         if dep is None or dep.challenger_version_id is None:
             raise NotFound(f"{name} has no challenger to promote; set one with "
                            f"'wk deploy set {name} --challenger VERSION --mode canary --share 0.1'")
         before = _view(session, model, dep)
-        target = q.version_by_id(session, dep.challenger_version_id)
-        moved = registry.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
+        target = version_store.version_by_id(session, dep.challenger_version_id)
+        moved = registry_aliases.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
         after = _challenger_out(session, model, dep, before, "deployment.promote", actor, reason)
         return {**after, "alias": CHAMPION_ALIAS, "from_version": moved["from_version"],
                 "to_version": moved["to_version"]}
@@ -180,13 +182,13 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
     if not reason.strip():
         raise UsageError("a rollback changes production traffic and needs a reason: add --reason \"...\"")
     with store.db.write() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
         if dep is not None and (dep.mode != "single" or dep.challenger_version_id is not None):
             after = _challenger_out(session, model, dep, _view(session, model, dep), "deployment.rollback",
                                     actor, reason)
             return {**after, "undid": "challenger"}
-    moved = registry.rollback(store, name, CHAMPION_ALIAS, reason=reason, actor=actor)
+    moved = registry_aliases.rollback(store, name, CHAMPION_ALIAS, reason=reason, actor=actor)
     return {**show(store, name), "changed": True, "undid": "production",
             "alias": CHAMPION_ALIAS, "from_version": moved["from_version"], "to_version": moved["to_version"]}
 
@@ -197,7 +199,7 @@ def rollback_preview(store: Store, name: str) -> dict[str, Any]:
     if current["mode"] != "single" or current["challenger"] is not None:
         return {"model": name, "change": f"{name}: {current['mode']} v{current['champion']}+"
                 f"v{current['challenger']} -> single v{current['champion']} (challenger out)"}
-    plan = registry.rollback_preview(store, name, CHAMPION_ALIAS)
+    plan = registry_aliases.rollback_preview(store, name, CHAMPION_ALIAS)
     return {"model": name, "change": f"{name} production: v{plan['from_version']} -> v{plan['to_version']}"}
 
 

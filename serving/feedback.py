@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from serving.pipeline import RequestError
-from store import registry_queries as q
+from store import models as model_store
 from store import serving_queries as sq
 from store.errors import InvalidInput
 from store.types import utcnow
@@ -87,7 +87,7 @@ def apply_labels(store: Store, items: list[dict[str, Any]]) -> dict[str, Any]:
             else:
                 model = item.get("model")
                 if model is not None and model not in model_ids:
-                    found = q.find_model(session, model)
+                    found = model_store.find_model(session, model)
                     model_ids[model] = found.id if found else None
                 if model is not None and model_ids.get(model) is None:
                     unmatched.append({"request_id": item["request_id"], "model": model, "why": "no such model"})

@@ -342,10 +342,10 @@ class Api:
                           {"Retry-After": "1"})
 
     def _version_numbers(self, version_ids: set[int]) -> dict[int, int]:
-        from store import registry_queries as q
+        from store import versions as version_store
 
         with self.store.db.read() as session:
-            return {vid: q.version_by_id(session, vid).version for vid in version_ids}
+            return {vid: version_store.version_by_id(session, vid).version for vid in version_ids}
 
     async def _replay(self, name: str, request_id: str | None, dup: Duplicate, mlflow: bool) -> Response:
         """A retried request id: the first answer again, from the log (read off the loop)."""

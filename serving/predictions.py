@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from registry import views
-from store import registry_queries as q
+from store import models as model_store
 from store import serving_queries as sq
+from store import versions as version_store
 from store.errors import InvalidInput, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -47,10 +48,10 @@ def list_predictions(store: Store, *, model: str | None = None, version: str | i
     with store.db.read() as session:
         model_id = version_id = None
         if model is not None:
-            m = q.get_model(session, model)
+            m = model_store.get_model(session, model)
             model_id = m.id
             if version is not None:
-                from registry.service import resolve_version
+                from registry.versions import resolve_version
 
                 version_id = resolve_version(session, m, version).id
         rows = sq.list_predictions(session, model_id=model_id, version_id=version_id, route=route,
@@ -85,7 +86,7 @@ def list_quarantine(store: Store, *, model: str | None = None, run_id: str | Non
     if not 1 <= limit <= MAX_LIMIT:
         raise UsageError(f"--limit {limit} must be between 1 and {MAX_LIMIT}")
     with store.db.read() as session:
-        model_id = q.get_model(session, model).id if model else None
+        model_id = model_store.get_model(session, model).id if model else None
         rows = sq.list_quarantine(session, model_id=model_id, batch_run_id=run_id, source=source,
                                   since=since, before_id=before_id, limit=limit)
     for r in rows:
@@ -108,12 +109,12 @@ def batch_run_view(run: Any, model: str, version: int | None) -> dict[str, Any]:
 
 def list_batch_runs(store: Store, model: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     with store.db.read() as session:
-        model_id = q.get_model(session, model).id if model else None
+        model_id = model_store.get_model(session, model).id if model else None
         runs = sq.list_batch_runs(session, model_id, limit)
-        names = q.models_by_ids(session, list({r.model_id for r in runs}))
+        names = model_store.models_by_ids(session, list({r.model_id for r in runs}))
         out = []
         for r in runs:
-            version = q.version_by_id(session, r.version_id).version
+            version = version_store.version_by_id(session, r.version_id).version
             out.append(batch_run_view(r, names[r.model_id].name, version))
         return out
 
@@ -123,5 +124,5 @@ def show_batch_run(store: Store, run_id: str) -> dict[str, Any]:
         run = sq.get_batch_run(session, run_id)
         if run is None:
             raise NotFound(f"no batch run {run_id!r}; see 'wk batch list'")
-        name = q.models_by_ids(session, [run.model_id])[run.model_id].name
-        return batch_run_view(run, name, q.version_by_id(session, run.version_id).version)
+        name = model_store.models_by_ids(session, [run.model_id])[run.model_id].name
+        return batch_run_view(run, name, version_store.version_by_id(session, run.version_id).version)

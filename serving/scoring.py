@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from serving import pipeline
 from serving.logger import Duplicate, commit_entries
 from serving.model_cache import ScoringError, VersionInfo, load_version
-from store import registry_queries as q
+from store import models as model_store
 from store import serving_queries as sq
 from store.errors import InvalidInput, NotFound
 from store.types import utcnow
@@ -23,7 +23,7 @@ def _target(store: Store, name: str, version: str | int | None) -> tuple[Version
     from serving.deployments import version_to_use
 
     with store.db.read() as session:
-        model = q.get_model(session, name)
+        model = model_store.get_model(session, name)
         row, route = version_to_use(session, model, version, "answer")
         dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
         details = sq.version_details(session, [row.id])  # type: ignore[list-item]

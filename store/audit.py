@@ -10,6 +10,16 @@ from sqlmodel import Session, col, select
 from store.tables import AuditEvent
 
 
+def target(model: str, version: int | None = None, alias: str | None = None,
+           run: int | None = None) -> str:
+    """What an event is about: a model, one of its versions, aliases or runs."""
+    if alias:
+        return f"model/{model}/alias/{alias}"
+    if run is not None:
+        return f"model/{model}/run/{run}"
+    return f"model/{model}/v{version}" if version is not None else f"model/{model}"
+
+
 def record(
     session: Session,
     *,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from store.engine import Database
-from store.errors import StoreUnavailable
+from store.errors import Listing, StoreUnavailable, see
 from store.location import StoreLocation, resolve_location
 
 #: File systems where SQLite's WAL locking does not work (wal.html, howtocorrupt.html).
@@ -64,7 +64,8 @@ def refuse_network_filesystem(path: Path, mounts_file: Path = Path("/proc/mounts
         raise StoreUnavailable(
             f"the store at {path} is on a {fs} file system; SQLite's WAL mode needs a local "
             "disk (locks and shared memory do not work over a network file system): put the "
-            "store on a local disk with --store or WK_STORE, or use WK_DATABASE_URL for PostgreSQL"
+            "store on a local disk (or set WK_STORE there), or use WK_DATABASE_URL for PostgreSQL",
+            field="store", example="DIR",
         )
 
 
@@ -75,10 +76,10 @@ def open_store(store: str | os.PathLike[str] | None = None) -> Store:
     location = resolve_location(store)
     if location.is_sqlite_file:
         if not location.db_path.exists():
-            hint = f" --store {location.root}" if store else ""
             raise StoreUnavailable(
                 f"no Watchkeeper store at {location.root} (no {location.db_path.name} there); "
-                f"create one with 'wk init{hint}', or point --store/WK_STORE at an existing store"
+                "create one, or point the store location (or WK_STORE) at an existing store",
+                field="store", example="DIR", see=see(Listing.INIT, str(location.root) if store else None),
             )
         refuse_network_filesystem(location.root)
     from store.schema import HEAD_REVISION
@@ -109,8 +110,8 @@ def init_store(store: str | os.PathLike[str] | None = None) -> tuple[Store, bool
         except OSError as exc:
             raise StoreUnavailable(
                 f"cannot create the store at {location.root}: {exc.strerror or exc} "
-                f"({exc.filename or location.root}); choose a writable folder with --store "
-                "or WK_STORE"
+                f"({exc.filename or location.root}); choose a writable folder (or set WK_STORE)",
+                field="store", example="DIR",
             ) from exc
         if location.is_sqlite_file:
             refuse_network_filesystem(location.root)

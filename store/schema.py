@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from store.errors import StoreUnavailable
+from store.errors import Listing, StoreUnavailable, see
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: The newest migration in store/migrations/versions (a test checks they agree).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -72,7 +72,8 @@ def ensure_current(db: Database, where: str) -> str:
     if rev is None:
         raise StoreUnavailable(
             f"{where} is not a Watchkeeper store (it has no schema version); "
-            f"create one with 'wk init --store DIR' in an empty folder"
+            "create one in an empty folder",
+            see=see(Listing.INIT, "DIR"),
         )
     if rev not in known_revisions():
         raise StoreUnavailable(

@@ -80,6 +80,7 @@ class TrainingRun(SQLModel, table=True):
     host: str | None = None  # where the training process ran, and its pid: a run left
     pid: int | None = None  # `running` by a dead process is found and closed by these
     started_at: datetime = _time(index=True)
+    heartbeat_at: datetime | None = _time(nullable=True)  # store/run_life.py
     ended_at: datetime | None = _time(nullable=True)
     created_by: str = ""
 
@@ -299,5 +300,6 @@ class BatchRun(SQLModel, table=True):
     host: str | None = None
     pid: int | None = None
     started_at: datetime = _time(index=True)
+    heartbeat_at: datetime | None = _time(nullable=True)  # store/run_life.py
     ended_at: datetime | None = _time(nullable=True)
     created_by: str = ""

@@ -129,10 +129,10 @@ def _dataset(session: Any, name: str, label: str, rows: int, uri: str,
 def _run(store: Store, model: str, *, params: dict[str, Any], code: dict[str, Any],
          train_ds: int, eval_ds: int, spec_path: str) -> int:
     """A started training run with its run.start audit event (as registry.training writes)."""
-    from registry import service
+    from registry.models import ensure_model
 
     with store.db.write() as session:
-        m = service.ensure_model(session, model, actor=ACTOR)
+        m = ensure_model(session, model, actor=ACTOR)
         run = TrainingRun(model_id=m.id, kind="train", status="running",  # type: ignore[arg-type]
                           spec={"model": model, "params": params}, spec_path=spec_path,
                           params=params, code_version=code, environment=ENVIRONMENT,
@@ -148,19 +148,20 @@ def _finish(store: Store, model: str, run_id: int, *, status: str, reason: str, 
             metrics: dict[str, float] | None = None, champion: dict[str, float] | None = None,
             register: dict[str, Any] | None = None) -> None:
     """End a run; a succeeded run registers its version in the same transaction."""
-    from registry import service
-    from store import registry_queries as q
+    from registry.registration import insert_version
+    from store import models as model_store
+    from store import runs as run_store
 
     with store.db.write() as session:
-        run = q.get_run(session, run_id)
+        run = run_store.get_run(session, run_id)
         run.metrics, run.champion_metrics = metrics, champion
         run.split = {"method": "time", "train_rows": 9984, "eval_rows": 2496}
         version = None
         if register is not None:
-            m = q.get_model(session, model)
+            m = model_store.get_model(session, model)
             artifact = store.artifacts.put_bytes(
                 f"watchkeeper console fixture: {model} run {run_id}\n".encode())
-            version = service.insert_version(
+            version = insert_version(
                 session, m, artifact, actor=ACTOR, flavor=register["flavor"],
                 signature=register["signature"], example=None, metrics=metrics,
                 params=run.params, run_id=run_id, source="train", code_version=run.code_version,
@@ -193,7 +194,10 @@ HGB = "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBo
 
 def build_console_store(root: Path) -> Store:
     """Create the store at `root` (WK_DATABASE_URL must be unset) and return it open."""
-    from registry import service
+    from registry.aliases import promote, rollback
+    from registry.models import ensure_model
+    from registry.registration import insert_version
+    from registry.versions import archive
 
     store, created = init_store(root)
     if not created or not store.db.is_sqlite:
@@ -201,10 +205,10 @@ def build_console_store(root: Path) -> Store:
         raise RuntimeError(f"build_console_store needs a fresh SQLite store, not {root}")
 
     with store.db.write() as session:
-        service.ensure_model(session, "credit-default", actor=ACTOR, owner="risk-ml",
+        ensure_model(session, "credit-default", actor=ACTOR, owner="risk-ml",
                              description="probability of default on new credit applications",
                              tags=["credit", "tier-1"], task="classification")
-        service.ensure_model(session, "store-demand", actor=ACTOR, owner="forecasting",
+        ensure_model(session, "store-demand", actor=ACTOR, owner="forecasting",
                              description="hourly units per store", tags=["retail"],
                              task="regression")
         credit_oct = _dataset(session, "credit-applications", "credit-applications-2026-10", 12480,
@@ -228,8 +232,8 @@ def build_console_store(root: Path) -> Store:
            code=_code("4f1c2e9a7b3d5e6f708192a3b4c5d6e7f8091a2b", "credit/train.py"),
            train_ds=credit_oct, eval_ds=holdout, flavor=LOGREG, signature=CREDIT_SIG_V1,
            spec_path=credit_spec)
-    service.promote(store, "credit-default", 1, "production", reason="initial release", actor=ACTOR)
-    service.promote(store, "credit-default", 1, "staging", reason="first candidate", actor=ACTOR)
+    promote(store, "credit-default", 1, "production", reason="initial release", actor=ACTOR)
+    promote(store, "credit-default", 1, "staging", reason="first candidate", actor=ACTOR)
     # run 2 -> credit-default v2
     _train(store, "credit-default", params={"C": 0.5, "max_iter": 500},
            champion={"roc_auc": 0.8134, "accuracy": 0.801, "f1": 0.5322},
@@ -237,17 +241,17 @@ def build_console_store(root: Path) -> Store:
            code=_code("a9e03b71c2d4f5061728394a5b6c7d8e9f0a1b2c", "credit/train.py", dirty=True),
            train_ds=credit_nov, eval_ds=holdout, flavor=LOGREG, signature=CREDIT_SIG_V2,
            spec_path=credit_spec)
-    service.promote(store, "credit-default", 2, "staging", reason="candidate retrain", actor=ACTOR)
-    service.promote(store, "credit-default", 2, "production", reason="retrain passed review",
+    promote(store, "credit-default", 2, "staging", reason="candidate retrain", actor=ACTOR)
+    promote(store, "credit-default", 2, "production", reason="retrain passed review",
                     actor=ACTOR)
-    service.rollback(store, "credit-default", "production",
+    rollback(store, "credit-default", "production",
                      reason="approval rate moved after release; back to v1", actor=ACTOR)
     # run 3 -> store-demand v1
     _train(store, "store-demand", params={"learning_rate": 0.1, "max_iter": 200}, champion=None,
            metrics={"mae": 3.412, "rmse": 5.087},
            code=_code("0c7d9e1f2a3b4c5d6e7f8091a2b3c4d5e6f70819", "demand/train.py"),
            train_ds=demand, eval_ds=demand, flavor=HGB, signature=DEMAND_SIG, spec_path=demand_spec)
-    service.promote(store, "store-demand", 1, "production", reason="initial release", actor=ACTOR)
+    promote(store, "store-demand", 1, "production", reason="initial release", actor=ACTOR)
     # run 4 -> credit-default v3 (archived below)
     _train(store, "credit-default", params={"C": 2.0, "max_iter": 500},
            champion={"roc_auc": 0.8134, "accuracy": 0.801, "f1": 0.5322},
@@ -255,14 +259,14 @@ def build_console_store(root: Path) -> Store:
            code=_code("b1c2d3e4f5a697881234567890abcdef12345678", "credit/train.py"),
            train_ds=credit_nov, eval_ds=holdout, flavor=LOGREG, signature=CREDIT_SIG_V2,
            spec_path=credit_spec)
-    service.archive(store, "credit-default", 3, reason="label leak: default_flag in features",
+    archive(store, "credit-default", 3, reason="label leak: default_flag in features",
                     actor=ACTOR)
     # run 5 -> store-demand v2, promoted to production over v1
     _train(store, "store-demand", params={"learning_rate": 0.05, "max_iter": 400},
            champion={"mae": 3.412, "rmse": 5.087}, metrics={"mae": 3.118, "rmse": 4.902},
            code=_code("0c7d9e1f2a3b4c5d6e7f8091a2b3c4d5e6f70819", "demand/train.py"),
            train_ds=demand, eval_ds=demand, flavor=HGB, signature=DEMAND_SIG, spec_path=demand_spec)
-    service.promote(store, "store-demand", 2, "production", reason="lower mae on the holdout",
+    promote(store, "store-demand", 2, "production", reason="lower mae on the holdout",
                     actor=ACTOR)
     # run 6: credit-default fails its gate
     run6 = _run(store, "credit-default", params={"C": 0.004, "max_iter": 500},
@@ -274,9 +278,9 @@ def build_console_store(root: Path) -> Store:
     # churn-risk: v1 registered from a file (no run), then run 7 fails in the user's code
     artifact = store.artifacts.put_bytes(b"watchkeeper console fixture: churn-risk v1\n")
     with store.db.write() as session:
-        model = service.ensure_model(session, "churn-risk", actor=ACTOR, owner="growth",
+        model = ensure_model(session, "churn-risk", actor=ACTOR, owner="growth",
                                      description="accounts likely to cancel", task="classification")
-        service.insert_version(
+        insert_version(
             session, model, artifact, actor=ACTOR,
             flavor="sklearn.ensemble._forest.RandomForestClassifier", signature=CHURN_SIG,
             example=None, metrics={"roc_auc": 0.7765}, params={"n_estimators": 300, "max_depth": 8},

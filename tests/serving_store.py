@@ -40,21 +40,22 @@ def build_store(root: Path, *, versions: int = 2, numeric: bool = True) -> Path:
     from sklearn.linear_model import LogisticRegression
     from tiny_model import train
 
-    from registry import service
+    from registry.aliases import promote
+    from registry.registration import register_estimator
     from store.handle import init_store
 
     store, _ = init_store(root)
     try:
         X, y = tiny_frame()
         for i in range(versions):
-            service.register_estimator(store, "tiny", train(X, y, {"C": 1.0 / (i + 1)}), training_data=X)
-        service.promote(store, "tiny", 1, "production", reason="tests")
+            register_estimator(store, "tiny", train(X, y, {"C": 1.0 / (i + 1)}), training_data=X)
+        promote(store, "tiny", 1, "production", reason="tests")
         if numeric:
             rng = np.random.default_rng(3)
             N = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
             yn = (N.a + N.b > 0).astype(int)
-            service.register_estimator(store, "num", LogisticRegression().fit(N, yn), training_data=N)
-            service.promote(store, "num", 1, "production", reason="tests")
+            register_estimator(store, "num", LogisticRegression().fit(N, yn), training_data=N)
+            promote(store, "num", 1, "production", reason="tests")
     finally:
         store.close()
     return root

@@ -22,7 +22,9 @@ from console.screens.version import VersionScreen
 from console.screens.versions import VersionsScreen
 from console.widgets.confirm_modal import ConfirmModal
 from console.widgets.live_table import LiveTable
-from registry import service
+from registry.aliases import promote
+from registry.audit_log import audit_log
+from registry.models import show_model
 from store.handle import open_store
 
 
@@ -147,14 +149,14 @@ def test_promote_with_reason_writes_the_audit_row(two_versions: Path) -> None:
 
     run(scenario())
     store = open_store(two_versions)
-    assert service.show_model(store, "tiny")["aliases"] == {"production": 2}
-    event = service.audit_log(store, action="alias.promote", limit=1)[0]
+    assert show_model(store, "tiny")["aliases"] == {"production": 2}
+    event = audit_log(store, action="alias.promote", limit=1)[0]
     assert event["reason"] == "canary clean" and event["actor"] == getpass.getuser()
 
 
 def test_rollback_from_the_console(two_versions: Path) -> None:
     store = open_store(two_versions)
-    service.promote(store, "tiny", 2, "production", reason="go")
+    promote(store, "tiny", 2, "production", reason="go")
 
     async def scenario() -> None:
         app = make_app(two_versions, refresh_interval=3600)
@@ -167,12 +169,12 @@ def test_rollback_from_the_console(two_versions: Path) -> None:
             await confirm(pilot)
 
     run(scenario())
-    assert service.show_model(store, "tiny")["aliases"] == {"production": 1}
+    assert show_model(store, "tiny")["aliases"] == {"production": 1}
 
 
 def test_cancelled_confirmation_changes_nothing(two_versions: Path) -> None:
     store = open_store(two_versions)
-    before = service.audit_log(store, limit=1000)
+    before = audit_log(store, limit=1000)
 
     async def scenario() -> None:
         app = make_app(two_versions, refresh_interval=3600)
@@ -187,12 +189,12 @@ def test_cancelled_confirmation_changes_nothing(two_versions: Path) -> None:
             assert isinstance(app.screen, VersionsScreen)
 
     run(scenario())
-    assert service.audit_log(store, limit=1000) == before
+    assert audit_log(store, limit=1000) == before
 
 
 def test_read_only_offers_no_action_and_says_why(two_versions: Path) -> None:
     store = open_store(two_versions)
-    before = service.audit_log(store, limit=1000)
+    before = audit_log(store, limit=1000)
 
     async def scenario() -> None:
         app = make_app(two_versions, read_only=True, refresh_interval=3600)
@@ -209,7 +211,7 @@ def test_read_only_offers_no_action_and_says_why(two_versions: Path) -> None:
             assert app.role == "viewer"
 
     run(scenario())
-    assert service.audit_log(store, limit=1000) == before
+    assert audit_log(store, limit=1000) == before
 
 
 def test_filter_and_cursor_survive_a_refresh(wk, trained: Path, store_dir: Path) -> None:
@@ -497,9 +499,9 @@ def test_promote_challenger_with_a_reason_moves_production(canary: Path) -> None
     store = open_store(canary)
     from serving import deployments
 
-    assert service.show_model(store, "tiny")["aliases"]["production"] == 2
+    assert show_model(store, "tiny")["aliases"]["production"] == 2
     assert deployments.show(store, "tiny")["mode"] == "single"
-    event = service.audit_log(store, action="deployment.promote", limit=1)[0]
+    event = audit_log(store, action="deployment.promote", limit=1)[0]
     assert event["reason"] == "canary clean for a day" and event["actor"] == getpass.getuser()
     assert event["before"]["challenger"] == 2 and event["after"]["champion"] == 2
 
@@ -522,7 +524,7 @@ def test_rollback_takes_the_challenger_out(canary: Path) -> None:
 
     dep = deployments.show(store, "tiny")
     assert (dep["mode"], dep["champion"], dep["challenger"]) == ("single", 1, None)
-    event = service.audit_log(store, action="deployment.rollback", limit=1)[0]
+    event = audit_log(store, action="deployment.rollback", limit=1)[0]
     assert event["reason"] == "errors up" and event["before"]["mode"] == "canary"
 
 
@@ -552,14 +554,14 @@ def test_set_share_checks_the_value_then_writes_it(canary: Path) -> None:
     from serving import deployments
 
     assert deployments.show(store, "tiny")["challenger_share"] == pytest.approx(0.4)
-    event = service.audit_log(store, action="deployment.set", limit=1)[0]
+    event = audit_log(store, action="deployment.set", limit=1)[0]
     assert event["reason"] == "wider"
     assert (event["before"]["challenger_share"], event["after"]["challenger_share"]) == (0.25, 0.4)
 
 
 def test_read_only_hides_the_deployment_actions(canary: Path) -> None:
     store = open_store(canary)
-    before = service.audit_log(store, limit=1000)
+    before = audit_log(store, limit=1000)
 
     async def scenario() -> set[str]:
         app = make_app(canary, read_only=True, refresh_interval=3600, start="deployments")
@@ -577,7 +579,7 @@ def test_read_only_hides_the_deployment_actions(canary: Path) -> None:
 
     titles = run(scenario())
     assert "Promote the challenger to production" not in titles and "Filter rows" in titles
-    assert service.audit_log(store, limit=1000) == before
+    assert audit_log(store, limit=1000) == before
 
 
 def test_predictions_filters_by_route_and_id_and_names_bad_ones(canary: Path) -> None:

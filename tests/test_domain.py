@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from registry.aliases import alias_stack
 from registry.gate import GatePolicy, evaluate_gate
-from registry.service import alias_stack
 from registry.signature import compare_signatures, infer_signature, input_example
 from registry.spec import apply_overrides, load_spec, parse_scalar
 from store.errors import InvalidInput

@@ -309,11 +309,12 @@ def test_art02_model_needing_another_type_is_refused_at_save() -> None:
 
 
 def test_art02_registry_round_trip(store: Any) -> None:
-    from registry import service
+    from registry.registration import register_estimator
+    from registry.versions import load_model
 
     model, frame = build_family("ct_hgb")
-    v = service.register_estimator(store, "churn", model, training_data=frame)
-    loaded = service.load_model(store, "churn", v["version"])
+    v = register_estimator(store, "churn", model, training_data=frame)
+    loaded = load_model(store, "churn", v["version"])
     assert loaded.predict_proba(frame).tobytes() == model.predict_proba(frame).tobytes()
 
 
@@ -412,9 +413,9 @@ def test_art03_cli_pickle_import_needs_trust_and_is_audited(tmp_path: Path) -> N
     # The trusted import was converted to a skops file that loads without the pickle.
     s = init_store(root)[0]
     try:
-        from registry import service
+        from registry.versions import load_model
 
-        loaded = service.load_model(s, "m", version["version"])
+        loaded = load_model(s, "m", version["version"])
     finally:
         s.close()
     assert loaded.predict_proba(frame).tobytes() == model.predict_proba(frame).tobytes()
@@ -424,10 +425,11 @@ def test_art03_cli_pickle_import_needs_trust_and_is_audited(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
 def test_art04_flipped_byte_is_refused(where: str, store: Any) -> None:
-    from registry import service
+    from registry.registration import register_estimator
+    from registry.versions import load_model
 
     model, frame = build_family("lr")
-    v = service.register_estimator(store, "m", model, training_data=frame)
+    v = register_estimator(store, "m", model, training_data=frame)
     sha = v["artifact"]["sha256"]
     path = store.artifacts.path_for(sha)
     data = bytearray(path.read_bytes())
@@ -435,7 +437,7 @@ def test_art04_flipped_byte_is_refused(where: str, store: Any) -> None:
     data[i] ^= 0x01
     path.write_bytes(bytes(data))
     actual = hashlib.sha256(bytes(data)).hexdigest()
-    for load in (lambda: store.artifacts.load(sha), lambda: service.load_model(store, "m", 1)):
+    for load in (lambda: store.artifacts.load(sha), lambda: load_model(store, "m", 1)):
         with pytest.raises(IntegrityError) as info:
             load()
         assert sha in str(info.value) and actual in str(info.value)
@@ -444,17 +446,18 @@ def test_art04_flipped_byte_is_refused(where: str, store: Any) -> None:
 def test_art04_valid_file_of_another_model_is_refused(store: Any) -> None:
     import skops.io as sio
 
-    from registry import service
+    from registry.registration import register_estimator
+    from registry.versions import load_model
 
     model, frame = build_family("lr")
     other, _ = build_family("ct_lr")
-    v = service.register_estimator(store, "m", model, training_data=frame)
+    v = register_estimator(store, "m", model, training_data=frame)
     sha = v["artifact"]["sha256"]
     replacement = sio.dumps(other)
     store.artifacts.path_for(sha).write_bytes(replacement)
     actual = hashlib.sha256(replacement).hexdigest()
     with pytest.raises(IntegrityError) as info:
-        service.load_model(store, "m", 1)
+        load_model(store, "m", 1)
     assert sha in str(info.value) and actual in str(info.value)
 
 
@@ -590,23 +593,24 @@ def test_art05_non_regular_file_under_a_sha_name_is_refused(kind: str, tmp_path:
 @pytest.mark.parametrize("name", ["../x", "a/b", "..", ".", "/etc/passwd", "a\\b", "a\x00b",
                                   "%2e%2e%2f", "..;", "", " x", "x" * 101, "-x"])
 def test_art05_model_names_that_could_become_paths_are_refused(name: str, store: Any) -> None:
-    from registry import service
+    from registry.models import check_model_name
+    from registry.registration import register_estimator
 
     with pytest.raises(InvalidInput):
-        service.check_model_name(name)
+        check_model_name(name)
     model, frame = build_family("lr")
     with pytest.raises(InvalidInput):
-        service.register_estimator(store, name, model, training_data=frame)
+        register_estimator(store, name, model, training_data=frame)
     assert list(store.location.artifacts_dir.iterdir()) == []
 
 
 @pytest.mark.parametrize("check,name", [("check_model_name", "churn\n"),
                                         ("check_alias_name", "production\n")])
 def test_art05_name_with_trailing_newline_is_refused(check: str, name: str) -> None:
-    from registry import service
+    from registry import aliases, models
 
     with pytest.raises(InvalidInput):
-        getattr(service, check)(name)
+        getattr(models if check == "check_model_name" else aliases, check)(name)
 
 
 # --- ART-06: atomic publish under kill -9 ---------------------------------------------------------
@@ -614,7 +618,7 @@ def test_art05_name_with_trailing_newline_is_refused(check: str, name: str) -> N
 ART06_CHILD = r"""
 import sys
 from pathlib import Path
-from registry import service
+from registry.registration import register_estimator
 from store.artifacts import loads_estimator
 from store.handle import open_store
 
@@ -641,7 +645,7 @@ i = 0
 while True:
     model.random_state = nonce * 1000 + i   # new bytes, so a new file every time
     progress.write(f"dump {i}\n")
-    v = service.register_estimator(store, "forest", model, actor="killtest")
+    v = register_estimator(store, "forest", model, actor="killtest")
     progress.write(f"done {i} {v['version']} {v['artifact']['sha256']}\n")
     i += 1
 """
@@ -707,7 +711,7 @@ def test_art06_kill_during_publish_never_leaves_a_partial_artifact(tmp_path: Pat
             fh.write("killed\n")
         stats.append(verify_artifacts(root, reported, cache))
 
-    preload = ["skops.io", "sklearn.ensemble", "registry.service", "store.handle"]
+    preload = ["skops.io", "sklearn.ensemble", "registry.registration", "store.handle"]
     env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     with killtest.ForkServer(preload, env=env) as server:
         # Even kills: any moment of the loop. Odd kills: within 30 ms of the first file
@@ -725,9 +729,9 @@ def test_art06_kill_during_publish_never_leaves_a_partial_artifact(tmp_path: Pat
     # The newest version still loads and predicts (the "old model keeps serving").
     s = init_store(root)[0]
     try:
-        from registry import service
+        from registry.versions import load_model
 
-        loaded = service.load_model(s, "forest", final["versions"])
+        loaded = load_model(s, "forest", final["versions"])
     finally:
         s.close()
     assert loaded.predict_proba(X[NUMERIC]).shape == (1000, 2)

@@ -234,11 +234,12 @@ def test_deployment_changes_reach_a_running_server_within_2_s(root: Path) -> Non
 def test_art04_a_changed_artifact_is_not_served_the_old_model_answers_and_a_fix_is_retried(root: Path) -> None:
     store = open_store(root)
     try:
-        from store import registry_queries as q
+        from store import models as model_store
+        from store import versions as version_store
 
         with store.db.read() as session:
-            model = q.get_model(session, "tiny")
-            sha = q.get_version(session, model, 2).artifact_sha256
+            model = model_store.get_model(session, "tiny")
+            sha = version_store.get_version(session, model, 2).artifact_sha256
         path = store.artifacts.path_for(sha)
         with running(root) as server:
             data = bytearray(path.read_bytes())

@@ -20,9 +20,9 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.audit_log import audit_log
 
-    events = service.audit_log(
+    events = audit_log(
         store_from(args), actor=args.actor, action=args.action, model=args.model,
         since=parse_time(args.since, "--since"), until=parse_time(args.until, "--until"),
         limit=args.limit,

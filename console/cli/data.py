@@ -17,9 +17,9 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.datasets import list_datasets
 
-    rows = service.list_datasets(store_from(args))
+    rows = list_datasets(store_from(args))
     if args.json:
         emit_json(rows)
     else:
@@ -30,9 +30,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.datasets import dataset_usage
 
-    usage = service.dataset_usage(store_from(args), args.dataset)
+    usage = dataset_usage(store_from(args), args.dataset)
     if args.json:
         emit_json(usage)
         return 0

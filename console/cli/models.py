@@ -61,10 +61,10 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.models import list_models
 
     store = store_from(args)
-    rows = service.list_models(store)
+    rows = list_models(store)
     if args.json:
         emit_json(rows)
         return 0
@@ -103,14 +103,15 @@ def _print_version(v: dict[str, Any]) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.models import show_model
+    from registry.versions import show_version
 
     store = store_from(args)
     if args.version is not None:
-        v = service.show_version(store, args.name, args.version)
+        v = show_version(store, args.name, args.version)
         emit_json(v) if args.json else _print_version(v)
         return 0
-    m = service.show_model(store, args.name)
+    m = show_model(store, args.name)
     if args.json:
         emit_json(m)
         return 0
@@ -135,9 +136,9 @@ def _runs_table(runs: list[dict[str, Any]]) -> None:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.versions import list_versions
 
-    rows = service.list_versions(store_from(args), args.name)
+    rows = list_versions(store_from(args), args.name)
     if args.json:
         emit_json(rows)
     else:
@@ -149,9 +150,9 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.runs import list_runs
 
-    rows = service.list_runs(store_from(args), args.name, limit=args.limit)
+    rows = list_runs(store_from(args), args.name, limit=args.limit)
     if args.json:
         emit_json(rows)
     else:
@@ -160,9 +161,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.runs import show_run
 
-    run = service.show_run(store_from(args), args.run_id)
+    run = show_run(store_from(args), args.run_id)
     if args.json:
         emit_json(run)
         return 0
@@ -193,11 +194,11 @@ def _read_training_frame(path: str, target: str | None) -> Any:
 
 
 def cmd_register(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.registration import register_file
 
     store = store_from(args)
     frame = _read_training_frame(args.data, args.target) if args.data else None
-    v = service.register_file(store, args.name, args.file, trust=args.trust, training_data=frame,
+    v = register_file(store, args.name, args.file, trust=args.trust, training_data=frame,
                               owner=args.owner, description=args.description, tags=args.tags,
                               reason=args.reason)
     if args.json:
@@ -219,27 +220,27 @@ def _alias_change(result: dict[str, Any], verb: str, as_json: bool) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.aliases import promote
 
-    result = service.promote(store_from(args), args.name, args.version, args.alias, reason=args.reason)
+    result = promote(store_from(args), args.name, args.version, args.alias, reason=args.reason)
     return _alias_change(result, "promoted", args.json)
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.aliases import rollback
 
-    result = service.rollback(store_from(args), args.name, args.alias, reason=args.reason)
+    result = rollback(store_from(args), args.name, args.alias, reason=args.reason)
     return _alias_change(result, "rolled back", args.json)
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.versions import archive
 
     store = store_from(args)
     if not confirm(f"archive {args.name} v{args.version}?", args.yes):
         info("not archived")
         return int(ExitCode.FAILED)
-    result = service.archive(store, args.name, args.version, reason=args.reason)
+    result = archive(store, args.name, args.version, reason=args.reason)
     if args.json:
         emit_json(result)
     else:
@@ -249,9 +250,9 @@ def cmd_archive(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.versions import compare
 
-    c = service.compare(store_from(args), args.name, args.a, args.b)
+    c = compare(store_from(args), args.name, args.a, args.b)
     if args.json:
         emit_json(c)
         return 0
@@ -270,9 +271,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    from registry import service
+    from registry.lineage import lineage
 
-    lin = service.lineage(store_from(args), args.name, args.version)
+    lin = lineage(store_from(args), args.name, args.version)
     if args.json:
         emit_json(lin)
         return 0

@@ -29,7 +29,7 @@ def confirm_then_run(screen: WkScreen, modal: ConfirmModal, what: str, func: Cal
 
 def start_promote(screen: WkScreen, model: str, version: int, aliases: dict[str, int],
                   default_alias: str = "production") -> None:
-    from registry import service
+    from registry.aliases import promote
 
     if not screen.allowed("promote"):
         return
@@ -41,31 +41,31 @@ def start_promote(screen: WkScreen, model: str, version: int, aliases: dict[str,
 
     modal = ConfirmModal(f"Promote {model} v{version}", describe, alias=default_alias,
                          alias_choices=sorted({"production", "staging", *aliases}))
-    confirm_then_run(screen, modal, "promote", service.promote, model, version, with_alias=True)
+    confirm_then_run(screen, modal, "promote", promote, model, version, with_alias=True)
 
 
 def start_archive(screen: WkScreen, model: str, version: int) -> None:
-    from registry import service
+    from registry.versions import archive
 
     if not screen.allowed("archive"):
         return
     change = f"{model} v{version}: {VersionStatus.ACTIVE} -> {VersionStatus.ARCHIVED}"
     modal = ConfirmModal(f"Archive {model} v{version}", lambda _alias: change)
-    confirm_then_run(screen, modal, "archive", service.archive, model, version)
+    confirm_then_run(screen, modal, "archive", archive, model, version)
 
 
 def start_rollback(screen: WkScreen, model: str, alias: str) -> None:
     """Ask the store what the rollback would do (in a worker), then confirm it."""
-    from registry import service
+    from registry.aliases import rollback, rollback_preview
 
     if not screen.allowed("rollback"):
         return
 
     def preview() -> str:
-        plan = service.rollback_preview(screen.wk.store, model, alias)
+        plan = rollback_preview(screen.wk.store, model, alias)
         return f"{model} {alias}: v{plan['from_version']} -> v{plan['to_version']}"
 
-    confirm_after_preview(screen, f"Roll back {model} {alias}", preview, "rollback", service.rollback,
+    confirm_after_preview(screen, f"Roll back {model} {alias}", preview, "rollback", rollback,
                           model, alias)
 
 

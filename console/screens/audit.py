@@ -45,10 +45,10 @@ class AuditScreen(TableScreen):
 
     def fetch(self) -> Any:
         from console.cli.common import parse_time
-        from registry import service
+        from registry.audit_log import audit_log
 
         f = self.filters
-        return service.audit_log(
+        return audit_log(
             self.wk.store, actor=f.get("actor"), action=f.get("action"), model=f.get("model"),
             since=parse_time(f.get("since"), "since", self.wk.clock()),
             until=parse_time(f.get("until"), "until", self.wk.clock()),

@@ -28,9 +28,9 @@ class CompareScreen(WkScreen):
             yield Static("loading ...", id="compare")
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.versions import compare
 
-        return service.compare(self.wk.store, self.model, self.a, self.b)
+        return compare(self.wk.store, self.model, self.a, self.b)
 
     def show(self, c: dict[str, Any]) -> None:
         a, b = f"v{c['a']}", f"v{c['b']}"

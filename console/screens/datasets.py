@@ -14,9 +14,9 @@ class DatasetsScreen(TableScreen):
     COLUMNS = ("id", "name", "fingerprint", "rows", "versions", "recorded", "uri")
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.datasets import list_datasets
 
-        return service.list_datasets(self.wk.store)
+        return list_datasets(self.wk.store)
 
     def rows_from(self, data: list[dict[str, Any]]) -> list[TableRow]:
         return [TableRow(str(d["id"]), (
@@ -44,9 +44,9 @@ class DatasetScreen(TableScreen):
         return f"trained on dataset {self.ref}"
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.datasets import dataset_usage
 
-        return service.dataset_usage(self.wk.store, self.ref)
+        return dataset_usage(self.wk.store, self.ref)
 
     def rows_from(self, data: dict[str, Any]) -> list[TableRow]:
         names = {d["name"] for d in data["datasets"]}

@@ -30,10 +30,11 @@ class LineageScreen(WkScreen):
         yield LineageTree("lineage", id="tree")
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.lineage import lineage as lineage_of
+        from registry.models import show_model
 
-        lineage = service.lineage(self.wk.store, self.model, self.version_ref)
-        lineage["model_aliases"] = service.show_model(self.wk.store, self.model)["aliases"]
+        lineage = lineage_of(self.wk.store, self.model, self.version_ref)
+        lineage["model_aliases"] = show_model(self.wk.store, self.model)["aliases"]
         return lineage
 
     def action_promote(self) -> None:

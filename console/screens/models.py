@@ -14,9 +14,9 @@ class ModelsScreen(ModelRowsScreen):
     COLUMNS = ("model", "owner", "task", "versions", "latest", "aliases", "last run", "updated")
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.models import list_models
 
-        return service.list_models(self.wk.store)
+        return list_models(self.wk.store)
 
     def rows_from(self, data: list[dict[str, Any]]) -> list[TableRow]:
         self.wk.set_model_names([m["name"] for m in data])

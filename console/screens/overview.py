@@ -23,11 +23,11 @@ class OverviewScreen(ModelRowsScreen):
                "gate fails", "versions")
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.models import overview
         from serving import dashboard
 
         now = self.wk.clock()
-        return {"models": service.overview(self.wk.store, now=now),
+        return {"models": overview(self.wk.store, now=now),
                 "traffic": dashboard.traffic_by_model(self.wk.store, minutes=TRAFFIC_MINUTES, now=now)}
 
     def rows_from(self, data: dict[str, Any]) -> list[TableRow]:

@@ -26,11 +26,11 @@ class RunsScreen(TableScreen):
         return f"runs of {self.model}" if self.model else "training runs"
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.runs import list_runs, recent_runs
 
         if self.model:
-            return service.list_runs(self.wk.store, self.model, limit=500)
-        return service.recent_runs(self.wk.store, limit=500)
+            return list_runs(self.wk.store, self.model, limit=500)
+        return recent_runs(self.wk.store, limit=500)
 
     def rows_from(self, data: list[dict[str, Any]]) -> list[TableRow]:
         return [TableRow(str(r["id"]), (
@@ -64,9 +64,9 @@ class RunScreen(WkScreen):
             yield Static("loading ...", id="run")
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.runs import show_run
 
-        return service.show_run(self.wk.store, self.run_id)
+        return show_run(self.wk.store, self.run_id)
 
     def show(self, run: dict[str, Any]) -> None:
         text = Text()

@@ -38,11 +38,13 @@ class VersionScreen(WkScreen):
             yield Static("loading ...", id="detail")
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.lineage import lineage as lineage_of
+        from registry.models import show_model
+        from registry.versions import show_version
 
-        version = service.show_version(self.wk.store, self.model, self.version_ref)
-        lineage = service.lineage(self.wk.store, self.model, self.version_ref)
-        aliases = service.show_model(self.wk.store, self.model)["aliases"]
+        version = show_version(self.wk.store, self.model, self.version_ref)
+        lineage = lineage_of(self.wk.store, self.model, self.version_ref)
+        aliases = show_model(self.wk.store, self.model)["aliases"]
         return {"version": version, "lineage": lineage, "aliases": aliases}
 
     def show(self, data: dict[str, Any]) -> None:

@@ -23,9 +23,9 @@ class VersionsScreen(TableScreen):
         return f"versions of {self.model}"
 
     def fetch(self) -> Any:
-        from registry import service
+        from registry.versions import list_versions
 
-        return service.list_versions(self.wk.store, self.model)
+        return list_versions(self.wk.store, self.model)
 
     def rows_from(self, data: list[dict[str, Any]]) -> list[TableRow]:
         self.aliases = {a: v["version"] for v in data for a in v["aliases"]}
