@@ -626,8 +626,8 @@ def profile_top(profile: cProfile.Profile, count: int = 12) -> list[tuple[str, f
 
 def batch_bench(tmp: Path, models: dict[str, Any], X: Any, rows: int, repeats: int, profile: str,
                 log: Callable[[str], None]) -> dict[str, Any]:
-    from serving.batch import score_batch
-    from serving.batch_io import parse_sink, parse_source
+    from serving.batch.io import parse_sink, parse_source
+    from serving.batch.run import score_batch
     from store.handle import open_store
 
     folder = tmp / "batch"

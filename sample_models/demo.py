@@ -69,7 +69,7 @@ def _serve_an_hour(store: Any, actor: str | None) -> None:
     from datetime import UTC, datetime
 
     from sample_models.traffic import simulate
-    from serving import deployments
+    from serving.traffic import deployments
 
     deployments.set_deployment(store, "credit-default", mode="canary", challenger="2", share=0.1,
                                reason="canary the retrain on 10% before promoting", actor=actor)
@@ -104,7 +104,7 @@ def summarise(store: Any) -> dict[str, Any]:
 
 
 def _deployments(store: Any) -> list[dict[str, Any]]:
-    from serving import deployments
+    from serving.traffic import deployments
 
     return deployments.list_deployments(store)
 

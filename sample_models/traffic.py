@@ -26,10 +26,11 @@ def simulate(store: Store, case_name: str, model: str, *, minutes: int = 60, per
     """Score `minutes` x `per_minute` requests for `model` as its deployment routes them,
     ending at `now`; returns counts of answered, refused and labelled rows."""
     from sample_models.events import new_category
-    from serving import feedback, pipeline
-    from serving.logger import commit_entries
-    from serving.model_cache import VersionInfo, load_version
-    from serving.router import CHAMPION, choose_route
+    from serving.log import feedback
+    from serving.log.logger import commit_entries
+    from serving.scoring import core as pipeline
+    from serving.scoring.model_cache import VersionInfo, load_version
+    from serving.traffic.router import CHAMPION, choose_route
     from store import serving_queries as sq
 
     case = USE_CASES[case_name]

@@ -295,7 +295,7 @@ def build_console_store(root: Path) -> Store:
                 "ValueError: Input X contains NaN (column monthly_fee)")
 
     # serving: a canary of credit-default v2, then five minutes of traffic
-    from serving import deployments
+    from serving.traffic import deployments
 
     deployments.set_deployment(store, "credit-default", challenger=2, mode="canary", share=0.1,
                                reason="v2 again, with the approval-rate fix", actor=ACTOR)
@@ -306,7 +306,7 @@ def build_console_store(root: Path) -> Store:
 
 
 def prediction_id(at: datetime) -> str:
-    """A UUIDv7 for a fixed time (serving.ids' layout), its random part from the time, so
+    """A UUIDv7 for a fixed time (serving.scoring.ids' layout), its random part from the time, so
     the ids are the same on every build."""
     ms = int(at.timestamp() * 1000)
     tail = int.from_bytes(hashlib.sha256(str(ms).encode()).digest()[:8]) & ((1 << 62) - 1)
@@ -336,9 +336,9 @@ def log_traffic(store: Store) -> None:
     """Five minutes of answered requests (one row each) and one refused request, committed
     with their rollups by serving.logger.commit_entries, as the server does; then labels
     for credit-default's first minute, as /v1/feedback writes them (at a fixed time)."""
-    from serving.logger import LogEntry, commit_entries
-    from serving.pipeline import rejection_entry
-    from serving.validation import RowError
+    from serving.log.logger import LogEntry, commit_entries
+    from serving.scoring.core import rejection_entry
+    from serving.scoring.validation import RowError
     from store import serving_queries as sq
     from store.prediction_log import db_time
 

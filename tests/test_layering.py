@@ -10,8 +10,8 @@ LOWER_LAYERS = [
     "store.engine", "store.handle", "store.tables", "store.artifacts", "store.schema",
     "store.registry_queries", "store.audit", "registry.service", "registry.training",
     "registry.reproduce", "registry.spec", "registry.datasource", "sample_models.demo",
-    "store.prediction_log", "store.serving_queries", "serving.http", "serving.server", "serving.batch",
-    "serving.deployments", "serving.predictions", "serving.feedback", "serving.scoring", "serving.state",
+    "store.prediction_log", "store.serving_queries", "serving.http.app", "serving.http.server", "serving.batch.run",
+    "serving.traffic.deployments", "serving.log.reading", "serving.log.feedback", "serving.scoring.local", "serving.traffic.state",
 ]
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from serving_store import NUM_ROW, TINY_ROW, Server, build_store, running
 
-from serving import deployments
+from serving.traffic import deployments
 from store.handle import open_store
 
 KILLS = 20

@@ -59,7 +59,7 @@ def read_rows(row: str | None, file: str | None) -> tuple[list[Any], str | None]
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from serving import scoring
+    from serving.scoring import local as scoring
 
     store = store_from(args)
     if args.example:
@@ -121,7 +121,7 @@ def read_labels(path: str, model: str | None) -> list[dict[str, Any]]:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from serving import feedback
+    from serving.log import feedback
 
     if args.file:
         if args.prediction_id or args.label is not None:

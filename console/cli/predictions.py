@@ -9,7 +9,7 @@ from console.cli.output import emit_json, fields, fmt, table
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from serving import predictions
+    from serving.log import reading as predictions
 
     rows = predictions.list_predictions(
         store_from(args), model=args.model, version=args.version, route=args.route, source=args.source,
@@ -26,7 +26,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from serving import predictions
+    from serving.log import reading as predictions
 
     p = predictions.show_prediction(store_from(args), args.prediction_id)
     if args.json:
@@ -43,7 +43,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    from serving import predictions
+    from serving.log import reading as predictions
 
     rows = predictions.list_quarantine(store_from(args), model=args.model, run_id=args.run_id,
                                        source=args.source, since=parse_time(args.since, "--since"),

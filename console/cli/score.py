@@ -38,8 +38,8 @@ class _ProgressLine:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from serving.batch import score_batch
-    from serving.batch_io import parse_sink, parse_source
+    from serving.batch.io import parse_sink, parse_source
+    from serving.batch.run import score_batch
 
     source = parse_source(args.source, args.query)
     sink = parse_sink(args.sink, args.table)
@@ -70,7 +70,7 @@ def _print(r: dict[str, Any]) -> None:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from serving.predictions import list_batch_runs
+    from serving.log.reading import list_batch_runs
 
     rows = list_batch_runs(store_from(args), args.model, args.limit)
     if args.json:
@@ -84,7 +84,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from serving.predictions import show_batch_run
+    from serving.log.reading import show_batch_run
 
     r = show_batch_run(store_from(args), args.run_id)
     if args.json:

@@ -46,7 +46,7 @@ class DeploymentsScreen(TableScreen):
         return f"deployments (traffic: last {WINDOW_MINUTES} min)"
 
     def fetch(self) -> Any:
-        from serving import deployments
+        from serving.traffic import deployments
 
         return {"deployments": deployments.list_deployments(self.wk.store),
                 "traffic": deployments.traffic(self.wk.store, minutes=WINDOW_MINUTES, now=self.wk.clock())}

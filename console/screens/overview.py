@@ -24,7 +24,7 @@ class OverviewScreen(ModelRowsScreen):
 
     def fetch(self) -> Any:
         from registry import service
-        from serving import dashboard
+        from serving.traffic import dashboard
 
         now = self.wk.clock()
         return {"models": service.overview(self.wk.store, now=now),

@@ -17,10 +17,10 @@ from typing import Any
 
 import orjson
 
-from serving.ids import uuid7
-from serving.logger import LogEntry
-from serving.model_cache import LoadedVersion
-from serving.validation import RowError
+from serving.log.logger import LogEntry
+from serving.scoring.ids import uuid7
+from serving.scoring.model_cache import LoadedVersion
+from serving.scoring.validation import RowError
 from store.prediction_log import db_time
 
 MAX_PAYLOAD_KEPT = 4096  # bytes of a rejected input kept in quarantine

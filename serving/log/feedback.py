@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from serving.pipeline import RequestError
+from serving.scoring.core import RequestError
 from store import registry_queries as q
 from store import serving_queries as sq
 from store.errors import InvalidInput

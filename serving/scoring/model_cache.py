@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from serving.outputs import format_classes_only, format_classification, format_regression
-from serving.validation import Schema
+from serving.scoring.outputs import format_classes_only, format_classification, format_regression
+from serving.scoring.validation import Schema
 
 if TYPE_CHECKING:
     from store.handle import Store

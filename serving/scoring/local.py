@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from serving import pipeline
-from serving.logger import Duplicate, commit_entries
-from serving.model_cache import ScoringError, VersionInfo, load_version
+from serving.log.logger import Duplicate, commit_entries
+from serving.scoring import core as pipeline
+from serving.scoring.model_cache import ScoringError, VersionInfo, load_version
 from store import registry_queries as q
 from store import serving_queries as sq
 from store.errors import InvalidInput, NotFound
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def _target(store: Store, name: str, version: str | int | None) -> tuple[VersionInfo, str, str, float]:
     """(version to use, route, log mode, sample rate)."""
-    from serving.deployments import version_to_use
+    from serving.traffic.deployments import version_to_use
 
     with store.db.read() as session:
         model = q.get_model(session, name)

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from serving.batching import BatchPredictor
-from serving.model_cache import LoadedVersion, ModelCache, VersionInfo
+from serving.scoring.micro_batcher import BatchPredictor
+from serving.scoring.model_cache import LoadedVersion, ModelCache, VersionInfo
 from store import serving_queries as sq
 
 if TYPE_CHECKING:

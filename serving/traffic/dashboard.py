@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from serving.rollup import BUCKETS, traffic_summary, traffic_window
-from serving.router import SHADOW
+from serving.traffic.rollup import BUCKETS, traffic_summary, traffic_window
+from serving.traffic.router import SHADOW
 from store import serving_queries as sq
 from store.types import utcnow
 

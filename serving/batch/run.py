@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from serving.batch_io import Sink, SinkWriter, Source
-from serving.frame_validation import check_frame
-from serving.ids import uuid7_many
-from serving.json_columns import json_records
-from serving.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
-from serving.outputs import output_columns
+from serving.batch.io import Sink, SinkWriter, Source
+from serving.scoring.frame_validation import check_frame
+from serving.scoring.ids import uuid7_many
+from serving.scoring.json_columns import json_records
+from serving.scoring.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
+from serving.scoring.outputs import output_columns
 from store import prediction_log
 from store import registry_queries as q
 from store import serving_queries as sq
@@ -72,7 +72,7 @@ def _pid_alive(pid: int | None) -> bool:
 def _start(store: Store, model: str, version: str | int | None, run_id: str | None,
            source: Source, sink: Sink) -> Plan:
     """Create the run (or take over an earlier attempt of the same id)."""
-    from serving.deployments import version_to_use
+    from serving.traffic.deployments import version_to_use
 
     with store.db.write() as session:
         m = q.get_model(session, model)

@@ -26,14 +26,14 @@ from fastapi.responses import Response
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from serving import pipeline
-from serving.logger import Duplicate, LogBacklogged, LogUnavailable, PredictionLogger
-from serving.metrics import ServerMetrics
-from serving.model_cache import ScoringError
-from serving.outputs import mlflow_value
-from serving.pipeline import RequestError
-from serving.router import CHALLENGER, CHAMPION, SHADOW, choose_route
-from serving.state import ServedModel, ServingState
+from serving.http.prometheus import ServerMetrics
+from serving.log.logger import Duplicate, LogBacklogged, LogUnavailable, PredictionLogger
+from serving.scoring import core as pipeline
+from serving.scoring.core import RequestError
+from serving.scoring.model_cache import ScoringError
+from serving.scoring.outputs import mlflow_value
+from serving.traffic.router import CHALLENGER, CHAMPION, SHADOW, choose_route
+from serving.traffic.state import ServedModel, ServingState
 from store.types import utcnow
 
 if TYPE_CHECKING:
@@ -447,7 +447,7 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     @app.post("/v1/feedback", openapi_extra=FEEDBACK_BODY, responses={400: {}, 413: {}, 422: {}},
               summary="Labels for earlier predictions, by prediction_id or request_id")
     async def feedback(request: Request) -> Response:
-        from serving import feedback as fb
+        from serving.log import feedback as fb
 
         try:
             payload = pipeline.parse_json(await read_body(request, config.max_body_bytes))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from registry import service as registry
 from registry import views
-from serving.router import check_mode
+from serving.traffic.router import check_mode
 from store import audit
 from store import registry_queries as q
 from store import serving_queries as sq
@@ -204,7 +204,7 @@ def rollback_preview(store: Store, name: str) -> dict[str, Any]:
 def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str, Any]]:
     """Per model, version and route over the last minutes, from the rollup: requests per
     minute, error rate, p50/p95 latency (ms)."""
-    from serving.rollup import traffic_summary, traffic_window
+    from serving.traffic.rollup import traffic_summary, traffic_window
 
     now = now or utcnow()
     since, span = traffic_window(now, minutes)
