@@ -110,7 +110,7 @@ def _deployments(store: Any) -> list[dict[str, Any]]:
 
 
 def _prediction_count(store: Any) -> int:
-    from store import serving_queries as sq
+    from store import predictions as predictions_q
 
     with store.db.read() as session:
-        return sq.count_predictions(session)
+        return predictions_q.count_predictions(session)

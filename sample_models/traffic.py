@@ -31,7 +31,7 @@ def simulate(store: Store, case_name: str, model: str, *, minutes: int = 60, per
     from serving.scoring import core as pipeline
     from serving.scoring.model_cache import VersionInfo, load_version
     from serving.traffic.router import CHAMPION, choose_route
-    from store import serving_queries as sq
+    from store import deployments as deployments_q
 
     case = USE_CASES[case_name]
     start = now - timedelta(minutes=minutes)
@@ -44,10 +44,10 @@ def simulate(store: Store, case_name: str, model: str, *, minutes: int = 60, per
     labels = case.label_for(frame, seed, events)
     features = frame[list(case.features)]
     with store.db.read() as session:
-        (state,) = [s for s in sq.serving_state(session) if s[1] == model]
+        (state,) = [s for s in deployments_q.serving_state(session) if s[1] == model]
         _mid, _name, champion_id, mode, challenger_id, share, log_mode, rate = state
         ids = [v for v in (champion_id, challenger_id) if v]
-        versions = {row[2]: load_version(store, VersionInfo(*row)) for row in sq.version_details(session, ids)}
+        versions = {row[2]: load_version(store, VersionInfo(*row)) for row in deployments_q.version_details(session, ids)}
     rng = random.Random(seed)
     dialect = "sqlite" if store.db.is_sqlite else store.db.engine.dialect.name
     answered = refused = 0

@@ -339,7 +339,7 @@ def log_traffic(store: Store) -> None:
     from serving.log.logger import LogEntry, commit_entries
     from serving.scoring.core import rejection_entry
     from serving.scoring.validation import RowError
-    from store import serving_queries as sq
+    from store import predictions as predictions_q
     from store.prediction_log import db_time
 
     rng = random.Random(20261121)
@@ -377,7 +377,7 @@ def log_traffic(store: Store) -> None:
     commit_entries(store.db, entries)
     with store.db.write() as session:
         for pid, label in labels:
-            sq.label_by_prediction_id(session, pid, label, TRAFFIC_START + timedelta(minutes=3))
+            predictions_q.label_by_prediction_id(session, pid, label, TRAFFIC_START + timedelta(minutes=3))
 
 
 def json_text(value: Any) -> str:

@@ -10,7 +10,7 @@ LOWER_LAYERS = [
     "store.engine", "store.handle", "store.tables", "store.artifacts", "store.schema",
     "store.registry_queries", "store.audit", "registry.service", "registry.training",
     "registry.reproduce", "registry.spec", "registry.datasource", "sample_models.demo",
-    "store.prediction_log", "store.serving_queries", "serving.http.app", "serving.http.server", "serving.batch.run",
+    "store.prediction_log", "store.deployments", "store.predictions", "store.quarantine", "store.rollups", "store.batch_runs", "serving.http.app", "serving.http.server", "serving.batch.run",
     "serving.traffic.deployments", "serving.log.reading", "serving.log.feedback", "serving.scoring.local", "serving.traffic.state",
 ]
 

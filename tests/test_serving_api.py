@@ -279,7 +279,7 @@ def test_rollups_agree_with_the_rows_they_summarise(served: Any) -> None:
             predict(client, "tiny", {"row": {**TINY_ROW, "colour": "mauve"}})
     store = open_store(root)
     try:
-        from store.serving_queries import rollup_vs_rows
+        from store.rollups import rollup_vs_rows
 
         with store.db.read() as session:
             assert rollup_vs_rows(session) == []

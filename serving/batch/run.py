@@ -27,9 +27,10 @@ from serving.scoring.ids import uuid7_many
 from serving.scoring.json_columns import json_records
 from serving.scoring.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
 from serving.scoring.outputs import output_columns
+from store import batch_runs as batch_runs_q
+from store import deployments as deployments_q
 from store import prediction_log
 from store import registry_queries as q
-from store import serving_queries as sq
 from store.errors import InvalidInput, Refused
 from store.identity import current_actor
 from store.tables import BatchRun
@@ -81,7 +82,7 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
             raise Refused(f"{model} v{row.version} is archived; score with an active version")
         run_id = run_id or f"{model}-{utcnow():%Y%m%dT%H%M%S}-{os.getpid()}"
         _check_run_id(run_id)
-        run = sq.get_batch_run(session, run_id)
+        run = batch_runs_q.get_batch_run(session, run_id)
         host = socket.gethostname()
         if run is not None:
             if run.model_id != m.id:
@@ -97,15 +98,15 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
             run = BatchRun(id=run_id, model_id=m.id, version_id=row.id, source=source.describe(),  # type: ignore[arg-type]
                            sink=sink.describe(), host=host, pid=os.getpid(), created_by=current_actor())
         session.add(run)
-        dep = sq.find_deployment(session, m.id)  # type: ignore[arg-type]
-        details = sq.version_details(session, [row.id])  # type: ignore[list-item]
+        dep = deployments_q.find_deployment(session, m.id)  # type: ignore[arg-type]
+        details = deployments_q.version_details(session, [row.id])  # type: ignore[list-item]
         keep = dep is None or dep.log_mode == "full"
         return Plan(run_id, VersionInfo(*details[0]), route, keep, dep.input_sample_rate if dep else 1.0)
 
 
 def _finish(store: Store, run_id: str, status: str, error: str = "", rows_read: int | None = None) -> None:
     with store.db.write() as session:
-        run = sq.get_batch_run(session, run_id)
+        run = batch_runs_q.get_batch_run(session, run_id)
         if run is None:
             return
         run.status, run.error, run.ended_at = status, error[:2000], utcnow()

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from serving.scoring.core import RequestError
+from store import predictions as predictions_q
 from store import registry_queries as q
-from store import serving_queries as sq
 from store.errors import InvalidInput
 from store.types import utcnow
 
@@ -82,7 +82,7 @@ def apply_labels(store: Store, items: list[dict[str, Any]]) -> dict[str, Any]:
         for item in items:
             label = orjson.dumps(item["label"]).decode()
             if item.get("prediction_id") is not None:
-                n = sq.label_by_prediction_id(session, item["prediction_id"], label, at)
+                n = predictions_q.label_by_prediction_id(session, item["prediction_id"], label, at)
                 ref = {"prediction_id": item["prediction_id"]}
             else:
                 model = item.get("model")
@@ -92,7 +92,7 @@ def apply_labels(store: Store, items: list[dict[str, Any]]) -> dict[str, Any]:
                 if model is not None and model_ids.get(model) is None:
                     unmatched.append({"request_id": item["request_id"], "model": model, "why": "no such model"})
                     continue
-                n, total = sq.label_by_request_id(session, model_ids.get(model) if model else None,
+                n, total = predictions_q.label_by_request_id(session, model_ids.get(model) if model else None,
                                                   item["request_id"], item.get("row"), label, at)
                 ref = {"request_id": item["request_id"]}
                 if n == 0 and total > 1:

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from registry import views
+from store import batch_runs as batch_runs_q
+from store import predictions as predictions_q
+from store import quarantine as quarantine_q
 from store import registry_queries as q
-from store import serving_queries as sq
 from store.errors import InvalidInput, NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ def list_predictions(store: Store, *, model: str | None = None, version: str | i
                 from registry.service import resolve_version
 
                 version_id = resolve_version(session, m, version).id
-        rows = sq.list_predictions(session, model_id=model_id, version_id=version_id, route=route,
+        rows = predictions_q.list_predictions(session, model_id=model_id, version_id=version_id, route=route,
                                    source=source, since=since, until=until, id_prefix=id_prefix,
                                    request_id=request_id, before_id=before_id, limit=limit,
                                    with_data=with_data)
@@ -66,11 +68,11 @@ def show_prediction(store: Store, ref: str) -> dict[str, Any]:
         raise InvalidInput(f"{ref[:40]!r} is not a prediction id (a UUID such as "
                            "0193a1b2-...); see 'wk predictions list'")
     with store.db.read() as session:
-        found = sq.get_prediction(session, ref)
+        found = predictions_q.get_prediction(session, ref)
         if found is None:
-            matches = sq.predictions_by_prefix(session, ref, limit=2) if len(ref) >= 6 else []
+            matches = predictions_q.predictions_by_prefix(session, ref, limit=2) if len(ref) >= 6 else []
             if len(matches) == 1:
-                found = sq.get_prediction(session, matches[0])
+                found = predictions_q.get_prediction(session, matches[0])
             elif len(matches) > 1:
                 raise InvalidInput(f"prediction id prefix {ref!r} matches several predictions; give more of it")
         if found is None:
@@ -86,7 +88,7 @@ def list_quarantine(store: Store, *, model: str | None = None, run_id: str | Non
         raise UsageError(f"--limit {limit} must be between 1 and {MAX_LIMIT}")
     with store.db.read() as session:
         model_id = q.get_model(session, model).id if model else None
-        rows = sq.list_quarantine(session, model_id=model_id, batch_run_id=run_id, source=source,
+        rows = quarantine_q.list_quarantine(session, model_id=model_id, batch_run_id=run_id, source=source,
                                   since=since, before_id=before_id, limit=limit)
     for r in rows:
         r["at"] = views.iso(r["at"])
@@ -109,7 +111,7 @@ def batch_run_view(run: Any, model: str, version: int | None) -> dict[str, Any]:
 def list_batch_runs(store: Store, model: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     with store.db.read() as session:
         model_id = q.get_model(session, model).id if model else None
-        runs = sq.list_batch_runs(session, model_id, limit)
+        runs = batch_runs_q.list_batch_runs(session, model_id, limit)
         names = q.models_by_ids(session, list({r.model_id for r in runs}))
         out = []
         for r in runs:
@@ -120,7 +122,7 @@ def list_batch_runs(store: Store, model: str | None = None, limit: int = 50) -> 
 
 def show_batch_run(store: Store, run_id: str) -> dict[str, Any]:
     with store.db.read() as session:
-        run = sq.get_batch_run(session, run_id)
+        run = batch_runs_q.get_batch_run(session, run_id)
         if run is None:
             raise NotFound(f"no batch run {run_id!r}; see 'wk batch list'")
         name = q.models_by_ids(session, [run.model_id])[run.model_id].name

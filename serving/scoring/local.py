@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from serving.log.logger import Duplicate, commit_entries
 from serving.scoring import core as pipeline
 from serving.scoring.model_cache import ScoringError, VersionInfo, load_version
+from store import deployments as deployments_q
 from store import registry_queries as q
-from store import serving_queries as sq
 from store.errors import InvalidInput, NotFound
 from store.types import utcnow
 
@@ -25,8 +25,8 @@ def _target(store: Store, name: str, version: str | int | None) -> tuple[Version
     with store.db.read() as session:
         model = q.get_model(session, name)
         row, route = version_to_use(session, model, version, "answer")
-        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
-        details = sq.version_details(session, [row.id])  # type: ignore[list-item]
+        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
+        details = deployments_q.version_details(session, [row.id])  # type: ignore[list-item]
         return (VersionInfo(*details[0]), route, dep.log_mode if dep else "full",
                 dep.input_sample_rate if dep else 1.0)
 

@@ -36,7 +36,7 @@ class ScoringError(Exception):
 
 @dataclass(frozen=True)
 class VersionInfo:
-    """What the registry says about a version to serve (store.serving_queries)."""
+    """What the registry says about a version to serve (store.deployments.version_details)."""
 
     model_id: int
     model: str

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from serving.traffic.rollup import BUCKETS, traffic_summary, traffic_window
 from serving.traffic.router import SHADOW
-from store import serving_queries as sq
+from store import rollups as rollups_q
 from store.types import utcnow
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def traffic_by_model(store: Store, *, minutes: int = 5, now: Any = None) -> dict
     now = now or utcnow()
     since, span = traffic_window(now, minutes)
     with store.db.read() as session:
-        rows = sq.rollup_totals(session, since)
+        rows = rollups_q.rollup_totals(session, since)
     totals: dict[str, dict[str, Any]] = {}
     for _mid, model, _version, route, count, errors, _lsum, _lmax, _ocount, _osum, *buckets in rows:
         if route == SHADOW:

@@ -14,11 +14,12 @@ from registry import service as registry
 from registry import views
 from serving.traffic.router import check_mode
 from store import audit
+from store import deployments as deployments_q
 from store import registry_queries as q
-from store import serving_queries as sq
+from store import rollups as rollups_q
+from store.deployments import CHAMPION_ALIAS
 from store.errors import InvalidInput, NotFound, Refused, UsageError
 from store.identity import current_actor
-from store.serving_queries import CHAMPION_ALIAS
 from store.tables import Deployment
 from store.types import utcnow
 
@@ -35,7 +36,7 @@ def version_to_use(session: Session, model: RegisteredModel, version: str | int 
                    doing: str) -> tuple[ModelVersion, str]:
     """The version a CLI prediction or a batch run uses: the one given, else production;
     and the route it counts as (champion if it is production, else challenger)."""
-    champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
+    champion = deployments_q.champion_version(session, model.id)  # type: ignore[arg-type]
     if version is not None:
         row = registry.resolve_version(session, model, version)
     elif champion is not None:
@@ -47,7 +48,7 @@ def version_to_use(session: Session, model: RegisteredModel, version: str | int 
 
 
 def _view(session: Session, model: RegisteredModel, dep: Deployment | None) -> dict[str, Any]:
-    champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
+    champion = deployments_q.champion_version(session, model.id)  # type: ignore[arg-type]
     challenger = (q.version_by_id(session, dep.challenger_version_id)
                   if dep is not None and dep.challenger_version_id is not None else None)
     return {
@@ -72,16 +73,16 @@ def _settings(view: dict[str, Any]) -> dict[str, Any]:
 def show(store: Store, name: str) -> dict[str, Any]:
     with store.db.read() as session:
         model = q.get_model(session, name)
-        return _view(session, model, sq.find_deployment(session, model.id))  # type: ignore[arg-type]
+        return _view(session, model, deployments_q.find_deployment(session, model.id))  # type: ignore[arg-type]
 
 
 def list_deployments(store: Store) -> list[dict[str, Any]]:
     """Every served model (a production alias or a deployment row)."""
     with store.db.read() as session:
         out = []
-        for model_id, *_rest in sq.serving_state(session):
+        for model_id, *_rest in deployments_q.serving_state(session):
             model = q.models_by_ids(session, [model_id])[model_id]
-            out.append(_view(session, model, sq.find_deployment(session, model_id)))
+            out.append(_view(session, model, deployments_q.find_deployment(session, model_id)))
         return out
 
 
@@ -97,7 +98,7 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
         raise InvalidInput(f"input sample rate {sample_rate} is outside 0..1 (e.g. 0.1 keeps one row in ten)")
     with store.db.write() as session:
         model = q.get_model(session, name)
-        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
+        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
         before = _view(session, model, dep)
         if dep is None:
             dep = Deployment(model_id=model.id)  # type: ignore[arg-type]
@@ -105,7 +106,7 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
             version = registry.resolve_version(session, model, challenger)
             if version.status == "archived":
                 raise Refused(f"{name} v{version.version} is archived; it cannot take traffic")
-            champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
+            champion = deployments_q.champion_version(session, model.id)  # type: ignore[arg-type]
             if champion is not None and champion.id == version.id:
                 raise InvalidInput(
                     f"{name} v{version.version} is already the champion (production); choose "
@@ -125,7 +126,7 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
         problem = check_mode(dep.mode, dep.challenger_share, dep.challenger_version_id is not None)
         if problem:
             raise InvalidInput(f"deployment of {name}: {problem}")
-        if dep.mode != "single" and sq.champion_version(session, model.id) is None:  # type: ignore[arg-type]
+        if dep.mode != "single" and deployments_q.champion_version(session, model.id) is None:  # type: ignore[arg-type]
             raise Refused(f"{name} has no production version to act as champion; promote one first "
                           f"('wk models promote {name} VERSION production --reason ...')")
         dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
@@ -160,7 +161,7 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
         raise UsageError("promoting a challenger changes production and needs a reason: add --reason \"...\"")
     with store.db.write() as session:
         model = q.get_model(session, name)
-        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
+        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
         if dep is None or dep.challenger_version_id is None:
             raise NotFound(f"{name} has no challenger to promote; set one with "
                            f"'wk deploy set {name} --challenger VERSION --mode canary --share 0.1'")
@@ -181,7 +182,7 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
         raise UsageError("a rollback changes production traffic and needs a reason: add --reason \"...\"")
     with store.db.write() as session:
         model = q.get_model(session, name)
-        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
+        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
         if dep is not None and (dep.mode != "single" or dep.challenger_version_id is not None):
             after = _challenger_out(session, model, dep, _view(session, model, dep), "deployment.rollback",
                                     actor, reason)
@@ -209,7 +210,7 @@ def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str
     now = now or utcnow()
     since, span = traffic_window(now, minutes)
     with store.db.read() as session:
-        rows = sq.rollup_totals(session, since)
+        rows = rollups_q.rollup_totals(session, since)
     out = []
     for _mid, model, version, route, count, errors, lat_sum, lat_max, out_count, out_sum, *buckets in rows:
         count = int(count or 0)

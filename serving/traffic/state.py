@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from serving.scoring.micro_batcher import BatchPredictor
 from serving.scoring.model_cache import LoadedVersion, ModelCache, VersionInfo
-from store import serving_queries as sq
+from store import deployments as deployments_q
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -103,7 +103,7 @@ class ServingState:
 
     def read_settings(self) -> dict[str, Settings]:
         with self.store.db.read() as session:
-            rows = sq.serving_state(session)
+            rows = deployments_q.serving_state(session)
         settings = {}
         for model_id, name, champion_id, mode, challenger_id, share, log_mode, sample_rate in rows:
             if self.only is not None and name not in self.only:
@@ -122,7 +122,7 @@ class ServingState:
             return False
         wanted = {vid for s in settings.values() for vid in (s.champion_id, s.challenger_id) if vid}
         with self.store.db.read() as session:
-            details = {row[2]: VersionInfo(*row) for row in sq.version_details(session, sorted(wanted))}
+            details = {row[2]: VersionInfo(*row) for row in deployments_q.version_details(session, sorted(wanted))}
         models: dict[str, ServedModel] = {}
         self.load_errors = {n: e for n, e in self.load_errors.items() if n in settings}  # gone: no retry
         for name, s in settings.items():
