@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from serving_store import NUM_ROW, TINY_ROW, build_store, predict
 
-from serving.http.app import ServerConfig, make_app
+from serving.http.api import ServerConfig
+from serving.http.app import make_app
 from serving.traffic import deployments
 from store.handle import open_store
 

@@ -14,15 +14,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serving.scoring import core as pipeline
-from serving.scoring.core import RequestError
+from serving.http import formats as pipeline
+from serving.http.errors import RequestError
 from serving.scoring.frame_validation import check_frame
 from serving.scoring.ids import timestamp_ms, uuid7, uuid7_many
 from serving.scoring.outputs import format_classification, format_regression
 from serving.scoring.validation import Schema
 from serving.traffic.rollup import BUCKETS, aggregate, bucket_of
-from serving.traffic.router import CHALLENGER, CHAMPION, check_mode, choose_route, sticky_fraction
+from serving.traffic.router import check_mode, choose_route, sticky_fraction
 from store.rollups import quantile_from_buckets
+from store.vocabulary import Route
+
+CHAMPION, CHALLENGER = Route.CHAMPION, Route.CHALLENGER  # the routes the assertions below name
 
 SIGNATURE = {"columns": [
     {"name": "income", "kind": "numeric", "dtype": "float64", "nullable": False, "min": 1000.0, "max": 500000.0},

@@ -9,7 +9,7 @@ from store.errors import UsageError
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from serving.http.app import ServerConfig
+    from serving.http.api import ServerConfig
     from serving.http.server import serve
 
     if not 0 < args.port < 65536:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from serving.batch.io import Sink, SinkWriter, Source
+from serving.scoring.core import MAX_PAYLOAD_KEPT, quarantine_record
 from serving.scoring.frame_validation import check_frame
 from serving.scoring.ids import uuid7_many
 from serving.scoring.json_columns import json_records
@@ -29,12 +30,13 @@ from serving.scoring.model_cache import LoadedVersion, ScoringError, VersionInfo
 from serving.scoring.outputs import output_columns
 from store import batch_runs as batch_runs_q
 from store import deployments as deployments_q
-from store import prediction_log
+from store import prediction_log, vocabulary
 from store import registry_queries as q
 from store.errors import InvalidInput, Refused
 from store.identity import current_actor
 from store.tables import BatchRun
 from store.types import utcnow
+from store.vocabulary import RunStatus
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -116,14 +118,14 @@ def _finish(store: Store, run_id: str, status: str, error: str = "", rows_read: 
 
 
 def _reason(items: list[tuple[str | None, str]]) -> str:
-    return "; ".join(f"field {f!r}: {p}" if f else p for f, p in items)[:2000]
+    return "; ".join(f"field {f!r}: {p}" if f else p for f, p in items)
 
 
 def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id: str | None = None,
                 version: str | int | None = None, chunk_size: int = 10_000, keep: list[str] | None = None,
                 progress: Progress | None = None) -> dict[str, Any]:
     if not 1 <= chunk_size <= MAX_CHUNK:
-        raise InvalidInput(f"chunk size {chunk_size} must be between 1 and {MAX_CHUNK}")
+        raise InvalidInput(f"chunk size {chunk_size} must be between 1 and {MAX_CHUNK}", field="chunk_size")
     if source.kind == sink.kind == "sql" and source.location == sink.location and source.location.startswith("sqlite"):
         from dataclasses import replace
 
@@ -160,18 +162,18 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
         writer.finish(rows_read)
         with store.db.write_core() as conn:  # rows a longer earlier attempt left behind
             prediction_log.delete_batch_rows(conn, plan.run_id, rows_read, None)
-        _finish(store, plan.run_id, "succeeded", rows_read=rows_read)
+        _finish(store, plan.run_id, RunStatus.SUCCEEDED, rows_read=rows_read)
     except BaseException as exc:
         if writer is not None:
             writer.abort()
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        _finish(store, plan.run_id, "failed", message)
+        _finish(store, plan.run_id, RunStatus.FAILED, message)
         raise
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
     seconds = time.perf_counter() - started
-    return {"run_id": plan.run_id, "model": model, "version": plan.info.version, "status": "succeeded",
+    return {"run_id": plan.run_id, "model": model, "version": plan.info.version, "status": RunStatus.SUCCEEDED,
             "rows_read": rows_read, "rows_scored": scored, "rows_quarantined": refused, "chunks": chunks,
             "seconds": round(seconds, 3), "rows_per_second": round(rows_read / seconds) if seconds else None,
             "source": source.describe(), "sink": sink.describe()}
@@ -211,7 +213,7 @@ def _score_chunk(store: Store, loaded: LoadedVersion, plan: Plan, frame: pd.Data
     ids = uuid7_many(len(positions))
     elapsed_ms = (time.perf_counter() - chunk_started) * 1000
     same = {"at": at, "model_id": loaded.model_id, "version_id": loaded.version_id, "route": plan.route,
-            "source": "batch", "request_id": None, "batch_run_id": plan.run_id,
+            "source": vocabulary.Source.BATCH, "request_id": None, "batch_run_id": plan.run_id,
             "latency_ms": elapsed_ms / max(1, n)}
     rows = _log_rows(plan, clean, positions, texts, ids, first, rng)
     quarantine = _quarantine_rows(loaded, plan, frame, problems, first, at)
@@ -272,12 +274,12 @@ def _quarantine_rows(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame,
     for pos in sorted(problems):
         payload = None
         if plan.keep_inputs:
-            payload = frame.iloc[[pos]].to_json(orient="records", lines=True).strip()[:4096]
+            payload = frame.iloc[[pos]].to_json(orient="records", lines=True).strip()[:MAX_PAYLOAD_KEPT]
         items = problems[pos]
-        out.append({"at": at, "model_id": loaded.model_id, "version_id": loaded.version_id,
-                    "route": plan.route, "source": "batch", "request_id": None,
-                    "batch_run_id": plan.run_id, "row_index": first + pos, "field": items[0][0],
-                    "reason": _reason(items), "payload": payload})
+        out.append(quarantine_record(
+            at=at, model_id=loaded.model_id, version_id=loaded.version_id, route=plan.route,
+            source=vocabulary.Source.BATCH, request_id=None, batch_run_id=plan.run_id, row_index=first + pos,
+            field=items[0][0], reason=_reason(items), payload=payload))
     return out
 
 
@@ -287,7 +289,8 @@ def _sink_frame(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame, position
     columns = list(frame.columns) if keep is None else keep
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InvalidInput(f"--keep names column(s) the source does not have: {', '.join(missing)}")
+        raise InvalidInput(f"the columns to keep name column(s) the source does not have: {', '.join(missing)}",
+                           field="keep")
     kept = frame.iloc[positions][columns].reset_index(drop=True) if columns else pd.DataFrame(index=range(len(positions)))
     head = pd.DataFrame({"run_id": plan.run_id, "row_index": positions + first, "prediction_id": ids,
                          "model": loaded.model, "version": loaded.version})

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from serving.http.app import ServerConfig
+    from serving.http.api import ServerConfig
     from store.handle import Store
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from serving.scoring.core import RequestError
 from store import predictions as predictions_q
 from store import registry_queries as q
 from store.errors import InvalidInput
@@ -26,18 +25,18 @@ def items_from_payload(payload: Any) -> list[dict[str, Any]]:
     """The label items of a /v1/feedback body (one object, or {"labels": [...]})."""
     if isinstance(payload, dict) and "labels" in payload:
         if set(payload) != {"labels"} or not isinstance(payload["labels"], list):
-            raise RequestError(422, "send {\"labels\": [ {...}, ... ]} or one label object")
+            raise InvalidInput("send {\"labels\": [ {...}, ... ]} or one label object", field="labels")
         items = payload["labels"]
     else:
         items = [payload]
     if not items:
-        raise RequestError(422, "no labels: send at least one")
+        raise InvalidInput("no labels: send at least one", field="labels")
     if len(items) > MAX_LABELS:
-        raise RequestError(422, f"{len(items)} labels in one request; at most {MAX_LABELS}")
+        raise InvalidInput(f"{len(items)} labels in one request; at most {MAX_LABELS}", field="labels")
     for i, item in enumerate(items):
         problem = check_item(item)
         if problem:
-            raise RequestError(422, f"label {i}: {problem}")
+            raise InvalidInput(f"label {i}: {problem}", field="labels")
     return items
 
 

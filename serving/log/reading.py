@@ -14,7 +14,7 @@ from store import batch_runs as batch_runs_q
 from store import predictions as predictions_q
 from store import quarantine as quarantine_q
 from store import registry_queries as q
-from store.errors import InvalidInput, NotFound, UsageError
+from store.errors import InvalidInput, Listing, NotFound, UsageError, see
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -43,9 +43,10 @@ def list_predictions(store: Store, *, model: str | None = None, version: str | i
                      request_id: str | None = None, before_id: str | None = None, limit: int = 50,
                      with_data: bool = False) -> list[dict[str, Any]]:
     if not 1 <= limit <= MAX_LIMIT:
-        raise UsageError(f"--limit {limit} must be between 1 and {MAX_LIMIT}")
+        raise UsageError(f"a limit of {limit} rows is outside 1..{MAX_LIMIT}", field="limit", example="50")
     if version is not None and model is None:
-        raise UsageError("--version needs --model (version numbers belong to a model)")
+        raise UsageError("a version needs its model (version numbers belong to a model)", field="model",
+                         example="MODEL")
     with store.db.read() as session:
         model_id = version_id = None
         if model is not None:
@@ -65,8 +66,8 @@ def list_predictions(store: Store, *, model: str | None = None, version: str | i
 def show_prediction(store: Store, ref: str) -> dict[str, Any]:
     ref = ref.strip().lower()
     if not ref or len(ref) > 36 or any(c not in "0123456789abcdef-" for c in ref):
-        raise InvalidInput(f"{ref[:40]!r} is not a prediction id (a UUID such as "
-                           "0193a1b2-...); see 'wk predictions list'")
+        raise InvalidInput(f"{ref[:40]!r} is not a prediction id (a UUID such as 0193a1b2-...)",
+                           see=see(Listing.PREDICTIONS))
     with store.db.read() as session:
         found = predictions_q.get_prediction(session, ref)
         if found is None:
@@ -76,8 +77,8 @@ def show_prediction(store: Store, ref: str) -> dict[str, Any]:
             elif len(matches) > 1:
                 raise InvalidInput(f"prediction id prefix {ref!r} matches several predictions; give more of it")
         if found is None:
-            raise NotFound(f"no prediction {ref!r} in the log; see 'wk predictions list' (a prefix of "
-                           "6 or more characters also works)")
+            raise NotFound(f"no prediction {ref!r} in the log (a prefix of 6 or more characters also works)",
+                           see=see(Listing.PREDICTIONS))
     return _row(found)
 
 
@@ -85,7 +86,7 @@ def list_quarantine(store: Store, *, model: str | None = None, run_id: str | Non
                     source: str | None = None, since: datetime | None = None, limit: int = 50,
                     before_id: int | None = None) -> list[dict[str, Any]]:
     if not 1 <= limit <= MAX_LIMIT:
-        raise UsageError(f"--limit {limit} must be between 1 and {MAX_LIMIT}")
+        raise UsageError(f"a limit of {limit} rows is outside 1..{MAX_LIMIT}", field="limit", example="50")
     with store.db.read() as session:
         model_id = q.get_model(session, model).id if model else None
         rows = quarantine_q.list_quarantine(session, model_id=model_id, batch_run_id=run_id, source=source,
@@ -124,6 +125,6 @@ def show_batch_run(store: Store, run_id: str) -> dict[str, Any]:
     with store.db.read() as session:
         run = batch_runs_q.get_batch_run(session, run_id)
         if run is None:
-            raise NotFound(f"no batch run {run_id!r}; see 'wk batch list'")
+            raise NotFound(f"no batch run {run_id!r}", see=see(Listing.BATCH_RUNS))
         name = q.models_by_ids(session, [run.model_id])[run.model_id].name
         return batch_run_view(run, name, q.version_by_id(session, run.version_id).version)

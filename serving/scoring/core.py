@@ -1,149 +1,181 @@
-"""From a request's rows to a response and a log entry; shared by the HTTP API and
-`wk predict` (pure apart from the model call, which the caller makes).
+"""The one scoring path, with no HTTP in it: rows in; an answer or a rejection out, each
+with the log entry that records it. Used by the HTTP API (champion, challenger and
+shadow), `wk predict` (serving.scoring.local), and, for its log records, batch scoring.
 
-Request bodies: ``{"row": {...}}`` or ``{"rows": [{...}, ...]}``, optionally with
-``"request_id"`` (a retry with the same id gets the first answer back, nothing is
-logged twice) and ``"key"`` (A/B routing is sticky per key). MLflow's scoring formats
-(`dataframe_split`, `dataframe_records`, `instances`, `inputs`) are read by
-`rows_from_mlflow`.
+The caller runs the model between the two steps, so the async server (its micro-batcher)
+and the sync CLI share everything else:
+
+    prepared = prepare(loaded, route, rows, context)   # Prepared, or Rejection
+    outputs, scores = <the caller's predict>(prepared.values)   # ScoringError -> model_refused()
+    result = complete(prepared, outputs, scores, latency_ms)    # Answer, or Rejection
+
+A Rejection's entry quarantines the rows and counts the errors in the rollup; an
+Answer's entry logs every row with its new prediction id.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from serving.log.logger import LogEntry
 from serving.scoring.ids import uuid7
-from serving.scoring.model_cache import LoadedVersion
-from serving.scoring.validation import RowError
+from serving.scoring.model_cache import LoadedVersion, ScoringError
+from serving.scoring.validation import RowError, Schema
+from store.errors import Kind
 from store.prediction_log import db_time
+from store.types import utcnow
+from store.vocabulary import LogMode, Route, Source
 
 MAX_PAYLOAD_KEPT = 4096  # bytes of a rejected input kept in quarantine
-MAX_ID = 200
+
+Outputs = list[dict[str, Any] | None]
 
 
-class RequestError(Exception):
-    """A request the server refuses, with the status and a message naming the problem."""
+@dataclass(frozen=True)
+class Context:
+    """Who asked and how the rows are logged: the same for every step of one request."""
 
-    def __init__(self, status: int, message: str, problems: list[RowError] | None = None,
-                 code: str = "invalid_request") -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.problems = problems or []
-        self.code = code
+    source: Source
+    request_id: str | None
+    log_mode: str
+    sample_rate: float
+    dialect: str
+    #: a request id already answered gets its first answer back (never for shadow copies)
+    check_duplicate: bool = False
+    rng: random.Random | None = None
 
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.problems:
-            error["problems"] = [{"row": p.row, "field": p.field, "problem": p.problem}
-                                 for p in self.problems[:100]]
-            if len(self.problems) > 100:
-                error["more_problems"] = len(self.problems) - 100
-        return {"error": error}
+    @property
+    def keep_payload(self) -> bool:
+        return self.log_mode == LogMode.FULL
 
 
-def parse_json(body: bytes) -> Any:
-    if not body:
-        raise RequestError(400, "the request body is empty; send JSON such as {\"row\": {...}}",
-                           code="invalid_json")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        # orjson refuses NaN and Infinity (not JSON), so no non-finite number gets in
-        raise RequestError(400, f"the request body is not valid JSON ({str(exc).split(':')[0]}); "
-                                "NaN and Infinity are not allowed", code="invalid_json") from exc
+@dataclass(frozen=True)
+class Prepared:
+    """Rows that match the version's inputs, as values in column order, ready to predict."""
 
-
-def identifier(value: Any, what: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value or len(value) > MAX_ID or not value.isprintable():
-        raise RequestError(422, f"{what} must be a printable string of 1-{MAX_ID} characters")
-    return value
-
-
-def rows_from_predict(payload: Any, max_rows: int) -> tuple[list[Any], str | None, str | None]:
-    """(rows, request_id, key) from a /predict body."""
-    if not isinstance(payload, dict):
-        raise RequestError(422, "the body must be a JSON object: {\"row\": {...}} or {\"rows\": [...]}")
-    unknown = sorted(set(payload) - {"row", "rows", "request_id", "key"})
-    if unknown:
-        raise RequestError(422, f"unknown top-level field(s) {', '.join(repr(u[:40]) for u in unknown[:5])}; "
-                                "the body takes row or rows, and optionally request_id and key")
-    if ("row" in payload) == ("rows" in payload):
-        raise RequestError(422, "send exactly one of row (an object) or rows (a list of objects)")
-    if "row" in payload:
-        rows = [payload["row"]]
-    else:
-        rows = payload["rows"]
-        if not isinstance(rows, list):
-            raise RequestError(422, "rows must be a list of objects")
-    _check_count(rows, max_rows)
-    return rows, identifier(payload.get("request_id"), "request_id"), identifier(payload.get("key"), "key")
-
-
-def _check_count(rows: list[Any], max_rows: int) -> None:
-    if not rows:
-        raise RequestError(422, "no rows to score: send at least one")
-    if len(rows) > max_rows:
-        raise RequestError(422, f"{len(rows)} rows in one request; at most {max_rows} are allowed "
-                                "(split the request, or use 'wk score' for batches)", code="too_many_rows")
-
-
-MLFLOW_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-
-
-def rows_from_mlflow(payload: Any, max_rows: int) -> list[Any]:
-    """Rows from an MLflow scoring request (as `mlflow models serve` accepts them)."""
-    if not isinstance(payload, dict):
-        raise RequestError(422, f"an MLflow request is a JSON object with one of {', '.join(MLFLOW_FORMATS)}")
-    found = [k for k in MLFLOW_FORMATS if k in payload]
-    if len(found) != 1:
-        raise RequestError(422, f"an MLflow request has exactly one of {', '.join(MLFLOW_FORMATS)} "
-                                f"(found {', '.join(found) or 'none'})")
-    fmt = found[0]
-    data = payload[fmt]
+    loaded: LoadedVersion
+    route: Route
     rows: list[Any]
-    if fmt == "dataframe_split":
-        if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
-            raise RequestError(422, "dataframe_split needs {\"columns\": [...], \"data\": [[...], ...]}")
-        columns = data["columns"]
-        if not all(isinstance(c, str) for c in columns):
-            raise RequestError(422, "dataframe_split columns must be strings")
-        _check_count(data["data"], max_rows)
-        rows = []
-        for i, values in enumerate(data["data"]):
-            if not isinstance(values, list) or len(values) != len(columns):
-                raise RequestError(422, f"dataframe_split data row {i} must be a list of {len(columns)} values",
-                                   [RowError(i, None, f"expected {len(columns)} values")])
-            rows.append(dict(zip(columns, values, strict=True)))
-        return rows
-    if fmt == "inputs" and isinstance(data, dict):
-        # columnar: {"col": [v1, v2], ...}
-        lengths = {len(v) for v in data.values() if isinstance(v, list)}
-        if not data or len(lengths) != 1 or not all(isinstance(v, list) for v in data.values()):
-            raise RequestError(422, "inputs as an object must map each column to a list of equal length")
-        n = lengths.pop()
-        _check_count(list(range(n)), max_rows)
-        return [{k: v[i] for k, v in data.items()} for i in range(n)]
-    if not isinstance(data, list):
-        raise RequestError(422, f"{fmt} must be a list of records")
-    _check_count(data, max_rows)
-    return data
+    values: list[list[Any]]
+    context: Context
 
 
-@dataclass
-class Scored:
-    """The answered rows of one request (or the rejected ones)."""
+@dataclass(frozen=True)
+class Answer:
+    loaded: LoadedVersion
+    route: Route
+    request_id: str | None
+    prediction_ids: list[str]
+    outputs: list[dict[str, Any]]
+    entry: LogEntry
 
-    prediction_ids: list[str] = field(default_factory=list)
-    outputs: list[dict[str, Any]] = field(default_factory=list)
+    def items(self) -> list[dict[str, Any]]:
+        """Per row: its prediction id, version and route, and the model's output."""
+        return prediction_items(self.prediction_ids, self.loaded, self.route, self.outputs)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Rows refused (nothing was scored or answered); `code` says why: invalid_rows,
+    model_refused or non_finite_output."""
+
+    code: str
+    message: str
+    problems: list[RowError]
+    entry: LogEntry
+    kind: Kind = Kind.INVALID
+
+
+def check_rows(schema: Schema, rows: list[Any]) -> tuple[list[Any], list[RowError]]:
+    """Each row's values in column order (None for a refused row), and every problem."""
+    values: list[Any] = []
+    problems: list[RowError] = []
+    for i, row in enumerate(rows):
+        checked, errs = schema.check_row(row, i)
+        if errs:
+            problems.extend(errs)
+        values.append(checked)
+    return values, problems
+
+
+def _rejection(loaded: LoadedVersion, route: Route, rows: list[Any], context: Context, code: str,
+               message: str, problems: list[RowError]) -> Rejection:
+    entry = rejection_entry(
+        model_id=loaded.model_id, version_id=loaded.version_id, route=route, source=context.source,
+        request_id=context.request_id, errors=problems, rows=rows, raw=None, at=utcnow(),
+        keep_payload=context.keep_payload)
+    return Rejection(code, message, problems, entry)
+
+
+def prepare(loaded: LoadedVersion, route: Route, rows: list[Any], context: Context) -> Prepared | Rejection:
+    """The rows checked against the version's signature: all of them ready, or a rejection
+    naming every problem (one bad row refuses the request: nothing is scored)."""
+    values, problems = check_rows(loaded.schema, rows)
+    if problems:
+        return _rejection(loaded, route, rows, context, "invalid_rows",
+                          f"{len({p.row for p in problems})} of {len(rows)} row(s) do not match "
+                          f"{loaded.model} v{loaded.version}'s inputs; nothing was scored", problems)
+    return Prepared(loaded, route, rows, values, context)
+
+
+def model_refused(prepared: Prepared, error: ScoringError) -> Rejection:
+    """The model raised on the rows."""
+    message = str(error)
+    return _rejection(prepared.loaded, prepared.route, prepared.rows, prepared.context, "model_refused",
+                      message, [RowError(0, None, message)])
+
+
+def complete(prepared: Prepared, outputs: Outputs, scores: list[float | None],
+             started: float) -> Answer | Rejection:
+    """The model's outputs as an answer with its log entry; rows without a finite output
+    refuse the request (nothing is logged as answered). The latency logged runs from
+    `started` (a perf_counter) to now."""
+    loaded, route, context = prepared.loaded, prepared.route, prepared.context
+    bad = non_finite_errors(outputs, loaded, prepared.values)
+    if bad:
+        return _rejection(loaded, route, prepared.rows, context, "non_finite_output",
+                          f"{len(bad)} row(s) got no finite answer from {loaded.model} v{loaded.version}; "
+                          "nothing was logged as answered", bad)
+    answered = cast(list[dict[str, Any]], outputs)
+    entry, ids = answered_entry(
+        loaded=loaded, route=route, source=context.source, request_id=context.request_id,
+        rows=prepared.rows, outputs=answered, scores=scores,
+        latency_ms=(time.perf_counter() - started) * 1000, at=utcnow(),
+        dialect=context.dialect, log_mode=context.log_mode, sample_rate=context.sample_rate,
+        check_duplicate=context.check_duplicate, rng=context.rng)
+    return Answer(loaded, route, context.request_id, ids, answered, entry)
+
+
+def refuse_input(loaded: LoadedVersion, route: Route, context: Context, code: str, message: str,
+                 problems: list[RowError] | None = None, raw: bytes | None = None) -> Rejection:
+    """A request refused before it had rows (a body that is not JSON, too large, of the
+    wrong shape): quarantined as one row, with the raw input where it is kept."""
+    errors = problems or [RowError(0, None, message)]
+    entry = rejection_entry(
+        model_id=loaded.model_id, version_id=loaded.version_id, route=route, source=context.source,
+        request_id=context.request_id, errors=errors, rows=None, raw=raw, at=utcnow(),
+        keep_payload=context.keep_payload)
+    return Rejection(code, message, errors, entry)
+
+
+def score(loaded: LoadedVersion, route: Route, rows: list[Any], context: Context,
+          started: float) -> Answer | Rejection:
+    """The whole path in this thread, the model called directly (`wk predict`);
+    `started` is the perf_counter the latency counts from."""
+    prepared = prepare(loaded, route, rows, context)
+    if isinstance(prepared, Rejection):
+        return prepared
+    try:
+        outputs, scores = loaded.predict(prepared.values)
+    except ScoringError as err:
+        return model_refused(prepared, err)
+    return complete(prepared, outputs, scores, started)
 
 
 def payload_text(value: Any) -> str:
@@ -152,6 +184,15 @@ def payload_text(value: Any) -> str:
     except TypeError:
         text = repr(value)
     return text[:MAX_PAYLOAD_KEPT]
+
+
+def quarantine_record(*, at: datetime, model_id: int, version_id: int | None, route: str | None,
+                      source: str, request_id: str | None, batch_run_id: str | None, row_index: int,
+                      field: str | None, reason: str, payload: str | None) -> dict[str, Any]:
+    """One refused row as the quarantine table takes it (online and batch alike)."""
+    return {"at": at, "model_id": model_id, "version_id": version_id, "route": route, "source": source,
+            "request_id": request_id, "batch_run_id": batch_run_id, "row_index": row_index,
+            "field": field, "reason": reason[:2000], "payload": payload}
 
 
 def rejection_entry(*, model_id: int, version_id: int | None, route: str | None, source: str,
@@ -173,12 +214,10 @@ def rejection_entry(*, model_id: int, version_id: int | None, route: str | None,
                 payload = payload_text(rows[row_index])
             elif raw is not None:
                 payload = raw[:MAX_PAYLOAD_KEPT].decode("utf-8", "replace")
-        entry.quarantine.append({
-            "at": at, "model_id": model_id, "version_id": version_id, "route": route,
-            "source": source, "request_id": request_id, "batch_run_id": batch_run_id,
-            "row_index": row_index, "field": problems[0].field,
-            "reason": "; ".join(p.text() for p in problems)[:2000], "payload": payload,
-        })
+        entry.quarantine.append(quarantine_record(
+            at=at, model_id=model_id, version_id=version_id, route=route, source=source,
+            request_id=request_id, batch_run_id=batch_run_id, row_index=row_index,
+            field=problems[0].field, reason="; ".join(p.text() for p in problems), payload=payload))
         if version_id is not None and route is not None:
             entry.records.append((model_id, version_id, route, at, 0.0, None, True))
     return entry
@@ -195,7 +234,7 @@ def answered_entry(*, loaded: LoadedVersion, route: str, source: str, request_id
     per_row_ms = latency_ms  # every row of a request shares its latency
     entry = LogEntry(model_id=loaded.model_id, request_id=request_id, check_duplicate=check_duplicate)
     ids = [uuid7() for _ in rows]
-    full = log_mode == "full"
+    full = log_mode == LogMode.FULL
     draw = (rng or random).random
     for i, (row, output, score) in enumerate(zip(rows, outputs, scores, strict=True)):
         keep_input = full and (sample_rate >= 1.0 or draw() < sample_rate)

@@ -177,8 +177,8 @@ def load_version(store: Store, info: VersionInfo) -> LoadedVersion:
 
             raise InvalidInput(
                 f"{info.model} v{info.version} has no input signature and its estimator does not "
-                "record feature names; register it with --data so serving can check inputs"
-            )
+                "record feature names; register it with its training data so serving can check inputs",
+                field="data")
         loaded.schema = Schema.from_signature(
             {"columns": [{"name": str(n), "kind": "unknown", "nullable": True} for n in names]})
     loaded.use_frame = not _array_path_agrees(loaded)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from serving.scoring.micro_batcher import BatchPredictor
 from serving.scoring.model_cache import LoadedVersion, ModelCache, VersionInfo
 from store import deployments as deployments_q
+from store.vocabulary import Mode
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -108,7 +109,7 @@ class ServingState:
         for model_id, name, champion_id, mode, challenger_id, share, log_mode, sample_rate in rows:
             if self.only is not None and name not in self.only:
                 continue
-            if mode == "single":
+            if mode == Mode.SINGLE:
                 challenger_id = None  # a parked challenger takes no traffic
             settings[name] = Settings(model_id, name, champion_id, mode, challenger_id,
                                       float(share), log_mode, float(sample_rate))
@@ -159,8 +160,7 @@ class ServingState:
     def _build(self, s: Settings, details: dict[int, VersionInfo]) -> ServedModel:
         if s.champion_id is None:
             return ServedModel(s, None, None, problem=(
-                f"model {s.name!r} has no production version; promote one with "
-                f"'wk models promote {s.name} VERSION production --reason ...'"))
+                f"model {s.name!r} has no production version; promote one to production"))
         champion = self.cache.get(details[s.champion_id])
         challenger = self.cache.get(details[s.challenger_id]) if s.challenger_id else None
         return ServedModel(s, champion, challenger, self._predictor(champion),
