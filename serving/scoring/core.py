@@ -37,7 +37,7 @@ MAX_PAYLOAD_KEPT = 4096  # bytes of a rejected input kept in quarantine
 Outputs = list[dict[str, Any] | None]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Context:
     """Who asked and how the rows are logged: the same for every step of one request."""
 
@@ -55,7 +55,7 @@ class Context:
         return self.log_mode == LogMode.FULL
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Prepared:
     """Rows that match the version's inputs, as values in column order, ready to predict."""
 
@@ -66,7 +66,7 @@ class Prepared:
     context: Context
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Answer:
     loaded: LoadedVersion
     route: Route
@@ -80,7 +80,7 @@ class Answer:
         return prediction_items(self.prediction_ids, self.loaded, self.route, self.outputs)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Rejection:
     """Rows refused (nothing was scored or answered); `code` says why: invalid_rows,
     model_refused or non_finite_output."""

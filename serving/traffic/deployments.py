@@ -171,8 +171,8 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
         model = q.get_model(session, name)
         dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
         if dep is None or dep.challenger_version_id is None:
-            raise NotFound(f"{name} has no challenger to promote; set one first", field="challenger",
-                           example="VERSION", see=see(Listing.DEPLOYMENT, name))
+            raise NotFound(f"{name} has no challenger to promote; set one first",
+                           see=see(Listing.DEPLOYMENT, name))
         before = _view(session, model, dep)
         target = q.version_by_id(session, dep.challenger_version_id)
         moved = registry.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)

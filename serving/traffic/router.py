@@ -15,6 +15,7 @@ from typing import Any
 from store.vocabulary import Mode, Route
 
 MODES = tuple(Mode)
+_CHAMPION_ONLY = (Mode.SINGLE, Mode.SHADOW)
 #: a route taking a share of requests; None for a shadow copy of every request
 Share = float | None
 
@@ -28,7 +29,7 @@ def sticky_fraction(key: str) -> float:
 def choose_route(mode: str, share: float, *, key: str | None, draw: float) -> Route:
     """champion or challenger for one request. `draw` is a uniform number in [0, 1)
     (random per request); in ab mode a request key replaces it, so routing is sticky."""
-    if mode == Mode.SINGLE or mode == Mode.SHADOW or share <= 0.0:
+    if mode in _CHAMPION_ONLY or share <= 0.0:
         return Route.CHAMPION
     if mode == Mode.AB and key is not None:
         draw = sticky_fraction(key)
