@@ -26,7 +26,7 @@ from serving.traffic.router import routes_of
 WINDOW_MINUTES = 5
 
 
-def _share(share: float | None) -> str:
+def _share_text(share: float | None) -> str:
     return "copy" if share is None else percent(share)  # a shadow copies every request
 
 
@@ -52,8 +52,8 @@ class DeploymentsScreen(TableScreen):
         for model in sorted(deps.keys() | {m for m, _r, _v in traffic}):
             dep = deps.get(model) or {"model": model, "mode": "-", "champion": None, "challenger": None,
                                       "challenger_share": 0.0, "updated_at": None}
-            routes = [(route, version, _share(share)) for route, version, share in routes_of(dep)] \
-                if model in deps else []
+            routes: list[tuple[str, int | None, str]] = [
+                (route, version, _share_text(share)) for route, version, share in routes_of(dep)] if model in deps else []
             current = {(route, version) for route, version, _share in routes}
             routes += sorted((route, version, "-") for m, route, version in traffic
                              if m == model and (route, version) not in current)
