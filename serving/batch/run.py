@@ -162,12 +162,12 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
         writer.finish(rows_read)
         with store.db.write_core() as conn:  # rows a longer earlier attempt left behind
             prediction_log.delete_batch_rows(conn, plan.run_id, rows_read, None)
-        _finish(store, plan.run_id, RunStatus.SUCCEEDED, rows_read=rows_read)
+        _finish(store, plan.run_id, "succeeded", rows_read=rows_read)
     except BaseException as exc:
         if writer is not None:
             writer.abort()
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        _finish(store, plan.run_id, RunStatus.FAILED, message)
+        _finish(store, plan.run_id, "failed", message)
         raise
     finally:
         gc.set_threshold(*threshold)

@@ -29,8 +29,10 @@ MAX_ID = 200
 TOO_MANY = "split the request, or score the rows as a batch run"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ScoringRequest:
+    """What a request parser gives the scoring core: the rows, and the caller's ids."""
+
     rows: list[Any]
     request_id: str | None = None
     key: str | None = None
