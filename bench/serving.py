@@ -665,15 +665,15 @@ def bare_insert(store_db: Path, run_id: str, target: Path) -> tuple[int, float]:
 
 
 PROFILE_PARTS = [  # (label, file suffix, function): cumulative time of each in the profiled run
-    ("read the CSV source (pandas, in chunks)", "serving/batch_io.py", "chunks"),
-    ("check the rows (frame_validation.check_frame)", "serving/frame_validation.py", "check_frame"),
-    ("predict + format outputs (predict_frame)", "serving/model_cache.py", "predict_frame"),
+    ("read the CSV source (pandas, in chunks)", "serving/batch/io.py", "chunks"),
+    ("check the rows (frame_validation.check_frame)", "serving/scoring/frame_validation.py", "check_frame"),
+    ("predict + format outputs (predict_frame)", "serving/scoring/model_cache.py", "predict_frame"),
     ("  of which estimator.predict_proba", "sklearn/pipeline.py", "predict_proba"),
-    ("  of which outputs to dicts (format_classification)", "serving/outputs.py", "format_classification"),
-    ("prediction ids (uuid7_many)", "serving/ids.py", "uuid7_many"),
-    ("log rows: inputs/outputs to JSON (_log_rows)", "serving/batch.py", "_log_rows"),
-    ("sink frame (_sink_frame)", "serving/batch.py", "_sink_frame"),
-    ("sink CSV write (SinkWriter.write)", "serving/batch_io.py", "write"),
+    ("  of which outputs to dicts (format_classification)", "serving/scoring/outputs.py", "format_classification"),
+    ("prediction ids (uuid7_many)", "serving/scoring/ids.py", "uuid7_many"),
+    ("log rows: inputs/outputs to JSON (_log_rows)", "serving/batch/run.py", "_log_rows"),
+    ("sink frame (_sink_frame)", "serving/batch/run.py", "_sink_frame"),
+    ("sink CSV write (SinkWriter.write)", "serving/batch/io.py", "write"),
     ("delete earlier rows of the chunk (delete_batch_rows)", "store/prediction_log.py", "delete_batch_rows"),
     ("insert predictions (insert_predictions)", "store/prediction_log.py", "insert_predictions"),
     ("BEGIN/COMMIT (Database.write_core)", "store/engine.py", "write_core"),
@@ -691,8 +691,8 @@ def profile_breakdown(profile: cProfile.Profile) -> list[tuple[str, float]]:
     out = [("total (profiled, so slower than the timed run)", total)]
     for label, suffix, func in PROFILE_PARTS:
         if suffix is None:
-            t = (cumulative("serving/batch.py", "_start") + cumulative("serving/model_cache.py", "load_version")
-                 + cumulative("serving/batch.py", "_finish"))
+            t = (cumulative("serving/batch/run.py", "_start") + cumulative("serving/scoring/model_cache.py", "load_version")
+                 + cumulative("serving/batch/run.py", "_finish"))
         else:
             t = cumulative(suffix, func)
         out.append((label, t))
@@ -712,8 +712,8 @@ def profile_top(profile: cProfile.Profile, count: int = 12) -> list[tuple[str, f
 
 def batch_bench(tmp: Path, models: dict[str, Any], X: Any, rows: int, repeats: int, profile: str,
                 log: Callable[[str], None]) -> dict[str, Any]:
-    from serving.batch import score_batch
-    from serving.batch_io import parse_sink, parse_source
+    from serving.batch.io import parse_sink, parse_source
+    from serving.batch.run import score_batch
     from store.handle import open_store
 
     folder = tmp / "batch"

@@ -69,7 +69,7 @@ def _serve_an_hour(store: Any, actor: str | None) -> None:
     from datetime import UTC, datetime
 
     from sample_models.traffic import simulate
-    from serving import deployments
+    from serving.traffic import deployments
 
     deployments.set_deployment(store, "credit-default", mode="canary", challenger="2", share=0.1,
                                reason="canary the retrain on 10% before promoting", actor=actor)
@@ -107,13 +107,13 @@ def summarise(store: Any) -> dict[str, Any]:
 
 
 def _deployments(store: Any) -> list[dict[str, Any]]:
-    from serving import deployments
+    from serving.traffic import deployments
 
     return deployments.list_deployments(store)
 
 
 def _prediction_count(store: Any) -> int:
-    from store import serving_queries as sq
+    from store import predictions as predictions_q
 
     with store.db.read() as session:
-        return sq.count_predictions(session)
+        return predictions_q.count_predictions(session)

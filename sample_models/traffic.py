@@ -26,11 +26,13 @@ def simulate(store: Store, case_name: str, model: str, *, minutes: int = 60, per
     """Score `minutes` x `per_minute` requests for `model` as its deployment routes them,
     ending at `now`; returns counts of answered, refused and labelled rows."""
     from sample_models.events import new_category
-    from serving import feedback, pipeline
-    from serving.logger import commit_entries
-    from serving.model_cache import VersionInfo, load_version
-    from serving.router import CHAMPION, choose_route
-    from store import serving_queries as sq
+    from serving.log import feedback
+    from serving.log.logger import commit_entries
+    from serving.scoring import core
+    from serving.scoring.model_cache import VersionInfo, load_version
+    from serving.traffic.router import choose_route
+    from store import deployments as deployments_q
+    from store.vocabulary import LogMode, Mode, Route, Source
 
     case = USE_CASES[case_name]
     start = now - timedelta(minutes=minutes)
@@ -43,10 +45,10 @@ def simulate(store: Store, case_name: str, model: str, *, minutes: int = 60, per
     labels = case.label_for(frame, seed, events)
     features = frame[list(case.features)]
     with store.db.read() as session:
-        (state,) = [s for s in sq.serving_state(session) if s[1] == model]
+        (state,) = [s for s in deployments_q.serving_state(session) if s[1] == model]
         _mid, _name, champion_id, mode, challenger_id, share, log_mode, rate = state
         ids = [v for v in (champion_id, challenger_id) if v]
-        versions = {row[2]: load_version(store, VersionInfo(*row)) for row in sq.version_details(session, ids)}
+        versions = {row[2]: load_version(store, VersionInfo(*row)) for row in deployments_q.version_details(session, ids)}
     rng = random.Random(seed)
     dialect = "sqlite" if store.db.is_sqlite else store.db.engine.dialect.name
     answered = refused = 0
@@ -58,30 +60,30 @@ def simulate(store: Store, case_name: str, model: str, *, minutes: int = 60, per
         for i in range(minute * per_minute, (minute + 1) * per_minute):
             row = {k: (None if v != v else v) for k, v in records[i].items()}  # NaN -> null
             route = choose_route(mode, share, key=None, draw=rng.random())
-            loaded = versions[champion_id if route == CHAMPION or not challenger_id else challenger_id]
+            loaded = versions[champion_id if route == Route.CHAMPION or not challenger_id else challenger_id]
             started = time.perf_counter()
             values, problems = loaded.schema.check_row(row, 0)
             if problems:
-                entries.append(pipeline.rejection_entry(
-                    model_id=loaded.model_id, version_id=loaded.version_id, route=route, source="api",
+                entries.append(core.rejection_entry(
+                    model_id=loaded.model_id, version_id=loaded.version_id, route=route, source=Source.API,
                     request_id=f"sim-{i}", errors=problems, rows=[row], raw=None, at=at,
-                    keep_payload=log_mode == "full"))
+                    keep_payload=log_mode == LogMode.FULL))
                 refused += 1
                 continue
             outputs, scores = loaded.predict([values])  # type: ignore[list-item]
-            entry, pids = pipeline.answered_entry(
-                loaded=loaded, route=route, source="api", request_id=f"sim-{i}", rows=[row],
+            entry, pids = core.answered_entry(
+                loaded=loaded, route=route, source=Source.API, request_id=f"sim-{i}", rows=[row],
                 outputs=outputs, scores=scores, latency_ms=(time.perf_counter() - started) * 1000,  # type: ignore[arg-type]
                 at=at, dialect=dialect, log_mode=log_mode, sample_rate=rate, check_duplicate=False, rng=rng)
             entries.append(entry)
             answered += 1
-            if mode == "shadow" and challenger_id:  # the challenger answers too, logged only
+            if mode == Mode.SHADOW and challenger_id:  # the challenger answers too, logged only
                 shadow = versions[challenger_id]
                 s_values, s_problems = shadow.schema.check_row(row, 0)
                 if not s_problems:
                     s_out, s_scores = shadow.predict([s_values])  # type: ignore[list-item]
-                    entries.append(pipeline.answered_entry(
-                        loaded=shadow, route="shadow", source="api", request_id=f"sim-{i}", rows=[row],
+                    entries.append(core.answered_entry(
+                        loaded=shadow, route=Route.SHADOW, source=Source.API, request_id=f"sim-{i}", rows=[row],
                         outputs=s_out, scores=s_scores, latency_ms=(time.perf_counter() - started) * 1000,  # type: ignore[arg-type]
                         at=at, dialect=dialect, log_mode=log_mode, sample_rate=rate, check_duplicate=False,
                         rng=rng)[0])

@@ -299,7 +299,7 @@ def build_console_store(root: Path) -> Store:
                 "ValueError: Input X contains NaN (column monthly_fee)")
 
     # serving: a canary of credit-default v2, then five minutes of traffic
-    from serving import deployments
+    from serving.traffic import deployments
 
     deployments.set_deployment(store, "credit-default", challenger=2, mode="canary", share=0.1,
                                reason="v2 again, with the approval-rate fix", actor=ACTOR)
@@ -310,7 +310,7 @@ def build_console_store(root: Path) -> Store:
 
 
 def prediction_id(at: datetime) -> str:
-    """A UUIDv7 for a fixed time (serving.ids' layout), its random part from the time, so
+    """A UUIDv7 for a fixed time (serving.scoring.ids' layout), its random part from the time, so
     the ids are the same on every build."""
     ms = int(at.timestamp() * 1000)
     tail = int.from_bytes(hashlib.sha256(str(ms).encode()).digest()[:8]) & ((1 << 62) - 1)
@@ -338,12 +338,12 @@ def _inputs(model: str, version: int, rng: random.Random) -> dict[str, Any]:
 
 def log_traffic(store: Store) -> None:
     """Five minutes of answered requests (one row each) and one refused request, committed
-    with their rollups by serving.logger.commit_entries, as the server does; then labels
+    with their rollups by serving.log.logger.commit_entries, as the server does; then labels
     for credit-default's first minute, as /v1/feedback writes them (at a fixed time)."""
-    from serving.logger import LogEntry, commit_entries
-    from serving.pipeline import rejection_entry
-    from serving.validation import RowError
-    from store import serving_queries as sq
+    from serving.log.logger import LogEntry, commit_entries
+    from serving.scoring.core import rejection_entry
+    from serving.scoring.validation import RowError
+    from store import predictions as predictions_q
     from store.prediction_log import db_time
 
     rng = random.Random(20261121)
@@ -381,7 +381,7 @@ def log_traffic(store: Store) -> None:
     commit_entries(store.db, entries)
     with store.db.write() as session:
         for pid, label in labels:
-            sq.label_by_prediction_id(session, pid, label, TRAFFIC_START + timedelta(minutes=3))
+            predictions_q.label_by_prediction_id(session, pid, label, TRAFFIC_START + timedelta(minutes=3))
 
 
 def json_text(value: Any) -> str:

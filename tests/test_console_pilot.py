@@ -372,7 +372,8 @@ def canary(store_dir: Path) -> Path:
     champion and one by the challenger, logged as `wk predict` logs them."""
     from serving_store import TINY_ROW, build_store
 
-    from serving import deployments, scoring
+    from serving.scoring import local as scoring
+    from serving.traffic import deployments
 
     build_store(store_dir, versions=2, numeric=False)
     store = open_store(store_dir)
@@ -445,7 +446,7 @@ def test_deployments_view_shows_the_canary_with_its_share_and_traffic(canary: Pa
             assert set(shown["outputs"]) == {"class", "probabilities"} and shown["label"] is None
             assert "(none yet)" in rendered(render_prediction(shown))
             # a label arrives (as /v1/feedback writes it): the next refresh shows it
-            from serving.feedback import apply_labels
+            from serving.log.feedback import apply_labels
 
             assert apply_labels(app.store, [{"prediction_id": shown["prediction_id"], "label": 1}])["matched"] == 1
             app.screen.reload()
@@ -497,7 +498,7 @@ def test_promote_challenger_with_a_reason_moves_production(canary: Path) -> None
 
     run(scenario())
     store = open_store(canary)
-    from serving import deployments
+    from serving.traffic import deployments
 
     assert show_model(store, "tiny")["aliases"]["production"] == 2
     assert deployments.show(store, "tiny")["mode"] == "single"
@@ -520,7 +521,7 @@ def test_rollback_takes_the_challenger_out(canary: Path) -> None:
 
     run(scenario())
     store = open_store(canary)
-    from serving import deployments
+    from serving.traffic import deployments
 
     dep = deployments.show(store, "tiny")
     assert (dep["mode"], dep["champion"], dep["challenger"]) == ("single", 1, None)
@@ -551,7 +552,7 @@ def test_set_share_checks_the_value_then_writes_it(canary: Path) -> None:
 
     run(scenario())
     store = open_store(canary)
-    from serving import deployments
+    from serving.traffic import deployments
 
     assert deployments.show(store, "tiny")["challenger_share"] == pytest.approx(0.4)
     event = audit_log(store, action="deployment.set", limit=1)[0]

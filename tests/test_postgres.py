@@ -74,7 +74,7 @@ def test_serving_on_postgresql(wk, tiny_spec: Path, pg_url: str, monkeypatch: py
     assert wk("feedback", "--prediction-id", pid, "--label", "1").code == 0
     assert wk("deploy", "set", "tiny", "--log", "metadata", "--reason", "pii", "--json").json()["log_mode"] == "metadata"
     from store.handle import open_store
-    from store.serving_queries import rollup_totals, rollup_vs_rows
+    from store.rollups import rollup_totals, rollup_vs_rows
 
     store = open_store(None)
     try:

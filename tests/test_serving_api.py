@@ -15,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from serving_store import NUM_ROW, TINY_ROW, build_store, predict
 
-from serving import deployments
-from serving.http import ServerConfig, make_app
+from serving.http.api import ServerConfig
+from serving.http.app import make_app
+from serving.traffic import deployments
 from store.handle import open_store
 
 
@@ -279,7 +280,7 @@ def test_rollups_agree_with_the_rows_they_summarise(served: Any) -> None:
             predict(client, "tiny", {"row": {**TINY_ROW, "colour": "mauve"}})
     store = open_store(root)
     try:
-        from store.serving_queries import rollup_vs_rows
+        from store.rollups import rollup_vs_rows
 
         with store.db.read() as session:
             assert rollup_vs_rows(session) == []

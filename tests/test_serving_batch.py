@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 from serving_store import REPO, build_store, tiny_frame
 
-from serving.batch import score_batch
-from serving.batch_io import parse_sink, parse_source
+from serving.batch.io import parse_sink, parse_source
+from serving.batch.run import score_batch
 from store.errors import InvalidInput, NotFound
 from store.handle import open_store
 
@@ -151,8 +151,8 @@ def test_wk_score_command_and_batch_listing(root: Path, tmp_path: Path, wk: Any,
 
 SCORER = """
 import sys
-from serving.batch import score_batch
-from serving.batch_io import parse_sink, parse_source
+from serving.batch.run import score_batch
+from serving.batch.io import parse_sink, parse_source
 from store.handle import open_store
 store = open_store(sys.argv[1])
 def progress(done, total):
@@ -240,7 +240,7 @@ def test_logged_batch_rows_carry_exact_inputs_and_the_stores_own_time_format(roo
 def test_the_log_writers_connection_checkpoints_every_100_pages(root: Path) -> None:
     """A checkpoint runs inside the commit that crosses the mark; SQLite's 1,000 pages put a
     3.5 ms stall on about one request in 140 (bench/RESULTS.md)."""
-    from serving.logger import CHECKPOINT_PAGES
+    from serving.log.logger import CHECKPOINT_PAGES
 
     store = open_store(root)
     try:

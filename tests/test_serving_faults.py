@@ -17,7 +17,7 @@ import httpx
 import pytest
 from serving_store import NUM_ROW, TINY_ROW, Server, build_store, running
 
-from serving import deployments
+from serving.traffic import deployments
 from store.handle import open_store
 
 KILLS = 20
@@ -31,7 +31,7 @@ def integrity_and_rollups(root: Path) -> None:
         conn.close()
     store = open_store(root)
     try:
-        from store.serving_queries import rollup_vs_rows
+        from store.rollups import rollup_vs_rows
 
         with store.db.read() as session:
             assert rollup_vs_rows(session) == [], "a rollup count differs from the rows it summarises"

@@ -14,14 +14,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serving import pipeline
-from serving.frame_validation import check_frame
-from serving.ids import timestamp_ms, uuid7, uuid7_many
-from serving.outputs import format_classification, format_regression
-from serving.pipeline import RequestError
-from serving.rollup import BUCKETS, aggregate, bucket_of, quantile_from_buckets
-from serving.router import CHALLENGER, CHAMPION, check_mode, choose_route, sticky_fraction
-from serving.validation import Schema
+from serving.http import formats as pipeline
+from serving.http.errors import RequestError
+from serving.scoring.frame_validation import check_frame
+from serving.scoring.ids import timestamp_ms, uuid7, uuid7_many
+from serving.scoring.outputs import format_classification, format_regression
+from serving.scoring.validation import Schema
+from serving.traffic.rollup import BUCKETS, aggregate, bucket_of
+from serving.traffic.router import check_mode, choose_route, sticky_fraction
+from store.rollups import quantile_from_buckets
+from store.vocabulary import Route
+
+CHAMPION, CHALLENGER = Route.CHAMPION, Route.CHALLENGER  # the routes the assertions below name
 
 SIGNATURE = {"columns": [
     {"name": "income", "kind": "numeric", "dtype": "float64", "nullable": False, "min": 1000.0, "max": 500000.0},
@@ -259,7 +263,7 @@ def test_a_request_routed_to_a_retired_predictor_is_still_answered() -> None:
     (a rollback under load); the request must get its answer, not wait for its timeout."""
     import asyncio
 
-    from serving.batching import BatchPredictor
+    from serving.scoring.micro_batcher import BatchPredictor
 
     predictor = BatchPredictor(_Doubler())  # type: ignore[arg-type]
 
@@ -282,7 +286,7 @@ def test_a_request_routed_to_a_retired_predictor_is_still_answered() -> None:
 def test_fast_text_to_float_reads_csv_text_as_pandas_does(texts: list[str]) -> None:
     """Batch scoring reads CSV columns as text; the arrow cast it tries first must give
     what pandas's to_numeric gives, value for value (NaN where not a number)."""
-    from serving.frame_validation import _text_to_float
+    from serving.scoring.frame_validation import _text_to_float
 
     column = pd.Series(texts, dtype=str).replace("", None)
     fast = _text_to_float(column).to_numpy(dtype=float)
@@ -299,7 +303,7 @@ def test_column_wise_json_reads_back_as_the_rows(rows: list[tuple[float, str | N
     each row is the row itself: floats exactly (not to 10 digits), NaN and None as null."""
     import json
 
-    from serving.json_columns import json_records, json_values
+    from serving.scoring.json_columns import json_records, json_values
 
     floats = np.array([r[0] for r in rows], dtype=float)
     texts = np.array([r[1] for r in rows], dtype=object)
@@ -316,6 +320,6 @@ def test_column_wise_json_reads_back_as_the_rows(rows: list[tuple[float, str | N
 
 
 def test_a_failed_load_is_retried_after_2_s_doubling_up_to_a_minute() -> None:
-    from serving.state import retry_delay
+    from serving.traffic.state import retry_delay
 
     assert [retry_delay(n) for n in range(1, 9)] == [2, 4, 8, 16, 32, 60, 60, 60]

@@ -19,7 +19,7 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from serving.predictions import list_batch_runs
+    from serving.log.reading import list_batch_runs
 
     rows = list_batch_runs(store_from(args), args.model, args.limit)
     if args.json:
@@ -33,7 +33,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from serving.predictions import show_batch_run
+    from serving.log.reading import show_batch_run
 
     r = show_batch_run(store_from(args), args.run_id)
     if args.json:

@@ -77,7 +77,7 @@ def _ms(value: float | None) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from serving import deployments
+    from serving.traffic import deployments
 
     store = store_from(args)
     traffic = deployments.traffic(store, minutes=args.minutes)
@@ -112,7 +112,7 @@ def _done(args: argparse.Namespace, result: dict[str, Any]) -> int:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
-    from serving import deployments
+    from serving.traffic import deployments
 
     changes = (args.mode, args.challenger, args.share, args.log_mode, args.sample_rate)
     if all(v is None for v in changes) and not args.no_challenger:
@@ -129,12 +129,12 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from serving import deployments
+    from serving.traffic import deployments
 
     return _done(args, deployments.promote(store_from(args), args.name, reason=args.reason))
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from serving import deployments
+    from serving.traffic import deployments
 
     return _done(args, deployments.rollback(store_from(args), args.name, reason=args.reason))

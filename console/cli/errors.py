@@ -32,6 +32,7 @@ FLAG_OF_FIELD = {
     "run_id": "--run-id",
     "version": "--version",
     "store": "--store",
+    "log_mode": "--log",
 }
 
 #: fields that are switches: the fix is to repeat the command with the flag, no value

@@ -68,7 +68,7 @@ def read_labels(path: str, model: str | None) -> list[dict[str, Any]]:
 def cmd_feedback(args: argparse.Namespace) -> int:
     import json
 
-    from serving import feedback
+    from serving.log import feedback
 
     if args.file:
         if args.prediction_id or args.label is not None:

@@ -71,7 +71,7 @@ def read_rows(row: str | None, file: str | None) -> tuple[list[Any], str | None]
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from serving import scoring
+    from serving.scoring import local as scoring
 
     store = store_from(args)
     if args.example:

@@ -28,7 +28,7 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from serving import predictions
+    from serving.log import reading as predictions
 
     rows = predictions.list_predictions(
         store_from(args), model=args.model, version=args.version, route=args.route, source=args.source,
@@ -45,7 +45,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from serving import predictions
+    from serving.log import reading as predictions
 
     p = predictions.show_prediction(store_from(args), args.prediction_id)
     if args.json:

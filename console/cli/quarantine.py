@@ -21,7 +21,7 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from serving import predictions
+    from serving.log import reading as predictions
 
     rows = predictions.list_quarantine(store_from(args), model=args.model, run_id=args.run_id,
                                        source=args.source, since=parse_time(args.since, "--since"),

@@ -56,8 +56,8 @@ class _ProgressLine:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from serving.batch import score_batch
-    from serving.batch_io import parse_sink, parse_source
+    from serving.batch.io import parse_sink, parse_source
+    from serving.batch.run import score_batch
 
     source = parse_source(args.source, args.query)
     sink = parse_sink(args.sink, args.table)

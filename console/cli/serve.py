@@ -26,8 +26,8 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from serving.http import ServerConfig
-    from serving.server import serve
+    from serving.http.api import ServerConfig
+    from serving.http.server import serve
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a TCP port (1-65535)")

@@ -1,6 +1,6 @@
 """The dangerous actions of the deployments view: promote the challenger, roll the
 deployment back, set the challenger's share. Each shows the exact change, asks for a
-reason and calls the same serving.deployments function as `wk deploy`, which writes the
+reason and calls the same serving.traffic.deployments function as `wk deploy`, which writes the
 same audit event."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _v(version: int | None) -> str:
 
 
 def start_challenger_promote(screen: WkScreen, dep: dict[str, Any]) -> None:
-    from serving import deployments
+    from serving.traffic import deployments
 
     if not screen.allowed("promote"):
         return
@@ -41,7 +41,7 @@ def start_challenger_promote(screen: WkScreen, dep: dict[str, Any]) -> None:
 def start_deployment_rollback(screen: WkScreen, model: str) -> None:
     """The store says what the rollback would do (challenger out, or production back a
     version), in a worker; then the confirmation."""
-    from serving import deployments
+    from serving.traffic import deployments
 
     if not screen.allowed("rollback"):
         return
@@ -69,7 +69,7 @@ def parse_share(text: str) -> float:
 
 
 def start_set_share(screen: WkScreen, dep: dict[str, Any]) -> None:
-    from serving import deployments
+    from serving.traffic import deployments
 
     if not screen.allowed("set share"):
         return

@@ -21,22 +21,14 @@ from console.screens.deployment_actions import (
 )
 from console.screens.time_format import age
 from console.widgets.live_table import TableRow
+from serving.traffic.router import routes_of
 
 #: The traffic window, in minutes (the same as `wk deploy show`).
 WINDOW_MINUTES = 5
 
 
-def routes_of(dep: dict[str, Any]) -> list[tuple[str, int | None, str]]:
-    """(route, version, share of requests) the deployment sends traffic to now."""
-    mode, champion, challenger, share = dep["mode"], dep["champion"], dep["challenger"], dep["challenger_share"]
-    if mode in ("canary", "ab") and challenger:
-        return [("champion", champion, percent(1 - share)), ("challenger", challenger, percent(share))]
-    rows = [("champion", champion, "100%")]
-    if mode == "shadow" and challenger:
-        rows.append(("shadow", challenger, "copy"))  # every request, answered by the champion
-    elif challenger:
-        rows.append(("challenger", challenger, "0%"))  # set, but single mode sends it nothing
-    return rows
+def _share_text(share: float | None) -> str:
+    return "copy" if share is None else percent(share)  # a shadow copies every request
 
 
 class DeploymentsScreen(TableScreen):
@@ -48,7 +40,7 @@ class DeploymentsScreen(TableScreen):
         return f"deployments (traffic: last {WINDOW_MINUTES} min)"
 
     def fetch(self) -> Any:
-        from serving import deployments
+        from serving.traffic import deployments
 
         return {"deployments": deployments.list_deployments(self.wk.store),
                 "traffic": deployments.traffic(self.wk.store, minutes=WINDOW_MINUTES, now=self.wk.clock())}
@@ -62,7 +54,8 @@ class DeploymentsScreen(TableScreen):
         for model in sorted(deps.keys() | {m for m, _r, _v in traffic}):
             dep = deps.get(model) or {"model": model, "mode": "-", "champion": None, "challenger": None,
                                       "challenger_share": 0.0, "updated_at": None}
-            routes = routes_of(dep) if model in deps else []
+            routes: list[tuple[str, int | None, str]] = [
+                (route, version, _share_text(share)) for route, version, share in routes_of(dep)] if model in deps else []
             current = {(route, version) for route, version, _share in routes}
             routes += sorted((route, version, "-") for m, route, version in traffic
                              if m == model and (route, version) not in current)

@@ -24,7 +24,7 @@ class OverviewScreen(ModelRowsScreen):
 
     def fetch(self) -> Any:
         from registry.models import overview
-        from serving import dashboard
+        from serving.traffic import dashboard
 
         now = self.wk.clock()
         return {"models": overview(self.wk.store, now=now),

@@ -61,7 +61,7 @@ class PredictionsScreen(TableScreen):
 
     def fetch(self) -> Any:
         from console.cli.common import parse_time
-        from serving import predictions
+        from serving.log import reading as predictions
 
         args: dict[str, Any] = {FILTERS[k]: v for k, v in self.filters.items()}
         for key in ("since", "until"):
@@ -115,7 +115,7 @@ class PredictionScreen(WkScreen):
             yield Static("loading ...", id="detail")
 
     def fetch(self) -> Any:
-        from serving import predictions
+        from serving.log import reading as predictions
 
         return predictions.show_prediction(self.wk.store, self.ref)
 

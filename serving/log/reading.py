@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from registry import views
+from store import batch_runs as batch_runs_q
 from store import models as model_store
-from store import serving_queries as sq
+from store import predictions as predictions_q
+from store import quarantine as quarantine_q
 from store import versions as version_store
-from store.errors import InvalidInput, NotFound, UsageError
+from store.errors import InvalidInput, Listing, NotFound, UsageError, see
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -42,9 +44,10 @@ def list_predictions(store: Store, *, model: str | None = None, version: str | i
                      request_id: str | None = None, before_id: str | None = None, limit: int = 50,
                      with_data: bool = False) -> list[dict[str, Any]]:
     if not 1 <= limit <= MAX_LIMIT:
-        raise UsageError(f"--limit {limit} must be between 1 and {MAX_LIMIT}")
+        raise UsageError(f"a limit of {limit} rows is outside 1..{MAX_LIMIT}", field="limit", example="50")
     if version is not None and model is None:
-        raise UsageError("--version needs --model (version numbers belong to a model)")
+        raise UsageError("a version needs its model (version numbers belong to a model)", field="model",
+                         example="MODEL")
     with store.db.read() as session:
         model_id = version_id = None
         if model is not None:
@@ -54,7 +57,7 @@ def list_predictions(store: Store, *, model: str | None = None, version: str | i
                 from registry.versions import resolve_version
 
                 version_id = resolve_version(session, m, version).id
-        rows = sq.list_predictions(session, model_id=model_id, version_id=version_id, route=route,
+        rows = predictions_q.list_predictions(session, model_id=model_id, version_id=version_id, route=route,
                                    source=source, since=since, until=until, id_prefix=id_prefix,
                                    request_id=request_id, before_id=before_id, limit=limit,
                                    with_data=with_data)
@@ -64,19 +67,19 @@ def list_predictions(store: Store, *, model: str | None = None, version: str | i
 def show_prediction(store: Store, ref: str) -> dict[str, Any]:
     ref = ref.strip().lower()
     if not ref or len(ref) > 36 or any(c not in "0123456789abcdef-" for c in ref):
-        raise InvalidInput(f"{ref[:40]!r} is not a prediction id (a UUID such as "
-                           "0193a1b2-...); see 'wk predictions list'")
+        raise InvalidInput(f"{ref[:40]!r} is not a prediction id (a UUID such as 0193a1b2-...)",
+                           see=see(Listing.PREDICTIONS))
     with store.db.read() as session:
-        found = sq.get_prediction(session, ref)
+        found = predictions_q.get_prediction(session, ref)
         if found is None:
-            matches = sq.predictions_by_prefix(session, ref, limit=2) if len(ref) >= 6 else []
+            matches = predictions_q.predictions_by_prefix(session, ref, limit=2) if len(ref) >= 6 else []
             if len(matches) == 1:
-                found = sq.get_prediction(session, matches[0])
+                found = predictions_q.get_prediction(session, matches[0])
             elif len(matches) > 1:
                 raise InvalidInput(f"prediction id prefix {ref!r} matches several predictions; give more of it")
         if found is None:
-            raise NotFound(f"no prediction {ref!r} in the log; see 'wk predictions list' (a prefix of "
-                           "6 or more characters also works)")
+            raise NotFound(f"no prediction {ref!r} in the log (a prefix of 6 or more characters also works)",
+                           see=see(Listing.PREDICTIONS))
     return _row(found)
 
 
@@ -84,10 +87,10 @@ def list_quarantine(store: Store, *, model: str | None = None, run_id: str | Non
                     source: str | None = None, since: datetime | None = None, limit: int = 50,
                     before_id: int | None = None) -> list[dict[str, Any]]:
     if not 1 <= limit <= MAX_LIMIT:
-        raise UsageError(f"--limit {limit} must be between 1 and {MAX_LIMIT}")
+        raise UsageError(f"a limit of {limit} rows is outside 1..{MAX_LIMIT}", field="limit", example="50")
     with store.db.read() as session:
         model_id = model_store.get_model(session, model).id if model else None
-        rows = sq.list_quarantine(session, model_id=model_id, batch_run_id=run_id, source=source,
+        rows = quarantine_q.list_quarantine(session, model_id=model_id, batch_run_id=run_id, source=source,
                                   since=since, before_id=before_id, limit=limit)
     for r in rows:
         r["at"] = views.iso(r["at"])
@@ -110,7 +113,7 @@ def batch_run_view(run: Any, model: str, version: int | None) -> dict[str, Any]:
 def list_batch_runs(store: Store, model: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     with store.db.read() as session:
         model_id = model_store.get_model(session, model).id if model else None
-        runs = sq.list_batch_runs(session, model_id, limit)
+        runs = batch_runs_q.list_batch_runs(session, model_id, limit)
         names = model_store.models_by_ids(session, list({r.model_id for r in runs}))
         out = []
         for r in runs:
@@ -121,8 +124,8 @@ def list_batch_runs(store: Store, model: str | None = None, limit: int = 50) -> 
 
 def show_batch_run(store: Store, run_id: str) -> dict[str, Any]:
     with store.db.read() as session:
-        run = sq.get_batch_run(session, run_id)
+        run = batch_runs_q.get_batch_run(session, run_id)
         if run is None:
-            raise NotFound(f"no batch run {run_id!r}; see 'wk batch list'")
+            raise NotFound(f"no batch run {run_id!r}", see=see(Listing.BATCH_RUNS))
         name = model_store.models_by_ids(session, [run.model_id])[run.model_id].name
         return batch_run_view(run, name, version_store.version_by_id(session, run.version_id).version)

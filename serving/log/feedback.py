@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from serving.pipeline import RequestError
 from store import models as model_store
-from store import serving_queries as sq
+from store import predictions as predictions_q
 from store.errors import InvalidInput
 from store.types import utcnow
 
@@ -26,18 +25,18 @@ def items_from_payload(payload: Any) -> list[dict[str, Any]]:
     """The label items of a /v1/feedback body (one object, or {"labels": [...]})."""
     if isinstance(payload, dict) and "labels" in payload:
         if set(payload) != {"labels"} or not isinstance(payload["labels"], list):
-            raise RequestError(422, "send {\"labels\": [ {...}, ... ]} or one label object")
+            raise InvalidInput("send {\"labels\": [ {...}, ... ]} or one label object", field="labels")
         items = payload["labels"]
     else:
         items = [payload]
     if not items:
-        raise RequestError(422, "no labels: send at least one")
+        raise InvalidInput("no labels: send at least one", field="labels")
     if len(items) > MAX_LABELS:
-        raise RequestError(422, f"{len(items)} labels in one request; at most {MAX_LABELS}")
+        raise InvalidInput(f"{len(items)} labels in one request; at most {MAX_LABELS}", field="labels")
     for i, item in enumerate(items):
         problem = check_item(item)
         if problem:
-            raise RequestError(422, f"label {i}: {problem}")
+            raise InvalidInput(f"label {i}: {problem}", field="labels")
     return items
 
 
@@ -82,7 +81,7 @@ def apply_labels(store: Store, items: list[dict[str, Any]]) -> dict[str, Any]:
         for item in items:
             label = orjson.dumps(item["label"]).decode()
             if item.get("prediction_id") is not None:
-                n = sq.label_by_prediction_id(session, item["prediction_id"], label, at)
+                n = predictions_q.label_by_prediction_id(session, item["prediction_id"], label, at)
                 ref = {"prediction_id": item["prediction_id"]}
             else:
                 model = item.get("model")
@@ -92,7 +91,7 @@ def apply_labels(store: Store, items: list[dict[str, Any]]) -> dict[str, Any]:
                 if model is not None and model_ids.get(model) is None:
                     unmatched.append({"request_id": item["request_id"], "model": model, "why": "no such model"})
                     continue
-                n, total = sq.label_by_request_id(session, model_ids.get(model) if model else None,
+                n, total = predictions_q.label_by_request_id(session, model_ids.get(model) if model else None,
                                                   item["request_id"], item.get("row"), label, at)
                 ref = {"request_id": item["request_id"]}
                 if n == 0 and total > 1:

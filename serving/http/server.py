@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from serving.http import ServerConfig
+    from serving.http.api import ServerConfig
     from store.handle import Store
 
 
@@ -50,7 +50,7 @@ def serve(store: Store, config: ServerConfig, *, host: str = "127.0.0.1", port: 
           access_log: bool = False, log_level: int = logging.INFO) -> None:
     import uvicorn
 
-    from serving.http import ScoringFastPath, make_app
+    from serving.http.app import ScoringFastPath, make_app
 
     app = make_app(store, config)
     # The scoring paths go straight to the handler from the outermost layer, past

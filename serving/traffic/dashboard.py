@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from serving.rollup import BUCKETS, traffic_summary, traffic_window
-from serving.router import SHADOW
-from store import serving_queries as sq
+from serving.traffic.rollup import BUCKETS, traffic_summary, traffic_window
+from store import rollups as rollups_q
 from store.types import utcnow
+from store.vocabulary import Route
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -28,10 +28,10 @@ def traffic_by_model(store: Store, *, minutes: int = 5, now: Any = None) -> dict
     now = now or utcnow()
     since, span = traffic_window(now, minutes)
     with store.db.read() as session:
-        rows = sq.rollup_totals(session, since)
+        rows = rollups_q.rollup_totals(session, since)
     totals: dict[str, dict[str, Any]] = {}
     for _mid, model, _version, route, count, errors, _lsum, _lmax, _ocount, _osum, *buckets in rows:
-        if route == SHADOW:
+        if route == Route.SHADOW:
             continue
         t = totals.setdefault(model, {"requests": 0, "errors": 0, "buckets": [0] * BUCKETS})
         t["requests"] += int(count or 0)

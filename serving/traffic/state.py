@@ -17,9 +17,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from serving.batching import BatchPredictor
-from serving.model_cache import LoadedVersion, ModelCache, VersionInfo
-from store import serving_queries as sq
+from serving.scoring.micro_batcher import BatchPredictor
+from serving.scoring.model_cache import LoadedVersion, ModelCache, VersionInfo
+from store import deployments as deployments_q
+from store.vocabulary import Mode
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -103,12 +104,12 @@ class ServingState:
 
     def read_settings(self) -> dict[str, Settings]:
         with self.store.db.read() as session:
-            rows = sq.serving_state(session)
+            rows = deployments_q.serving_state(session)
         settings = {}
         for model_id, name, champion_id, mode, challenger_id, share, log_mode, sample_rate in rows:
             if self.only is not None and name not in self.only:
                 continue
-            if mode == "single":
+            if mode == Mode.SINGLE:
                 challenger_id = None  # a parked challenger takes no traffic
             settings[name] = Settings(model_id, name, champion_id, mode, challenger_id,
                                       float(share), log_mode, float(sample_rate))
@@ -122,7 +123,7 @@ class ServingState:
             return False
         wanted = {vid for s in settings.values() for vid in (s.champion_id, s.challenger_id) if vid}
         with self.store.db.read() as session:
-            details = {row[2]: VersionInfo(*row) for row in sq.version_details(session, sorted(wanted))}
+            details = {row[2]: VersionInfo(*row) for row in deployments_q.version_details(session, sorted(wanted))}
         models: dict[str, ServedModel] = {}
         self.load_errors = {n: e for n, e in self.load_errors.items() if n in settings}  # gone: no retry
         for name, s in settings.items():
@@ -159,8 +160,7 @@ class ServingState:
     def _build(self, s: Settings, details: dict[int, VersionInfo]) -> ServedModel:
         if s.champion_id is None:
             return ServedModel(s, None, None, problem=(
-                f"model {s.name!r} has no production version; promote one with "
-                f"'wk models promote {s.name} VERSION production --reason ...'"))
+                f"model {s.name!r} has no production version; promote one to production"))
         champion = self.cache.get(details[s.champion_id])
         challenger = self.cache.get(details[s.challenger_id]) if s.challenger_id else None
         return ServedModel(s, champion, challenger, self._predictor(champion),

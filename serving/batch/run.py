@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from serving.batch_io import Sink, SinkWriter, Source
-from serving.frame_validation import check_frame
-from serving.ids import uuid7_many
-from serving.json_columns import json_records
-from serving.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
-from serving.outputs import output_columns
+from serving.batch.io import Sink, SinkWriter, Source
+from serving.scoring.core import MAX_PAYLOAD_KEPT, quarantine_record
+from serving.scoring.frame_validation import check_frame
+from serving.scoring.ids import uuid7_many
+from serving.scoring.json_columns import json_records
+from serving.scoring.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
+from serving.scoring.outputs import output_columns
+from store import batch_runs as batch_runs_q
+from store import deployments as deployments_q
 from store import models as model_store
-from store import prediction_log, run_life
-from store import serving_queries as sq
+from store import prediction_log, run_life, vocabulary
 from store.errors import InvalidInput, Refused
 from store.identity import current_actor
 from store.rows import id_of
@@ -61,7 +63,7 @@ def _check_run_id(run_id: str) -> None:
 def _start(store: Store, model: str, version: str | int | None, run_id: str | None,
            source: Source, sink: Sink) -> Plan:
     """Create the run (or take over an earlier attempt of the same id)."""
-    from serving.deployments import version_to_use
+    from serving.traffic.deployments import version_to_use
 
     with store.db.write() as session:
         m = model_store.get_model(session, model)
@@ -70,10 +72,11 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
             raise Refused(f"{model} v{row.version} is archived; score with an active version")
         run_id = run_id or f"{model}-{utcnow():%Y%m%dT%H%M%S}-{os.getpid()}"
         _check_run_id(run_id)
-        run = sq.get_batch_run(session, run_id)
+        run = batch_runs_q.get_batch_run(session, run_id)
         if run is not None:
             if run.model_id != m.id:
-                raise InvalidInput(f"run id {run_id!r} belongs to another model; choose another --run-id")
+                raise InvalidInput(f"run id {run_id!r} belongs to another model; choose another run id",
+                                   field="run_id")
             if run_life.running_elsewhere(run):
                 raise Refused(f"run {run_id!r} is still running (pid {run.pid}); wait for it or stop it first")
             run.attempt += 1
@@ -84,15 +87,15 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
             run = BatchRun(id=run_id, model_id=id_of(m), version_id=id_of(row), source=source.describe(),
                            sink=sink.describe(), created_by=current_actor())
         session.add(run_life.start(run))
-        dep = sq.find_deployment(session, id_of(m))
-        details = sq.version_details(session, [id_of(row)])
-        keep = dep is None or dep.log_mode == "full"
+        dep = deployments_q.find_deployment(session, id_of(m))
+        details = deployments_q.version_details(session, [id_of(row)])
+        keep = dep is None or dep.log_mode == vocabulary.LogMode.FULL
         return Plan(run_id, VersionInfo(*details[0]), route, keep, dep.input_sample_rate if dep else 1.0)
 
 
 def _finish(store: Store, run_id: str, status: str, error: str = "", rows_read: int | None = None) -> None:
     with store.db.write() as session:
-        run = sq.get_batch_run(session, run_id)
+        run = batch_runs_q.get_batch_run(session, run_id)
         if run is None:
             return
         run_life.finish(run, status)
@@ -103,14 +106,14 @@ def _finish(store: Store, run_id: str, status: str, error: str = "", rows_read: 
 
 
 def _reason(items: list[tuple[str | None, str]]) -> str:
-    return "; ".join(f"field {f!r}: {p}" if f else p for f, p in items)[:2000]
+    return "; ".join(f"field {f!r}: {p}" if f else p for f, p in items)
 
 
 def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id: str | None = None,
                 version: str | int | None = None, chunk_size: int = 10_000, keep: list[str] | None = None,
                 progress: Progress | None = None) -> dict[str, Any]:
     if not 1 <= chunk_size <= MAX_CHUNK:
-        raise InvalidInput(f"chunk size {chunk_size} must be between 1 and {MAX_CHUNK}")
+        raise InvalidInput(f"chunk size {chunk_size} must be between 1 and {MAX_CHUNK}", field="chunk_size")
     if source.kind == sink.kind == "sql" and source.location == sink.location and source.location.startswith("sqlite"):
         from dataclasses import replace
 
@@ -158,7 +161,7 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
         gc.set_threshold(*threshold)
         gc.unfreeze()
     seconds = time.perf_counter() - started
-    return {"run_id": plan.run_id, "model": model, "version": plan.info.version, "status": "succeeded",
+    return {"run_id": plan.run_id, "model": model, "version": plan.info.version, "status": RunStatus.SUCCEEDED,
             "rows_read": rows_read, "rows_scored": scored, "rows_quarantined": refused, "chunks": chunks,
             "seconds": round(seconds, 3), "rows_per_second": round(rows_read / seconds) if seconds else None,
             "source": source.describe(), "sink": sink.describe()}
@@ -198,7 +201,7 @@ def _score_chunk(store: Store, loaded: LoadedVersion, plan: Plan, frame: pd.Data
     ids = uuid7_many(len(positions))
     elapsed_ms = (time.perf_counter() - chunk_started) * 1000
     same = {"at": at, "model_id": loaded.model_id, "version_id": loaded.version_id, "route": plan.route,
-            "source": "batch", "request_id": None, "batch_run_id": plan.run_id,
+            "source": vocabulary.Source.BATCH, "request_id": None, "batch_run_id": plan.run_id,
             "latency_ms": elapsed_ms / max(1, n)}
     rows = _log_rows(plan, clean, positions, texts, ids, first, rng)
     quarantine = _quarantine_rows(loaded, plan, frame, problems, first, at)
@@ -259,12 +262,12 @@ def _quarantine_rows(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame,
     for pos in sorted(problems):
         payload = None
         if plan.keep_inputs:
-            payload = frame.iloc[[pos]].to_json(orient="records", lines=True).strip()[:4096]
+            payload = frame.iloc[[pos]].to_json(orient="records", lines=True).strip()[:MAX_PAYLOAD_KEPT]
         items = problems[pos]
-        out.append({"at": at, "model_id": loaded.model_id, "version_id": loaded.version_id,
-                    "route": plan.route, "source": "batch", "request_id": None,
-                    "batch_run_id": plan.run_id, "row_index": first + pos, "field": items[0][0],
-                    "reason": _reason(items), "payload": payload})
+        out.append(quarantine_record(
+            at=at, model_id=loaded.model_id, version_id=loaded.version_id, route=plan.route,
+            source=vocabulary.Source.BATCH, request_id=None, batch_run_id=plan.run_id, row_index=first + pos,
+            field=items[0][0], reason=_reason(items), payload=payload))
     return out
 
 
@@ -274,7 +277,8 @@ def _sink_frame(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame, position
     columns = list(frame.columns) if keep is None else keep
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InvalidInput(f"--keep names column(s) the source does not have: {', '.join(missing)}")
+        raise InvalidInput(f"the columns to keep name column(s) the source does not have: {', '.join(missing)}",
+                           field="keep")
     kept = frame.iloc[positions][columns].reset_index(drop=True) if columns else pd.DataFrame(index=range(len(positions)))
     head = pd.DataFrame({"run_id": plan.run_id, "row_index": positions + first, "prediction_id": ids,
                          "model": loaded.model, "version": loaded.version})

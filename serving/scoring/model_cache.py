@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from serving.outputs import format_classes_only, format_classification, format_regression
-from serving.validation import Schema
+from serving.scoring.outputs import format_classes_only, format_classification, format_regression
+from serving.scoring.validation import Schema
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -36,7 +36,7 @@ class ScoringError(Exception):
 
 @dataclass(frozen=True)
 class VersionInfo:
-    """What the registry says about a version to serve (store.serving_queries)."""
+    """What the registry says about a version to serve (store.deployments.version_details)."""
 
     model_id: int
     model: str
@@ -177,8 +177,8 @@ def load_version(store: Store, info: VersionInfo) -> LoadedVersion:
 
             raise InvalidInput(
                 f"{info.model} v{info.version} has no input signature and its estimator does not "
-                "record feature names; register it with --data so serving can check inputs"
-            )
+                "record feature names; register it with its training data so serving can check inputs",
+                field="data")
         loaded.schema = Schema.from_signature(
             {"columns": [{"name": str(n), "kind": "unknown", "nullable": True} for n in names]})
     loaded.use_frame = not _array_path_agrees(loaded)

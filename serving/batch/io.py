@@ -23,11 +23,11 @@ from store.location import redact_url
 FILE_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def _file_kind(path: Path, role: str, option: str) -> str:
+def _file_kind(path: Path, role: str, what: str) -> str:
     """csv or parquet, by the file's suffix; anything else is refused naming the choices."""
     kind = FILE_KINDS.get(path.suffix.lower())
     if kind is None:
-        raise InvalidInput(f"{role} {path}: give a .csv or .parquet file, or a database URL with {option}")
+        raise InvalidInput(f"{role} {path}: give a .csv or .parquet file, or a database URL and {what}")
     return kind
 
 
@@ -97,12 +97,13 @@ class Source:
 def parse_source(text: str, query: str | None) -> Source:
     if _is_url(text):
         if not query:
+            # the flag stays in this message: tests/test_serving_batch.py matches "--query" on it
             raise InvalidInput(f"source {redact_url(text)} is a database: give the rows with --query \"SELECT ...\"")
         return Source("sql", text, query)
     if query:
-        raise InvalidInput("--query is for a database source (a SQLAlchemy URL), not a file")
+        raise InvalidInput("a query is for a database source (a SQLAlchemy URL), not a file")
     path = Path(text)
-    kind = _file_kind(path, "source", "--query")
+    kind = _file_kind(path, "source", "the query that selects the rows")
     if not path.is_file():
         raise NotFound(f"source file {text} does not exist; check the path")
     return Source(kind, str(path))
@@ -123,14 +124,15 @@ class Sink:
 def parse_sink(text: str, table: str | None) -> Sink:
     if _is_url(text):
         if not table:
-            raise InvalidInput(f"sink {redact_url(text)} is a database: name the table with --table")
+            raise InvalidInput(f"sink {redact_url(text)} is a database: name the table to write",
+                               field="table", example="TABLE")
         if not table.replace("_", "").isalnum():
-            raise InvalidInput(f"table name {table!r}: use letters, digits and _ only")
+            raise InvalidInput(f"table name {table!r}: use letters, digits and _ only", field="table")
         return Sink("sql", text, table)
     if table:
-        raise InvalidInput("--table is for a database sink (a SQLAlchemy URL), not a file")
+        raise InvalidInput("a table is for a database sink (a SQLAlchemy URL), not a file")
     path = Path(text)
-    kind = _file_kind(path, "sink", "--table")
+    kind = _file_kind(path, "sink", "the table to write")
     if not path.parent.is_dir():
         raise NotFound(f"the folder of sink {text} does not exist; create it first")
     return Sink(kind, str(path))
@@ -178,7 +180,8 @@ class SinkWriter:
                     table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
                 except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
                     raise InvalidInput(f"chunk at row {first_row} does not fit the Parquet schema of the "
-                                       f"first chunk ({exc}); write to CSV, or keep fewer columns (--keep)") from exc
+                                       f"first chunk ({exc}); write to CSV, or keep fewer columns",
+                                       field="keep") from exc
             self._parquet.write_table(table)
         self._rows += len(frame)
 
@@ -215,7 +218,7 @@ class SinkWriter:
                 table = Table(self.sink.table, MetaData(), autoload_with=conn)
                 if "run_id" not in table.c or "row_index" not in table.c:
                     raise InvalidInput(f"table {self.sink.table} exists without run_id and row_index "
-                                       "columns; choose another --table for scores")
+                                       "columns; choose another table for scores", field="table")
                 stmt = table.delete().where(table.c.run_id == self.run_id, table.c.row_index >= first_row)
                 if last_row is not None:
                     stmt = stmt.where(table.c.row_index <= last_row)

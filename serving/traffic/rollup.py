@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from store.rollups import quantile_from_buckets
 from store.tables import LATENCY_BUCKETS_MS
 
 BUCKETS = len(LATENCY_BUCKETS_MS) + 1
@@ -92,22 +93,3 @@ def aggregate(records: Iterable[Record]) -> list[RollupDelta]:
         else:
             delta.add_prediction(latency_ms, score)
     return list(deltas.values())
-
-
-def quantile_from_buckets(buckets: list[int], q: float) -> float | None:
-    """An estimate of the q-quantile (ms) from histogram counts: linear inside the bucket
-    that holds it; the overflow bucket reports its lower bound."""
-    total = sum(buckets)
-    if total == 0:
-        return None
-    rank = q * total
-    seen = 0
-    for i, n in enumerate(buckets):
-        if n and seen + n >= rank:
-            low = LATENCY_BUCKETS_MS[i - 1] if i > 0 else 0.0
-            if i >= len(LATENCY_BUCKETS_MS):
-                return low
-            high = LATENCY_BUCKETS_MS[i]
-            return low + (high - low) * max(0.0, rank - seen) / n
-        seen += n
-    return LATENCY_BUCKETS_MS[-1]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from serving.validation import REJECT, Schema
+from serving.scoring.validation import REJECT, Schema
 
 
 def _text_to_float(raw: pd.Series) -> pd.Series:

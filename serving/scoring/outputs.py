@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from serving.json_columns import json_values
+from serving.scoring.json_columns import json_values
 
 
 def class_label(value: Any) -> Any:

@@ -13,16 +13,18 @@ from typing import TYPE_CHECKING, Any
 from registry import aliases as registry_aliases
 from registry import views
 from registry.versions import resolve_version
-from serving.router import check_mode
+from serving.traffic.router import mode_problem
 from store import audit
+from store import deployments as deployments_q
 from store import models as model_store
-from store import serving_queries as sq
+from store import rollups as rollups_q
 from store import versions as version_store
-from store.errors import InvalidInput, NotFound, Refused, UsageError
+from store.deployments import CHAMPION_ALIAS
+from store.errors import InvalidInput, Listing, NotFound, Refused, UsageError, see
 from store.identity import current_actor
-from store.serving_queries import CHAMPION_ALIAS
 from store.tables import Deployment
 from store.types import utcnow
+from store.vocabulary import AuditAction, LogMode, Mode, Route, VersionStatus
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -30,35 +32,36 @@ if TYPE_CHECKING:
     from store.handle import Store
     from store.tables import ModelVersion, RegisteredModel
 
-LOG_MODES = ("full", "metadata")
+LOG_MODES = tuple(LogMode)
 
 
 def version_to_use(session: Session, model: RegisteredModel, version: str | int | None,
-                   doing: str) -> tuple[ModelVersion, str]:
+                   doing: str) -> tuple[ModelVersion, Route]:
     """The version a CLI prediction or a batch run uses: the one given, else production;
     and the route it counts as (champion if it is production, else challenger)."""
-    champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
+    champion = deployments_q.champion_version(session, model.id)  # type: ignore[arg-type]
     if version is not None:
         row = resolve_version(session, model, version)
     elif champion is not None:
         row = champion
     else:
         raise NotFound(f"model {model.name!r} has no production version to {doing} with; promote one "
-                       f"('wk models promote {model.name} VERSION production --reason ...') or give --version")
-    return row, ("champion" if champion is not None and champion.id == row.id else "challenger")
+                       "to production, or give the version", field="version", example="VERSION",
+                       see=see(Listing.VERSIONS, model.name))
+    return row, (Route.CHAMPION if champion is not None and champion.id == row.id else Route.CHALLENGER)
 
 
 def _view(session: Session, model: RegisteredModel, dep: Deployment | None) -> dict[str, Any]:
-    champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
+    champion = deployments_q.champion_version(session, model.id)  # type: ignore[arg-type]
     challenger = (version_store.version_by_id(session, dep.challenger_version_id)
                   if dep is not None and dep.challenger_version_id is not None else None)
     return {
         "model": model.name,
-        "mode": dep.mode if dep else "single",
+        "mode": dep.mode if dep else Mode.SINGLE,
         "champion": champion.version if champion else None,
         "challenger": challenger.version if challenger else None,
         "challenger_share": dep.challenger_share if dep else 0.0,
-        "log_mode": dep.log_mode if dep else "full",
+        "log_mode": dep.log_mode if dep else LogMode.FULL,
         "input_sample_rate": dep.input_sample_rate if dep else 1.0,
         "updated_at": views.iso(dep.updated_at) if dep else None,
         "updated_by": dep.updated_by if dep else None,
@@ -74,16 +77,16 @@ def _settings(view: dict[str, Any]) -> dict[str, Any]:
 def show(store: Store, name: str) -> dict[str, Any]:
     with store.db.read() as session:
         model = model_store.get_model(session, name)
-        return _view(session, model, sq.find_deployment(session, model.id))  # type: ignore[arg-type]
+        return _view(session, model, deployments_q.find_deployment(session, model.id))  # type: ignore[arg-type]
 
 
 def list_deployments(store: Store) -> list[dict[str, Any]]:
     """Every served model (a production alias or a deployment row)."""
     with store.db.read() as session:
         out = []
-        for model_id, *_rest in sq.serving_state(session):
+        for model_id, *_rest in deployments_q.serving_state(session):
             model = model_store.models_by_ids(session, [model_id])[model_id]
-            out.append(_view(session, model, sq.find_deployment(session, model_id)))
+            out.append(_view(session, model, deployments_q.find_deployment(session, model_id)))
         return out
 
 
@@ -94,28 +97,30 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
     """Change any of the settings; the others keep their values."""
     actor = actor or current_actor()
     if log_mode is not None and log_mode not in LOG_MODES:
-        raise InvalidInput(f"log mode {log_mode!r} is not one of {', '.join(LOG_MODES)}")
+        raise InvalidInput(f"log mode {log_mode!r} is not one of {', '.join(LOG_MODES)}", field="log_mode")
     if sample_rate is not None and not 0.0 <= sample_rate <= 1.0:
-        raise InvalidInput(f"input sample rate {sample_rate} is outside 0..1 (e.g. 0.1 keeps one row in ten)")
+        raise InvalidInput(f"input sample rate {sample_rate} is outside 0..1 (e.g. 0.1 keeps one row in ten)",
+                           field="sample_rate", example="0.1")
     with store.db.write() as session:
         model = model_store.get_model(session, name)
-        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
+        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
         before = _view(session, model, dep)
         if dep is None:
             dep = Deployment(model_id=model.id)  # type: ignore[arg-type]
         if challenger is not None:
             version = resolve_version(session, model, challenger)
-            if version.status == "archived":
-                raise Refused(f"{name} v{version.version} is archived; it cannot take traffic")
-            champion = sq.champion_version(session, model.id)  # type: ignore[arg-type]
+            if version.status == VersionStatus.ARCHIVED:
+                raise Refused(f"{name} v{version.version} is archived; it cannot take traffic",
+                              field="challenger", see=see(Listing.VERSIONS, name))
+            champion = deployments_q.champion_version(session, model.id)  # type: ignore[arg-type]
             if champion is not None and champion.id == version.id:
                 raise InvalidInput(
                     f"{name} v{version.version} is already the champion (production); choose "
-                    "another version as challenger")
+                    "another version as challenger", field="challenger", see=see(Listing.VERSIONS, name))
             dep.challenger_version_id = version.id
         if clear_challenger:
             dep.challenger_version_id = None
-            dep.mode, dep.challenger_share = "single", 0.0
+            dep.mode, dep.challenger_share = Mode.SINGLE, 0.0
         if mode is not None:
             dep.mode = mode
         if share is not None:
@@ -124,18 +129,21 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
             dep.log_mode = log_mode
         if sample_rate is not None:
             dep.input_sample_rate = sample_rate
-        problem = check_mode(dep.mode, dep.challenger_share, dep.challenger_version_id is not None)
+        problem = mode_problem(dep.mode, dep.challenger_share, dep.challenger_version_id is not None)
         if problem:
-            raise InvalidInput(f"deployment of {name}: {problem}")
-        if dep.mode != "single" and sq.champion_version(session, model.id) is None:  # type: ignore[arg-type]
-            raise Refused(f"{name} has no production version to act as champion; promote one first "
-                          f"('wk models promote {name} VERSION production --reason ...')")
+            message, field = problem
+            raise InvalidInput(f"deployment of {name}: {message}", field=field,
+                               example={"challenger": "VERSION", "share": "0.1"}.get(field),
+                               see=see(Listing.VERSIONS, name) if field == "challenger" else None)
+        if dep.mode != Mode.SINGLE and deployments_q.champion_version(session, model.id) is None:  # type: ignore[arg-type]
+            raise Refused(f"{name} has no production version to act as champion; promote one to "
+                          "production first", see=see(Listing.VERSIONS, name))
         dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
         session.add(dep)
         session.flush()
         after = _view(session, model, dep)
         if _settings(after) != _settings(before):
-            audit.record(session, actor=actor, action="deployment.set",
+            audit.record(session, actor=actor, action=AuditAction.DEPLOYMENT_SET,
                          target=f"model/{name}/deployment", before=_settings(before),
                          after=_settings(after), reason=reason)
         return {**after, "changed": _settings(after) != _settings(before), "before": _settings(before)}
@@ -144,7 +152,7 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
 def _challenger_out(session: Session, model: RegisteredModel, dep: Deployment, before: dict[str, Any],
                     action: str, actor: str, reason: str) -> dict[str, Any]:
     """Mode single, no challenger: written and audited as `action` in the caller's transaction."""
-    dep.challenger_version_id, dep.mode, dep.challenger_share = None, "single", 0.0
+    dep.challenger_version_id, dep.mode, dep.challenger_share = None, Mode.SINGLE, 0.0
     dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
     session.add(dep)
     session.flush()
@@ -159,17 +167,18 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
     all traffic; the old champion can be brought back with `rollback`."""
     actor = actor or current_actor()
     if not reason.strip():
-        raise UsageError("promoting a challenger changes production and needs a reason: add --reason \"...\"")
+        raise UsageError("promoting a challenger changes production and needs a reason", field="reason",
+                         example='"..."')
     with store.db.write() as session:
         model = model_store.get_model(session, name)
-        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
+        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
         if dep is None or dep.challenger_version_id is None:
-            raise NotFound(f"{name} has no challenger to promote; set one with "
-                           f"'wk deploy set {name} --challenger VERSION --mode canary --share 0.1'")
+            raise NotFound(f"{name} has no challenger to promote; set one first",
+                           see=see(Listing.DEPLOYMENT, name))
         before = _view(session, model, dep)
         target = version_store.version_by_id(session, dep.challenger_version_id)
         moved = registry_aliases.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
-        after = _challenger_out(session, model, dep, before, "deployment.promote", actor, reason)
+        after = _challenger_out(session, model, dep, before, AuditAction.DEPLOYMENT_PROMOTE, actor, reason)
         return {**after, "alias": CHAMPION_ALIAS, "from_version": moved["from_version"],
                 "to_version": moved["to_version"]}
 
@@ -180,13 +189,14 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
     alias returns to the version it held before."""
     actor = actor or current_actor()
     if not reason.strip():
-        raise UsageError("a rollback changes production traffic and needs a reason: add --reason \"...\"")
+        raise UsageError("a rollback changes production traffic and needs a reason", field="reason",
+                         example='"..."')
     with store.db.write() as session:
         model = model_store.get_model(session, name)
-        dep = sq.find_deployment(session, model.id)  # type: ignore[arg-type]
-        if dep is not None and (dep.mode != "single" or dep.challenger_version_id is not None):
-            after = _challenger_out(session, model, dep, _view(session, model, dep), "deployment.rollback",
-                                    actor, reason)
+        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
+        if dep is not None and (dep.mode != Mode.SINGLE or dep.challenger_version_id is not None):
+            after = _challenger_out(session, model, dep, _view(session, model, dep),
+                                    AuditAction.DEPLOYMENT_ROLLBACK, actor, reason)
             return {**after, "undid": "challenger"}
     moved = registry_aliases.rollback(store, name, CHAMPION_ALIAS, reason=reason, actor=actor)
     return {**show(store, name), "changed": True, "undid": "production",
@@ -196,7 +206,7 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
 def rollback_preview(store: Store, name: str) -> dict[str, Any]:
     """What `rollback` would do, without doing it (the console's confirmation)."""
     current = show(store, name)
-    if current["mode"] != "single" or current["challenger"] is not None:
+    if current["mode"] != Mode.SINGLE or current["challenger"] is not None:
         return {"model": name, "change": f"{name}: {current['mode']} v{current['champion']}+"
                 f"v{current['challenger']} -> single v{current['champion']} (challenger out)"}
     plan = registry_aliases.rollback_preview(store, name, CHAMPION_ALIAS)
@@ -206,12 +216,12 @@ def rollback_preview(store: Store, name: str) -> dict[str, Any]:
 def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str, Any]]:
     """Per model, version and route over the last minutes, from the rollup: requests per
     minute, error rate, p50/p95 latency (ms)."""
-    from serving.rollup import traffic_summary, traffic_window
+    from serving.traffic.rollup import traffic_summary, traffic_window
 
     now = now or utcnow()
     since, span = traffic_window(now, minutes)
     with store.db.read() as session:
-        rows = sq.rollup_totals(session, since)
+        rows = rollups_q.rollup_totals(session, since)
     out = []
     for _mid, model, version, route, count, errors, lat_sum, lat_max, out_count, out_sum, *buckets in rows:
         count = int(count or 0)

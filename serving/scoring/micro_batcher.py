@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from serving.model_cache import LoadedVersion, ScoringError
+from serving.scoring.model_cache import LoadedVersion, ScoringError
 
 log = logging.getLogger(__name__)
 

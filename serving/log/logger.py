@@ -29,7 +29,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from serving.rollup import Record, aggregate
+from serving.traffic.rollup import Record, aggregate
 from store import prediction_log
 
 CHECKPOINT_PAGES = 100

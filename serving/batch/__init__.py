@@ -1,0 +1,1 @@
+"""Batch scoring: the run (run) and where it reads and writes (io)."""

@@ -1,0 +1,135 @@
+"""Reads of the per-minute rollups of online predictions: counts, errors and latency
+figures per model, version and route over a window (what dashboards and monitoring read,
+never the prediction log).
+
+Functions take an open Session; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, literal, or_, select
+from sqlmodel import Session
+
+from store.prediction_log import BUCKET_COLUMNS
+from store.tables import (
+    LATENCY_BUCKETS_MS,
+    MetricRollup,
+    ModelVersion,
+    Prediction,
+    Quarantine,
+    RegisteredModel,
+)
+from store.vocabulary import Source
+
+
+def rollup_totals(session: Session, since: datetime, model_id: int | None = None, *,
+                  until: datetime | None = None) -> list[tuple[Any, ...]]:
+    """Per (model, version, route) over the minutes in [since, until): (model_id, model, version, route, count,
+    errors, latency_sum_ms, latency_max_ms, out_count, out_sum, *bucket counts)."""
+    buckets = [func.sum(getattr(MetricRollup, b)) for b in BUCKET_COLUMNS]
+    stmt = (select(MetricRollup.model_id, RegisteredModel.name, ModelVersion.version, MetricRollup.route,
+                   func.sum(MetricRollup.count), func.sum(MetricRollup.errors),
+                   func.sum(MetricRollup.latency_sum_ms), func.max(MetricRollup.latency_max_ms),
+                   func.sum(MetricRollup.out_count), func.sum(MetricRollup.out_sum), *buckets)
+            .join(RegisteredModel, RegisteredModel.id == MetricRollup.model_id)  # type: ignore[arg-type]
+            .join(ModelVersion, ModelVersion.id == MetricRollup.version_id)  # type: ignore[arg-type]
+            .where(MetricRollup.minute >= since)
+            .group_by(MetricRollup.model_id, RegisteredModel.name, ModelVersion.version, MetricRollup.route))
+    if model_id is not None:
+        stmt = stmt.where(MetricRollup.model_id == model_id)
+    if until is not None:
+        stmt = stmt.where(MetricRollup.minute < until)
+    return [tuple(r) for r in session.execute(stmt).all()]
+
+
+def rollup_vs_rows(session: Session) -> list[tuple[Any, ...]]:
+    """Rollup keys whose counts differ from the rows they summarise (should be none):
+    (version_id, route, minute, rollup count, row count, rollup errors, quarantined)."""
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    minute = (func.strftime("%Y-%m-%d %H:%M:00.000000", Prediction.at) if sqlite
+              else func.date_trunc("minute", Prediction.at))
+    qminute = (func.strftime("%Y-%m-%d %H:%M:00.000000", Quarantine.at) if sqlite
+               else func.date_trunc("minute", Quarantine.at))
+    online = (Source.API, Source.CLI)
+    preds = (select(Prediction.version_id.label("v"), Prediction.route.label("r"), minute.label("m"),
+                    func.count().label("n"), literal(0).label("e"))
+             .where(Prediction.source.in_(online))  # type: ignore[attr-defined]
+             .group_by(Prediction.version_id, Prediction.route, minute))
+    quar = (select(Quarantine.version_id.label("v"), Quarantine.route.label("r"), qminute.label("m"),
+                   literal(0).label("n"), func.count().label("e"))
+            .where(Quarantine.source.in_(online), Quarantine.version_id.is_not(None))  # type: ignore[attr-defined, union-attr]
+            .group_by(Quarantine.version_id, Quarantine.route, qminute))
+    both = preds.union_all(quar).subquery()
+    actual = (select(both.c.v, both.c.r, both.c.m, func.sum(both.c.n).label("n"), func.sum(both.c.e).label("e"))
+              .group_by(both.c.v, both.c.r, both.c.m).subquery())
+    rminute = (func.strftime("%Y-%m-%d %H:%M:00.000000", MetricRollup.minute) if sqlite
+               else MetricRollup.minute)
+    rolled = select(MetricRollup.version_id.label("v"), MetricRollup.route.label("r"), rminute.label("m"),
+                    MetricRollup.count.label("n"), MetricRollup.errors.label("e")).subquery()
+    left = (select(rolled.c.v, rolled.c.r, rolled.c.m, rolled.c.n, func.coalesce(actual.c.n, 0),
+                   rolled.c.e, func.coalesce(actual.c.e, 0))
+            .outerjoin(actual, and_(actual.c.v == rolled.c.v, actual.c.r == rolled.c.r, actual.c.m == rolled.c.m))
+            .where(or_(rolled.c.n != func.coalesce(actual.c.n, 0), rolled.c.e != func.coalesce(actual.c.e, 0))))
+    right = (select(actual.c.v, actual.c.r, actual.c.m, literal(0), actual.c.n, literal(0), actual.c.e)
+             .outerjoin(rolled, and_(actual.c.v == rolled.c.v, actual.c.r == rolled.c.r, actual.c.m == rolled.c.m))
+             .where(rolled.c.v.is_(None)))
+    return [tuple(r) for r in session.execute(left).all()] + [tuple(r) for r in session.execute(right).all()]
+
+
+def quantile_from_buckets(buckets: list[int], q: float) -> float | None:
+    """An estimate of the q-quantile (ms) from histogram counts: linear inside the bucket
+    that holds it; the overflow bucket reports its lower bound."""
+    total = sum(buckets)
+    if total == 0:
+        return None
+    rank = q * total
+    seen = 0
+    for i, n in enumerate(buckets):
+        if n and seen + n >= rank:
+            low = LATENCY_BUCKETS_MS[i - 1] if i > 0 else 0.0
+            if i >= len(LATENCY_BUCKETS_MS):
+                return low
+            high = LATENCY_BUCKETS_MS[i]
+            return low + (high - low) * max(0.0, rank - seen) / n
+        seen += n
+    return LATENCY_BUCKETS_MS[-1]
+
+
+@dataclass(frozen=True)
+class RollupFigures:
+    """One version and route's online traffic over a window, from the rollups."""
+
+    model: str
+    version: int
+    route: str
+    count: int  # answered rows
+    errors: int  # refused rows
+    mean_ms: float | None
+    max_ms: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    mean_score: float | None
+
+
+def rollup_figures(session: Session, since: datetime, until: datetime | None = None, *,
+                   model_id: int | None = None) -> list[RollupFigures]:
+    """Per model, version and route over the rollup minutes in [since, until): counts,
+    errors and latency (mean, max, percentiles from the summed histogram)."""
+    out = []
+    for row in rollup_totals(session, since, model_id, until=until):
+        _mid, model, version, route, count, errors, lat_sum, lat_max, out_count, out_sum, *buckets = row
+        count = int(count or 0)
+        hist = [int(b or 0) for b in buckets]
+        out.append(RollupFigures(
+            model=model, version=version, route=route, count=count, errors=int(errors or 0),
+            mean_ms=(lat_sum / count) if count else None, max_ms=lat_max,
+            p50_ms=quantile_from_buckets(hist, 0.5), p95_ms=quantile_from_buckets(hist, 0.95),
+            p99_ms=quantile_from_buckets(hist, 0.99),
+            mean_score=(out_sum / out_count) if out_count else None))
+    return out
