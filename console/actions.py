@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from console.navigation import VIEW_NAMES
 
@@ -78,7 +78,7 @@ def bindings_for(view: str, read_only: bool = False) -> list[Binding]:
     ]
 
 
-def global_bindings() -> list[Binding]:
+def global_bindings() -> list[BindingType]:
     return [Binding(a.key, a.id, a.label, show=a.show) for a in GLOBAL_ACTIONS]
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
+from textual.binding import BindingType
 from textual.screen import Screen
 
 from console.actions import GLOBAL_ACTIONS, SCREEN_ACTIONS, global_bindings
@@ -23,7 +24,7 @@ Clock = Callable[[], datetime]
 class WatchkeeperApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Watchkeeper"
-    BINDINGS = global_bindings()
+    BINDINGS: ClassVar[list[BindingType]] = global_bindings()
 
     def __init__(self, store: Store, *, read_only: bool = False, clock: Clock | None = None,
                  refresh_interval: float = 2.0, start: str = "overview") -> None:
@@ -89,7 +90,7 @@ class WatchkeeperApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:  # async, as App.action_back is
         if len(self.screen_stack) > 2:
             self.pop_screen()
         else:
@@ -109,10 +110,10 @@ class WatchkeeperApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for view in VIEWS:
-            if view.listed and view.opens_bare:
-                yield SystemCommand(f"Go to {view.name}", view.shows,
-                                    lambda name=view.name: self.run_command(name))
+        for spec_of_view in VIEWS:
+            if spec_of_view.listed and spec_of_view.opens_bare:
+                yield SystemCommand(f"Go to {spec_of_view.name}", spec_of_view.shows,
+                                    lambda name=spec_of_view.name: self.run_command(name))
         view = getattr(screen, "VIEW", "")
         for spec in SCREEN_ACTIONS:
             if view in spec.views and not (self.read_only and spec.dangerous):

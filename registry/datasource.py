@@ -42,7 +42,9 @@ def frame_sha256(frame: pd.DataFrame) -> str:
 def load_source(source: DataSource) -> LoadedData:
     if source.kind == "sql":
         return _load_sql(source)
-    path = Path(source.path)  # type: ignore[arg-type]
+    if source.path is None:
+        raise InvalidInput(f"data source {source.name!r} of kind {source.kind} names no file")
+    path = Path(source.path)
     if not path.exists():
         raise NotFound(f"data file {path} does not exist; check [data] source in the spec")
     if not path.is_file():
@@ -58,7 +60,7 @@ def _load_sql(source: DataSource) -> LoadedData:
     from sqlalchemy import create_engine, text
 
     try:
-        engine = create_engine(source.url)  # type: ignore[arg-type]
+        engine = create_engine(source.url or "")
     except Exception as exc:
         raise InvalidInput(f"[data] url {redact_url(source.url or '')} is not a valid SQLAlchemy URL: {exc}") from exc
     try:

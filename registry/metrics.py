@@ -43,7 +43,8 @@ def evaluate(estimator: Any, X: Any, y: Any, metrics: list[str], task: str) -> d
 
     out: dict[str, float] = {}
     predictions = estimator.predict(X)
-    proba = classes = None
+    proba: Any = None
+    classes: Any = None
     if task == "classification" and any(
         m in {"roc_auc", "log_loss", "average_precision", "brier"} for m in metrics
     ):

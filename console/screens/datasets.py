@@ -6,6 +6,7 @@ from typing import Any
 
 from console.screens.base import TableScreen
 from console.screens.time_format import local
+from console.widgets.header import StatusHeader
 from console.widgets.live_table import TableRow
 
 
@@ -50,7 +51,7 @@ class DatasetScreen(TableScreen):
 
     def rows_from(self, data: dict[str, Any]) -> list[TableRow]:
         names = {d["name"] for d in data["datasets"]}
-        self.query_one("StatusHeader").view_title = f"trained on {', '.join(sorted(names))}"
+        self.query_one(StatusHeader).view_title = f"trained on {', '.join(sorted(names))}"
         return [TableRow(f"{u['run_id']}-{u['role']}", (
             u["model"], f"v{u['version']}" if u["version"] else "-", u["version_status"] or "-",
             " ".join(u["aliases"]) or "-", f"#{u['run_id']} {u['run_status']}", u["role"],

@@ -47,7 +47,8 @@ def label_text(label: Any) -> str:
 
 class PredictionsScreen(TableScreen):
     VIEW = "predictions"
-    COLUMNS = ("time", "model", "ver", "route", "ms", "output", "label", "source", "prediction id")
+    COLUMNS: tuple[str, ...] = ("time", "model", "ver", "route", "ms", "output", "label", "source",
+                                "prediction id")
 
     def __init__(self, filters: dict[str, str] | None = None) -> None:
         super().__init__()

@@ -213,18 +213,20 @@ class SinkWriter:
     def _write_table(self, frame: pd.DataFrame, first_row: int, last_row: int | None) -> None:
         from sqlalchemy import MetaData, Table, inspect
 
+        name = self.sink.table
+        assert name is not None, "parse_sink gives every SQL sink a table"
         with self._engine.begin() as conn:
-            if inspect(conn).has_table(self.sink.table):
-                table = Table(self.sink.table, MetaData(), autoload_with=conn)
+            if inspect(conn).has_table(name):
+                table = Table(name, MetaData(), autoload_with=conn)
                 if "run_id" not in table.c or "row_index" not in table.c:
-                    raise InvalidInput(f"table {self.sink.table} exists without run_id and row_index "
+                    raise InvalidInput(f"table {name} exists without run_id and row_index "
                                        "columns; choose another table for scores", field="table")
                 stmt = table.delete().where(table.c.run_id == self.run_id, table.c.row_index >= first_row)
                 if last_row is not None:
                     stmt = stmt.where(table.c.row_index <= last_row)
                 conn.execute(stmt)
             if len(frame):
-                frame.to_sql(self.sink.table, conn, if_exists="append", index=False)
+                frame.to_sql(name, conn, if_exists="append", index=False)
 
     def finish(self, rows_read: int) -> None:
         if self.sink.kind == "sql":

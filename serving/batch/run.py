@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -247,11 +247,11 @@ def _log_rows(plan: Plan, clean: pd.DataFrame, positions: np.ndarray, texts: lis
         kept = clean.iloc[positions]
         lines = json_records({name: kept[name].to_numpy() for name in kept.columns})
         if plan.sample_rate >= 1.0:
-            inputs = lines  # type: ignore[assignment]
+            inputs = cast("list[str | None]", lines)  # no copy: a list of str is one of str | None
         else:
             chosen = rng.random(count) < plan.sample_rate
             inputs = [line if c else None for line, c in zip(lines, chosen, strict=True)]
-    outs: list[str | None] = texts if plan.keep_inputs else [None] * count  # type: ignore[assignment]
+    outs = cast("list[str | None]", texts) if plan.keep_inputs else [None] * count
     return list(zip(ids, (positions + first).tolist(), inputs, outs, strict=True))
 
 

@@ -89,8 +89,8 @@ def commit_entries(db: Database, entries: list[LogEntry],
                 wanted.setdefault(entry.model_id, []).append(entry.request_id)
         answered: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
         for model_id, request_ids in wanted.items():
-            for rid, rows in prediction_log.answered_requests(conn, model_id, request_ids).items():
-                answered[(model_id, rid)] = rows
+            for rid, earlier in prediction_log.answered_requests(conn, model_id, request_ids).items():
+                answered[(model_id, rid)] = earlier
         rows: list[tuple[Any, ...]] = []
         records: list[Record] = []
         quarantine: list[dict[str, Any]] = []

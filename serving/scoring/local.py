@@ -13,6 +13,7 @@ from serving.scoring.model_cache import VersionInfo, load_version
 from store import deployments as deployments_q
 from store import models as model_store
 from store.errors import Conflict, InvalidInput, Listing, NotFound, see
+from store.rows import id_of
 from store.vocabulary import LogMode, Route, Source
 
 if TYPE_CHECKING:
@@ -26,8 +27,8 @@ def _target(store: Store, name: str, version: str | int | None) -> tuple[Version
     with store.db.read() as session:
         model = model_store.get_model(session, name)
         row, route = version_to_use(session, model, version, "answer")
-        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
-        details = deployments_q.version_details(session, [row.id])  # type: ignore[list-item]
+        dep = deployments_q.find_deployment(session, id_of(model))
+        details = deployments_q.version_details(session, [id_of(row)])
         return (VersionInfo(*details[0]), route, dep.log_mode if dep else LogMode.FULL,
                 dep.input_sample_rate if dep else 1.0)
 

@@ -22,6 +22,7 @@ from store import versions as version_store
 from store.deployments import CHAMPION_ALIAS
 from store.errors import InvalidInput, Listing, NotFound, Refused, UsageError, see
 from store.identity import current_actor
+from store.rows import id_of
 from store.tables import Deployment
 from store.types import utcnow
 from store.vocabulary import AuditAction, LogMode, Mode, Route, VersionStatus
@@ -39,7 +40,7 @@ def version_to_use(session: Session, model: RegisteredModel, version: str | int 
                    doing: str) -> tuple[ModelVersion, Route]:
     """The version a CLI prediction or a batch run uses: the one given, else production;
     and the route it counts as (champion if it is production, else challenger)."""
-    champion = deployments_q.champion_version(session, model.id)  # type: ignore[arg-type]
+    champion = deployments_q.champion_version(session, id_of(model))
     if version is not None:
         row = resolve_version(session, model, version)
     elif champion is not None:
@@ -52,7 +53,7 @@ def version_to_use(session: Session, model: RegisteredModel, version: str | int 
 
 
 def _view(session: Session, model: RegisteredModel, dep: Deployment | None) -> dict[str, Any]:
-    champion = deployments_q.champion_version(session, model.id)  # type: ignore[arg-type]
+    champion = deployments_q.champion_version(session, id_of(model))
     challenger = (version_store.version_by_id(session, dep.challenger_version_id)
                   if dep is not None and dep.challenger_version_id is not None else None)
     return {
@@ -77,7 +78,7 @@ def _settings(view: dict[str, Any]) -> dict[str, Any]:
 def show(store: Store, name: str) -> dict[str, Any]:
     with store.db.read() as session:
         model = model_store.get_model(session, name)
-        return _view(session, model, deployments_q.find_deployment(session, model.id))  # type: ignore[arg-type]
+        return _view(session, model, deployments_q.find_deployment(session, id_of(model)))
 
 
 def list_deployments(store: Store) -> list[dict[str, Any]]:
@@ -103,16 +104,16 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
                            field="sample_rate", example="0.1")
     with store.db.write() as session:
         model = model_store.get_model(session, name)
-        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
+        dep = deployments_q.find_deployment(session, id_of(model))
         before = _view(session, model, dep)
         if dep is None:
-            dep = Deployment(model_id=model.id)  # type: ignore[arg-type]
+            dep = Deployment(model_id=id_of(model))
         if challenger is not None:
             version = resolve_version(session, model, challenger)
             if version.status == VersionStatus.ARCHIVED:
                 raise Refused(f"{name} v{version.version} is archived; it cannot take traffic",
                               field="challenger", see=see(Listing.VERSIONS, name))
-            champion = deployments_q.champion_version(session, model.id)  # type: ignore[arg-type]
+            champion = deployments_q.champion_version(session, id_of(model))
             if champion is not None and champion.id == version.id:
                 raise InvalidInput(
                     f"{name} v{version.version} is already the champion (production); choose "
@@ -135,7 +136,7 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
             raise InvalidInput(f"deployment of {name}: {message}", field=field,
                                example={"challenger": "VERSION", "share": "0.1"}.get(field),
                                see=see(Listing.VERSIONS, name) if field == "challenger" else None)
-        if dep.mode != Mode.SINGLE and deployments_q.champion_version(session, model.id) is None:  # type: ignore[arg-type]
+        if dep.mode != Mode.SINGLE and deployments_q.champion_version(session, id_of(model)) is None:
             raise Refused(f"{name} has no production version to act as champion; promote one to "
                           "production first", see=see(Listing.VERSIONS, name))
         dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
@@ -171,7 +172,7 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
                          example='"..."')
     with store.db.write() as session:
         model = model_store.get_model(session, name)
-        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
+        dep = deployments_q.find_deployment(session, id_of(model))
         if dep is None or dep.challenger_version_id is None:
             raise NotFound(f"{name} has no challenger to promote; set one first",
                            see=see(Listing.DEPLOYMENT, name))
@@ -193,7 +194,7 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
                          example='"..."')
     with store.db.write() as session:
         model = model_store.get_model(session, name)
-        dep = deployments_q.find_deployment(session, model.id)  # type: ignore[arg-type]
+        dep = deployments_q.find_deployment(session, id_of(model))
         if dep is not None and (dep.mode != Mode.SINGLE or dep.challenger_version_id is not None):
             after = _challenger_out(session, model, dep, _view(session, model, dep),
                                     AuditAction.DEPLOYMENT_ROLLBACK, actor, reason)
