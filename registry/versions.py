@@ -72,7 +72,8 @@ def archive(store: Store, name: str, version: str | int, *, reason: str = "",
         if holders:
             raise Refused(
                 f"{name} v{row.version} is held by alias {', '.join(holders)}; promote another "
-                "version to it (or roll it back) before archiving"
+                "version to it (or roll it back) before archiving",
+                see=see(Listing.MODEL, name),
             )
         result = {"model": name, "version": row.version, "status": VersionStatus.ARCHIVED}
         if row.status == VersionStatus.ARCHIVED:

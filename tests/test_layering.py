@@ -48,7 +48,7 @@ def test_the_import_contracts_hold() -> None:
     ("store/engine.py", "import serving.traffic.router", "Layers point down"),
     ("registry/spec.py", "from serving.scoring import ids", "Layers point down"),
     ("monitoring/__init__.py", "import serving", "Layers point down"),
-    ("serving/ids.py", "import console", "Layers point down"),
+    ("serving/scoring/ids.py", "import console", "Layers point down"),
     ("sample_models/__init__.py", "import console", "Nothing imports the console"),
     ("registry/gate.py", "import textual", "Textual is imported by the console only"),
 ])

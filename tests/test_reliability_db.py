@@ -308,7 +308,7 @@ ENGINE_FILE = "store/engine.py"
 #: (file, receiver, method) allowed outside the engine: the schema migration's IMMEDIATE begin.
 ALLOWED_BEGINS = {("store/schema.py", "db._write_engine", "begin"),
                   # batch scoring's table sink: the user's own database, not the store
-                  ("serving/batch_io.py", "self._engine", "begin")}
+                  ("serving/batch/io.py", "self._engine", "begin")}
 
 
 def write_path_violations(source: str, rel: str) -> list[str]:

@@ -74,6 +74,11 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         return problem_response(HttpProblem(exc.status_code, "http_error", f"{text}; see /docs for the endpoints"),
                                 NATIVE)
 
+    @app.exception_handler(WatchkeeperError)
+    async def domain_error(_request: Request, exc: WatchkeeperError) -> Response:
+        """A domain error from any route, answered by its kind (404, 422, 403, 409, 503)."""
+        return problem_response(domain_problem(exc, str(exc.kind)), NATIVE)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
         # never echo the input back (reliability.md SRV-05)

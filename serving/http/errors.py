@@ -10,7 +10,7 @@ from typing import Any
 
 from serving.scoring.core import Rejection
 from serving.scoring.validation import RowError
-from store.errors import InvalidInput, Kind, WatchkeeperError
+from store.errors import InvalidInput, Kind, Listing, WatchkeeperError
 
 STATUS_OF_KIND = {
     Kind.NOT_FOUND: 404,
@@ -73,7 +73,24 @@ def rejection_problem(rejection: Rejection) -> HttpProblem:
                        input_refused=True)
 
 
+#: where a listing can be looked up over HTTP (the others have no endpoint)
+ENDPOINT_OF_LISTING = {Listing.MODELS: "GET /v1/models"}
+
+
+def http_text(exc: WatchkeeperError) -> str:
+    """The message with the fix in HTTP terms: the JSON field to correct (also given as the
+    body's "field") and the endpoint that lists the values; never a command-line flag."""
+    parts = [exc.message]
+    if exc.field is not None:
+        parts.append(f'correct the JSON field "{exc.field}"' if exc.kind is Kind.INVALID
+                     else f'the JSON field concerned is "{exc.field}"')
+    if exc.see is not None and (endpoint := ENDPOINT_OF_LISTING.get(exc.see.listing)):
+        parts.append(f"see {endpoint}")
+    return "; ".join(parts)
+
+
 def domain_problem(exc: WatchkeeperError, code: str) -> HttpProblem:
-    """Any domain error, answered by its kind."""
-    return HttpProblem(status_of(exc.kind), code, exc.message, field=exc.field,
+    """Any domain error, answered by its kind, with the fix worded for an HTTP client."""
+    headers = {"Retry-After": "1"} if exc.kind is Kind.UNAVAILABLE else None
+    return HttpProblem(status_of(exc.kind), code, http_text(exc), field=exc.field, headers=headers,
                        input_refused=exc.kind is not Kind.UNAVAILABLE)
