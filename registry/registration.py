@@ -171,7 +171,7 @@ def register_file(
         with store.db.write() as session:
             audit.record(
                 session, actor=actor, action=AuditAction.ARTIFACT_TRUST, target=audit.target(name),
-                after={"file": str(file_path)}, reason=reason or "imported with --trust",
+                after={"file": str(file_path)}, reason=reason or "imported as a trusted file",
             )
     estimator, how = read_model_file(file_path, trust=trust)
     source = VersionSource.IMPORT_TRUSTED if how != "skops" else VersionSource.REGISTER

@@ -230,8 +230,9 @@ def read_model_file(path: Path, trust: bool) -> tuple[Any, str]:
         raise Refused(
             f"model file {path} is not a skops file (it looks like a pickle/joblib file); "
             "loading a pickle runs any code inside it, so it was not opened. If you trust "
-            "who made it, repeat with --trust (recorded in the audit log), or save the model "
-            "with skops.io.dump"
+            "who made it, import it as trusted (recorded in the audit log), or save the model "
+            "with skops.io.dump",
+            field="trust",
         )
     try:
         return load_untrusted_pickle(path), "pickle-trusted"

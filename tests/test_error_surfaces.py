@@ -159,3 +159,41 @@ def test_the_console_shows_a_not_found_with_its_view(production: Path) -> None:
     messages = asyncio.run(scenario())
     assert any("has no version 9" in m and "see :versions tiny" in m for m in messages), messages
     assert not any(FLAG.search(m) or WK_COMMAND.search(m) for m in messages), messages
+
+
+#: flags of other programs that lower layers pass on (git's, in registry/environment.py)
+OTHER_PROGRAMS_FLAGS = {"--show-toplevel", "--porcelain", "--untracked-files=no"}
+
+
+def _messages(source: str) -> list[tuple[int, str]]:
+    """Every string literal of a module that is not a docstring, with its line."""
+    import ast
+
+    tree = ast.parse(source)
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                docstrings.add(id(body[0].value))
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            and node.value not in OTHER_PROGRAMS_FLAGS]
+
+
+def test_no_lower_layer_message_names_a_flag_or_a_wk_command() -> None:
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for package in ("store", "registry", "serving"):
+        for path in sorted((root / package).rglob("*.py")):
+            for line, text in _messages(path.read_text()):
+                if FLAG.search(text) or WK_COMMAND.search(text):
+                    found.append(f"{path.relative_to(root)}:{line}: {text!r}")
+    assert found == [], "\n".join(found)
+
+
+def test_the_message_check_sees_a_flag_and_a_command() -> None:
+    source = '"""Docs may say --json and \'wk models list\'."""\nraise X("add --reason")\nY("see \'wk models list\'")\n'
+    texts = [t for _line, t in _messages(source)]
+    assert texts == ["add --reason", "see 'wk models list'"]
+    assert all(FLAG.search(t) or WK_COMMAND.search(t) for t in texts)

@@ -79,7 +79,7 @@ def text(exc: WatchkeeperError) -> str:
         parts.append(f"repeat with {flag(exc.field)}")
     elif exc.field is not None:
         value = exc.example or "..."
-        parts.append(f"{'add' if exc.usage else 'change'} {flag(exc.field)} {value}")
+        parts.append(f"{'add' if exc.usage else 'give'} {flag(exc.field)} {value}")
     if exc.see is not None:
         parts.append(f"see '{command(exc.see)}'")
     return "; ".join(parts)

@@ -97,8 +97,8 @@ class Source:
 def parse_source(text: str, query: str | None) -> Source:
     if _is_url(text):
         if not query:
-            # the flag stays in this message: tests/test_serving_batch.py matches "--query" on it
-            raise InvalidInput(f"source {redact_url(text)} is a database: give the rows with --query \"SELECT ...\"")
+            raise InvalidInput(f"source {redact_url(text)} is a database: give the query that selects "
+                               "the rows", field="query", example='"SELECT ..."')
         return Source("sql", text, query)
     if query:
         raise InvalidInput("a query is for a database source (a SQLAlchemy URL), not a file")
