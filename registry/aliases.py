@@ -4,6 +4,7 @@ the version that held it before."""
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from registry.versions import resolve_version
@@ -23,6 +24,38 @@ if TYPE_CHECKING:
 
     from store.handle import Store
 
+@dataclass(frozen=True)
+class AliasMove:
+    """An alias moved from one version to another (promote, rollback); `changed` is False
+    when it already pointed at the target."""
+
+    model: str
+    alias: str
+    from_version: int | None
+    to_version: int
+    changed: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def change(self) -> str:
+        before = f"v{self.from_version}" if self.from_version else "(none)"
+        return f"{self.model} {self.alias}: {before} -> v{self.to_version}"
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What a rollback of an alias would do."""
+
+    model: str
+    alias: str
+    from_version: int
+    to_version: int
+
+    def change(self) -> str:
+        return f"{self.model} {self.alias}: v{self.from_version} -> v{self.to_version}"
+
+
 ALIAS_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 PROTECTED_ALIASES = frozenset({"production"})
 
@@ -40,7 +73,7 @@ def _require_reason(alias: str, reason: str, doing: str) -> None:
 
 def _move(session: Session, model: RegisteredModel, row: Alias, action: AliasAction,
           from_version: ModelVersion | None, to_version: ModelVersion, *, actor: str,
-          reason: str) -> dict[str, Any]:
+          reason: str) -> AliasMove:
     """Point `row` at `to_version`, with its history entry and audit event."""
     row.version_id, row.updated_at = id_of(to_version), utcnow()
     session.add(row)
@@ -55,11 +88,10 @@ def _move(session: Session, model: RegisteredModel, row: Alias, action: AliasAct
         session, actor=actor, action=audit_action, target=audit.target(model.name, alias=row.name),
         before={"version": from_number}, after={"version": to_version.version}, reason=reason,
     )
-    return {"model": model.name, "alias": row.name, "from_version": from_number,
-            "to_version": to_version.version, "changed": True}
+    return AliasMove(model.name, row.name, from_number, to_version.version)
 
 def promote(store: Store, name: str, version: str | int, alias: str, *, reason: str = "",
-            actor: str | None = None) -> dict[str, Any]:
+            actor: str | None = None) -> AliasMove:
     """Point `alias` at a version; the previous holder is remembered for rollback."""
     actor = actor or current_actor()
     check_alias_name(alias)
@@ -70,7 +102,7 @@ def promote(store: Store, name: str, version: str | int, alias: str, *, reason: 
                           actor=actor, reason=reason)
 
 def promote_in(session: Session, model: RegisteredModel, target: ModelVersion, alias: str,
-               *, actor: str, reason: str) -> dict[str, Any]:
+               *, actor: str, reason: str) -> AliasMove:
     """The promote itself, inside the caller's write transaction (deployments use it too)."""
     name = model.name
     if target.status == VersionStatus.ARCHIVED:
@@ -81,8 +113,7 @@ def promote_in(session: Session, model: RegisteredModel, target: ModelVersion, a
     current = alias_store.find_alias(session, id_of(model), alias)
     old = version_store.version_by_id(session, current.version_id) if current else None
     if current is not None and current.version_id == target.id:
-        return {"model": name, "alias": alias, "from_version": old.version if old else None,
-                "to_version": target.version, "changed": False}
+        return AliasMove(name, alias, old.version if old else None, target.version, changed=False)
     if current is None:
         current = Alias(model_id=id_of(model), name=alias, version_id=id_of(target))
     return _move(session, model, current, AliasAction.PROMOTE, old, target,
@@ -124,7 +155,7 @@ def _rollback_plan(session: Session, name: str,
     return model, current, from_version, to_version
 
 def rollback(store: Store, name: str, alias: str, *, reason: str = "",
-             actor: str | None = None) -> dict[str, Any]:
+             actor: str | None = None) -> AliasMove:
     """Return `alias` to the version that held it before the current one."""
     actor = actor or current_actor()
     _require_reason(alias, reason, "rolling back")
@@ -133,9 +164,8 @@ def rollback(store: Store, name: str, alias: str, *, reason: str = "",
         return _move(session, model, current, AliasAction.ROLLBACK, from_version, to_version,
                      actor=actor, reason=reason)
 
-def rollback_preview(store: Store, name: str, alias: str) -> dict[str, Any]:
-    """What `rollback` would do, without doing it: {"from_version", "to_version"}."""
+def rollback_preview(store: Store, name: str, alias: str) -> RollbackPlan:
+    """What `rollback` would do, without doing it."""
     with store.db.read() as session:
         _model, _alias, from_version, to_version = _rollback_plan(session, name, alias)
-        return {"model": name, "alias": alias, "from_version": from_version.version,
-                "to_version": to_version.version}
+        return RollbackPlan(name, alias, from_version.version, to_version.version)

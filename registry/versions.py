@@ -3,6 +3,7 @@ and archiving them."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from registry import views
@@ -62,8 +63,24 @@ def load_model(store: Store, name: str, version: str | int) -> Any:
         sha = row.artifact_sha256
     return store.artifacts.load(sha)
 
+@dataclass(frozen=True)
+class VersionStatusChange:
+    """A version's status after an archive; `changed` is False when it already was."""
+
+    model: str
+    version: int
+    status: VersionStatus
+    changed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def change(self) -> str:
+        return f"{self.model} v{self.version} is {self.status}"
+
+
 def archive(store: Store, name: str, version: str | int, *, reason: str = "",
-            actor: str | None = None) -> dict[str, Any]:
+            actor: str | None = None) -> VersionStatusChange:
     actor = actor or current_actor()
     with store.db.write() as session:
         model = model_store.get_model(session, name)
@@ -75,15 +92,14 @@ def archive(store: Store, name: str, version: str | int, *, reason: str = "",
                 "version to it (or roll it back) before archiving",
                 see=see(Listing.MODEL, name),
             )
-        result = {"model": name, "version": row.version, "status": VersionStatus.ARCHIVED}
         if row.status == VersionStatus.ARCHIVED:
-            return {**result, "changed": False}
+            return VersionStatusChange(name, row.version, VersionStatus.ARCHIVED, changed=False)
         row.status, row.archived_at = VersionStatus.ARCHIVED, utcnow()
         session.add(row)
         audit.record(session, actor=actor, action=AuditAction.VERSION_ARCHIVE,
                      target=audit.target(name, row.version), before={"status": VersionStatus.ACTIVE},
                      after={"status": VersionStatus.ARCHIVED}, reason=reason)
-        return {**result, "changed": True}
+        return VersionStatusChange(name, row.version, VersionStatus.ARCHIVED, changed=True)
 
 def _numeric_delta(a: Any, b: Any) -> Any:
     return b - a if isinstance(a, int | float) and isinstance(b, int | float) else None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, section, table
 from console.cli.parser import Commands, choices
 from store.errors import UsageError
 from store.vocabulary import LogMode, Mode
+
+if TYPE_CHECKING:
+    from serving.traffic.deployments import DeploymentChange
 
 
 def register(nouns: Commands) -> None:
@@ -103,11 +106,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _done(args: argparse.Namespace, result: dict[str, Any]) -> int:
+def _done(args: argparse.Namespace, result: DeploymentChange) -> int:
     if args.json:
-        emit_json(result)
+        emit_json(result.as_dict())
     else:
-        _print(result)
+        _print(result.deployment)
     return 0
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.cli.common import confirm, store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, fields, fmt, info, section, table
 from console.cli.parser import Commands
+
+if TYPE_CHECKING:
+    from registry.aliases import AliasMove
 
 
 def register(nouns: Commands) -> None:
@@ -208,14 +211,13 @@ def cmd_register(args: argparse.Namespace) -> int:
     return 0
 
 
-def _alias_change(result: dict[str, Any], verb: str, as_json: bool) -> int:
+def _alias_change(move: AliasMove, verb: str, as_json: bool) -> int:
     if as_json:
-        emit_json(result)
-    elif not result["changed"]:
-        info(f"{result['model']} {result['alias']} already points at v{result['to_version']}; nothing changed")
+        emit_json(move.as_dict())
+    elif not move.changed:
+        info(f"{move.model} {move.alias} already points at v{move.to_version}; nothing changed")
     else:
-        before = f"v{result['from_version']}" if result["from_version"] else "(none)"
-        info(f"{verb} {result['model']} {result['alias']}: {before} -> v{result['to_version']}")
+        info(f"{verb} {move.change()}")
     return 0
 
 
@@ -242,10 +244,9 @@ def cmd_archive(args: argparse.Namespace) -> int:
         return int(ExitCode.FAILED)
     result = archive(store, args.name, args.version, reason=args.reason)
     if args.json:
-        emit_json(result)
+        emit_json(result.as_dict())
     else:
-        info(f"{result['model']} v{result['version']} is archived"
-             + ("" if result["changed"] else " (it already was)"))
+        info(result.change() + ("" if result.changed else " (it already was)"))
     return 0
 
 

@@ -62,8 +62,7 @@ def start_rollback(screen: WkScreen, model: str, alias: str) -> None:
         return
 
     def preview() -> str:
-        plan = rollback_preview(screen.wk.store, model, alias)
-        return f"{model} {alias}: v{plan['from_version']} -> v{plan['to_version']}"
+        return rollback_preview(screen.wk.store, model, alias).change()
 
     confirm_after_preview(screen, f"Roll back {model} {alias}", preview, "rollback", rollback,
                           model, alias)

@@ -46,7 +46,7 @@ def start_deployment_rollback(screen: WkScreen, model: str) -> None:
     if not screen.allowed("rollback"):
         return
     confirm_after_preview(screen, f"Roll back {model}",
-                          lambda: deployments.rollback_preview(screen.wk.store, model)["change"],
+                          lambda: deployments.rollback_preview(screen.wk.store, model),
                           "rollback", deployments.rollback, model)
 
 

@@ -8,10 +8,13 @@ and `wk models rollback ... production` change what is served too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from registry import aliases as registry_aliases
 from registry import views
+from registry.aliases import AliasMove
 from registry.versions import resolve_version
 from serving.traffic.router import mode_problem
 from store import audit
@@ -50,6 +53,41 @@ def version_to_use(session: Session, model: RegisteredModel, version: str | int 
                        "to production, or give the version", field="version", example="VERSION",
                        see=see(Listing.VERSIONS, model.name))
     return row, (Route.CHAMPION if champion is not None and champion.id == row.id else Route.CHALLENGER)
+
+
+class Undid(StrEnum):
+    """What a deployment rollback undid."""
+
+    CHALLENGER = "challenger"  # the challenger was taken out
+    PRODUCTION = "production"  # the production alias went back a version
+
+
+@dataclass(frozen=True)
+class DeploymentChange:
+    """A deployment after a change: its view, whether it changed, its settings before,
+    and for a promote or a production rollback the move of the production alias."""
+
+    deployment: dict[str, Any]
+    changed: bool
+    before: dict[str, Any] | None = None
+    undid: Undid | None = None
+    alias_move: AliasMove | None = None
+
+    @property
+    def model(self) -> str:
+        return str(self.deployment["model"])
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shape `wk deploy ... --json` prints: the deployment's view with the change."""
+        out = {**self.deployment, "changed": self.changed}
+        if self.before is not None:
+            out["before"] = self.before
+        if self.undid is not None:
+            out["undid"] = self.undid
+        if self.alias_move is not None:
+            out.update(alias=self.alias_move.alias, from_version=self.alias_move.from_version,
+                       to_version=self.alias_move.to_version)
+        return out
 
 
 def _view(session: Session, model: RegisteredModel, dep: Deployment | None) -> dict[str, Any]:
@@ -94,7 +132,7 @@ def list_deployments(store: Store) -> list[dict[str, Any]]:
 def set_deployment(store: Store, name: str, *, mode: str | None = None, challenger: str | int | None = None,
                    share: float | None = None, log_mode: str | None = None,
                    sample_rate: float | None = None, clear_challenger: bool = False,
-                   reason: str = "", actor: str | None = None) -> dict[str, Any]:
+                   reason: str = "", actor: str | None = None) -> DeploymentChange:
     """Change any of the settings; the others keep their values."""
     actor = actor or current_actor()
     if log_mode is not None and log_mode not in LOG_MODES:
@@ -147,11 +185,11 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
             audit.record(session, actor=actor, action=AuditAction.DEPLOYMENT_SET,
                          target=f"model/{name}/deployment", before=_settings(before),
                          after=_settings(after), reason=reason)
-        return {**after, "changed": _settings(after) != _settings(before), "before": _settings(before)}
+        return DeploymentChange(after, _settings(after) != _settings(before), _settings(before))
 
 
 def _challenger_out(session: Session, model: RegisteredModel, dep: Deployment, before: dict[str, Any],
-                    action: str, actor: str, reason: str) -> dict[str, Any]:
+                    action: str, actor: str, reason: str) -> DeploymentChange:
     """Mode single, no challenger: written and audited as `action` in the caller's transaction."""
     dep.challenger_version_id, dep.mode, dep.challenger_share = None, Mode.SINGLE, 0.0
     dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
@@ -160,10 +198,10 @@ def _challenger_out(session: Session, model: RegisteredModel, dep: Deployment, b
     after = _view(session, model, dep)
     audit.record(session, actor=actor, action=action, target=f"model/{model.name}/deployment",
                  before=_settings(before), after=_settings(after), reason=reason)
-    return {**after, "changed": True, "before": _settings(before)}
+    return DeploymentChange(after, True, _settings(before))
 
 
-def promote(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> dict[str, Any]:
+def promote(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> DeploymentChange:
     """The challenger becomes the champion (the production alias moves to it) and takes
     all traffic; the old champion can be brought back with `rollback`."""
     actor = actor or current_actor()
@@ -180,11 +218,10 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
         target = version_store.version_by_id(session, dep.challenger_version_id)
         moved = registry_aliases.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
         after = _challenger_out(session, model, dep, before, AuditAction.DEPLOYMENT_PROMOTE, actor, reason)
-        return {**after, "alias": CHAMPION_ALIAS, "from_version": moved["from_version"],
-                "to_version": moved["to_version"]}
+        return replace(after, alias_move=moved)
 
 
-def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> dict[str, Any]:
+def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> DeploymentChange:
     """All traffic back to the known-good version in one step: with a challenger taking
     traffic (shadow, canary, ab), the challenger is taken out; otherwise the production
     alias returns to the version it held before."""
@@ -198,20 +235,18 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
         if dep is not None and (dep.mode != Mode.SINGLE or dep.challenger_version_id is not None):
             after = _challenger_out(session, model, dep, _view(session, model, dep),
                                     AuditAction.DEPLOYMENT_ROLLBACK, actor, reason)
-            return {**after, "undid": "challenger"}
+            return replace(after, undid=Undid.CHALLENGER)
     moved = registry_aliases.rollback(store, name, CHAMPION_ALIAS, reason=reason, actor=actor)
-    return {**show(store, name), "changed": True, "undid": "production",
-            "alias": CHAMPION_ALIAS, "from_version": moved["from_version"], "to_version": moved["to_version"]}
+    return DeploymentChange(show(store, name), True, undid=Undid.PRODUCTION, alias_move=moved)
 
 
-def rollback_preview(store: Store, name: str) -> dict[str, Any]:
-    """What `rollback` would do, without doing it (the console's confirmation)."""
+def rollback_preview(store: Store, name: str) -> str:
+    """What `rollback` would do, without doing it, as one line (the console's confirmation)."""
     current = show(store, name)
     if current["mode"] != Mode.SINGLE or current["challenger"] is not None:
-        return {"model": name, "change": f"{name}: {current['mode']} v{current['champion']}+"
-                f"v{current['challenger']} -> single v{current['champion']} (challenger out)"}
-    plan = registry_aliases.rollback_preview(store, name, CHAMPION_ALIAS)
-    return {"model": name, "change": f"{name} production: v{plan['from_version']} -> v{plan['to_version']}"}
+        return (f"{name}: {current['mode']} v{current['champion']}+"
+                f"v{current['challenger']} -> single v{current['champion']} (challenger out)")
+    return registry_aliases.rollback_preview(store, name, CHAMPION_ALIAS).change()
 
 
 def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str, Any]]:
