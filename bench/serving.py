@@ -562,6 +562,28 @@ def _line(load: Load) -> str:
 
 # --- in-process floors ----------------------------------------------------------------------
 
+def fresh_prediction_table(store_db: Path, target: Path) -> tuple[sqlite3.Connection, str]:
+    """A new database at `target` with the store's `prediction` table and its indexes (DDL
+    copied from sqlite_master), WAL and synchronous=NORMAL as the store, in autocommit; and
+    the INSERT of one row in PREDICTION_COLUMNS order."""
+    from store.prediction_log import PREDICTION_COLUMNS
+
+    with sqlite3.connect(store_db) as src:
+        ddl = [sql for (sql,) in src.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'prediction' AND sql IS NOT NULL "
+            "ORDER BY type = 'index', name")]
+    target.unlink(missing_ok=True)
+    db = sqlite3.connect(target, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    for statement in ddl:
+        db.execute(statement)
+    sql = (f"INSERT INTO prediction ({', '.join(PREDICTION_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(PREDICTION_COLUMNS))})")
+    return db, sql
+
+
+
 def predict_one_ms(model: Any, X: Any, calls: int = FLOOR_CALLS) -> float:
     """The fitted model's own predict_proba of one row (a 1x5 float array, as wk hands it
     rows), median of `calls`: what no server can answer faster than."""
@@ -592,20 +614,10 @@ def commit_one_ms(store_db: Path, target: Path, calls: int = FLOOR_CALLS) -> flo
     from store.prediction_log import PREDICTION_COLUMNS
 
     with sqlite3.connect(store_db) as src:
-        ddl = [sql for (sql,) in src.execute(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = 'prediction' AND sql IS NOT NULL "
-            "ORDER BY type = 'index', name")]
         sample = src.execute(f"SELECT {', '.join(PREDICTION_COLUMNS)} FROM prediction "
                              "WHERE inputs IS NOT NULL LIMIT 1").fetchone()
     assert sample is not None, "the server logged no row to copy"
-    target.unlink(missing_ok=True)
-    db = sqlite3.connect(target, isolation_level=None)
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = NORMAL")
-    for statement in ddl:
-        db.execute(statement)
-    sql = (f"INSERT INTO prediction ({', '.join(PREDICTION_COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(PREDICTION_COLUMNS))})")
+    db, sql = fresh_prediction_table(store_db, target)
     id_at = PREDICTION_COLUMNS.index("prediction_id")
     request_at = PREDICTION_COLUMNS.index("request_id")
     rows = []
@@ -641,18 +653,9 @@ def bare_insert(store_db: Path, run_id: str, target: Path) -> tuple[int, float]:
     from store.prediction_log import PREDICTION_COLUMNS
 
     with sqlite3.connect(store_db) as src:
-        ddl = [sql for (sql,) in src.execute(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = 'prediction' AND sql IS NOT NULL "
-            "ORDER BY type = 'index', name")]
         tuples = src.execute(f"SELECT {', '.join(PREDICTION_COLUMNS)} FROM prediction WHERE batch_run_id = ? "
                              "ORDER BY row_index", (run_id,)).fetchall()
-    target.unlink(missing_ok=True)
-    db = sqlite3.connect(target, isolation_level=None)
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = NORMAL")
-    for statement in ddl:
-        db.execute(statement)
-    sql = f"INSERT INTO prediction ({', '.join(PREDICTION_COLUMNS)}) VALUES ({', '.join('?' * len(PREDICTION_COLUMNS))})"
+    db, sql = fresh_prediction_table(store_db, target)
     started = time.perf_counter()
     db.execute("BEGIN")
     db.executemany(sql, tuples)

@@ -66,10 +66,17 @@ def check_alias_name(alias: str) -> None:
             "(1-40 characters, starting with a letter), e.g. production or staging"
         )
 
+def require_reason(change: str, reason: str) -> None:
+    """A change of what production serves is made only with a reason (`change` says what
+    it is: "changing production", "promoting a challenger to production")."""
+    if not reason.strip():
+        raise UsageError(f"{change} needs a reason", field="reason", example='"..."')
+
+
 def _require_reason(alias: str, reason: str, doing: str) -> None:
     """A protected alias changes only with a reason (`doing`: "changing", "rolling back")."""
-    if alias in PROTECTED_ALIASES and not reason.strip():
-        raise UsageError(f"{doing} {alias} needs a reason", field="reason", example='"..."')
+    if alias in PROTECTED_ALIASES:
+        require_reason(f"{doing} {alias}", reason)
 
 def _move(session: Session, model: RegisteredModel, row: Alias, action: AliasAction,
           from_version: ModelVersion | None, to_version: ModelVersion, *, actor: str,

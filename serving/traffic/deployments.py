@@ -23,7 +23,7 @@ from store import models as model_store
 from store import rollups as rollups_q
 from store import versions as version_store
 from store.deployments import CHAMPION_ALIAS
-from store.errors import InvalidInput, Listing, NotFound, Refused, UsageError, see
+from store.errors import InvalidInput, Listing, NotFound, Refused, see
 from store.identity import current_actor
 from store.rows import id_of
 from store.tables import Deployment
@@ -205,9 +205,7 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
     """The challenger becomes the champion (the production alias moves to it) and takes
     all traffic; the old champion can be brought back with `rollback`."""
     actor = actor or current_actor()
-    if not reason.strip():
-        raise UsageError("promoting a challenger changes production and needs a reason", field="reason",
-                         example='"..."')
+    registry_aliases.require_reason("promoting a challenger (it changes production)", reason)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         dep = deployments_q.find_deployment(session, id_of(model))
@@ -226,9 +224,7 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
     traffic (shadow, canary, ab), the challenger is taken out; otherwise the production
     alias returns to the version it held before."""
     actor = actor or current_actor()
-    if not reason.strip():
-        raise UsageError("a rollback changes production traffic and needs a reason", field="reason",
-                         example='"..."')
+    registry_aliases.require_reason("rolling back production traffic", reason)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         dep = deployments_q.find_deployment(session, id_of(model))
