@@ -12,6 +12,7 @@ import pandas as pd
 
 from registry.signature import infer_signature
 from registry.spec import DataSource, TrainingSpec
+from store.artifacts import sha256_file
 from store.errors import InvalidInput, NotFound
 from store.location import redact_url
 
@@ -24,14 +25,6 @@ class LoadedData:
     fingerprint: str
     rows: int
     columns: list[dict[str, Any]]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:
@@ -53,7 +46,7 @@ def load_source(source: DataSource) -> LoadedData:
         frame = pd.read_csv(path) if source.kind == "csv" else pd.read_parquet(path)
     except Exception as exc:  # pandas raises many parser errors
         raise InvalidInput(f"data file {path} could not be read as {source.kind}: {exc}") from exc
-    return _loaded(frame, source.name, path.resolve().as_uri(), file_sha256(path))
+    return _loaded(frame, source.name, path.resolve().as_uri(), sha256_file(path))
 
 
 def _load_sql(source: DataSource) -> LoadedData:

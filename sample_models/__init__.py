@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Protocol
 
 from sample_models.credit import generator as _credit
@@ -54,33 +54,25 @@ class UseCase:
     rows_per_hour: float
 
 
-USE_CASES: MappingProxyType[str, UseCase] = MappingProxyType(
-    {
-        "credit": UseCase(
-            name="credit",
-            task="classification",
-            spec=ROOT / "credit" / "spec.toml",
-            data=ROOT / "credit" / "data" / "credit_train.csv",
-            generate=_credit.generate,
-            label_for=_credit.label_for,
-            schema=_credit.SCHEMA,
-            features=_credit.FEATURES,
-            target=_credit.TARGET,
-            rows_per_hour=_credit.DEFAULT_ROWS_PER_HOUR,
-        ),
-        "demand": UseCase(
-            name="demand",
-            task="regression",
-            spec=ROOT / "demand" / "spec.toml",
-            data=ROOT / "demand" / "data" / "demand_train.csv",
-            generate=_demand.generate,
-            label_for=_demand.label_for,
-            schema=_demand.SCHEMA,
-            features=_demand.FEATURES,
-            target=_demand.TARGET,
-            rows_per_hour=_demand.DEFAULT_ROWS_PER_HOUR,
-        ),
-    }
-)
+def _use_case(name: str, task: str, generator: ModuleType, data_file: str) -> UseCase:
+    """A use case from its folder under sample_models/ and its generator module."""
+    return UseCase(
+        name=name,
+        task=task,
+        spec=ROOT / name / "spec.toml",
+        data=ROOT / name / "data" / data_file,
+        generate=generator.generate,
+        label_for=generator.label_for,
+        schema=generator.SCHEMA,
+        features=generator.FEATURES,
+        target=generator.TARGET,
+        rows_per_hour=generator.DEFAULT_ROWS_PER_HOUR,
+    )
+
+
+USE_CASES: MappingProxyType[str, UseCase] = MappingProxyType({
+    "credit": _use_case("credit", "classification", _credit, "credit_train.csv"),
+    "demand": _use_case("demand", "regression", _demand, "demand_train.csv"),
+})
 
 __all__ = ["USE_CASES", "Event", "UseCase"]
