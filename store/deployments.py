@@ -7,24 +7,38 @@ Functions take an open Session; the caller owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
+from store.rows import all_rows, pk
 from store.tables import Alias, Deployment, ModelVersion, RegisteredModel
 from store.vocabulary import LogMode, Mode
 
 CHAMPION_ALIAS = "production"
 
 
-def serving_state(session: Session) -> list[tuple[Any, ...]]:
-    """Per model with a production alias or a deployment: (model_id, name, champion
-    version id or None, mode, challenger version id, share, log_mode, sample_rate)."""
+class ServingRow(NamedTuple):
+    """A model with a production alias or a deployment row, and how it is served (the
+    defaults where it has no deployment row)."""
+
+    model_id: int
+    name: str
+    champion_id: int | None  # the production alias's version, if it has one
+    mode: str
+    challenger_id: int | None
+    share: float
+    log_mode: str
+    sample_rate: float
+
+
+def serving_state(session: Session) -> list[ServingRow]:
+    """Per model with a production alias or a deployment, by name."""
     champion = (select(col(Alias.model_id), col(Alias.version_id))
                 .where(col(Alias.name) == CHAMPION_ALIAS).subquery())
     stmt = (
-        select(col(RegisteredModel.id), col(RegisteredModel.name), champion.c.version_id,
+        select(pk(RegisteredModel.id), col(RegisteredModel.name), champion.c.version_id,
                func.coalesce(Deployment.mode, Mode.SINGLE), col(Deployment.challenger_version_id),
                func.coalesce(Deployment.challenger_share, 0.0),
                func.coalesce(Deployment.log_mode, LogMode.FULL),
@@ -35,7 +49,7 @@ def serving_state(session: Session) -> list[tuple[Any, ...]]:
         .where(or_(champion.c.version_id.is_not(None), col(Deployment.id).is_not(None)))
         .order_by(col(RegisteredModel.name))
     )
-    return [tuple(r) for r in session.execute(stmt).all()]
+    return [ServingRow(*r) for r in all_rows(session, stmt)]
 
 
 def version_details(session: Session, version_ids: Sequence[int]) -> list[tuple[Any, ...]]:
