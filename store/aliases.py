@@ -10,7 +10,7 @@ from store.tables import Alias, AliasChange, ModelVersion
 
 
 def aliases_of_model(session: Session, model_id: int) -> Sequence[Alias]:
-    return session.exec(select(Alias).where(Alias.model_id == model_id).order_by(Alias.name)).all()
+    return session.exec(select(Alias).where(Alias.model_id == model_id).order_by(col(Alias.name))).all()
 
 
 def find_alias(session: Session, model_id: int, name: str) -> Alias | None:

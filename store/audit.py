@@ -55,7 +55,7 @@ def list_events(
         query = query.where(col(AuditEvent.action).startswith(action))
     if target_prefix:
         query = query.where(
-            (AuditEvent.target == target_prefix)
+            (col(AuditEvent.target) == target_prefix)
             | col(AuditEvent.target).startswith(target_prefix + "/")
         )
     if since:

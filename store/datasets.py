@@ -32,4 +32,4 @@ def datasets_by_fingerprint_prefix(session: Session, prefix: str) -> Sequence[Da
 
 
 def list_datasets(session: Session) -> Sequence[Dataset]:
-    return session.exec(select(Dataset).order_by(Dataset.name, col(Dataset.id).desc())).all()
+    return session.exec(select(Dataset).order_by(col(Dataset.name), col(Dataset.id).desc())).all()

@@ -190,7 +190,7 @@ class HeldWriter:
                 if self._checkpoint_pages is not None:
                     # on the driver's connection: through SQLAlchemy the pragma would open a
                     # transaction, and ours begin IMMEDIATE (a write lock for a setting)
-                    raw = conn.connection.driver_connection
+                    raw = _driver_connection(conn)
                     self._pool_checkpoint_pages = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
                     raw.execute(f"PRAGMA wal_autocheckpoint = {int(self._checkpoint_pages)}")
                 self._conn = conn
@@ -207,13 +207,21 @@ class HeldWriter:
                 if self._pool_checkpoint_pages is not None:  # the pool gets back what it lent
                     try:
                         self._conn.rollback()
-                        self._conn.connection.driver_connection.execute(
+                        _driver_connection(self._conn).execute(
                             f"PRAGMA wal_autocheckpoint = {int(self._pool_checkpoint_pages)}")
                     except Exception:  # noqa: BLE001  (a broken connection is not pooled again)
                         self._conn.invalidate()
                 self._conn.close()
             finally:
                 self._conn = None
+
+
+def _driver_connection(conn: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under a checked-out SQLAlchemy one (SQLAlchemy types it
+    Optional: None only once the connection is closed)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None, "a checked-out connection has its driver connection"
+    return raw
 
 
 @contextmanager

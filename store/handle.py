@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from store.engine import Database
 from store.errors import Listing, StoreUnavailable, see
 from store.location import StoreLocation, resolve_location
+
+if TYPE_CHECKING:
+    from store.artifacts import ArtifactStore
 
 #: File systems where SQLite's WAL locking does not work (wal.html, howtocorrupt.html).
 NETWORK_FILESYSTEMS = frozenset(
@@ -23,12 +27,12 @@ NETWORK_FS_PREFIXES = ("fuse.", "nfs", "smb", "cifs")
 class Store:
     location: StoreLocation
     db: Database
-    _artifacts: object | None = field(default=None, repr=False)
+    _artifacts: ArtifactStore | None = field(default=None, repr=False)
     #: the schema revision the store had when opened, if opening upgraded it
     upgraded_from: str | None = None
 
     @property
-    def artifacts(self):  # type: ignore[no-untyped-def]  # -> ArtifactStore (lazy import)
+    def artifacts(self) -> ArtifactStore:
         if self._artifacts is None:
             from store.artifacts import ArtifactStore
 

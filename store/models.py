@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from store.errors import Listing, NotFound, see
+from store.rows import all_rows, pk
 from store.tables import RegisteredModel
 
 
@@ -18,14 +20,14 @@ def find_model(session: Session, name: str) -> RegisteredModel | None:
 def get_model(session: Session, name: str) -> RegisteredModel:
     model = find_model(session, name)
     if model is None:
-        names = list(session.exec(select(RegisteredModel.name).order_by(RegisteredModel.name)).all())
+        names = list(session.exec(select(RegisteredModel.name).order_by(col(RegisteredModel.name))).all())
         known = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "") if names else "none yet"
         raise NotFound(f"model {name!r} does not exist (models: {known})", see=see(Listing.MODELS))
     return model
 
 
 def list_models(session: Session) -> Sequence[RegisteredModel]:
-    return session.exec(select(RegisteredModel).order_by(RegisteredModel.name)).all()
+    return session.exec(select(RegisteredModel).order_by(col(RegisteredModel.name))).all()
 
 
 def models_by_ids(session: Session, model_ids: Sequence[int]) -> dict[int, RegisteredModel]:
@@ -45,15 +47,14 @@ def model_name(session: Session, model_id: int) -> str:
 def model_heads(session: Session) -> Sequence[tuple[int, str, str]]:
     """(id, name, owner) of every model, by name: no JSON columns."""
     return session.exec(
-        select(RegisteredModel.id, RegisteredModel.name, RegisteredModel.owner)
-        .order_by(RegisteredModel.name)
+        select(pk(RegisteredModel.id), col(RegisteredModel.name), col(RegisteredModel.owner))
+        .order_by(col(RegisteredModel.name))
     ).all()
 
 
 def model_list_rows(session: Session) -> Sequence[tuple[int, str, str, str, datetime]]:
     """(id, name, owner, task, created_at) of every model, by name."""
-    return session.exec(
-        select(RegisteredModel.id, RegisteredModel.name, RegisteredModel.owner,
-               RegisteredModel.task, RegisteredModel.created_at)
-        .order_by(RegisteredModel.name)
-    ).all()
+    return all_rows(session, sa_select(
+        pk(RegisteredModel.id), col(RegisteredModel.name), col(RegisteredModel.owner),
+        col(RegisteredModel.task), col(RegisteredModel.created_at))
+        .order_by(col(RegisteredModel.name)))

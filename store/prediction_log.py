@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from store.rows import table_of
 from store.tables import LATENCY_BUCKETS_MS, BatchRun, MetricRollup, Prediction, Quarantine
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def insert_chunk_predictions(conn: Connection, same: dict[str, Any], rows: Seque
         return
     from sqlalchemy import literal
 
-    columns = Prediction.__table__.columns  # type: ignore[attr-defined]
+    columns = table_of(Prediction).columns
     missing = set(PREDICTION_COLUMNS) - set(CHUNK_ROW_COLUMNS) - set(same)
     if missing:
         raise ValueError(f"insert_chunk_predictions: no value for {', '.join(sorted(missing))}")
@@ -81,7 +82,7 @@ def insert_quarantine(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         from sqlalchemy import insert
 
-        conn.execute(insert(Quarantine.__table__), list(rows))  # type: ignore[arg-type]
+        conn.execute(insert(table_of(Quarantine)), list(rows))
 
 
 ROLLUP_COLUMNS = ("model_id", "version_id", "route", "minute", "count", "errors", "latency_sum_ms",

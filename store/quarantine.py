@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.tables import ModelVersion, Quarantine, RegisteredModel
 
@@ -20,21 +20,21 @@ QUARANTINE_KEYS = ("id", "at", "model", "version", "route", "source", "request_i
 def list_quarantine(session: Session, *, model_id: int | None = None, batch_run_id: str | None = None,
                     source: str | None = None, since: datetime | None = None,
                     before_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    stmt = (select(Quarantine.id, Quarantine.at, RegisteredModel.name, ModelVersion.version,
-                   Quarantine.route, Quarantine.source, Quarantine.request_id,
-                   Quarantine.batch_run_id, Quarantine.row_index, Quarantine.field,
-                   Quarantine.reason, Quarantine.payload)
-            .join(RegisteredModel, RegisteredModel.id == Quarantine.model_id)  # type: ignore[arg-type]
-            .outerjoin(ModelVersion, ModelVersion.id == Quarantine.version_id))  # type: ignore[arg-type]
+    stmt = (select(col(Quarantine.id), col(Quarantine.at), col(RegisteredModel.name), col(ModelVersion.version),
+                   col(Quarantine.route), col(Quarantine.source), col(Quarantine.request_id),
+                   col(Quarantine.batch_run_id), col(Quarantine.row_index), col(Quarantine.field),
+                   col(Quarantine.reason), col(Quarantine.payload))
+            .join(RegisteredModel, col(RegisteredModel.id) == col(Quarantine.model_id))
+            .outerjoin(ModelVersion, col(ModelVersion.id) == col(Quarantine.version_id)))
     if model_id is not None:
-        stmt = stmt.where(Quarantine.model_id == model_id)
+        stmt = stmt.where(col(Quarantine.model_id) == model_id)
     if batch_run_id is not None:
-        stmt = stmt.where(Quarantine.batch_run_id == batch_run_id)
+        stmt = stmt.where(col(Quarantine.batch_run_id) == batch_run_id)
     if source:
-        stmt = stmt.where(Quarantine.source == source)
+        stmt = stmt.where(col(Quarantine.source) == source)
     if since is not None:
-        stmt = stmt.where(Quarantine.at >= since)
+        stmt = stmt.where(col(Quarantine.at) >= since)
     if before_id is not None:
-        stmt = stmt.where(Quarantine.id < before_id)  # type: ignore[operator]
-    stmt = stmt.order_by(Quarantine.id.desc()).limit(limit)  # type: ignore[union-attr]
+        stmt = stmt.where(col(Quarantine.id) < before_id)
+    stmt = stmt.order_by(col(Quarantine.id).desc()).limit(limit)
     return [dict(zip(QUARANTINE_KEYS, row, strict=True)) for row in session.execute(stmt).all()]

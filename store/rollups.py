@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, literal, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.prediction_log import BUCKET_COLUMNS
+from store.rows import all_rows
 from store.tables import (
     LATENCY_BUCKETS_MS,
     MetricRollup,
@@ -26,24 +27,45 @@ from store.tables import (
 from store.vocabulary import Source
 
 
+class RollupTotal(NamedTuple):
+    """One model, version and route's rollup minutes over a window, summed."""
+
+    model_id: int
+    model: str
+    version: int
+    route: str
+    answered: int  # rows answered (the rollup's count column)
+    errors: int  # rows refused
+    latency_sum_ms: float
+    latency_max_ms: float
+    out_count: int  # rows with a main output
+    out_sum: float
+    buckets: tuple[int, ...]  # latency histogram counts, one per BUCKET_COLUMNS
+
+
 def rollup_totals(session: Session, since: datetime, model_id: int | None = None, *,
-                  until: datetime | None = None) -> list[tuple[Any, ...]]:
-    """Per (model, version, route) over the minutes in [since, until): (model_id, model, version, route, count,
-    errors, latency_sum_ms, latency_max_ms, out_count, out_sum, *bucket counts)."""
+                  until: datetime | None = None) -> list[RollupTotal]:
+    """Per (model, version, route) over the minutes in [since, until): counts, errors,
+    latency and output sums, and the summed latency histogram."""
     buckets = [func.sum(getattr(MetricRollup, b)) for b in BUCKET_COLUMNS]
-    stmt = (select(MetricRollup.model_id, RegisteredModel.name, ModelVersion.version, MetricRollup.route,
+    stmt = (select(col(MetricRollup.model_id), col(RegisteredModel.name), col(ModelVersion.version),
+                   col(MetricRollup.route),
                    func.sum(MetricRollup.count), func.sum(MetricRollup.errors),
                    func.sum(MetricRollup.latency_sum_ms), func.max(MetricRollup.latency_max_ms),
                    func.sum(MetricRollup.out_count), func.sum(MetricRollup.out_sum), *buckets)
-            .join(RegisteredModel, RegisteredModel.id == MetricRollup.model_id)  # type: ignore[arg-type]
-            .join(ModelVersion, ModelVersion.id == MetricRollup.version_id)  # type: ignore[arg-type]
-            .where(MetricRollup.minute >= since)
-            .group_by(MetricRollup.model_id, RegisteredModel.name, ModelVersion.version, MetricRollup.route))
+            .join(RegisteredModel, col(RegisteredModel.id) == col(MetricRollup.model_id))
+            .join(ModelVersion, col(ModelVersion.id) == col(MetricRollup.version_id))
+            .where(col(MetricRollup.minute) >= since)
+            .group_by(col(MetricRollup.model_id), col(RegisteredModel.name), col(ModelVersion.version),
+                      col(MetricRollup.route)))
     if model_id is not None:
-        stmt = stmt.where(MetricRollup.model_id == model_id)
+        stmt = stmt.where(col(MetricRollup.model_id) == model_id)
     if until is not None:
-        stmt = stmt.where(MetricRollup.minute < until)
-    return [tuple(r) for r in session.execute(stmt).all()]
+        stmt = stmt.where(col(MetricRollup.minute) < until)
+    return [RollupTotal(mid, model, version, route, answered, errors, lat_sum, lat_max, out_count, out_sum,
+                        tuple(hist))
+            for mid, model, version, route, answered, errors, lat_sum, lat_max, out_count, out_sum, *hist
+            in all_rows(session, stmt)]
 
 
 def rollup_vs_rows(session: Session) -> list[tuple[Any, ...]]:
@@ -56,21 +78,21 @@ def rollup_vs_rows(session: Session) -> list[tuple[Any, ...]]:
     qminute = (func.strftime("%Y-%m-%d %H:%M:00.000000", Quarantine.at) if sqlite
                else func.date_trunc("minute", Quarantine.at))
     online = (Source.API, Source.CLI)
-    preds = (select(Prediction.version_id.label("v"), Prediction.route.label("r"), minute.label("m"),
+    preds = (select(col(Prediction.version_id).label("v"), col(Prediction.route).label("r"), minute.label("m"),
                     func.count().label("n"), literal(0).label("e"))
-             .where(Prediction.source.in_(online))  # type: ignore[attr-defined]
-             .group_by(Prediction.version_id, Prediction.route, minute))
-    quar = (select(Quarantine.version_id.label("v"), Quarantine.route.label("r"), qminute.label("m"),
+             .where(col(Prediction.source).in_(online))
+             .group_by(col(Prediction.version_id), col(Prediction.route), minute))
+    quar = (select(col(Quarantine.version_id).label("v"), col(Quarantine.route).label("r"), qminute.label("m"),
                    literal(0).label("n"), func.count().label("e"))
-            .where(Quarantine.source.in_(online), Quarantine.version_id.is_not(None))  # type: ignore[attr-defined, union-attr]
-            .group_by(Quarantine.version_id, Quarantine.route, qminute))
+            .where(col(Quarantine.source).in_(online), col(Quarantine.version_id).is_not(None))
+            .group_by(col(Quarantine.version_id), col(Quarantine.route), qminute))
     both = preds.union_all(quar).subquery()
     actual = (select(both.c.v, both.c.r, both.c.m, func.sum(both.c.n).label("n"), func.sum(both.c.e).label("e"))
               .group_by(both.c.v, both.c.r, both.c.m).subquery())
     rminute = (func.strftime("%Y-%m-%d %H:%M:00.000000", MetricRollup.minute) if sqlite
-               else MetricRollup.minute)
-    rolled = select(MetricRollup.version_id.label("v"), MetricRollup.route.label("r"), rminute.label("m"),
-                    MetricRollup.count.label("n"), MetricRollup.errors.label("e")).subquery()
+               else col(MetricRollup.minute))
+    rolled = select(col(MetricRollup.version_id).label("v"), col(MetricRollup.route).label("r"), rminute.label("m"),
+                    col(MetricRollup.count).label("n"), col(MetricRollup.errors).label("e")).subquery()
     left = (select(rolled.c.v, rolled.c.r, rolled.c.m, rolled.c.n, func.coalesce(actual.c.n, 0),
                    rolled.c.e, func.coalesce(actual.c.e, 0))
             .outerjoin(actual, and_(actual.c.v == rolled.c.v, actual.c.r == rolled.c.r, actual.c.m == rolled.c.m))
@@ -122,14 +144,13 @@ def rollup_figures(session: Session, since: datetime, until: datetime | None = N
     """Per model, version and route over the rollup minutes in [since, until): counts,
     errors and latency (mean, max, percentiles from the summed histogram)."""
     out = []
-    for row in rollup_totals(session, since, model_id, until=until):
-        _mid, model, version, route, count, errors, lat_sum, lat_max, out_count, out_sum, *buckets = row
-        count = int(count or 0)
-        hist = [int(b or 0) for b in buckets]
+    for t in rollup_totals(session, since, model_id, until=until):
+        count = int(t.answered or 0)
+        hist = [int(b or 0) for b in t.buckets]
         out.append(RollupFigures(
-            model=model, version=version, route=route, count=count, errors=int(errors or 0),
-            mean_ms=(lat_sum / count) if count else None, max_ms=lat_max,
+            model=t.model, version=t.version, route=t.route, count=count, errors=int(t.errors or 0),
+            mean_ms=(t.latency_sum_ms / count) if count else None, max_ms=t.latency_max_ms,
             p50_ms=quantile_from_buckets(hist, 0.5), p95_ms=quantile_from_buckets(hist, 0.95),
             p99_ms=quantile_from_buckets(hist, 0.99),
-            mean_score=(out_sum / out_count) if out_count else None))
+            mean_score=(t.out_sum / t.out_count) if t.out_count else None))
     return out

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from store.errors import Listing, NotFound, see
+from store.rows import all_rows, pk
 from store.tables import ModelVersion, RegisteredModel, TrainingRun
 from store.vocabulary import RunStatus
 
@@ -69,24 +70,24 @@ def last_run_summaries(session: Session) -> dict[int, tuple[int, str, str, datet
     """model id -> (id, status, reason, started_at) of its newest training run, without
     the run's JSON columns and log."""
     newest = select(func.max(TrainingRun.id)).group_by(col(TrainingRun.model_id))
-    rows = session.exec(
-        select(TrainingRun.model_id, TrainingRun.id, TrainingRun.status, TrainingRun.reason,
-               TrainingRun.started_at)
-        .where(col(TrainingRun.id).in_(newest))
-    ).all()
+    rows = all_rows(session, sa_select(
+        col(TrainingRun.model_id), pk(TrainingRun.id), col(TrainingRun.status), col(TrainingRun.reason),
+        col(TrainingRun.started_at))
+        .where(col(TrainingRun.id).in_(newest)))
     return {model_id: (run_id, status, reason, started) for model_id, run_id, status, reason, started in rows}
 
 
-def run_heads(session: Session, limit: int, model_id: int | None = None) -> Sequence[tuple[Any, ...]]:
+def run_heads(session: Session, limit: int,
+              model_id: int | None = None) -> Sequence[tuple[int, str, str, str, str, datetime, str, int | None]]:
     """(id, model name, kind, status, reason, started_at, created_by, version number or
     None) of the newest runs, without their JSON columns and logs."""
     query = (
-        select(TrainingRun.id, RegisteredModel.name, TrainingRun.kind, TrainingRun.status,
-               TrainingRun.reason, TrainingRun.started_at, TrainingRun.created_by,
-               ModelVersion.version)
+        sa_select(pk(TrainingRun.id), col(RegisteredModel.name), col(TrainingRun.kind), col(TrainingRun.status),
+                  col(TrainingRun.reason), col(TrainingRun.started_at), col(TrainingRun.created_by),
+                  col(ModelVersion.version))
         .join(RegisteredModel, col(RegisteredModel.id) == col(TrainingRun.model_id))
         .outerjoin(ModelVersion, col(ModelVersion.run_id) == col(TrainingRun.id))
     )
     if model_id is not None:
-        query = query.where(TrainingRun.model_id == model_id)
-    return session.exec(query.order_by(col(TrainingRun.id).desc()).limit(limit)).all()
+        query = query.where(col(TrainingRun.model_id) == model_id)
+    return all_rows(session, query.order_by(col(TrainingRun.id).desc()).limit(limit))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from store.errors import Listing, StoreUnavailable, see
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Connection
 
     from store.engine import Database
@@ -54,11 +55,11 @@ def upgrade_to_head(db: Database) -> None:
     log.info("store schema is at revision %s", HEAD_REVISION)
 
 
-def _run_upgrade(cfg: object, conn: Connection) -> None:
+def _run_upgrade(cfg: Config, conn: Connection) -> None:
     from alembic import command
 
-    cfg.attributes["connection"] = conn  # type: ignore[attr-defined]
-    command.upgrade(cfg, "head")  # type: ignore[arg-type]
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
 
 
 def ensure_current(db: Database, where: str) -> str:

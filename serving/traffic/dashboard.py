@@ -30,11 +30,11 @@ def traffic_by_model(store: Store, *, minutes: int = 5, now: Any = None) -> dict
     with store.db.read() as session:
         rows = rollups_q.rollup_totals(session, since)
     totals: dict[str, dict[str, Any]] = {}
-    for _mid, model, _version, route, count, errors, _lsum, _lmax, _ocount, _osum, *buckets in rows:
-        if route == Route.SHADOW:
+    for row in rows:
+        if row.route == Route.SHADOW:
             continue
-        t = totals.setdefault(model, {"requests": 0, "errors": 0, "buckets": [0] * BUCKETS})
-        t["requests"] += int(count or 0)
-        t["errors"] += int(errors or 0)
-        t["buckets"] = [a + int(b or 0) for a, b in zip(t["buckets"], buckets, strict=True)]
+        t = totals.setdefault(row.model, {"requests": 0, "errors": 0, "buckets": [0] * BUCKETS})
+        t["requests"] += int(row.answered or 0)
+        t["errors"] += int(row.errors or 0)
+        t["buckets"] = [a + int(b or 0) for a, b in zip(t["buckets"], row.buckets, strict=True)]
     return {model: traffic_summary(t["requests"], t["errors"], t["buckets"], span) for model, t in totals.items()}

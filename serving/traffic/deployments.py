@@ -255,12 +255,12 @@ def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str
     with store.db.read() as session:
         rows = rollups_q.rollup_totals(session, since)
     out = []
-    for _mid, model, version, route, count, errors, lat_sum, lat_max, out_count, out_sum, *buckets in rows:
-        count = int(count or 0)
+    for t in rows:
+        count = int(t.answered or 0)
         out.append({
-            "model": model, "version": version, "route": route,
-            **traffic_summary(count, int(errors or 0), [int(b or 0) for b in buckets], span),
-            "mean_ms": (lat_sum / count) if count else None, "max_ms": lat_max,
-            "mean_score": (out_sum / out_count) if out_count else None,
+            "model": t.model, "version": t.version, "route": t.route,
+            **traffic_summary(count, int(t.errors or 0), [int(b or 0) for b in t.buckets], span),
+            "mean_ms": (t.latency_sum_ms / count) if count else None, "max_ms": t.latency_max_ms,
+            "mean_score": (t.out_sum / t.out_count) if t.out_count else None,
         })
     return sorted(out, key=lambda r: (r["model"], r["version"], r["route"]))

@@ -106,13 +106,13 @@ class ServingState:
         with self.store.db.read() as session:
             rows = deployments_q.serving_state(session)
         settings = {}
-        for model_id, name, champion_id, mode, challenger_id, share, log_mode, sample_rate in rows:
-            if self.only is not None and name not in self.only:
+        for row in rows:
+            if self.only is not None and row.name not in self.only:
                 continue
-            if mode == Mode.SINGLE:
-                challenger_id = None  # a parked challenger takes no traffic
-            settings[name] = Settings(model_id, name, champion_id, mode, challenger_id,
-                                      float(share), log_mode, float(sample_rate))
+            # a parked challenger takes no traffic
+            challenger_id = None if row.mode == Mode.SINGLE else row.challenger_id
+            settings[row.name] = Settings(row.model_id, row.name, row.champion_id, row.mode, challenger_id,
+                                          float(row.share), row.log_mode, float(row.sample_rate))
         return settings
 
     def refresh(self) -> bool:
