@@ -20,10 +20,11 @@ install-test: $(BIN)/python
 demo: install
 	$(BIN)/wk demo
 
-## make test: install with test extras, lint, check the import contracts, run the whole suite
+## make test: install with test extras, lint, check the import contracts and the types, run the whole suite
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 ## make bench: CLI start-up and console first paint (figures go to bench/RESULTS.md by hand)
