@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime, utcnow
+from store.vocabulary import LogMode, Mode, RunKind, RunStatus, VersionSource, VersionStatus
 
 
 def _json(nullable: bool = True) -> Any:
@@ -61,8 +62,8 @@ class TrainingRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     model_id: int = Field(foreign_key="registered_model.id", index=True)
-    kind: str = "train"  # train | reproduce
-    status: str = "running"  # running | succeeded | failed_gate | failed
+    kind: str = RunKind.TRAIN
+    status: str = RunStatus.RUNNING  # running | succeeded | failed_gate | failed
     spec: dict[str, Any] | None = _json()
     spec_path: str = ""
     params: dict[str, Any] | None = _json()
@@ -92,7 +93,7 @@ class ModelVersion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     model_id: int = Field(foreign_key="registered_model.id", index=True)
     version: int
-    status: str = "active"  # active | archived
+    status: str = VersionStatus.ACTIVE
     approval_status: str = "none"  # none | pending | approved | rejected
     artifact_sha256: str = Field(index=True)
     artifact_format: str = "skops"
@@ -105,7 +106,7 @@ class ModelVersion(SQLModel, table=True):
     run_id: int | None = Field(default=None, foreign_key="training_run.id", index=True)
     description: str = ""
     tags: list[str] | None = _json()
-    source: str = "train"  # train | register | import-trusted
+    source: str = VersionSource.TRAIN
     code_version: dict[str, Any] | None = _json()
     environment: dict[str, Any] | None = _json()
     created_at: datetime = _time()
@@ -166,10 +167,10 @@ class Deployment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     model_id: int = Field(foreign_key="registered_model.id", unique=True)
-    mode: str = "single"  # single | shadow | canary | ab
+    mode: str = Mode.SINGLE
     challenger_version_id: int | None = Field(default=None, foreign_key="model_version.id")
     challenger_share: float = 0.0  # canary and ab: the challenger's share of requests, 0..1
-    log_mode: str = "full"  # full (inputs and outputs) | metadata (neither)
+    log_mode: str = LogMode.FULL  # full (inputs and outputs) | metadata (neither)
     input_sample_rate: float = 1.0  # full mode: the share of rows whose inputs are kept
     updated_at: datetime = _time()
     updated_by: str = ""
@@ -290,7 +291,7 @@ class BatchRun(SQLModel, table=True):
     version_id: int = Field(foreign_key="model_version.id")
     source: str
     sink: str
-    status: str = "running"  # running | succeeded | failed
+    status: str = RunStatus.RUNNING  # running | succeeded | failed
     attempt: int = 1
     rows_read: int = 0
     rows_scored: int = 0
