@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from store.rows import table_of
 from store.tables import LATENCY_BUCKETS_MS, BatchRun, MetricRollup, Prediction, Quarantine
+from store.types import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -161,9 +162,10 @@ def delete_batch_rows(conn: Connection, run_id: str, first: int, last: int | Non
 
 
 def add_batch_progress(conn: Connection, run_id: str, rows_read: int, scored: int, quarantined: int) -> None:
-    """Count a committed chunk on its run, in the chunk's transaction."""
+    """Count a committed chunk on its run, in the chunk's transaction; the run's heartbeat
+    (store/run_life.py) moves with each chunk."""
     m = _marks(conn, 1)
     conn.exec_driver_sql(
         f"UPDATE {BatchRun.__tablename__} SET rows_read = rows_read + {m}, rows_scored = rows_scored + {m}, "
-        f"rows_quarantined = rows_quarantined + {m}, chunks = chunks + 1 WHERE id = {m}",
-        (rows_read, scored, quarantined, run_id))
+        f"rows_quarantined = rows_quarantined + {m}, chunks = chunks + 1, heartbeat_at = {m} WHERE id = {m}",
+        (rows_read, scored, quarantined, db_time(conn.dialect.name, utcnow()), run_id))

@@ -254,3 +254,20 @@ def test_the_log_writers_connection_checkpoints_every_100_pages(root: Path) -> N
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
     finally:
         store.close()
+
+
+def test_a_batch_runs_heartbeat_moves_with_each_chunk(root: Path, tmp_path: Path) -> None:
+    """store/run_life.py: a run is started with a heartbeat, and each committed chunk moves
+    it, so a reader can tell a stalled run from a live one by its age."""
+    source = tmp_path / "in.csv"
+    write_input(source, 3000, bad_share=0.0)
+    store = open_store(root)
+    try:
+        score_batch(store, "tiny", parse_source(str(source), None), parse_sink(str(tmp_path / "o.csv"), None),
+                    run_id="beat", chunk_size=1000)
+    finally:
+        store.close()
+    [(started, beat, ended, chunks)] = db_rows(
+        root, "SELECT started_at, heartbeat_at, ended_at, chunks FROM batch_run WHERE id = 'beat'")
+    assert chunks == 3
+    assert started < beat <= ended  # the last chunk's beat, after the start, before the finish
