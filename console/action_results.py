@@ -10,12 +10,14 @@ happens to have. Each screen names the actions it offers (`what`: "promote", "ro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.screens.cells import percent
-from registry.aliases import AliasMove
-from registry.versions import VersionStatusChange
-from serving.traffic.deployments import DeploymentChange, Undid
+
+if TYPE_CHECKING:  # the services are imported when an action runs, not at first paint
+    from registry.aliases import AliasMove
+    from registry.versions import VersionStatusChange
+    from serving.traffic.deployments import DeploymentChange
 
 Describe = Callable[[Any], str]
 
@@ -36,6 +38,8 @@ def share_set(result: DeploymentChange) -> str:
 def deployment_changed(result: DeploymentChange) -> str:
     """A deployment promote or rollback: production moved (its alias move says how), or
     the challenger was taken out."""
+    from serving.traffic.deployments import Undid
+
     if result.alias_move is not None:
         return result.alias_move.change()
     if result.undid is Undid.CHALLENGER:
@@ -57,18 +61,8 @@ DEPLOYMENT_ACTIONS: dict[str, Describe] = {
     "set share": share_set,
 }
 
-#: the result type each action returns, checked before its notice is read
-RESULT_TYPES: dict[Describe, type] = {
-    alias_moved: AliasMove,
-    version_status_set: VersionStatusChange,
-    share_set: DeploymentChange,
-    deployment_changed: DeploymentChange,
-}
-
-
 def describe(actions: Mapping[str, Describe], what: str, result: Any) -> str:
-    """The notice for a successful `what`; "done" for an action without a description."""
+    """The notice for a successful `what` (its result is of the type that action
+    returns); "done" for an action without a description."""
     describe_as = actions.get(what)
-    if describe_as is None or not isinstance(result, RESULT_TYPES[describe_as]):
-        return "done"
-    return describe_as(result)
+    return "done" if describe_as is None else describe_as(result)

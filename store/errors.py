@@ -63,12 +63,11 @@ class WatchkeeperError(Exception):
     #: about the data it was given: the CLI answers these with its usage exit code
     usage: bool = False
 
-    def __init__(self, message: str, *, field: str | None = None, thing: str | None = None,
-                 see: See | None = None, example: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, see: See | None = None,
+                 example: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
-        self.thing = thing
         self.see = see
         #: a value that would do for `field` ("0.1", "\"...\""), for the surface's wording
         self.example = example

@@ -28,27 +28,24 @@ EXIT_OF_KIND = {
 }
 
 #: a field whose flag is not simply --field-with-dashes
-FLAG_OF_FIELD = {
-    "run_id": "--run-id",
-    "version": "--version",
-    "store": "--store",
-    "log_mode": "--log",
-}
+FLAG_OF_FIELD = {"log_mode": "--log"}
 
 #: fields that are switches: the fix is to repeat the command with the flag, no value
 SWITCHES = frozenset({"trust", "yes"})
 
-COMMAND_OF_LISTING = {
-    Listing.MODELS: "wk models list",
-    Listing.MODEL: "wk models show {0}",
-    Listing.VERSIONS: "wk models versions {0}",
-    Listing.RUNS: "wk models runs {0}",
-    Listing.DATASETS: "wk data list",
-    Listing.PREDICTIONS: "wk predictions list",
-    Listing.BATCH_RUNS: "wk batch list",
-    Listing.QUARANTINE: "wk quarantine list --model {0}",
-    Listing.DEPLOYMENT: "wk deploy show {0}",
-    Listing.INIT: "wk init",
+#: listing -> (command, how its one argument is given: a positional placeholder shown
+#: when the error names none, or a flag left out when it does not)
+COMMAND_OF_LISTING: dict[Listing, tuple[str, str | None]] = {
+    Listing.MODELS: ("wk models list", None),
+    Listing.MODEL: ("wk models show", "MODEL"),
+    Listing.VERSIONS: ("wk models versions", "MODEL"),
+    Listing.RUNS: ("wk models runs", "MODEL"),
+    Listing.DATASETS: ("wk data list", None),
+    Listing.PREDICTIONS: ("wk predictions list", "--request-id"),
+    Listing.BATCH_RUNS: ("wk batch list", None),
+    Listing.QUARANTINE: ("wk quarantine list", "--model"),
+    Listing.DEPLOYMENT: ("wk deploy show", "MODEL"),
+    Listing.INIT: ("wk init", "--store"),
 }
 
 
@@ -61,14 +58,12 @@ def flag(field: str) -> str:
 
 
 def command(where: See) -> str:
-    template = COMMAND_OF_LISTING[where.listing]
-    if where.listing is Listing.PREDICTIONS and where.args:
-        return f"wk predictions list --request-id {where.args[0]}"
-    if where.listing is Listing.INIT and where.args:
-        return f"wk init --store {where.args[0]}"
-    if "{0}" in template and not where.args:
-        template = template.replace(" {0}", " MODEL").replace("--model MODEL", "")
-    return template.format(*where.args).strip()
+    base, argument = COMMAND_OF_LISTING[where.listing]
+    if argument is None:
+        return base
+    if argument.startswith("--"):
+        return f"{base} {argument} {where.args[0]}" if where.args else base
+    return f"{base} {where.args[0] if where.args else argument}"
 
 
 def text(exc: WatchkeeperError) -> str:
