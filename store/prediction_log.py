@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from store.rows import table_of
 from store.tables import LATENCY_BUCKETS_MS, BatchRun, MetricRollup, Prediction, Quarantine
 from store.types import utcnow
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Dialect
+
+
+class Executes(Protocol):
+    """What the log's writes need of a transaction: a SQLAlchemy Connection, or the
+    prediction log writer's DriverTransaction (store/engine.py)."""
+
+    dialect: Dialect
+
+    def exec_driver_sql(self, statement: str, parameters: Any = None) -> Any: ...
+
 
 #: Column order of the tuples `insert_predictions` takes.
 PREDICTION_COLUMNS = ("prediction_id", "at", "model_id", "version_id", "route", "source",
@@ -34,12 +44,12 @@ def db_time(dialect: str, at: datetime) -> Any:
     return at
 
 
-def _marks(conn: Connection, count: int) -> str:
+def _marks(conn: Executes, count: int) -> str:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     return ", ".join([mark] * count)
 
 
-def insert_predictions(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+def insert_predictions(conn: Executes, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert prediction rows (tuples in PREDICTION_COLUMNS order, `at` from db_time)."""
     if not rows:
         return
@@ -79,11 +89,19 @@ def insert_chunk_predictions(conn: Connection, same: dict[str, Any], rows: Seque
     conn.exec_driver_sql(sql, list(rows))
 
 
-def insert_quarantine(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        from sqlalchemy import insert
+#: The columns of a quarantine record (serving.scoring.core.quarantine_record).
+QUARANTINE_COLUMNS = ("at", "model_id", "version_id", "route", "source", "request_id", "batch_run_id",
+                      "row_index", "field", "reason", "payload")
 
-        conn.execute(insert(table_of(Quarantine)), list(rows))
+
+def insert_quarantine(conn: Executes, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert quarantine records (dicts with QUARANTINE_COLUMNS; `at` a datetime)."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    sql = (f"INSERT INTO {Quarantine.__tablename__} ({', '.join(QUARANTINE_COLUMNS)}) "
+           f"VALUES ({_marks(conn, len(QUARANTINE_COLUMNS))})")
+    conn.exec_driver_sql(sql, [(db_time(dialect, r["at"]), *(r[c] for c in QUARANTINE_COLUMNS[1:])) for r in rows])
 
 
 ROLLUP_COLUMNS = ("model_id", "version_id", "route", "minute", "count", "errors", "latency_sum_ms",
@@ -92,7 +110,7 @@ _SUMMED = ("count", "errors", "latency_sum_ms", "out_count", "out_sum", "out_sum
 _upsert_sql: dict[str, str] = {}
 
 
-def _rollup_upsert(conn: Connection) -> str:
+def _rollup_upsert(conn: Executes) -> str:
     """INSERT ... ON CONFLICT DO UPDATE adding the deltas (built once per dialect: SQLite
     and PostgreSQL share the syntax but name their two-argument min/max differently)."""
     dialect = conn.dialect.name
@@ -113,7 +131,7 @@ def _rollup_upsert(conn: Connection) -> str:
     return sql
 
 
-def add_rollups(conn: Connection, deltas: Iterable[Any]) -> None:
+def add_rollups(conn: Executes, deltas: Iterable[Any]) -> None:
     """Add rollup deltas (serving.rollup.RollupDelta) to their rows, creating missing ones."""
     dialect = conn.dialect.name
     rows = [
@@ -126,7 +144,7 @@ def add_rollups(conn: Connection, deltas: Iterable[Any]) -> None:
         conn.exec_driver_sql(_rollup_upsert(conn), rows)
 
 
-def answered_requests(conn: Connection, model_id: int, request_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+def answered_requests(conn: Executes, model_id: int, request_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
     """Rows already logged for these request ids of a model (shadow rows left out):
     request_id -> [(prediction_id, version_id, route, row_index, outputs)] by row_index."""
     if not request_ids:

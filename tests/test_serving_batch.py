@@ -239,23 +239,6 @@ def test_logged_batch_rows_carry_exact_inputs_and_the_stores_own_time_format(roo
         assert logged["colour"] == original["colour"]
 
 
-def test_the_log_writers_connection_checkpoints_every_100_pages(root: Path) -> None:
-    """A checkpoint runs inside the commit that crosses the mark; SQLite's 1,000 pages put a
-    3.5 ms stall on about one request in 140 (bench/RESULTS.md)."""
-    from serving.log.logger import CHECKPOINT_PAGES
-
-    store = open_store(root)
-    try:
-        held = store.db.held_writer(checkpoint_pages=CHECKPOINT_PAGES)
-        with held.transaction() as conn:
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == CHECKPOINT_PAGES == 100
-        held.close()
-        with store.db.write_core() as conn:  # other connections keep SQLite's default
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
-    finally:
-        store.close()
-
-
 def test_a_batch_runs_heartbeat_moves_with_each_chunk(root: Path, tmp_path: Path) -> None:
     """store/run_life.py: a run is started with a heartbeat, and each committed chunk moves
     it, so a reader can tell a stalled run from a live one by its age."""

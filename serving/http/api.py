@@ -3,8 +3,8 @@
 
 The handler reads the body with a size limit, lets the route's format parse it into rows
 (serving.http.formats), routes the request, and runs the core: `prepare` on the event
-loop, the prediction on the version's micro-batcher thread, `complete`, then the log's
-group commit before the answer leaves. Bad input always gets a 4xx naming the problem
+loop; the prediction, `complete` and the log's group commit on the version's micro-batcher
+thread (serving.scoring.job), so the loop wakes once; the answer leaves after the commit. Bad input always gets a 4xx naming the problem
 and is quarantined; the process keeps serving.
 """
 
@@ -28,6 +28,7 @@ from serving.http.prometheus import ServerMetrics
 from serving.log.logger import Duplicate, LogEntry, LogUnavailable, PredictionLogger
 from serving.scoring import core
 from serving.scoring.core import Context, Rejection
+from serving.scoring.job import ScoringJob
 from serving.scoring.model_cache import ScoringError
 from serving.traffic.router import choose_route
 from serving.traffic.state import ServedModel, ServingState
@@ -128,27 +129,25 @@ class Api:
         prepared = core.prepare(loaded, route, asked.rows, self._context(served, request_id, answers=True))
         if isinstance(prepared, Rejection):
             return await self._rejected(served, prepared, fmt, started, loaded.version, route)
+        # predicted, completed and committed on the predictor thread: the loop wakes once
+        job = ScoringJob(prepared, started, self.logger)
+        predictor.submit_then(prepared.values, job.finish)
         # asyncio.timeout, not wait_for: wait_for wraps a coroutine in a task of its own, a
         # loop iteration more per await on the path every request takes
         try:
             async with asyncio.timeout(self.config.timeout_s):
-                outputs, scores = await predictor.submit(prepared.values)
+                outcome = await job.future
         except TimeoutError:
-            return self._timed_out(served, loaded.version, route, fmt, "answer")
+            return self._timed_out(served, loaded.version, route, fmt, "answer" if job.abandon() else "log")
         except ScoringError as err:
             return await self._rejected(served, core.model_refused(prepared, err), fmt, started,
                                         loaded.version, route)
-        result = core.complete(prepared, outputs, scores, started)
-        if isinstance(result, Rejection):
-            return await self._rejected(served, result, fmt, started, loaded.version, route)
-        try:
-            remaining = max(0.05, self.config.timeout_s - (time.perf_counter() - started))
-            async with asyncio.timeout(remaining):
-                outcome = await self.logger.write(result.entry)
-        except TimeoutError:
-            return self._timed_out(served, loaded.version, route, fmt, "log")
         except LogUnavailable as err:  # LogBacklogged too
             return self._unavailable(served, loaded.version, route, fmt, str(err))
+        result = job.result
+        if isinstance(result, Rejection):
+            return await self._rejected(served, result, fmt, started, loaded.version, route)
+        assert result is not None, "a settled job has its result"
         requests, latency, counted_rows = self.metrics.route(name, loaded.version, route)
         requests.inc()
         counted_rows.inc(len(asked.rows))

@@ -12,6 +12,8 @@ import asyncio
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from serving.scoring.model_cache import LoadedVersion, ScoringError
@@ -19,6 +21,18 @@ from serving.scoring.model_cache import LoadedVersion, ScoringError
 log = logging.getLogger(__name__)
 
 Result = tuple[list[dict[str, Any] | None], list[float | None]]
+#: Runs on the predictor thread with one request's result (or its error), e.g. to complete
+#: the answer and queue its log entry; it may return a follow-up that runs once after the
+#: whole batch (the log's commit of every entry the batch queued).
+Finish = Callable[[Result | None, BaseException | None], Callable[[], None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    """A request awaiting the bare result on its event loop."""
+
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
 
 
 def _settle(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -35,7 +49,7 @@ class BatchPredictor:
     def __init__(self, loaded: LoadedVersion, max_rows: int = 4096) -> None:
         self.loaded = loaded
         self.max_rows = max_rows
-        self._pending: deque[tuple[list[list[Any]], asyncio.Future[Result], asyncio.AbstractEventLoop]] = deque()
+        self._pending: deque[tuple[list[list[Any]], _Caller | Finish]] = deque()
         self._wake = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(
@@ -43,25 +57,41 @@ class BatchPredictor:
         self._thread.start()
 
     def submit(self, values: list[list[Any]]) -> asyncio.Future[Result]:
+        """The model's result for the rows, awaited on the caller's event loop."""
         loop = asyncio.get_running_loop()
-        with self._wake:
-            if not self._stopped:
-                future: asyncio.Future[Result] = loop.create_future()
-                self._pending.append((values, future, loop))
-                self._wake.notify()
-                return future
+        future: asyncio.Future[Result] = loop.create_future()
+        if self._queue((values, _Caller(future, loop))):
+            return future
         # Retired: a reload took this version out of service after the request was routed
         # to it (a rollback, say), and the worker thread may already have ended. Queueing
         # here would leave the caller waiting for its timeout; the version is still in
         # memory, so answer from it on the loop's executor, as routed.
         return loop.run_in_executor(None, self.loaded.predict, values)
 
+    def submit_then(self, values: list[list[Any]], finish: Finish) -> None:
+        """Predict the rows, then call `finish` on the predictor thread (no wake-up of the
+        event loop in between); a retired predictor runs both on the loop's executor."""
+        if not self._queue((values, finish)):
+            asyncio.get_running_loop().run_in_executor(None, self._predict_then, values, finish)
+
+    def _queue(self, item: tuple[list[list[Any]], _Caller | Finish]) -> bool:
+        with self._wake:
+            if self._stopped:
+                return False
+            self._pending.append(item)
+            self._wake.notify()
+            return True
+
+    def _predict_then(self, values: list[list[Any]], finish: Finish) -> None:
+        ((value, error),) = self._predict([(values, finish)])
+        _follow_up([finish], [(value, error)])
+
     def stop(self) -> None:
         with self._wake:
             self._stopped = True
             self._wake.notify()
 
-    def _take(self) -> list[tuple[list[list[Any]], asyncio.Future[Result], asyncio.AbstractEventLoop]] | None:
+    def _take(self) -> list[tuple[list[list[Any]], _Caller | Finish]] | None:
         with self._wake:
             while not self._pending and not self._stopped:
                 self._wake.wait()
@@ -84,17 +114,24 @@ class BatchPredictor:
         while (batch := self._take()) is not None:
             results = self._predict(batch)
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
-            for (_values, future, loop), (value, error) in zip(batch, results, strict=True):
-                by_loop.setdefault(loop, []).append((future, value, error))
+            finishing: list[Finish] = []
+            finished: list[tuple[Result | None, BaseException | None]] = []
+            for (_values, target), (value, error) in zip(batch, results, strict=True):
+                if isinstance(target, _Caller):
+                    by_loop.setdefault(target.loop, []).append((target.future, value, error))
+                else:
+                    finishing.append(target)
+                    finished.append((value, error))
             for loop, items in by_loop.items():
                 try:
                     loop.call_soon_threadsafe(_settle, items)
                 except RuntimeError:  # the loop closed (server shutting down)
                     pass
+            _follow_up(finishing, finished)
 
-    def _predict(self, batch: list[tuple[list[list[Any]], Any, Any]]) -> list[tuple[Result | None, BaseException | None]]:
+    def _predict(self, batch: list[tuple[list[list[Any]], Any]]) -> list[tuple[Result | None, BaseException | None]]:
         if len(batch) > 1:
-            merged = [row for values, _f, _l in batch for row in values]
+            merged = [row for values, _target in batch for row in values]
             try:
                 outputs, scores = self.loaded.predict(merged)
             except ScoringError:
@@ -104,15 +141,34 @@ class BatchPredictor:
             else:
                 out: list[tuple[Result | None, BaseException | None]] = []
                 start = 0
-                for values, _f, _l in batch:
+                for values, _target in batch:
                     end = start + len(values)
                     out.append(((outputs[start:end], scores[start:end]), None))
                     start = end
                 return out
         results: list[tuple[Result | None, BaseException | None]] = []
-        for values, _f, _l in batch:
+        for values, _target in batch:
             try:
                 results.append((self.loaded.predict(values), None))
             except BaseException as exc:  # noqa: BLE001
                 results.append((None, exc))
         return results
+
+
+def _follow_up(finishing: list[Finish], finished: list[tuple[Result | None, BaseException | None]]) -> None:
+    """Each request's finish, then each distinct follow-up once (a batch of 16 answers is one
+    log commit). A finish must settle its own caller; one that raises is logged."""
+    follow_ups: dict[Callable[[], None], None] = {}
+    for finish, (value, error) in zip(finishing, finished, strict=True):
+        try:
+            follow = finish(value, error)
+        except Exception:  # noqa: BLE001  (a bug in one request's finish; the others go on)
+            log.exception("finishing a prediction failed")
+            continue
+        if follow is not None:
+            follow_ups[follow] = None
+    for follow in follow_ups:
+        try:
+            follow()
+        except Exception:  # noqa: BLE001
+            log.exception("a prediction's follow-up failed")
