@@ -142,6 +142,7 @@ class PredictionLogger:
         self._thread: threading.Thread | None = None
         self._writer = db.held_writer()
         self._commits_since_checkpoint = 0
+        self._checkpoint_due = False  # set under the committer role, read under the condition
         self.commits = 0
         self.failures = 0
         self.last_error: str | None = None
@@ -208,12 +209,14 @@ class PredictionLogger:
         return batch
 
     def _drain(self, commits: int | None) -> None:
-        """Commit batches until the queue is empty (or `commits` were made: the role then
-        goes to the writer thread). The caller holds the committer role."""
+        """Commit batches until the queue is empty. The caller holds the committer role.
+        A thread that offered (`commits` set) hands the role to the writer thread after
+        that many commits, or when a checkpoint is due, so it goes back to predicting and
+        the checkpoint overlaps the next prediction instead of delaying it."""
         done = 0
         while True:
             with self._cond:
-                if commits is not None and done >= commits and self._queue:
+                if commits is not None and (self._checkpoint_due or (done >= commits and self._queue)):
                     self._committing = False
                     self._cond.notify_all()
                     return
@@ -229,11 +232,19 @@ class PredictionLogger:
         try:
             while True:
                 with self._cond:
-                    while (self._committing or not self._queue) and not (self._stopping and not self._committing):
+                    while (self._committing or not (self._queue or self._checkpoint_due)) and not (
+                            self._stopping and not self._committing):
                         self._cond.wait()
-                    if not self._queue:  # stopping, and nothing left
+                    if not self._queue and self._stopping:  # nothing left
                         return
                     self._committing = True
+                    checkpoint, self._checkpoint_due = self._checkpoint_due, False
+                if checkpoint:
+                    self._writer.checkpoint()
+                with self._cond:
+                    if not self._queue:
+                        self._committing = False
+                        continue
                 self._drain(None)
         finally:
             self._writer.close()
@@ -263,7 +274,10 @@ class PredictionLogger:
             self._commits_since_checkpoint += 1
             if self._commits_since_checkpoint >= CHECKPOINT_COMMITS:
                 self._commits_since_checkpoint = 0
-                self._writer.checkpoint()  # the requests above are answered meanwhile
+                if threading.current_thread() is self._thread:
+                    self._writer.checkpoint()  # the requests above are answered meanwhile
+                else:
+                    self._checkpoint_due = True  # for the writer thread, once this one lets go
 
     def _commit_isolating(self, entries: list[LogEntry]) -> list[tuple[Outcome, BaseException | None]]:
         """Commit the batch, each entry's outcome or error. If the database refuses the
