@@ -147,3 +147,15 @@ def test_a_failing_readme_command_fails_the_run(tmp_path: Path) -> None:
     assert code != 0, f"the run passed with a broken command on line {number}:\n{output[-3000:]}"
     assert f"README.md line {number} failed (exit 1): {broken.split('#')[0].strip()}" in output, output
     assert not (tmp_path / "row.json").exists(), "commands after the failing one ran"
+
+
+def test_a_failing_pipeline_stops_the_script(tmp_path: Path) -> None:
+    """The harness itself: a command failing inside a pipeline (curl | tee) stops the run there."""
+    blocks = [Block(3, "echo first\n"), Block(6, "false | tee out.txt\necho never > never.txt\n")]
+    path = tmp_path / "s.sh"
+    path.write_text(script(blocks, 8))
+    done = subprocess.run(["bash", str(path)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=30, check=False)
+    assert done.returncode == 1
+    assert "README.md line 6 failed (exit 1)" in done.stderr
+    assert not (tmp_path / "never.txt").exists()
