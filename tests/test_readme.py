@@ -95,7 +95,7 @@ def run_walkthrough(blocks: list[Block], workdir: Path) -> tuple[int, str]:
             code = proc.wait(timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
             code = -1
-            log.open("a").write(f"test_readme: timed out after {TIMEOUT_S} s\n")
+            out.write(f"test_readme: timed out after {TIMEOUT_S} s\n".encode())
         finally:
             _stop_group(proc)
     return code, log.read_text(errors="replace")
@@ -130,7 +130,8 @@ def test_blocks_are_found() -> None:
 
 def test_readme_runs_as_written(tmp_path: Path) -> None:
     code, output = run_walkthrough(sh_blocks(README.read_text()), tmp_path)
-    assert code == 0, f"the README walkthrough failed (exit {code}):\n{output[-6000:]}"
+    failed = [line for line in output.splitlines() if line.startswith("README.md line ")]
+    assert code == 0, f"the README walkthrough failed (exit {code}): {failed}\n{output[-6000:]}"
     assert "1 of 1 label(s) matched" in output
 
 
@@ -145,7 +146,8 @@ def test_a_failing_readme_command_fails_the_run(tmp_path: Path) -> None:
         (broken if n == number else text) + "\n" for n, text in b.lines())) for b in blocks]
     code, output = run_walkthrough(mutated, tmp_path)
     assert code != 0, f"the run passed with a broken command on line {number}:\n{output[-3000:]}"
-    assert f"README.md line {number} failed (exit 1): {broken.split('#')[0].strip()}" in output, output
+    command = " ".join(broken.split("#")[0].split())  # as bash's $BASH_COMMAND spells it
+    assert f"README.md line {number} failed (exit 1): {command}" in output, output
     assert not (tmp_path / "row.json").exists(), "commands after the failing one ran"
 
 
