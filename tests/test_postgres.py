@@ -84,3 +84,83 @@ def test_serving_on_postgresql(wk, tiny_spec: Path, pg_url: str, monkeypatch: py
         assert [(t[4], t[5]) for t in totals] == [(4, 1)]
     finally:
         store.close()
+
+
+def test_the_servers_log_writer_on_postgresql(wk, tiny_spec: Path, pg_url: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's held writer runs its statements on the driver's connection: on
+    PostgreSQL too (psycopg's placeholders, its own transaction, a repeated request id
+    found by the driver's cursor, a constraint failing one entry of a group commit)."""
+    import asyncio
+    import random
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    from serving.log.logger import Duplicate, LogEntry, PredictionLogger
+    from serving.scoring import core
+    from serving.scoring.core import Context, Rejection
+    from serving.traffic.state import ServingState
+    from store.handle import open_store
+    from store.rollups import rollup_vs_rows
+    from store.vocabulary import Route, Source
+
+    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE DATABASE wk_logger"))
+    engine.dispose()
+    monkeypatch.setenv("WK_DATABASE_URL", pg_url.rsplit("/", 1)[0] + "/wk_logger")
+    assert wk("init").code == 0
+    assert wk("train", tiny_spec).code == 0
+    assert wk("models", "promote", "tiny", "1", "production", "--reason", "a").code == 0
+    row = wk("predict", "tiny", "--example", "--json").json()["row"]
+    store = open_store(None)
+    state = ServingState(store)
+    state.refresh()
+    served = state.models["tiny"]
+    loaded = served.champion
+    assert loaded is not None
+    logger = PredictionLogger(store.db)
+    logger.start()
+
+    def context(request_id: str | None) -> Context:
+        return Context(Source.API, request_id, "full", 1.0, store.db.engine.dialect.name,
+                       check_duplicate=request_id is not None, rng=random.Random(1))
+
+    def answered(request_id: str | None, values: dict) -> LogEntry:
+        prepared = core.prepare(loaded, Route.CHAMPION, [values], context(request_id))
+        assert not isinstance(prepared, Rejection)
+        result = core.complete(prepared, *loaded.predict(prepared.values), time.perf_counter())
+        assert not isinstance(result, Rejection)
+        return result.entry
+
+    async def write_all() -> list[object]:
+        first = await logger.write(answered("pg-req", row))
+        again = await logger.write(answered("pg-req", row))  # a retry: the first answer's rows
+        refused = core.prepare(loaded, Route.CHAMPION, [{**row, "colour": "mauve"}], context(None))
+        assert isinstance(refused, Rejection)
+        await logger.write(refused.entry)  # quarantined, counted as an error
+        good = [answered(None, row) for _ in range(3)]
+        twin = LogEntry(model_id=good[0].model_id, rows=list(good[0].rows))
+        outcomes: list[object] = []
+        for entry in [*good, twin]:
+            logger.submit(entry, lambda o, e: outcomes.append(e or o), commit_here=True)
+        logger.commit_queued()
+        return [first, again, *outcomes]
+
+    try:
+        first, again, *group = asyncio.run(write_all())
+        logger.stop()
+        assert first is None and isinstance(again, Duplicate) and len(again.rows) == 1
+        assert sum(isinstance(o, Exception) for o in group) == 1 and group.count(None) == 3
+        with store.db.read() as session:
+            assert rollup_vs_rows(session) == []
+            counted = session.execute(text("SELECT count(*) FROM prediction")).scalar()
+            quarantined = session.execute(text("SELECT count(*) FROM quarantine")).scalar()
+        assert (counted, quarantined) == (4, 1)
+    finally:
+        for m in state.models.values():
+            for p in (m.champion_predictor, m.challenger_predictor):
+                if p is not None:
+                    p.stop()
+        store.close()

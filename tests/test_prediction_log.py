@@ -137,7 +137,7 @@ def test_the_wal_stays_small_and_no_commit_checkpoints(served: tuple[Store, Load
                 await logger.write(_answered(loaded, i))
             else:
                 done = threading.Event()
-                logger.submit(_answered(loaded, i), lambda _o, _e: done.set(), commit_here=True)
+                logger.submit(_answered(loaded, i), lambda _o, _e, done=done: done.set(), commit_here=True)
                 logger.commit_queued()
                 assert done.wait(10)
 
