@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test lint bench bench-serving
+.PHONY: demo test install install-test lint bench bench-serving check-mlflow-client
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,8 @@ bench: install
 bench-serving: install
 	@command -v wrk >/dev/null || { echo "bench-serving needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.serving
+
+## make check-mlflow-client: MLflow's own ScoringServerClient against `wk serve --model NAME`
+## (a DataFrame with an extra column, and a CSV body); uses bench/.venv-mlflow, made on first use
+check-mlflow-client: install
+	$(BIN)/python -m bench.mlflow_client

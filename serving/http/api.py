@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from starlette.background import BackgroundTask
 
 from serving.http.errors import HttpProblem, RequestError, rejection_problem, request_problem
-from serving.http.formats import Format, identifier, parse_json, read_body
+from serving.http.formats import Format, identifier, read_body
 from serving.http.prometheus import ServerMetrics
 from serving.log.logger import Duplicate, LogEntry, LogUnavailable, PredictionLogger
 from serving.scoring import core
@@ -41,6 +41,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
+#: names the input columns /invocations dropped (the model does not take them)
+IGNORED_HEADER = "X-Ignored-Columns"
+
+
+def ignored_header(names: tuple[str, ...]) -> str:
+    """The names, comma-separated, as header-safe text (at most 1,000 characters)."""
+    text = ", ".join(n.encode("ascii", "backslashreplace").decode() for n in names)
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= 1000 else text[:997] + "..."
 
 
 @dataclass
@@ -73,6 +82,13 @@ class Api:
         self.logger = PredictionLogger(store.db, on_commit=self.metrics.on_commit)
         self.dialect = "sqlite" if store.db.is_sqlite else store.db.engine.dialect.name
         self.rng = random.Random()
+        self._ignored_seen: set[tuple[str, int, tuple[str, ...]]] = set()
+
+    @property
+    def only_model(self) -> str | None:
+        """The one model this server answers for (`wk serve --model NAME`), if one."""
+        only = self.config.models
+        return next(iter(only)) if only is not None and len(only) == 1 else None
 
     # --- life -------------------------------------------------------------------------
     def start(self) -> None:
@@ -90,10 +106,12 @@ class Api:
         self.state.stop()
         self.logger.stop()
 
-    def _context(self, served: ServedModel, request_id: str | None, *, answers: bool) -> Context:
+    def _context(self, served: ServedModel, request_id: str | None, *, answers: bool,
+                 ignore_unknown: bool = False) -> Context:
         s = served.settings
         return Context(Source.API, request_id, s.log_mode, s.sample_rate, self.dialect,
-                       check_duplicate=answers and request_id is not None, rng=self.rng)
+                       check_duplicate=answers and request_id is not None, rng=self.rng,
+                       ignore_unknown=ignore_unknown)
 
     # --- scoring ------------------------------------------------------------------------
     async def score(self, name: str, request: Request, fmt: Format) -> Response:
@@ -112,7 +130,7 @@ class Api:
         raw: bytes | None = None
         try:
             raw = await read_body(request, self.config.max_body_bytes)
-            asked = fmt.parse(parse_json(raw), self.config.max_rows)
+            asked = fmt.read(raw, request.headers.get("content-type"), self.config.max_rows)
             header_id = request.headers.get("idempotency-key") or request.headers.get("x-request-id")
             request_id = asked.request_id or identifier(header_id, "the request id header")
             key = asked.key or identifier(request.headers.get("x-request-key"), "X-Request-Key")
@@ -126,7 +144,8 @@ class Api:
         loaded = champion if route is Route.CHAMPION else served.challenger
         predictor = served.champion_predictor if route is Route.CHAMPION else served.challenger_predictor
         assert loaded is not None and predictor is not None
-        prepared = core.prepare(loaded, route, asked.rows, self._context(served, request_id, answers=True))
+        prepared = core.prepare(loaded, route, asked.rows, self._context(
+            served, request_id, answers=True, ignore_unknown=fmt.ignores_unknown))
         if isinstance(prepared, Rejection):
             return await self._rejected(served, prepared, fmt, started, loaded.version, route)
         # predicted, completed and committed on the predictor thread: the loop wakes once
@@ -156,8 +175,20 @@ class Api:
             return await self._replay(name, request_id, outcome, fmt)
         background = None
         if s.mode == Mode.SHADOW and served.challenger is not None:
-            background = BackgroundTask(self._shadow, served, asked.rows, request_id)
-        return json_response(fmt.answer(name, result), background=background)
+            background = BackgroundTask(self._shadow, served, prepared.rows, request_id)
+        headers = None
+        if result.ignored:
+            headers = {IGNORED_HEADER: ignored_header(result.ignored)}
+            self._note_ignored(name, loaded.version, result.ignored)
+        return json_response(fmt.answer(name, result), headers=headers, background=background)
+
+    def _note_ignored(self, name: str, version: int, ignored: tuple[str, ...]) -> None:
+        """The server's log names ignored input columns once per model, version and set."""
+        key = (name, version, ignored)
+        if key not in self._ignored_seen and len(self._ignored_seen) < 1000:
+            self._ignored_seen.add(key)
+            log.info("%s v%d: ignored input column(s) the model does not take: %s (as MLflow does on "
+                     "/invocations; /predict refuses them)", name, version, ignored_header(ignored))
 
     async def _shadow(self, served: ServedModel, rows: list[Any], request_id: str | None) -> None:
         """The challenger's answer to the same rows, logged as route shadow, never returned."""

@@ -37,13 +37,20 @@ class ScoringFastPath:
     def __init__(self, app: Any, api: Api) -> None:
         self.app = app
         self.api = api
+        self.only = api.only_model  # `wk serve --model NAME`: MLflow's /invocations at the root
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].startswith(self.PREFIX):
-            name, sep, action = scope["path"][len(self.PREFIX):].partition("/")
-            fmt = FORMAT_OF_ACTION.get(action) if sep and name else None
-            if fmt is not None:
-                response = await self.api.score(name, Request(scope, receive), fmt)
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            if path.startswith(self.PREFIX):
+                name, sep, action = path[len(self.PREFIX):].partition("/")
+                fmt = FORMAT_OF_ACTION.get(action) if sep and name else None
+                if fmt is not None:
+                    response = await self.api.score(name, Request(scope, receive), fmt)
+                    await response(scope, receive, send)
+                    return
+            elif path == "/invocations" and self.only is not None:
+                response = await self.api.score(self.only, Request(scope, receive), MLFLOW)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -118,6 +125,31 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
             return json_response({"error": {"code": "feedback_failed", "message": str(exc)}}, 503)
         return json_response(result)
 
+    @app.get("/v1/models/{name}/ping", summary="MLflow's ping for one model: 200 once it is loaded",
+             responses={404: {}, 503: {}})
+    async def model_ping(name: str) -> Response:
+        return mlflow_ping(api, name)
+
+    if api.only_model is not None:
+        only = api.only_model
+
+        @app.post("/invocations", openapi_extra=INVOCATIONS_BODY, responses=ERROR_RESPONSES,
+                  summary=f"MLflow's scoring route at the root, for {only} (served alone)")
+        async def root_invocations(request: Request) -> Response:
+            return await api.score(only, request, MLFLOW)
+
+        @app.get("/ping", summary="MLflow's ping: 200 once the model is loaded", responses={503: {}})
+        async def ping() -> Response:
+            return mlflow_ping(api, only)
+
+        @app.get("/health", summary="MLflow's health check (as /ping)", responses={503: {}})
+        async def health() -> Response:
+            return mlflow_ping(api, only)
+
+        @app.get("/version", summary="The server's version, as text (MLflow's /version)")
+        async def version() -> Response:
+            return Response(wk_version(), media_type="text/plain")
+
     @app.get("/v1/models", summary="The models this server answers for")
     async def models() -> Response:
         return json_response(api.served_models())
@@ -140,6 +172,28 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         return Response(api.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return app
+
+
+def mlflow_ping(api: Api, name: str) -> Response:
+    """As MLflow's /ping: 200 with a newline once the model is loaded; 503 (with the
+    reason) while it is not, 404 for a model this server does not answer for."""
+    served = api.state.models.get(name)
+    if served is None:
+        return problem_response(HttpProblem(404, "unknown_model", f"model {name[:100]!r} is not served here; "
+                                                                  "see GET /v1/models"), NATIVE)
+    if served.champion is None:
+        return problem_response(HttpProblem(503, "not_loaded", served.problem or "the model is not loaded",
+                                            headers={"Retry-After": "5"}), NATIVE)
+    return Response("\n", media_type="application/json")
+
+
+def wk_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("watchkeeper")
+    except PackageNotFoundError:  # run from a source tree without an install
+        return "unknown"
 
 
 __all__ = ["make_app"]

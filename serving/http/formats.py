@@ -5,7 +5,9 @@ formatter, and nothing more: the route picks its pair once (`FORMAT_OF_ACTION`).
   ``"request_id"`` (a retry with the same id gets the first answer back, nothing is
   logged twice) and ``"key"`` (A/B routing is sticky per key).
 - /invocations: MLflow's scoring formats (`dataframe_split`, `dataframe_records`,
-  `instances`, `inputs`), answered as `mlflow models serve` answers.
+  `instances`, `inputs`, or a `text/csv` body), answered as `mlflow models serve` answers;
+  like MLflow it ignores input columns the model does not take (the answer names them in
+  its X-Ignored-Columns header), where /predict refuses them.
 """
 
 from __future__ import annotations
@@ -163,6 +165,48 @@ def parse_mlflow(payload: Any, max_rows: int) -> ScoringRequest:
     return ScoringRequest(rows_from_mlflow(payload, max_rows))
 
 
+CSV_TYPES = ("text/csv", "application/csv")
+
+
+def is_csv(content_type: str | None) -> bool:
+    return content_type is not None and content_type.split(";")[0].strip().lower() in CSV_TYPES
+
+
+def rows_from_csv(body: bytes, max_rows: int) -> list[dict[str, Any]]:
+    """Rows from a CSV body with a header line, read by pandas as `mlflow models serve`
+    reads it (numbers typed, empty cells missing)."""
+    import io
+    import math
+
+    import pandas as pd
+
+    if not body.strip():
+        raise RequestError("the CSV body is empty; send a header line and one line per row", status=400,
+                           code="invalid_csv")
+    try:
+        frame = pd.read_csv(io.BytesIO(body))
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise RequestError(f"the CSV body could not be read ({str(exc).splitlines()[0][:200]}); send a header "
+                           "line and comma-separated values", status=400, code="invalid_csv") from exc
+    _check_count(list(range(len(frame))), max_rows, "csv")
+    rows = frame.to_dict(orient="records")
+    for row in rows:
+        for k, v in row.items():
+            if isinstance(v, float) and math.isnan(v):
+                row[k] = None
+    return [{str(k): v for k, v in row.items()} for row in rows]
+
+
+def read_predict(body: bytes, _content_type: str | None, max_rows: int) -> ScoringRequest:
+    return parse_predict(parse_json(body), max_rows)
+
+
+def read_mlflow(body: bytes, content_type: str | None, max_rows: int) -> ScoringRequest:
+    if is_csv(content_type):
+        return ScoringRequest(rows_from_csv(body, max_rows))
+    return parse_mlflow(parse_json(body), max_rows)
+
+
 # --- response formatters ------------------------------------------------------------------
 
 def native_answer(name: str, answer: Answer) -> dict[str, Any]:
@@ -198,15 +242,18 @@ def mlflow_error(problem: HttpProblem) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Format:
-    """A request parser and the response formatters that go with it."""
+    """A request parser (the body and its Content-Type in) and the response formatters
+    that go with it; `ignores_unknown`: input columns the model does not take are dropped
+    (MLflow's way) instead of refused."""
 
-    parse: Callable[[Any, int], ScoringRequest]
+    read: Callable[[bytes, str | None, int], ScoringRequest]
     answer: Callable[[str, Answer], dict[str, Any]]
     replay: Callable[[str, str | None, list[dict[str, Any]]], dict[str, Any]]
     error: Callable[[HttpProblem], dict[str, Any]]
+    ignores_unknown: bool = False
 
 
-NATIVE = Format(parse_predict, native_answer, native_replay, native_error)
-MLFLOW = Format(parse_mlflow, mlflow_answer, mlflow_replay, mlflow_error)
+NATIVE = Format(read_predict, native_answer, native_replay, native_error)
+MLFLOW = Format(read_mlflow, mlflow_answer, mlflow_replay, mlflow_error, ignores_unknown=True)
 #: the last part of a scoring path -> its format
 FORMAT_OF_ACTION = {"predict": NATIVE, "invocations": MLFLOW}

@@ -49,6 +49,8 @@ class Context:
     #: a request id already answered gets its first answer back (never for shadow copies)
     check_duplicate: bool = False
     rng: random.Random | None = None
+    #: drop input fields the model does not take (MLflow's /invocations) instead of refusing
+    ignore_unknown: bool = False
 
     @property
     def keep_payload(self) -> bool:
@@ -64,6 +66,7 @@ class Prepared:
     rows: list[Any]
     values: list[list[Any]]
     context: Context
+    ignored: tuple[str, ...] = ()  # input fields dropped (Context.ignore_unknown)
 
 
 @dataclass(slots=True)
@@ -74,6 +77,7 @@ class Answer:
     prediction_ids: list[str]
     outputs: list[dict[str, Any]]
     entry: LogEntry
+    ignored: tuple[str, ...] = ()
 
     def items(self) -> list[dict[str, Any]]:
         """Per row: its prediction id, version and route, and the model's output."""
@@ -115,13 +119,18 @@ def _rejection(loaded: LoadedVersion, route: Route, rows: list[Any], context: Co
 
 def prepare(loaded: LoadedVersion, route: Route, rows: list[Any], context: Context) -> Prepared | Rejection:
     """The rows checked against the version's signature: all of them ready, or a rejection
-    naming every problem (one bad row refuses the request: nothing is scored)."""
+    naming every problem (one bad row refuses the request: nothing is scored). With
+    `context.ignore_unknown`, fields the model does not take are dropped first (and named
+    in `Prepared.ignored`); the rows logged are the rows as scored."""
+    ignored: tuple[str, ...] = ()
+    if context.ignore_unknown:
+        rows, ignored = loaded.schema.drop_unknown(rows)
     values, problems = check_rows(loaded.schema, rows)
     if problems:
         return _rejection(loaded, route, rows, context, "invalid_rows",
                           f"{len({p.row for p in problems})} of {len(rows)} row(s) do not match "
                           f"{loaded.model} v{loaded.version}'s inputs; nothing was scored", problems)
-    return Prepared(loaded, route, rows, values, context)
+    return Prepared(loaded, route, rows, values, context, ignored)
 
 
 def model_refused(prepared: Prepared, error: ScoringError) -> Rejection:
@@ -149,7 +158,7 @@ def complete(prepared: Prepared, outputs: Outputs, scores: list[float | None],
         latency_ms=(time.perf_counter() - started) * 1000, at=utcnow(),
         dialect=context.dialect, log_mode=context.log_mode, sample_rate=context.sample_rate,
         check_duplicate=context.check_duplicate, rng=context.rng)
-    return Answer(loaded, route, context.request_id, ids, answered, entry)
+    return Answer(loaded, route, context.request_id, ids, answered, entry, prepared.ignored)
 
 
 def refuse_input(loaded: LoadedVersion, route: Route, context: Context, code: str, message: str,

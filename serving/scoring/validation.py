@@ -86,6 +86,20 @@ class Schema:
         return cls(tuple(columns), out_of_range=policy["out_of_range"],
                    unknown_category=policy["unknown_category"])
 
+    def drop_unknown(self, rows: list[Any]) -> tuple[list[Any], tuple[str, ...]]:
+        """The rows without the fields the model does not take (MLflow's way), and the
+        names dropped; rows that are not objects are left for check_row to refuse."""
+        dropped: dict[str, None] = {}
+        out: list[Any] = []
+        for row in rows:
+            if isinstance(row, dict) and any(k not in self._index for k in row):
+                for k in row:
+                    if k not in self._index:
+                        dropped[k] = None
+                row = {k: v for k, v in row.items() if k in self._index}
+            out.append(row)
+        return out, tuple(dropped)
+
     def check_row(self, row: Any, index: int) -> tuple[list[Any] | None, list[RowError]]:
         """The row's values in column order, or the problems that refuse it."""
         if not isinstance(row, dict):
