@@ -317,3 +317,22 @@ def test_a_slow_model_times_out_while_health_keeps_answering(served: Any, monkey
     assert predict(client, "num", {"row": NUM_ROW}).status_code == 200  # other models unaffected
     thread.join()
     assert result["status"] == 504 and result["seconds"] < 2.0
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_api_docs_load_nothing_from_the_internet(served: Any, page: str) -> None:
+    """A server without internet still shows its docs: every script, style sheet and icon
+    the page names is served by wk serve itself (reliability: no CDN)."""
+    import re
+
+    client, _api, _root = served
+    html = client.get(page)
+    assert html.status_code == 200
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html.text)
+    assert assets, html.text[:500]
+    for url in assets:
+        assert url.startswith("/"), f"{page} loads {url} from elsewhere"
+        asset = client.get(url)
+        assert asset.status_code == 200 and len(asset.content) > 500, url
+    assert "cdn." not in html.text and "googleapis" not in html.text
+    assert re.search(r"""url: ?["']/openapi\.json["']|spec-url=["']/openapi\.json["']""", html.text)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.http.api import Api, ServerConfig, json_response, problem_response
@@ -68,9 +69,10 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         finally:
             api.stop()  # after uvicorn has let in-flight requests finish: the log drains
 
-    app = FastAPI(title="Watchkeeper serving", version="1",
-                  description="Predictions with an id per row, logged before the answer leaves.",
-                  lifespan=lifespan)
+    # FastAPIOffline: FastAPI with /docs and /redoc assets served from the package, not a CDN
+    app = FastAPIOffline(title="Watchkeeper serving", version="1",
+                         description="Predictions with an id per row, logged before the answer leaves.",
+                         lifespan=lifespan)
     app.state.api = api
     app.add_middleware(ScoringFastPath, api=api)
 
