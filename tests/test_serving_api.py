@@ -336,3 +336,20 @@ def test_the_api_docs_load_nothing_from_the_internet(served: Any, page: str) -> 
         assert asset.status_code == 200 and len(asset.content) > 500, url
     assert "cdn." not in html.text and "googleapis" not in html.text
     assert re.search(r"""url: ?["']/openapi\.json["']|spec-url=["']/openapi\.json["']""", html.text)
+
+
+def test_a_quarantine_reason_shows_the_value_sent_unless_only_metadata_is_logged(served: Any) -> None:
+    """The stored reason names the offending value (cut to 60 characters), so the row can
+    be fixed without digging in the payload; the HTTP answer never repeats it; metadata
+    logging keeps no value at all."""
+    client, api, root = served
+    long_colour = "m" * 200
+    r = predict(client, "tiny", {"row": {**TINY_ROW, "x1": "0,5", "colour": long_colour}})
+    assert r.status_code == 422 and "0,5" not in r.text and long_colour not in r.text
+    (reason,), = rows(root, "SELECT reason FROM quarantine")
+    assert "field 'x1': expected a number, got a string (sent \"0,5\")" in reason
+    assert f'(sent "{"m" * 58}…)' in reason and long_colour not in reason  # 60 characters
+    _set(api, root, log_mode="metadata")
+    predict(client, "tiny", {"row": {**TINY_ROW, "x1": "0,5"}})
+    newest = rows(root, "SELECT reason, payload FROM quarantine ORDER BY id DESC LIMIT 1")[0]
+    assert "expected a number" in newest[0] and "sent" not in newest[0] and newest[1] is None

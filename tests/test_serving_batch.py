@@ -254,3 +254,38 @@ def test_a_batch_runs_heartbeat_moves_with_each_chunk(root: Path, tmp_path: Path
         root, "SELECT started_at, heartbeat_at, ended_at, chunks FROM batch_run WHERE id = 'beat'")
     assert chunks == 3
     assert started < beat <= ended  # the last chunk's beat, after the start, before the finish
+
+
+def test_a_csv_sink_writes_the_models_numeric_inputs_as_numbers(root: Path, tmp_path: Path) -> None:
+    """The source is read as text; the numbers the model scored go back out unquoted, so
+    a spreadsheet or pandas reads them as numbers. Other columns keep their text."""
+    import csv
+
+    source, sink = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("application_id,x1,x2,colour\n00017,0.5,120,red\n00018,-1.25,3,blue\n")
+    store = open_store(root)
+    try:
+        score_batch(store, "tiny", parse_source(str(source), None), parse_sink(str(sink), None), run_id="num")
+    finally:
+        store.close()
+    lines = sink.read_text().splitlines()
+    header = next(csv.reader([lines[0]]))
+    cells = [line.split(",") for line in lines[1:]]
+    x1, x2, app = header.index("x1"), header.index("x2"), header.index("application_id")
+    assert [(c[x1], c[x2]) for c in cells] == [("0.5", "120"), ("-1.25", "3")]
+    assert [c[app] for c in cells] == ['"00017"', '"00018"']  # an id stays text, leading zeros kept
+    read = pd.read_csv(sink)
+    assert read["x1"].dtype == float and read["x2"].tolist() == [120, 3]
+
+
+def test_a_batch_quarantine_reason_shows_the_value_it_had(root: Path, tmp_path: Path) -> None:
+    source, sink = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("x1,x2,colour\nabc,1,red\n0.5,,blue\n")
+    store = open_store(root)
+    try:
+        score_batch(store, "tiny", parse_source(str(source), None), parse_sink(str(sink), None), run_id="why")
+    finally:
+        store.close()
+    reasons = [r for (r,) in db_rows(root, "SELECT reason FROM quarantine WHERE batch_run_id = 'why' ORDER BY row_index")]
+    assert reasons[0] == "field 'x1': expected a number (sent \"abc\")"
+    assert reasons[1].startswith("field 'x2': is empty") and reasons[1].endswith("(empty)")

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from serving.batch.io import Sink, SinkWriter, Source
-from serving.scoring.core import MAX_PAYLOAD_KEPT, quarantine_record
+from serving.scoring.core import MAX_PAYLOAD_KEPT, quarantine_record, shown_value
 from serving.scoring.frame_validation import check_frame
 from serving.scoring.ids import uuid7_many
 from serving.scoring.json_columns import json_records
@@ -105,8 +105,16 @@ def _finish(store: Store, run_id: str, status: str, error: str = "", rows_read: 
         session.add(run)
 
 
-def _reason(items: list[tuple[str | None, str]]) -> str:
-    return "; ".join(f"field {f!r}: {p}" if f else p for f, p in items)
+def _reason(items: list[tuple[str | None, str]], row: pd.Series | None = None) -> str:
+    """The row's problems; with `row` (inputs are kept), each with the value it had."""
+    parts = []
+    for f, p in items:
+        text = f"field {f!r}: {p}" if f else p
+        if row is not None and f is not None and f in row.index:
+            value = row[f]
+            text += " (empty)" if pd.isna(value) else f" (sent {shown_value(value)})"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id: str | None = None,
@@ -206,7 +214,7 @@ def _score_chunk(store: Store, loaded: LoadedVersion, plan: Plan, frame: pd.Data
     rows = _log_rows(plan, clean, positions, texts, ids, first, rng)
     quarantine = _quarantine_rows(loaded, plan, frame, problems, first, at)
     # the sink first: a kill between the two is repaired by the re-run, which replaces both
-    out = _sink_frame(loaded, plan, frame, positions, columns, ids, first, keep)
+    out = _sink_frame(loaded, plan, frame, clean, positions, columns, ids, first, keep)
     writer.write(out, first, first + n - 1)
     with store.db.write_core() as conn:
         prediction_log.delete_batch_rows(conn, plan.run_id, first, first + n - 1)
@@ -267,19 +275,26 @@ def _quarantine_rows(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame,
         out.append(quarantine_record(
             at=at, model_id=loaded.model_id, version_id=loaded.version_id, route=plan.route,
             source=vocabulary.Source.BATCH, request_id=None, batch_run_id=plan.run_id, row_index=first + pos,
-            field=items[0][0], reason=_reason(items), payload=payload))
+            field=items[0][0], reason=_reason(items, frame.iloc[pos] if plan.keep_inputs else None),
+            payload=payload))
     return out
 
 
-def _sink_frame(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame, positions: np.ndarray,
-                columns_out: dict[str, Any], ids: list[str], first: int,
+def _sink_frame(loaded: LoadedVersion, plan: Plan, frame: pd.DataFrame, clean: pd.DataFrame,
+                positions: np.ndarray, columns_out: dict[str, Any], ids: list[str], first: int,
                 keep: list[str] | None) -> pd.DataFrame:
+    """The scored rows for the sink: ids, outputs and the kept input columns. The model's
+    numeric inputs are written as the numbers it scored (the source is read as text, and
+    written back as text a CSV sink would quote them); other columns as they came."""
     columns = list(frame.columns) if keep is None else keep
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InvalidInput(f"the columns to keep name column(s) the source does not have: {', '.join(missing)}",
                            field="keep")
     kept = frame.iloc[positions][columns].reset_index(drop=True) if columns else pd.DataFrame(index=range(len(positions)))
+    for col in loaded.schema.columns:
+        if col.kind == "numeric" and col.name in kept.columns:
+            kept[col.name] = clean[col.name].to_numpy(dtype=float)[positions]
     head = pd.DataFrame({"run_id": plan.run_id, "row_index": positions + first, "prediction_id": ids,
                          "model": loaded.model, "version": loaded.version})
     outs = pd.DataFrame(columns_out) if len(positions) else pd.DataFrame()

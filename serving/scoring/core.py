@@ -187,6 +187,25 @@ def score(loaded: LoadedVersion, route: Route, rows: list[Any], context: Context
     return complete(prepared, outputs, scores, started)
 
 
+SHOWN_VALUE_CHARS = 60  # of an offending value, in a quarantine reason
+
+
+def shown_value(value: Any) -> str:
+    """An offending value as a quarantine reason shows it: JSON, cut to SHOWN_VALUE_CHARS."""
+    text = payload_text(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS - 1] + "…"
+
+
+def _problem_text(err: RowError, rows: list[Any] | None, keep_payload: bool) -> str:
+    """The problem, with the value sent where inputs are kept (never in metadata mode)."""
+    text = err.text()
+    if keep_payload and rows is not None and err.field is not None and 0 <= err.row < len(rows):
+        row = rows[err.row]
+        if isinstance(row, dict) and err.field in row:
+            text += f" (sent {shown_value(row[err.field])})"
+    return text
+
+
 def payload_text(value: Any) -> str:
     try:
         text = orjson.dumps(value).decode()
@@ -226,7 +245,8 @@ def rejection_entry(*, model_id: int, version_id: int | None, route: str | None,
         entry.quarantine.append(quarantine_record(
             at=at, model_id=model_id, version_id=version_id, route=route, source=source,
             request_id=request_id, batch_run_id=batch_run_id, row_index=row_index,
-            field=problems[0].field, reason="; ".join(p.text() for p in problems), payload=payload))
+            field=problems[0].field, reason="; ".join(_problem_text(p, rows, keep_payload) for p in problems),
+            payload=payload))
         if version_id is not None and route is not None:
             entry.records.append((model_id, version_id, route, at, 0.0, None, True))
     return entry
