@@ -4,7 +4,8 @@ Each view lists its columns with a priority and the width a value may be cut dow
 `fit` chooses which columns a width holds and how wide each is: a column with no
 `min_width` is never cut (it is hidden when there is no room), one with a `min_width` is
 cut to no less than that, ending in an ellipsis, and columns go highest priority number
-first (the rightmost of equals) until the rest fit. What is cut or hidden on the selected
+first (the rightmost of equals) until the rest fit. Room left over widens the cut columns
+first, then takes back a dropped column that fits. What is cut or hidden on the selected
 row is shown in full by the row's detail line (`detail`). Wide mode shows every column at
 its full width and the table scrolls sideways instead.
 
@@ -92,13 +93,9 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int, *,
         drop = max(droppable, key=lambda i: (columns[i].priority, i))
         shown.remove(drop)
         dropped.append(drop)
-    # a column dropped early may fit again now that a wider one went too
-    for i in sorted(dropped, key=lambda i: (columns[i].priority, i)):
-        if need(shown) + floors[i] + gap <= width:
-            shown.add(i)
     widths = {i: floors[i] for i in shown}
     room = width - need(shown)
-    # the room left goes to the cut columns, evenly, up to their full width
+    # the room left goes first to the cut columns, evenly, up to their full width ...
     growing = sorted(i for i in shown if widths[i] < natural[i])
     while room > 0 and growing:
         share = max(1, room // len(growing))
@@ -110,6 +107,12 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int, *,
                 growing.remove(i)
             if room == 0:
                 break
+    # ... then to a dropped column that fits again (dropped early, before a wider one went)
+    for i in sorted(dropped, key=lambda i: (columns[i].priority, i)):
+        if floors[i] + gap <= room:
+            shown.add(i)
+            widths[i] = floors[i]
+            room -= floors[i] + gap
     order = tuple(sorted(shown))
     return Layout(order, tuple(widths[i] for i in order))
 

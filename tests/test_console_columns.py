@@ -40,10 +40,17 @@ def test_a_column_without_min_width_is_hidden_never_cut() -> None:
 
 
 def test_a_dropped_column_comes_back_when_a_wider_one_made_room() -> None:
-    columns = (Column("a", min_width=10), Column("narrow", 3), Column("broad", 3))
-    rows = [("x" * 30, "n", "b" * 20)]
-    layout = fit(columns, rows, 25)
-    assert layout.shown == (0, 1)  # "broad" dropped first (rightmost), then "narrow" fits again
+    columns = (Column("a"), Column("broad", 3), Column("narrow", 3))
+    rows = [("x" * 10, "b" * 20, "n")]
+    layout = fit(columns, rows, 20)
+    assert layout.shown == (0, 2)  # "narrow" went first (rightmost), then "broad"; "narrow" fits again
+
+
+def test_room_widens_a_cut_column_before_taking_back_a_dropped_one() -> None:
+    columns = (Column("id"), Column("reason", min_width=10), Column("when", 2), Column("by", 3))
+    rows = [("#6", "r" * 60, "2026-11-10 08:00", "oncall")]
+    layout = fit(columns, rows, 30)  # "by" then "when" go; "by" would fit again, the reason wants it
+    assert layout.shown == (0, 1) and layout.widths == (2, 24)
 
 
 def test_cut_values_end_with_an_ellipsis_and_ids_keep_their_tail() -> None:
