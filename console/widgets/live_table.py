@@ -78,6 +78,9 @@ class LiveTable(DataTable[Text]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
+        # the detail line below grows with a long value: keep the selected row in view
+        if self._shown:
+            self.call_after_refresh(self._scroll_cursor_into_view)
 
     def _relayout(self) -> None:
         layout = self._fit()
