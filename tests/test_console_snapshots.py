@@ -392,3 +392,24 @@ def test_two_aliases_80x24(snap_compare: Any, own_store: Store) -> None:
     hold_two_aliases(own_store)
     app = console(own_store, "versions credit-default")
     assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=loaded)
+
+
+def test_a_resize_lays_the_table_out_again(shared_store: Store) -> None:
+    """120x40 -> 80x24 (a tmux pane split): fewer columns, the cut reason in the detail line."""
+
+    async def main() -> None:
+        app = console(shared_store, "runs")
+        async with app.run_test(size=SIZES["120x40"]) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(LiveTable)
+            wide_columns = len(table.fit_layout.shown)
+            await select_row(pilot, "6")
+            await pilot.resize_terminal(*SIZES["80x24"])
+            await settle(pilot)
+            assert len(table.fit_layout.shown) < wide_columns
+            lines = screen_text(app).splitlines()
+            row = next(line for line in lines if line.lstrip().startswith("#6 "))
+            assert "…" in row  # the reason, cut to the narrower column
+            assert FAILED_GATE_REASON in words("\n".join(lines))
+
+    asyncio.run(main())
