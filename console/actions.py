@@ -47,6 +47,8 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("copy_id", "c", "Copy the row's id (model, version, run, prediction...) to the clipboard",
                (*TABLE_VIEWS, "prediction"), show=False),
     ActionSpec("show_raw", "y", "Raw JSON of the row", (*TABLE_VIEWS, "prediction"), show=False),
+    ActionSpec("toggle_wide", "w", "Wide: every column at full width, scrolling sideways (again: fit "
+               "the screen, cut values in full in the detail line)", TABLE_VIEWS, show=False),
     ActionSpec("lineage", "l", "Lineage of the version", ("versions", "version"), short="lineage"),
     ActionSpec("compare", "d", "Compare with another version", ("versions", "version"), show=False),
     ActionSpec("promote", "P", "Promote the version to an alias", ("versions", "version", "lineage"),

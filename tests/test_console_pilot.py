@@ -75,8 +75,9 @@ async def command(pilot: Any, text: str) -> None:
 
 
 def cells(screen: Any) -> list[tuple[str, ...]]:
-    table = screen.query_one(LiveTable)
-    return [tuple(str(c) for c in table.get_row(key)) for key in table.shown_keys]
+    """The full values of the rows on screen, every column (the table may cut or hide
+    some at this width: see screen_text for what is on screen)."""
+    return [row.cells for row in screen.query_one(LiveTable).shown_rows]
 
 
 def run(coro: Any) -> Any:

@@ -10,6 +10,7 @@ running with --snapshot-update.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -17,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_store import ACTOR, DETAIL_PREDICTION, SNAPSHOT_NOW, build_console_store
+from console_store import (
+    ACTOR,
+    DETAIL_PREDICTION,
+    FAILED_GATE_REASON,
+    SNAPSHOT_NOW,
+    build_console_store,
+)
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
@@ -25,6 +32,7 @@ from console.app import WatchkeeperApp, make_app
 from console.screens.base import WkScreen
 from console.screens.help import HelpScreen
 from console.widgets.confirm_modal import ConfirmModal
+from console.widgets.live_table import LiveTable
 from store.handle import Store
 from store.location import StoreLocation
 
@@ -233,3 +241,175 @@ def test_filter_bar(snap_compare: Any, shared_store: Store) -> None:
     run_before = after_keys("slash", *"failed", "enter",
                             until=lambda s: isinstance(s, WkScreen) and s.sub_title == "2 of 7")
     assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=run_before)
+
+
+# --- 80x24 shows what matters: read off the screen as text -----------------------------
+
+def screen_text(app: WatchkeeperApp) -> str:
+    """The screen as a person sees it: one string per line, joined by newlines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def words(text: str) -> str:
+    """Text with every run of spaces and line breaks made one space (the detail line wraps)."""
+    return " ".join(text.split())
+
+
+async def select_row(pilot: Pilot[Any], key: str) -> None:
+    """Move the table's cursor to the row `key` with j, as a person would."""
+    table = pilot.app.screen.query_one(LiveTable)
+    for _ in range(table.shown_keys.index(key)):
+        await pilot.press("j")
+    assert table.selected_key() == key
+    await settle(pilot)
+
+
+def run_80x24(store: Store, start: str, scenario: Callable[[Pilot[Any]], Awaitable[None]]) -> None:
+    async def main() -> None:
+        app = console(store, start)
+        async with app.run_test(size=SIZES["80x24"]) as pilot:
+            await settle(pilot)
+            await scenario(pilot)
+
+    asyncio.run(main())
+
+
+def test_80x24_a_failed_runs_gate_reason_is_readable(shared_store: Store) -> None:
+    """The reason column is cut with an ellipsis; the detail line gives it in full."""
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await select_row(pilot, "6")
+        text = screen_text(pilot.app)
+        row = next(line for line in text.splitlines() if line.lstrip().startswith("#6 "))
+        assert "failed_gate" in row and "roc_auc 0.7012 is" in row and "…" in row  # cut, with an ellipsis
+        assert FAILED_GATE_REASON in words(text)
+
+    run_80x24(shared_store, "runs", scenario)
+
+
+def hold_two_aliases(store: Store) -> None:
+    """credit-default v1 holds production (the fixture) and staging (moved here from v2)."""
+    from registry.aliases import promote
+
+    promote(store, "credit-default", 1, "staging", reason="v1 is the candidate again", actor=ACTOR)
+
+
+def version_lines(text: str) -> dict[str, str]:
+    """The Versions table's lines on screen, by their first word (v1, v2...)."""
+    return {line.split()[0]: line for line in text.splitlines()
+            if line.split() and line.split()[0][:1] == "v" and line.split()[0][1:].isdigit()}
+
+
+def test_80x24_both_aliases_of_a_version_holding_two(own_store: Store) -> None:
+    """Promoted while the view is open (the refresh once kept the old, narrower cell:
+    one alias, no ellipsis) and on a fresh view: both aliases in the row."""
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        hold_two_aliases(own_store)
+        started = screen.reads_started + 1
+        screen.reload()
+        await settle(pilot, until=lambda s: s.reads_shown >= started)
+        rows = version_lines(screen_text(pilot.app))
+        assert "production staging" in rows["v1"] and "staging" not in rows["v2"]
+
+    run_80x24(own_store, "versions credit-default", scenario)
+
+    async def fresh(pilot: Pilot[Any]) -> None:
+        assert "production staging" in version_lines(screen_text(pilot.app))["v1"]
+        assert "? help" in screen_text(pilot.app).splitlines()[-1]  # the footer keeps help
+
+    run_80x24(own_store, "versions credit-default", fresh)
+
+
+def test_80x24_an_audit_events_reason_and_change_are_readable(shared_store: Store) -> None:
+    reason = "approval rate moved after release; back to v1"
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        screen = pilot.app.screen
+        event = next(r for r in screen.rows if r.raw["action"] == "alias.rollback")
+        await select_row(pilot, event.key)
+        lines = screen_text(pilot.app).splitlines()
+        # the selected row stays in view above the detail line, which grew to three lines
+        assert any("alias.rollback" in line and "approval rate" in line for line in lines[1:-4])
+        text = words("\n".join(lines))
+        assert reason in text
+        assert "change version 2 -> 1" in text  # the change, hidden at 80, in the detail
+
+    run_80x24(shared_store, "audit", scenario)
+
+
+def test_80x24_prediction_ids_on_screen_differ(shared_store: Store) -> None:
+    """UUIDv7 ids share their time prefix: the id column keeps the tail."""
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        table = pilot.app.screen.query_one(LiveTable)
+        first, second = table.shown_keys[:2]
+        assert first[:8] == second[:8]  # the same time prefix
+        lines = screen_text(pilot.app).splitlines()
+        shown = [line.split()[-1] for line in lines[2:4]]
+        assert shown[0] != shown[1]
+        assert shown[0].startswith("…") and first.endswith(shown[0][1:])
+        assert second.endswith(shown[1][1:])
+        assert first in words("\n".join(lines))  # the selected row's full id, in the detail
+
+    run_80x24(shared_store, "predictions", scenario)
+
+
+def test_80x24_w_toggles_every_column_at_full_width(shared_store: Store) -> None:
+    async def scenario(pilot: Pilot[Any]) -> None:
+        table = pilot.app.screen.query_one(LiveTable)
+        assert len(table.fit_layout.shown) < len(table.specs)
+        await pilot.press("w")
+        await settle(pilot)
+        assert table.fit_layout.wide and len(table.fit_layout.shown) == len(table.specs)
+        assert "scroll sideways" in words(screen_text(pilot.app))
+        await pilot.press("w")
+        await settle(pilot)
+        assert not table.fit_layout.wide and len(table.fit_layout.shown) < len(table.specs)
+
+    run_80x24(shared_store, "audit", scenario)
+
+
+#: What the tests above read, kept as pictures: the row with the cut value selected.
+DETAIL_SNAPSHOTS = {"runs-failed-gate": ("runs", "6"), "audit-rollback-reason": ("audit", "alias.rollback")}
+
+
+@pytest.mark.parametrize("case", DETAIL_SNAPSHOTS, ids=list(DETAIL_SNAPSHOTS))
+def test_detail_line_80x24(snap_compare: Any, shared_store: Store, case: str) -> None:
+    start, pick = DETAIL_SNAPSHOTS[case]
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        rows = pilot.app.screen.rows
+        key = next(r.key for r in rows if r.key == pick or (r.raw or {}).get("action") == pick)
+        await select_row(pilot, key)
+
+    assert snap_compare(console(shared_store, start), terminal_size=SIZES["80x24"], run_before=run_before)
+
+
+def test_two_aliases_80x24(snap_compare: Any, own_store: Store) -> None:
+    hold_two_aliases(own_store)
+    app = console(own_store, "versions credit-default")
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=loaded)
+
+
+def test_a_resize_lays_the_table_out_again(shared_store: Store) -> None:
+    """120x40 -> 80x24 (a tmux pane split): fewer columns, the cut reason in the detail line."""
+
+    async def main() -> None:
+        app = console(shared_store, "runs")
+        async with app.run_test(size=SIZES["120x40"]) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(LiveTable)
+            wide_columns = len(table.fit_layout.shown)
+            await select_row(pilot, "6")
+            await pilot.resize_terminal(*SIZES["80x24"])
+            await settle(pilot)
+            assert len(table.fit_layout.shown) < wide_columns
+            lines = screen_text(app).splitlines()
+            row = next(line for line in lines if line.lstrip().startswith("#6 "))
+            assert "…" in row  # the reason, cut to the narrower column
+            assert FAILED_GATE_REASON in words("\n".join(lines))
+
+    asyncio.run(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.columns import Column
 from console.screens.base import TableScreen
 from console.screens.time_format import local
 from console.widgets.live_table import TableRow
@@ -12,15 +13,17 @@ AUDIT_LIMIT = 500
 
 
 def _change(event: dict[str, Any]) -> str:
-    def short(d: dict[str, Any] | None) -> str:
-        if not d:
-            return "-"
-        text = " ".join(f"{k}={v}" for k, v in d.items() if not isinstance(v, dict | list))
-        return text[:60]
+    """What an event changed: "version 2 -> 1" for each value that differs, or what it
+    recorded ("version=1 sha256=...") when there was no before (nested values are in `y`)."""
+    def scalar(value: Any) -> bool:
+        return not isinstance(value, dict | list)
 
-    if event["before"]:
-        return f"{short(event['before'])} -> {short(event['after'])}"
-    return short(event["after"])
+    before, after = event["before"] or {}, event["after"] or {}
+    if before:
+        changed = [f"{k} {before.get(k)} -> {after.get(k)}" for k in dict.fromkeys([*before, *after])
+                   if before.get(k) != after.get(k) and scalar(before.get(k)) and scalar(after.get(k))]
+        return ", ".join(changed) or "-"
+    return " ".join(f"{k}={v}" for k, v in after.items() if scalar(v)) or "-"
 
 
 def _short_target(target: str) -> str:
@@ -33,7 +36,10 @@ def _short_target(target: str) -> str:
 
 class AuditScreen(TableScreen):
     VIEW = "audit"
-    COLUMNS = ("time", "actor", "action", "target", "reason", "change")
+    #: At 80 columns: when, what, on what and why; the change (and the rest of a cut
+    #: reason) in the detail line.
+    COLUMNS = (Column("time"), Column("actor", 2), Column("action"), Column("target", 1, min_width=14),
+               Column("reason", min_width=20), Column("change", 2, min_width=20))
 
     def __init__(self, filters: dict[str, str] | None = None) -> None:
         super().__init__()

@@ -23,11 +23,13 @@ from textual.worker import Worker, WorkerState
 
 from console.action_results import ALIAS_ACTIONS, Describe, describe
 from console.actions import bindings_for
+from console.columns import Column
 from console.errors import error_text
 from console.widgets.command_bar import CommandBar
 from console.widgets.filter_bar import FilterBar
 from console.widgets.header import StatusHeader
 from console.widgets.live_table import LiveTable, TableRow
+from console.widgets.row_detail import RowDetail
 
 if TYPE_CHECKING:
     from console.app import WatchkeeperApp
@@ -69,7 +71,7 @@ class WkScreen(Screen[None]):
             yield from self.compose_body()
         yield FilterBar()
         yield CommandBar(app.model_names)
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -173,9 +175,10 @@ class WkScreen(Screen[None]):
 
 
 class TableScreen(WkScreen):
-    """A screen whose body is one live table, with filter and sort."""
+    """A screen whose body is one live table, with filter and sort, and the selected
+    row's detail line under it; its columns fit the width (console/columns.py)."""
 
-    COLUMNS: tuple[str, ...] = ()
+    COLUMNS: tuple[Column, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -185,6 +188,7 @@ class TableScreen(WkScreen):
 
     def compose_body(self) -> ComposeResult:
         yield LiveTable(self.COLUMNS, id="table")
+        yield RowDetail(id="detail-line")
 
     @property
     def table(self) -> LiveTable:
@@ -205,6 +209,20 @@ class TableScreen(WkScreen):
             rows.sort(key=lambda r: _sort_key(r.cells[index]), reverse=self.sort_reverse)
         self.table.show_rows(rows)
         self.sub_title = f"{len(rows)} of {len(self.rows)}" if needle else str(len(rows))
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        self.query_one(RowDetail).show_for(self.table)
+
+    def on_data_table_row_highlighted(self, event: Any) -> None:
+        self.show_detail()
+
+    def on_live_table_laid_out(self, event: LiveTable.LaidOut) -> None:
+        self.show_detail()
+
+    def action_toggle_wide(self) -> None:
+        self.table.set_wide(not self.table.wide)
+        self.show_detail()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if isinstance(event.input, FilterBar):
@@ -225,13 +243,12 @@ class TableScreen(WkScreen):
         else:
             self.sort_column = (self.sort_column + 1) % count
             self.sort_reverse = False
-        self.notify(f"sorted by {self.COLUMNS[self.sort_column]}"
+        self.notify(f"sorted by {self.COLUMNS[self.sort_column].label}"
                     + (" (descending)" if self.sort_reverse else ""), timeout=2)
         self.apply_view()
 
     def selected(self) -> TableRow | None:
-        key = self.table.selected_key()
-        return next((r for r in self.rows if r.key == key), None)
+        return self.table.selected_row()
 
     def action_copy_id(self) -> None:
         row = self.selected()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.columns import Column
 from console.screens.base import TableScreen
 from console.screens.time_format import local
 from console.widgets.header import StatusHeader
@@ -12,7 +13,8 @@ from console.widgets.live_table import TableRow
 
 class DatasetsScreen(TableScreen):
     VIEW = "datasets"
-    COLUMNS = ("id", "name", "fingerprint", "rows", "versions", "recorded", "uri")
+    COLUMNS = (Column("id"), Column("name", min_width=14), Column("fingerprint", 2), Column("rows", 1),
+               Column("versions", 1), Column("recorded", 2), Column("uri", 3, min_width=20))
 
     def fetch(self) -> Any:
         from registry.datasets import list_datasets
@@ -35,7 +37,8 @@ class DatasetScreen(TableScreen):
     """What was trained on one dataset: runs, versions, and the aliases on them."""
 
     VIEW = "dataset"
-    COLUMNS = ("model", "version", "status", "aliases", "run", "role")
+    COLUMNS = (Column("model", min_width=14), Column("version"), Column("status", 1),
+               Column("aliases", min_width=20), Column("run", 1), Column("role", 1))
 
     def __init__(self, ref: str) -> None:
         super().__init__()

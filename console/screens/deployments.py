@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.action_results import DEPLOYMENT_ACTIONS
+from console.columns import Column
 from console.screens.base import TableScreen
 from console.screens.cells import error_rate, millis, per_minute, percent
 from console.screens.deployment_actions import (
@@ -34,7 +35,9 @@ def _share_text(share: float | None) -> str:
 class DeploymentsScreen(TableScreen):
     VIEW = "deployments"
     ACTION_RESULTS = DEPLOYMENT_ACTIONS
-    COLUMNS = ("model", "mode", "route", "ver", "share", "req/min", "p50 ms", "p95 ms", "err %", "changed")
+    COLUMNS = (Column("model", min_width=14), Column("mode", 1), Column("route"), Column("ver"),
+               Column("share"), Column("req/min", 1), Column("p50 ms", 2), Column("p95 ms", 1),
+               Column("err %", 1), Column("changed", 2))
 
     def title_text(self) -> str:
         return f"deployments (traffic: last {WINDOW_MINUTES} min)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.columns import Column
 from console.screens.base import ModelRowsScreen
 from console.screens.time_format import local
 from console.widgets.live_table import TableRow
@@ -11,7 +12,9 @@ from console.widgets.live_table import TableRow
 
 class ModelsScreen(ModelRowsScreen):
     VIEW = "models"
-    COLUMNS = ("model", "owner", "task", "versions", "latest", "aliases", "last run", "updated")
+    COLUMNS = (Column("model", min_width=14), Column("owner", 3), Column("task", 3), Column("versions", 2),
+               Column("latest", 1), Column("aliases", min_width=26), Column("last run", 1),
+               Column("updated", 3))
 
     def fetch(self) -> Any:
         from registry.models import list_models

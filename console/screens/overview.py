@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.columns import Column
 from console.screens.base import ModelRowsScreen
 from console.screens.cells import error_rate, millis, per_minute
 from console.screens.time_format import age
@@ -18,9 +19,11 @@ TRAFFIC_MINUTES = 5
 class OverviewScreen(ModelRowsScreen):
     VIEW = "overview"
     #: What matters at 3am first: the model, what serves it and how that goes; at 80
-    #: columns the table scrolls sideways from "gate fails" on.
-    COLUMNS = ("model", "prod", "age", "req/min", "p95 ms", "err %", "staging", "last run", "ran",
-               "gate fails", "versions")
+    #: columns the rest is in the detail line.
+    COLUMNS = (Column("model", min_width=14), Column("prod"), Column("age", 2), Column("req/min", 1),
+               Column("p95 ms", 1), Column("err %", 1), Column("staging", 1),
+               Column("last run", 1), Column("ran", 2), Column("gate fails", 2),
+               Column("versions", 3))
 
     def fetch(self) -> Any:
         from registry.models import overview

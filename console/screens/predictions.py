@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from console.columns import Column
 from console.screens.base import TableScreen, WkScreen
 from console.screens.cells import cell, millis
 from console.screens.time_format import local_seconds
@@ -47,14 +48,18 @@ def label_text(label: Any) -> str:
 
 class PredictionsScreen(TableScreen):
     VIEW = "predictions"
-    COLUMNS: tuple[str, ...] = ("time", "model", "ver", "route", "ms", "output", "label", "source",
-                                "prediction id")
+    #: UUIDv7 ids share their time prefix: the id column keeps the tail, which tells
+    #: two predictions apart (the full id is in the detail line, and `c` copies it).
+    COLUMNS: tuple[Column, ...] = (
+        Column("time"), Column("model", 1, min_width=14), Column("ver", 1), Column("route", 1),
+        Column("ms", 2), Column("output", 1, min_width=8), Column("label", 2), Column("source", 3),
+        Column("prediction id", min_width=13, keep="tail"))
 
     def __init__(self, filters: dict[str, str] | None = None) -> None:
         super().__init__()
         self.filters = filters or {}
         if "model" in self.filters:  # one model: its name on every row would push columns off
-            self.COLUMNS = tuple(c for c in self.COLUMNS if c != "model")
+            self.COLUMNS = tuple(c for c in self.COLUMNS if c.label != "model")
 
     def title_text(self) -> str:
         extra = " ".join(v if k == "model" else f"{k}={v}" for k, v in self.filters.items())

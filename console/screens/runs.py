@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from console.columns import Column
 from console.screens.base import TableScreen, WkScreen
 from console.screens.time_format import local
 from console.widgets.live_table import TableRow
@@ -16,7 +17,11 @@ from console.widgets.live_table import TableRow
 
 class RunsScreen(TableScreen):
     VIEW = "runs"
-    COLUMNS = ("run", "model", "kind", "status", "version", "reason", "started", "by")
+    #: At 80 columns: the run, its model, status, version and as much of the reason as
+    #: fits (the rest of it in the detail line).
+    COLUMNS = (Column("run"), Column("model", 1, min_width=14), Column("kind", 3), Column("status"),
+               Column("version", 1), Column("reason", min_width=20), Column("started", 2),
+               Column("by", 3))
 
     def __init__(self, model: str | None = None) -> None:
         super().__init__()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.columns import Column
 from console.screens.alias_actions import start_archive, start_promote, start_rollback
 from console.screens.base import TableScreen
 from console.screens.time_format import local
@@ -12,7 +13,10 @@ from console.widgets.live_table import TableRow
 
 class VersionsScreen(TableScreen):
     VIEW = "versions"
-    COLUMNS = ("version", "status", "aliases", "gate metric", "sha256", "run", "created", "by")
+    #: Every alias a version holds fits at 80 columns ("production staging").
+    COLUMNS = (Column("version"), Column("status", 1), Column("aliases", min_width=20),
+               Column("gate metric", 1, min_width=14), Column("sha256", 3), Column("run", 2),
+               Column("created", 2), Column("by", 3))
 
     def __init__(self, model: str) -> None:
         super().__init__()

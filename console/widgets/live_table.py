@@ -1,5 +1,10 @@
 """A DataTable updated in place by row key, so a refresh keeps the cursor, the scroll
-position and the filter; with k9s-style movement keys."""
+position and the filter; with k9s-style movement keys.
+
+Its columns fit the table's width (console/columns.py): the table chooses the columns
+and their widths from the rows it shows, cuts a value with an ellipsis, and lays itself
+out again when its width, its rows' widest values or wide mode change. The full values
+stay in `TableRow.cells` (for the filter, sorting and the detail line)."""
 
 from __future__ import annotations
 
@@ -7,8 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
+from textual import events
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable
+
+from console.columns import Column, Layout, fit, fitted_cells
 
 
 @dataclass(frozen=True)
@@ -18,7 +28,7 @@ class TableRow:
     raw: Any = None  # the dict behind the row (for drill-down and raw JSON)
 
 
-class LiveTable(DataTable[str]):
+class LiveTable(DataTable[Text]):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
@@ -26,59 +36,122 @@ class LiveTable(DataTable[str]):
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
 
-    def __init__(self, columns: Sequence[str], **kwargs: Any) -> None:
+    class LaidOut(Message):
+        """The table chose its columns again (a resize, wide mode, new rows)."""
+
+    def __init__(self, columns: Sequence[Column], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self._column_labels = list(columns)
+        self.specs = tuple(columns)
+        self.wide = False
+        self.fit_layout = Layout((), ())
+        self._rows: list[TableRow] = []
         self._shown: list[str] = []
-        self._cells: dict[str, tuple[str, ...]] = {}
+        self._cells: dict[str, tuple[str, ...]] = {}  # the cut cells on screen, by row key
+        self._built = False
         self._repaints_left = 0
 
     def on_mount(self) -> None:
-        for label in self._column_labels:
-            self.add_column(label, key=label)
+        self._rebuild(self._fit())
 
     @property
     def shown_keys(self) -> list[str]:
         return list(self._shown)
+
+    @property
+    def shown_rows(self) -> list[TableRow]:
+        """The rows on screen, in order, with their full values."""
+        return list(self._rows)
 
     def selected_key(self) -> str | None:
         if not self._shown or self.cursor_row < 0 or self.cursor_row >= len(self._shown):
             return None
         return self._shown[self.cursor_row]
 
+    def selected_row(self) -> TableRow | None:
+        key = self.selected_key()
+        return next((r for r in self._rows if r.key == key), None)
+
+    def set_wide(self, wide: bool) -> None:
+        self.wide = wide
+        self.set_class(wide, "-wide")
+        self._relayout()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
+        # the detail line below grows with a long value: keep the selected row in view
+        if self._shown:
+            self.call_after_refresh(self._scroll_cursor_into_view)
+
+    def _relayout(self) -> None:
+        layout = self._fit()
+        if layout != self.fit_layout:
+            self._rebuild(layout)
+            self.post_message(self.LaidOut())
+
+    def _fit(self) -> Layout:
+        return fit(self.specs, [r.cells for r in self._rows], self._room(), wide=self.wide)
+
+    def _room(self) -> int:
+        """The cells the columns may take: the width, less the scrollbar when the rows
+        overflow the height (before the first layout, the screen's size)."""
+        width = self.size.width or self.app.size.width
+        height = self.size.height or self.app.size.height
+        if len(self._rows) + 1 > height:  # +1: the header
+            width -= self.styles.scrollbar_size_vertical
+        return width
+
     def show_rows(self, rows: Sequence[TableRow]) -> None:
         """Make the table show exactly `rows`, in order, touching only what changed."""
+        self._rows = list(rows)
+        layout = self._fit()
         keys = [r.key for r in rows]
-        if keys == self._shown:
+        if keys == self._shown and layout == self.fit_layout and self._built:
+            labels = [self.specs[i].label for i in layout.shown]
             for row in rows:
-                if self._cells.get(row.key) != row.cells:
-                    for label, old, new in zip(self._column_labels, self._cells[row.key], row.cells,
-                                               strict=True):
+                new_cells = fitted_cells(self.specs, layout, row.cells)
+                old_cells = self._cells[row.key]
+                if old_cells != new_cells:
+                    for label, old, new in zip(labels, old_cells, new_cells, strict=True):
                         if old != new:
-                            self.update_cell(row.key, label, new)
-                    self._cells[row.key] = row.cells
+                            self.update_cell(row.key, label, Text(new))
+                    self._cells[row.key] = new_cells
             return
+        changed = layout != self.fit_layout
+        self._rebuild(layout)
+        if changed:
+            self.post_message(self.LaidOut())
+
+    def _rebuild(self, layout: Layout) -> None:
+        """Clear and fill the table with `layout`'s columns, keeping the cursor on its row
+        and the scroll position."""
         selected = self.selected_key()
         cursor_row = self.cursor_row
         scroll_x, scroll_y = self.scroll_x, self.scroll_y
-        self.clear()
-        for row in rows:
-            self.add_row(*row.cells, key=row.key)
+        self.clear(columns=True)
+        self.fit_layout = layout
+        for i, width in zip(layout.shown, layout.widths, strict=True):
+            self.add_column(self.specs[i].label, width=width, key=self.specs[i].label)
+        self._cells = {}
+        for row in self._rows:
+            cells = fitted_cells(self.specs, layout, row.cells)
+            self.add_row(*(Text(c) for c in cells), key=row.key)
+            self._cells[row.key] = cells
+        keys = [r.key for r in self._rows]
         self._shown = keys
-        self._cells = {r.key: r.cells for r in rows}
+        self._built = True
         if selected in self._cells:
             target = keys.index(selected)
         else:
             target = min(max(cursor_row, 0), max(len(keys) - 1, 0))
         if keys:
             self.move_cursor(row=target, animate=False, scroll=False)
-        self.scroll_to(scroll_x, scroll_y, animate=False, immediate=True)
+        self.scroll_to(scroll_x if layout.wide else 0, scroll_y, animate=False, immediate=True)
         self._repaints_left = 20
         self.call_after_refresh(self._repaint_when_sized)
 
     def _repaint_when_sized(self) -> None:
-        """DataTable widens auto-width columns in an idle pass; if the screen painted the
-        new rows before that, their cells stay cached at the narrow width. Once the widths
+        """DataTable settles its dimensions in an idle pass; if the screen painted the
+        new rows before that, their cells stay cached at the old width. Once the widths
         are settled, drop those cached cells and paint again."""
         if (self._require_update_dimensions or self._new_rows) and self._repaints_left > 0:
             self._repaints_left -= 1
