@@ -33,6 +33,7 @@ from console.cli import (
 )
 from console.cli.errors import ExitCode
 from console.cli.parser import Commands, common_options
+from console.cli.width import use_full_width
 
 PROG = "wk"
 DESCRIPTION = (
@@ -69,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.store = getattr(args, "store", None)
     args.json = getattr(args, "json", False)
+    use_full_width(getattr(args, "wide", False))
     _setup_logging(args.verbose)
     handler = getattr(args, "handler", None)
     if handler is None and args.command is None and sys.stdin.isatty() and sys.stdout.isatty():

@@ -33,12 +33,16 @@ class Commands:
         self.common = common
 
     def command(self, name: str, handler: str, help: str,
-                description: str | None = None) -> argparse.ArgumentParser:
+                description: str | None = None, *, tables: bool = False) -> argparse.ArgumentParser:
         """A command that runs `handler` ("module:function"); add its arguments to the
-        parser it returns."""
+        parser it returns. `tables`: it prints tables or fields, so it takes --wide."""
         parser = self.sub.add_parser(name, help=help, description=description or help,
                                      parents=[self.common])
         parser.set_defaults(handler=handler)
+        if tables:
+            parser.add_argument("--wide", action="store_true",
+                                help="every value in full (on a terminal, or with COLUMNS "
+                                     "set, tables are cut to its width)")
         return parser
 
     def noun(self, name: str, help: str) -> Commands:
