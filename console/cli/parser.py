@@ -51,6 +51,31 @@ class Commands:
         return Commands(parser.add_subparsers(dest="verb", metavar="VERB", required=True), self.common)
 
 
+class Version(argparse.Action):
+    """`wk --version`: the installed package's version, looked up only when asked (so
+    building the parser reads no package metadata)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        import sys
+
+        sys.stdout.write(f"{parser.prog} {package_version()}\n")
+        parser.exit()
+
+
+def package_version(distribution: str = "watchkeeper") -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "(not installed: run 'make install')"
+
+
 def choices(words: type[StrEnum]) -> tuple[str, ...]:
     """An option's choices from a vocabulary (plain strings, so argparse's "invalid
     choice" message quotes the words, not the enum members)."""
