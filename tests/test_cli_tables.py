@@ -202,9 +202,8 @@ def test_cut_cells_end_with_an_ellipsis_and_wide_shows_them_in_full(
         assert reason not in fitted.out
         # the cell holds the reason's start, and ends with the ellipsis
         assert any(reason[:k] + ELLIPSIS in fitted.out for k in range(12, len(reason))), fitted.out
-    wide = wk80(*command, "--wide")
-    assert wide.code == 0 and ELLIPSIS not in wide.out
-    assert all(reason in wide.out for reason in reasons)
+    wide = wk80(*command, "--wide")  # (a reason may hold an ellipsis of its own: a value cut at the source)
+    assert wide.code == 0 and all(reason in wide.out for reason in reasons)
 
 
 def test_the_gate_reason_and_the_audit_reason_read_at_80(wk80: Callable[..., Result]) -> None:
@@ -234,7 +233,7 @@ def test_json_is_the_same_at_any_width(wk80: Callable[..., Result], monkeypatch:
                                        command: tuple[str, ...]) -> None:
     narrow = wk80(*command, "--json").out
     monkeypatch.delenv("COLUMNS")
-    assert narrow == wk80(*command, "--json").out and ELLIPSIS not in narrow
+    assert narrow == wk80(*command, "--json").out
     json.loads(narrow)
 
 
@@ -243,5 +242,5 @@ def test_piped_output_is_in_full_without_columns(wk80: Callable[..., Result],
     monkeypatch.delenv("COLUMNS")
     for command in (("audit",), ("models", "runs", "tiny"), ("quarantine", "list")):
         out = wk80(*command).out
-        assert ELLIPSIS not in out and out == wk80(*command, "--wide").out
+        assert out == wk80(*command, "--wide").out
     assert LONG in wk80("audit").out
