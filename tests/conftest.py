@@ -33,6 +33,7 @@ def store_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "store"
     monkeypatch.setenv("WK_STORE", str(path))
     monkeypatch.delenv("WK_DATABASE_URL", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)  # tables in full, whatever the shell exports
     return path
 
 

@@ -32,7 +32,8 @@ from console.cli import (
     ui,
 )
 from console.cli.errors import ExitCode
-from console.cli.parser import Commands, common_options
+from console.cli.parser import Commands, Version, common_options
+from console.cli.width import use_full_width
 
 PROG = "wk"
 DESCRIPTION = (
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options()
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, parents=[common])
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.add_argument("--version", action=Version, help="print the version of Watchkeeper and exit")
     nouns = Commands(parser.add_subparsers(dest="command", metavar="COMMAND"), common)
     for module in NOUN_MODULES:
         module.register(nouns)
@@ -69,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.store = getattr(args, "store", None)
     args.json = getattr(args, "json", False)
+    use_full_width(getattr(args, "wide", False))
     _setup_logging(args.verbose)
     handler = getattr(args, "handler", None)
     if handler is None and args.command is None and sys.stdin.isatty() and sys.stdout.isatty():

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from console.cli import tables as col
 from console.cli.common import parse_time, store_from
 from console.cli.output import emit_json, fmt, table
 from console.cli.parser import Commands
 
 
 def register(nouns: Commands) -> None:
-    p = nouns.command("audit", f"{__name__}:cmd_audit", "the audit log, newest first")
+    p = nouns.command("audit", f"{__name__}:cmd_audit", "the audit log, newest first",
+                      tables=True)
     p.add_argument("--actor")
     p.add_argument("--action", help="action or prefix, e.g. alias.promote or alias.")
     p.add_argument("--model")
@@ -30,7 +32,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(events)
     else:
-        table(["id", "at", "actor", "action", "target", "change", "reason"],
+        table([col.fixed("id", drop=2), col.time("at"), col.name("actor", 8), col.fixed("action"),
+               col.name("target", 18), col.payload("change", 12, drop=1), col.text("reason")],
               [[e["id"], e["at"], e["actor"], e["action"], e["target"],
                 f"{fmt(e['before'])} -> {fmt(e['after'])}" if e["before"] else fmt(e["after"]),
                 e["reason"]] for e in events], empty="no audit events match")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from console.cli import tables as col
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, table
 from console.cli.parser import Commands
@@ -11,10 +12,10 @@ from console.cli.parser import Commands
 
 def register(nouns: Commands) -> None:
     bv = nouns.noun("batch", help="batch scoring runs")
-    p = bv.command("list", f"{__name__}:cmd_list", "batch scoring runs, newest first")
+    p = bv.command("list", f"{__name__}:cmd_list", "batch scoring runs, newest first", tables=True)
     p.add_argument("--model")
     p.add_argument("--limit", type=int, default=50)
-    p = bv.command("show", f"{__name__}:cmd_show", "one batch run with its counts")
+    p = bv.command("show", f"{__name__}:cmd_show", "one batch run with its counts", tables=True)
     p.add_argument("run_id")
 
 
@@ -25,7 +26,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
         return 0
-    table(["run", "model", "version", "status", "read", "scored", "quarantined", "started", "rows/s"],
+    table([col.name("run", 10), col.name("model"), col.fixed("version"), col.fixed("status"), col.fixed("read"),
+           col.fixed("scored"), col.fixed("quarantined"), col.time("started", drop=1), col.fixed("rows/s", drop=2)],
           [[r["run_id"], r["model"], f"v{r['version']}", r["status"], r["rows_read"], r["rows_scored"],
             r["rows_quarantined"], r["started_at"], r["rows_per_second"]] for r in rows],
           empty="no batch runs yet; score with 'wk score MODEL --source FILE --sink FILE'")

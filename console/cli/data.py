@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from console.cli import tables as col
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, section, table
 from console.cli.parser import Commands
@@ -11,8 +12,9 @@ from console.cli.parser import Commands
 
 def register(nouns: Commands) -> None:
     dv = nouns.noun("data", help="datasets and what was trained on them")
-    dv.command("list", f"{__name__}:cmd_list", "datasets with their fingerprints")
-    p = dv.command("show", f"{__name__}:cmd_show", "a dataset and the versions trained on it")
+    dv.command("list", f"{__name__}:cmd_list", "datasets with their fingerprints", tables=True)
+    p = dv.command("show", f"{__name__}:cmd_show", "a dataset and the versions trained on it",
+                    tables=True)
     p.add_argument("dataset", help="name, fingerprint prefix or id")
 
 
@@ -23,7 +25,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
     else:
-        table(["id", "name", "fingerprint", "rows", "versions", "uri"],
+        table([col.fixed("id"), col.name("name"), col.fixed("fingerprint"), col.fixed("rows"), col.fixed("versions"),
+               col.text("uri", 20, keep="tail")],
               [[r["id"], r["name"], r["fingerprint"][:16], r["rows"], r["versions_trained"], r["uri"]]
                for r in rows], empty="no datasets yet; they are recorded by 'wk train'")
     return 0
@@ -40,7 +43,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         fields([("dataset", ds["name"]), ("id", ds["id"]), ("fingerprint", ds["fingerprint"]),
                 ("rows", ds["rows"]), ("uri", ds["uri"]), ("recorded", ds["created_at"])])
     section("trained on it")
-    table(["model", "version", "status", "aliases", "run", "role"],
+    table([col.name("model"), col.fixed("version"), col.fixed("status"), col.fixed("aliases"), col.name("run"),
+           col.fixed("role")],
           [[u["model"], u["version"], u["version_status"], u["aliases"], f"#{u['run_id']} {u['run_status']}",
             u["role"]] for u in usage["used_by"]],
           empty="(nothing was trained on it)")

@@ -13,7 +13,7 @@ from console.cli.parser import Commands
 
 def register(nouns: Commands) -> None:
     demo = nouns.command("demo", f"{__name__}:cmd_demo",
-                         "build a demo store from sample_models/ and summarise it")
+                         "build a demo store from sample_models/ and summarise it", tables=True)
     demo.add_argument("--no-ui", action="store_true", help="only build and summarise (for scripts)")
     demo.add_argument("--read-only", action="store_true", help="open the console read-only")
 

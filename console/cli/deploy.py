@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from console.cli import tables as col
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, section, table
 from console.cli.parser import Commands, choices
@@ -17,10 +18,12 @@ if TYPE_CHECKING:
 
 def register(nouns: Commands) -> None:
     dv = nouns.noun("deploy", help="how models are served: champion, challenger, traffic, logging")
-    p = dv.command("show", f"{__name__}:cmd_show", "a deployment (or all) with recent traffic")
+    p = dv.command("show", f"{__name__}:cmd_show", "a deployment (or all) with recent traffic",
+                   tables=True)
     p.add_argument("name", nargs="?")
     p.add_argument("--minutes", type=int, default=5, help="traffic window (default 5)")
-    p = dv.command("set", f"{__name__}:cmd_set", "change mode, challenger, share or logging")
+    p = dv.command("set", f"{__name__}:cmd_set", "change mode, challenger, share or logging",
+                   tables=True)
     p.add_argument("name")
     p.add_argument("--mode", choices=choices(Mode))
     p.add_argument("--challenger", metavar="VERSION", help="version number or alias")
@@ -30,11 +33,12 @@ def register(nouns: Commands) -> None:
                    help="keep inputs and outputs (full) or neither (metadata, for sensitive data)")
     p.add_argument("--sample-rate", metavar="FRACTION", help="share of rows whose inputs are kept (full mode)")
     p.add_argument("--reason", default="")
-    p = dv.command("promote", f"{__name__}:cmd_promote", "the challenger becomes production, all traffic")
+    p = dv.command("promote", f"{__name__}:cmd_promote", "the challenger becomes production, all traffic",
+                   tables=True)
     p.add_argument("name")
     p.add_argument("--reason", default="", help="why (required)")
     p = dv.command("rollback", f"{__name__}:cmd_rollback",
-                   "all traffic back: challenger out, or production to its previous version")
+                   "all traffic back: challenger out, or production to its previous version", tables=True)
     p.add_argument("name")
     p.add_argument("--reason", default="", help="why (required)")
 
@@ -70,7 +74,8 @@ def _print(d: dict[str, Any], traffic: list[dict[str, Any]] | None = None) -> No
 
 def _traffic(rows: list[dict[str, Any]]) -> None:
     section("traffic")
-    table(["model", "version", "route", "req/min", "errors", "p50 ms", "p95 ms"],
+    table([col.name("model"), col.fixed("version"), col.fixed("route"), col.fixed("req/min"), col.fixed("errors"),
+           col.fixed("p50 ms"), col.fixed("p95 ms")],
           [[r["model"], f"v{r['version']}", r["route"], f"{r['per_minute']:.1f}", f"{r['error_rate']:.1%}",
             _ms(r["p50_ms"]), _ms(r["p95_ms"])] for r in rows], empty="(no requests in the window)")
 
@@ -96,7 +101,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         emit_json([{**d, "traffic": [t for t in traffic if t["model"] == d["model"]]} for d in rows])
         return 0
-    table(["model", "mode", "champion", "challenger", "share", "logging"],
+    table([col.name("model"), col.fixed("mode"), col.fixed("champion"), col.fixed("challenger"), col.fixed("share"),
+           col.fixed("logging")],
           [[d["model"], d["mode"], f"v{d['champion']}" if d["champion"] else "-",
             f"v{d['challenger']}" if d["challenger"] else "-",
             f"{d['challenger_share']:.0%}" if d["mode"] in (Mode.CANARY, Mode.AB) else "-", d["log_mode"]]

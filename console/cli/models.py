@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from console.cli import tables as col
 from console.cli.common import confirm, store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, fields, fmt, info, section, table
@@ -17,16 +18,18 @@ if TYPE_CHECKING:
 def register(nouns: Commands) -> None:
     mv = nouns.noun("models", help="registered models, versions and aliases")
     here = __name__
-    mv.command("list", f"{here}:cmd_list", "list models with their aliases and last run")
-    p = mv.command("show", f"{here}:cmd_show", "a model with its versions, aliases and runs")
+    mv.command("list", f"{here}:cmd_list", "list models with their aliases and last run", tables=True)
+    p = mv.command("show", f"{here}:cmd_show", "a model with its versions, aliases and runs",
+                   tables=True)
     p.add_argument("name")
     p.add_argument("version", nargs="?", help="show one version in full (number or alias)")
-    p = mv.command("versions", f"{here}:cmd_versions", "the versions of a model")
+    p = mv.command("versions", f"{here}:cmd_versions", "the versions of a model", tables=True)
     p.add_argument("name")
-    p = mv.command("runs", f"{here}:cmd_runs", "the training runs of a model, with gate results")
+    p = mv.command("runs", f"{here}:cmd_runs", "the training runs of a model, with gate results",
+                   tables=True)
     p.add_argument("name")
     p.add_argument("--limit", type=int, default=50)
-    p = mv.command("run", f"{here}:cmd_run", "one training run with its log")
+    p = mv.command("run", f"{here}:cmd_run", "one training run with its log", tables=True)
     p.add_argument("run_id", type=int)
     p = mv.command("register", f"{here}:cmd_register",
                    "register a model file (skops; pickle/joblib only with --trust)")
@@ -54,7 +57,7 @@ def register(nouns: Commands) -> None:
     p.add_argument("version")
     p.add_argument("--reason", default="")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p = mv.command("compare", f"{here}:cmd_compare", "compare two versions")
+    p = mv.command("compare", f"{here}:cmd_compare", "compare two versions", tables=True)
     p.add_argument("name")
     p.add_argument("a")
     p.add_argument("b")
@@ -72,7 +75,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         emit_json(rows)
         return 0
     table(
-        ["model", "owner", "versions", "latest", "aliases", "last run", "updated"],
+        [col.name("model"), col.name("owner", 8, drop=2), col.fixed("versions"), col.fixed("latest"),
+         col.fixed("aliases"), col.name("last run"), col.time("updated", drop=1)],
         [[r["name"], r["owner"], r["versions"], r["latest_version"],
           ", ".join(f"{k}=v{v}" for k, v in r["aliases"].items()),
           f"#{r['last_run']['id']} {r['last_run']['status']}" if r["last_run"] else None,
@@ -99,7 +103,7 @@ def _print_version(v: dict[str, Any]) -> None:
     columns = (v.get("signature") or {}).get("columns", [])
     if columns:
         section("signature")
-        table(["column", "dtype", "kind", "range / categories"],
+        table([col.name("column"), col.fixed("dtype"), col.fixed("kind"), col.payload("range / categories")],
               [[c["name"], c["dtype"], c["kind"],
                 f"{fmt(c.get('min'))} .. {fmt(c.get('max'))}" if "min" in c
                 else ", ".join(c.get("categories") or [])] for c in columns])
@@ -122,7 +126,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             ("description", m["description"]), ("tags", m["tags"]),
             ("aliases", ", ".join(f"{k}=v{v}" for k, v in m["aliases"].items()) or None)])
     section("versions")
-    table(["version", "status", "aliases", "metrics", "created"],
+    table([col.fixed("version"), col.fixed("status"), col.fixed("aliases"), col.payload("metrics", 20),
+           col.time("created", drop=1)],
           [[r["version"], r["status"], r["aliases"], r["metrics"], r["created_at"]] for r in m["versions"]])
     section("recent runs")
     _runs_table(m["runs"])
@@ -133,7 +138,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _runs_table(runs: list[dict[str, Any]]) -> None:
-    table(["run", "kind", "status", "version", "reason", "started", "by"],
+    table([col.fixed("run"), col.fixed("kind"), col.fixed("status"), col.fixed("version"), col.text("reason", 30),
+           col.time("started", drop=1), col.name("by", 8, drop=2)],
           [[r["id"], r["kind"], r["status"], r["version"], r["reason"], r["started_at"],
             r["created_by"]] for r in runs])
 
@@ -145,7 +151,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
     else:
-        table(["version", "status", "aliases", "metrics", "sha256", "created", "by"],
+        table([col.fixed("version"), col.fixed("status"), col.fixed("aliases"), col.payload("metrics", 20),
+               col.fixed("sha256", drop=3), col.time("created", drop=1), col.name("by", 8, drop=2)],
               [[r["version"], r["status"], r["aliases"], r["metrics"], r["sha256"][:12],
                 r["created_at"], r["created_by"]] for r in rows],
               empty=f"model {args.name} has no versions yet")
@@ -259,13 +266,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return 0
     a, b = f"v{c['a']}", f"v{c['b']}"
     section("metrics")
-    table(["metric", a, b, "delta"], [[k, m["a"], m["b"], m["delta"]] for k, m in c["metrics"].items()])
+    table([col.name("metric"), col.fixed(a), col.fixed(b), col.fixed("delta")], [[k, m["a"], m["b"], m["delta"]] for k, m in c["metrics"].items()])
     section("metadata that differs")
-    table(["field", a, b], [[k, m["a"], m["b"]] for k, m in c["metadata"].items()], empty="(identical)")
+    table([col.name("field"), col.payload(a), col.payload(b)], [[k, m["a"], m["b"]] for k, m in c["metadata"].items()], empty="(identical)")
     section("parameters that differ")
-    table(["param", a, b], [[k, m["a"], m["b"]] for k, m in c["params"].items()], empty="(identical)")
+    table([col.name("param"), col.payload(a), col.payload(b)], [[k, m["a"], m["b"]] for k, m in c["params"].items()], empty="(identical)")
     section("signature changes")
-    table(["column", "change", "detail"],
+    table([col.name("column"), col.fixed("change"), col.payload("detail")],
           [[s["column"], s["change"], {k: v for k, v in s.items() if k not in ("column", "change")}]
            for s in c["signature"]], empty="(identical)")
     return 0

@@ -1,6 +1,9 @@
 """Output: stdout carries data only (a table on a terminal, one JSON document with
 --json); errors and progress go to stderr as one line `wk: error: ...`.
 
+Tables and fields fit the width `console.cli.width` gives (the terminal's on a terminal,
+every value in full when piped or with --wide); `--json` is never cut.
+
 Imported when the parser is built (the noun modules use it): json and datetime are
 imported where they are used, so `wk --help` does not load them."""
 
@@ -9,6 +12,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from console.cli import width as out_width
+from console.cli.tables import Column, render
 
 
 def emit_json(value: Any) -> None:
@@ -49,23 +55,35 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], empty: str = "(none)") -> None:
+def table(headers: Sequence[str | Column], rows: Iterable[Sequence[Any]], empty: str = "(none)") -> None:
+    """The rows under upper-case headers, fitted to the output width (`console.cli.tables`);
+    a plain header is a column cut like a name."""
     cells = [[fmt(c) for c in row] for row in rows]
     if not cells:
         sys.stdout.write(empty + "\n")
         return
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    line = "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))
-    sys.stdout.write(line.rstrip() + "\n")
-    for row in cells:
-        sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    for line in render(headers, cells, out_width.current(), out_width.ellipsis()):
+        sys.stdout.write(line + "\n")
 
 
 def fields(pairs: Iterable[tuple[str, Any]]) -> None:
+    """`key  value` lines, keys aligned; a value longer than the output width wraps under
+    itself at spaces (a long word such as a path or a hash stays whole)."""
     items = [(k, fmt(v)) for k, v in pairs]
     width = max((len(k) for k, _ in items), default=0)
+    limit = out_width.current()
     for key, value in items:
-        sys.stdout.write(f"{key.ljust(width)}  {value}\n")
+        head = f"{key.ljust(width)}  "
+        if limit is None or len(head) + len(value) <= limit:
+            sys.stdout.write(f"{head}{value}\n")
+            continue
+        import textwrap
+
+        lines = textwrap.wrap(value, max(limit - len(head), 20), break_long_words=False,
+                              break_on_hyphens=False) or [""]
+        sys.stdout.write(head + lines[0] + "\n")
+        for more in lines[1:]:
+            sys.stdout.write(" " * len(head) + more + "\n")
 
 
 def section(title: str) -> None:

@@ -33,18 +33,47 @@ class Commands:
         self.common = common
 
     def command(self, name: str, handler: str, help: str,
-                description: str | None = None) -> argparse.ArgumentParser:
+                description: str | None = None, *, tables: bool = False) -> argparse.ArgumentParser:
         """A command that runs `handler` ("module:function"); add its arguments to the
-        parser it returns."""
+        parser it returns. `tables`: it prints tables or fields, so it takes --wide."""
         parser = self.sub.add_parser(name, help=help, description=description or help,
                                      parents=[self.common])
         parser.set_defaults(handler=handler)
+        if tables:
+            parser.add_argument("--wide", action="store_true",
+                                help="every value in full (on a terminal, or with COLUMNS "
+                                     "set, tables are cut to its width)")
         return parser
 
     def noun(self, name: str, help: str) -> Commands:
         """A noun with verbs (`wk models list`): add its verbs with `command`."""
         parser = self.sub.add_parser(name, help=help)
         return Commands(parser.add_subparsers(dest="verb", metavar="VERB", required=True), self.common)
+
+
+class Version(argparse.Action):
+    """`wk --version`: the installed package's version, looked up only when asked (so
+    building the parser reads no package metadata)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        import sys
+
+        sys.stdout.write(f"{parser.prog} {package_version()}\n")
+        parser.exit()
+
+
+def package_version(distribution: str = "watchkeeper") -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "(not installed: run 'make install')"
 
 
 def choices(words: type[StrEnum]) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from console.cli import tables as col
 from console.cli.common import store_from
 from console.cli.output import emit_json, table
 from console.cli.parser import Commands
@@ -14,7 +15,8 @@ from store.errors import InvalidInput, NotFound
 
 
 def register(nouns: Commands) -> None:
-    p = nouns.command("predict", f"{__name__}:cmd_predict", "score rows in this process (logged, source cli)")
+    p = nouns.command("predict", f"{__name__}:cmd_predict", "score rows in this process (logged, source cli)",
+                      tables=True)
     p.add_argument("model")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--row", metavar="JSON", help="one row as a JSON object (or a body {\"row\"|\"rows\": ...})")
@@ -83,7 +85,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result)
         return 0
-    table(["prediction id", "version", "route", "output"],
+    table([col.prediction_id(), col.fixed("version"), col.fixed("route"), col.payload("output")],
           [[p["prediction_id"], f"v{p['version']}", p["route"],
             p.get("class", p.get("value")) if "probabilities" not in p else
             f"{p['class']}  " + "  ".join(f"{k}={v:.4f}" for k, v in p["probabilities"].items())]

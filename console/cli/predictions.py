@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from console.cli import tables as col
 from console.cli.common import parse_time, store_from
 from console.cli.output import emit_json, fields, fmt, table
 from console.cli.parser import Commands, choices
@@ -12,7 +13,7 @@ from store.vocabulary import Route, Source
 
 def register(nouns: Commands) -> None:
     pv = nouns.noun("predictions", help="the prediction log")
-    p = pv.command("list", f"{__name__}:cmd_list", "predictions, newest first")
+    p = pv.command("list", f"{__name__}:cmd_list", "predictions, newest first", tables=True)
     p.add_argument("--model")
     p.add_argument("--version", help="needs --model")
     p.add_argument("--route", choices=choices(Route))
@@ -23,7 +24,8 @@ def register(nouns: Commands) -> None:
     p.add_argument("--request-id")
     p.add_argument("--before", metavar="ID", help="page back: rows older than this prediction id")
     p.add_argument("--limit", type=int, default=50)
-    p = pv.command("show", f"{__name__}:cmd_show", "one prediction: inputs, outputs, label, latency")
+    p = pv.command("show", f"{__name__}:cmd_show", "one prediction: inputs, outputs, label, latency",
+                   tables=True)
     p.add_argument("prediction_id", help="the id, or a unique prefix of it")
 
 
@@ -37,7 +39,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
         return 0
-    table(["prediction id", "at", "model", "version", "route", "source", "ms", "label"],
+    table([col.prediction_id(), col.time("at"), col.name("model"), col.fixed("version"), col.fixed("route"),
+           col.fixed("source", drop=2), col.fixed("ms"), col.name("label", 8, drop=1)],
           [[r["prediction_id"], r["at"], r["model"], f"v{r['version']}", r["route"], r["source"],
             f"{r['latency_ms']:.2f}", r["label"]] for r in rows],
           empty="no predictions match")

@@ -12,7 +12,7 @@ from console.cli.parser import Commands
 
 def register(nouns: Commands) -> None:
     p = nouns.command("reproduce", f"{__name__}:cmd_reproduce",
-                      "retrain a version from its lineage and compare")
+                      "retrain a version from its lineage and compare", tables=True)
     p.add_argument("model")
     p.add_argument("version")
 

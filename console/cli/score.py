@@ -13,7 +13,8 @@ from console.cli.parser import Commands
 
 
 def register(nouns: Commands) -> None:
-    p = nouns.command("score", f"{__name__}:cmd_score", "batch scoring: a file or query in, a file or table out")
+    p = nouns.command("score", f"{__name__}:cmd_score", "batch scoring: a file or query in, a file or table out",
+                      tables=True)
     p.add_argument("model")
     p.add_argument("--source", required=True, metavar="SRC",
                    help="a CSV or Parquet file, or a SQLAlchemy URL (with --query)")

@@ -35,6 +35,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                           ("--timeout", args.timeout), ("--poll", args.poll)):
         if value <= 0:
             raise UsageError(f"{option} {value} must be positive")
+    from console.cli.ports import check_listen
+
+    check_listen(args.host, args.port)  # before the models load: a busy port is said in one line
     store = store_from(args)
     config = ServerConfig(max_body_bytes=args.max_body, max_rows=args.max_rows, timeout_s=args.timeout,
                           poll_interval_s=args.poll, models=frozenset(args.models) or None)

@@ -11,7 +11,7 @@ from console.cli.parser import Commands
 
 
 def register(nouns: Commands) -> None:
-    p = nouns.command("train", f"{__name__}:cmd_train", "run a training spec (TOML)")
+    p = nouns.command("train", f"{__name__}:cmd_train", "run a training spec (TOML)", tables=True)
     p.add_argument("spec")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="override a [train.params] value (repeatable)")
