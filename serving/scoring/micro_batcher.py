@@ -4,6 +4,10 @@ every request waiting for that version and predicts them in one call.
 Predicting 16 rows costs about what one row costs in scikit-learn, so under concurrent
 load the per-request model time falls; and a slow model only delays its own callers
 (they get a timeout), never the event loop, so /healthz keeps answering.
+
+`submit` gives the bare result back to the event loop; `submit_then` runs a request's
+finish on this thread after the prediction (the HTTP API completes the answer and commits
+its log entry there: serving.scoring.job), and the batch's follow-ups once after it.
 """
 
 from __future__ import annotations
