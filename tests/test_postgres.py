@@ -16,6 +16,17 @@ def pg_url() -> str:
         yield url
 
 
+def use_new_database(pg_url: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database of its own on the test server, as WK_DATABASE_URL."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    monkeypatch.setenv("WK_DATABASE_URL", pg_url.rsplit("/", 1)[0] + f"/{name}")
+
+
 def test_full_flow_on_postgresql(wk, tiny_spec: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WK_DATABASE_URL", pg_url)
     init = wk("init", "--json")
@@ -45,13 +56,7 @@ def test_serving_on_postgresql(wk, tiny_spec: Path, pg_url: str, monkeypatch: py
     import json
     from datetime import UTC, datetime
 
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")  # a database of its own
-    with engine.connect() as conn:
-        conn.execute(text("CREATE DATABASE wk_serving"))
-    engine.dispose()
-    monkeypatch.setenv("WK_DATABASE_URL", pg_url.rsplit("/", 1)[0] + "/wk_serving")
+    use_new_database(pg_url, "wk_serving", monkeypatch)
     assert wk("init").code == 0
     assert wk("train", tiny_spec).code == 0
     assert wk("models", "promote", "tiny", "1", "production", "--reason", "a").code == 0
@@ -95,7 +100,7 @@ def test_the_servers_log_writer_on_postgresql(wk, tiny_spec: Path, pg_url: str,
     import random
     import time
 
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
     from serving.log.logger import Duplicate, LogEntry, PredictionLogger
     from serving.scoring import core
@@ -105,11 +110,7 @@ def test_the_servers_log_writer_on_postgresql(wk, tiny_spec: Path, pg_url: str,
     from store.rollups import rollup_vs_rows
     from store.vocabulary import Route, Source
 
-    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("CREATE DATABASE wk_logger"))
-    engine.dispose()
-    monkeypatch.setenv("WK_DATABASE_URL", pg_url.rsplit("/", 1)[0] + "/wk_logger")
+    use_new_database(pg_url, "wk_logger", monkeypatch)
     assert wk("init").code == 0
     assert wk("train", tiny_spec).code == 0
     assert wk("models", "promote", "tiny", "1", "production", "--reason", "a").code == 0
@@ -159,8 +160,5 @@ def test_the_servers_log_writer_on_postgresql(wk, tiny_spec: Path, pg_url: str,
             quarantined = session.execute(text("SELECT count(*) FROM quarantine")).scalar()
         assert (counted, quarantined) == (4, 1)
     finally:
-        for m in state.models.values():
-            for p in (m.champion_predictor, m.challenger_predictor):
-                if p is not None:
-                    p.stop()
+        state.stop()  # its predictor threads
         store.close()

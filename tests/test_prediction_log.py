@@ -50,10 +50,7 @@ def served(built: Path, tmp_path: Path) -> Iterator[tuple[Store, LoadedVersion]]
     try:
         yield store, loaded
     finally:
-        for m in state.models.values():
-            for p in (m.champion_predictor, m.challenger_predictor):
-                if p is not None:
-                    p.stop()
+        state.stop()  # its predictor threads
         store.close()
 
 
