@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
@@ -18,6 +19,9 @@ from console.actions import GLOBAL_ACTIONS, SCREEN_ACTIONS, global_bindings
 from console.navigation import QUIT, VIEWS, open_view, split_command
 from store.handle import Store
 from store.identity import current_actor
+
+if TYPE_CHECKING:
+    from console.screens.base import WkScreen
 
 Clock = Callable[[], datetime]
 
@@ -38,6 +42,7 @@ class WatchkeeperApp(App[None]):
         self.role = "viewer" if read_only else "operator"
         self.model_names: list[str] = []
         self.start_command = start
+        self.opens_started = 0  # `:` commands that read before they open (the last one wins)
 
     @property
     def store_label(self) -> str:
@@ -56,18 +61,59 @@ class WatchkeeperApp(App[None]):
         return self.clock().astimezone().strftime("%H:%M:%S")
 
     def on_mount(self) -> None:
-        self.run_command(self.start_command)
+        self.run_command(self.start_command, first=True)
 
     # --- navigation -------------------------------------------------------------------
-    def run_command(self, command: str) -> None:
-        """`:` commands: a view name and its arguments (see console/navigation.py)."""
+    def run_command(self, command: str, *, first: bool = False) -> None:
+        """`:` commands: a view name and its arguments (see console/navigation.py).
+
+        A data screen opens only once its first read has succeeded: a bad target
+        (`:versions credit-defualt`, `:run 999`) is one error naming it, and the screen
+        you were on stays, instead of an empty screen that fails again at every refresh.
+        The `first` view (`--view`) opens at once, so keys work from the first frame;
+        if its read fails it says so once (WkScreen.on_worker_state_changed).
+        """
         try:
             screen = self.screen_for(command)
         except ValueError as exc:
             self.notify(str(exc), title=f":{command}", severity="error", timeout=6)
+            if first and self.start_command != "overview":  # a bad --view: the overview instead
+                self.run_command("overview", first=True)
             return
-        if screen is not None:
+        if screen is None:
+            return
+        from console.screens.base import WkScreen
+
+        if isinstance(screen, WkScreen) and not first:
+            self.opens_started += 1
+            screen.opened_by = self
+            self._open_after_first_read(command, screen, self.opens_started)
+        else:
             self.push_screen(screen)
+
+    @work(thread=True, exit_on_error=False, group="open")
+    def _open_after_first_read(self, command: str, screen: WkScreen, opening: int) -> None:
+        try:
+            data = screen.fetch()
+        except Exception as exc:  # said once; nothing was pushed, so nothing retries it
+            self.call_from_thread(self._refuse_open, command, exc)
+            return
+        self.call_from_thread(self._push_read, screen, data, opening)
+
+    def _push_read(self, screen: WkScreen, data: Any, opening: int) -> None:
+        if opening != self.opens_started:  # a later `:` command wins over a slower read
+            return
+        screen.first_read = (data,)
+        self.push_screen(screen)
+
+    def _refuse_open(self, command: str, exc: BaseException) -> None:
+        from console.errors import error_text
+        from console.navigation import nearest_command
+
+        message = error_text(exc)
+        if (nearer := nearest_command(command, self.model_names)) is not None:
+            message += f"; did you mean :{nearer}?"
+        self.notify(message, title=f":{command}", severity="error", timeout=8)
 
     def screen_for(self, command: str) -> Screen[Any] | None:
         words = split_command(command)

@@ -208,7 +208,13 @@ def open_view(name: str, args: list[str]) -> Screen[Any]:
     """The screen `:name args` opens; ValueError with the usage or the views otherwise."""
     view = view_named(name)
     if view is None:
-        raise ValueError(f"unknown view {name!r}; views: {', '.join(v.name for v in VIEWS)} "
+        import difflib
+
+        names = [n for v in VIEWS for n in (v.name, *v.aliases)]
+        near = next(iter(difflib.get_close_matches(name, names, n=1, cutoff=0.75)), None)
+        spec = view_named(near) if near else None
+        nearer = f"did you mean :{spec.name}? " if spec else ""
+        raise ValueError(f"unknown view {name!r}; {nearer}views: {', '.join(v.name for v in VIEWS)} "
                          "(? lists keys)")
     try:
         if view.arity is not None and len(args) != view.arity:
@@ -216,6 +222,26 @@ def open_view(name: str, args: list[str]) -> Screen[Any]:
         return view.open(args)
     except WrongArguments as exc:
         raise ValueError(f"usage: :{view.usage}") from exc
+
+
+def nearest_command(command: str, models: Sequence[str]) -> str | None:
+    """`command` with a mistyped model name replaced by the nearest known one
+    (`versions credit-defualt` -> `versions credit-default`), or None if no word is near a
+    model name. Cheap: the names the console already holds, no read."""
+    import difflib
+
+    words = split_command(command)
+    known = set(models)
+    changed = False
+    for i, word in enumerate(words[1:], start=1):
+        key, sep, value = word.rpartition("=") if "=" in word else ("", "", word)
+        if value in known:
+            continue
+        near = difflib.get_close_matches(value, list(models), n=1, cutoff=0.75)
+        if near:
+            words[i] = f"{key}{sep}{near[0]}"
+            changed = True
+    return " ".join(shlex.quote(w) for w in words) if changed else None
 
 
 def completion_words(models: Sequence[str]) -> list[str]:

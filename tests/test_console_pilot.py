@@ -140,7 +140,7 @@ def test_promote_with_reason_writes_the_audit_row(two_versions: Path) -> None:
             assert "tiny production: v1 -> v2" in str(modal.query_one("#change").render())
             await pilot.press("enter")  # no reason yet: refused in the modal
             await pilot.pause()
-            assert app.screen is modal and "reason is required" in str(modal.query_one("#error").render())
+            assert app.screen is modal and "a reason is needed" in str(modal.query_one("#error").render())
             await type_text(pilot, "canary clean")
             await confirm(pilot)
             await command(pilot, "audit")
@@ -413,6 +413,10 @@ def change_text(modal: ConfirmModal) -> str:
     return str(modal.query_one("#change").render())
 
 
+def error_text(modal: ConfirmModal) -> str:
+    return str(modal.query_one("#error").render())
+
+
 def test_deployments_view_shows_the_canary_with_its_share_and_traffic(canary: Path) -> None:
     from console.screens.deployments import DeploymentsScreen
     from console.screens.predictions import PredictionScreen, PredictionsScreen, render_prediction
@@ -479,7 +483,7 @@ def test_promote_challenger_with_a_reason_moves_production(canary: Path) -> None
             assert change_text(modal) == "tiny production: v1 -> v2 (challenger promoted)"
             await pilot.press("enter")  # no reason: refused in the modal
             await pilot.pause()
-            assert app.screen is modal and "reason is required" in str(modal.query_one("#error").render())
+            assert app.screen is modal and "a reason is needed" in str(modal.query_one("#error").render())
             await type_text(pilot, "canary clean for a day")
             await confirm(pilot)
             # v2 serves everything now; v1's traffic in the window stays on a row of its own
@@ -537,18 +541,22 @@ def test_set_share_checks_the_value_then_writes_it(canary: Path) -> None:
             await settle(pilot)
             await pilot.press("S")
             modal = await modal_opened(pilot)
-            assert modal.focused is not None and modal.focused.id == "alias"  # the share first
-            await type_text(pilot, "150%")
-            assert "25% -> ?" in change_text(modal)
-            await pilot.press("enter")  # to the reason
+            # as every confirmation: the cursor in the reason, the share above it as it is
+            assert modal.focused is not None and modal.focused.id == "reason"
+            assert change_text(modal) == "tiny challenger v2: 25% -> 25% (champion v1: 75%)"
             await type_text(pilot, "wider")
+            await pilot.press("enter")  # the share unchanged: said, and the cursor goes there
+            await pilot.pause()
+            assert app.screen is modal and "25% already" in error_text(modal)
+            assert modal.focused is not None and modal.focused.id == "alias"
+            await type_text(pilot, "150%")  # replaces the selected 25%
+            assert "25% -> ?" in change_text(modal)
             await pilot.press("enter")
             await pilot.pause()
-            assert app.screen is modal and "outside 0..1" in str(modal.query_one("#error").render())
-            await pilot.press("shift+tab", "ctrl+u")
+            assert app.screen is modal and "outside 0..1" in error_text(modal)
             await type_text(pilot, "40%")
             assert change_text(modal) == "tiny challenger v2: 25% -> 40% (champion v1: 60%)"
-            await confirm(pilot, "enter", "enter")
+            await confirm(pilot, "enter")
             assert [r[4] for r in cells(app.screen)] == ["60%", "40%"]
 
     run(scenario())

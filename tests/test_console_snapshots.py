@@ -212,7 +212,7 @@ def test_rollback_confirmation(snap_compare: Any, own_store: Store, size: str) -
 DEPLOYMENT_KEYS = {
     "promote": ("P", *"v2 held 10% for a day"),
     "rollback": ("B",),
-    "share": ("S", *"25%", "enter", *"widen the canary"),
+    "share": ("S", "shift+tab", *"25%", "tab", *"widen the canary"),
 }
 
 
@@ -220,7 +220,8 @@ DEPLOYMENT_KEYS = {
 @pytest.mark.parametrize("action", DEPLOYMENT_KEYS, ids=list(DEPLOYMENT_KEYS))
 def test_deployment_confirmation(snap_compare: Any, own_store: Store, action: str, size: str) -> None:
     """P: production v1 -> v2 (challenger promoted); B: the challenger out (from the store's
-    preview); S: the share typed, the change shown as typed, and a reason."""
+    preview); S: the share typed over the current one (shift+tab up from the reason, where
+    every confirmation starts), the change shown as typed, and a reason."""
     app = console(own_store, "deployments")
     run_before = after_keys(*DEPLOYMENT_KEYS[action], until=modal)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 def confirm_then_run(screen: WkScreen, modal: ConfirmModal, what: str, func: Callable[..., Any],
                      *args: Any, with_alias: bool = False) -> None:
-    """Open `modal`; on confirm run `func(store, *args[, alias], reason=...)` in a worker."""
+    """Open `modal`; on confirm run `func(store, *args[, alias], reason=...)` in a worker
+    (a cancel is reported by the modal itself)."""
 
     def done(result: dict[str, str] | None) -> None:
         if result is not None:
@@ -39,7 +40,7 @@ def start_promote(screen: WkScreen, model: str, version: int, aliases: dict[str,
         before = f"v{current}" if current else "(none)"
         return f"{model} {alias or '?'}: {before} -> v{version}"
 
-    modal = ConfirmModal(f"Promote {model} v{version}", describe, alias=default_alias,
+    modal = ConfirmModal(f"Promote {model} v{version}", describe, action="promote", alias=default_alias,
                          alias_choices=sorted({"production", "staging", *aliases}))
     confirm_then_run(screen, modal, "promote", promote, model, version, with_alias=True)
 
@@ -50,7 +51,7 @@ def start_archive(screen: WkScreen, model: str, version: int) -> None:
     if not screen.allowed("archive"):
         return
     change = f"{model} v{version}: {VersionStatus.ACTIVE} -> {VersionStatus.ARCHIVED}"
-    modal = ConfirmModal(f"Archive {model} v{version}", lambda _alias: change)
+    modal = ConfirmModal(f"Archive {model} v{version}", lambda _alias: change, action="archive")
     confirm_then_run(screen, modal, "archive", archive, model, version)
 
 
@@ -80,7 +81,7 @@ def confirm_after_preview(screen: WkScreen, title: str, preview: Callable[[], st
             screen.app.call_from_thread(screen.notify, error_text(exc),
                                         title=f"{what} unavailable", severity="warning", timeout=6)
             return
-        screen.app.call_from_thread(confirm_then_run, screen, ConfirmModal(title, lambda _alias: change),
-                                    what, func, *args)
+        modal = ConfirmModal(title, lambda _alias: change, action=what)
+        screen.app.call_from_thread(confirm_then_run, screen, modal, what, func, *args)
 
     screen.run_worker(preview_then_confirm, thread=True, group="action", exit_on_error=False)

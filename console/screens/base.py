@@ -56,10 +56,16 @@ class WkScreen(Screen[None]):
         self._loaded_once = False
         self.reads_started = 0  # reads this screen asked for (on the UI thread)
         self.reads_shown = 0  # the number of the newest read on screen
+        #: the read done before the screen opened (app.run_command), shown on mount
+        self.first_read: tuple[Any] | None = None
+        self.opened_by: WatchkeeperApp | None = None
+        self._load_error = ""  # the load error last said (a failing refresh says it once)
 
     @property
     def wk(self) -> WatchkeeperApp:
-        return cast("WatchkeeperApp", self.app)
+        # `opened_by` lets fetch() run before the screen is mounted (the app's first read
+        # of a `:` target), where Textual has no active app in the worker thread yet
+        return self.opened_by or cast("WatchkeeperApp", self.app)
 
     def title_text(self) -> str:
         return self.VIEW
@@ -89,7 +95,12 @@ class WkScreen(Screen[None]):
         for binding in bindings_for(self.VIEW, self.wk.read_only):
             self._bindings.bind(binding.key, binding.action, binding.description, show=binding.show)
         self.refresh_bindings()
-        self.reload()
+        if self.first_read is not None:
+            (data,), self.first_read = self.first_read, None
+            self.reads_started += 1
+            self.post_message(Loaded(data, self.reads_started))
+        else:
+            self.reload()
 
     def reload(self) -> None:
         """Read this screen's data again. Call it on the UI thread (from a worker, through
@@ -107,6 +118,7 @@ class WkScreen(Screen[None]):
         if message.read < self.reads_shown:
             return
         self.reads_shown = message.read
+        self._load_error = ""
         self.show(message.data)
         self._loaded_once = True
         self.query_one(StatusHeader).refreshed = self.wk.now_label()
@@ -114,7 +126,12 @@ class WkScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "load":
-            self.notify(error_text(event.worker.error), title="could not load", severity="error", timeout=6)
+            # a screen whose data went away (a model deleted elsewhere) fails at every
+            # refresh: say it once, and again only if the error changes or it recovers first
+            text = error_text(event.worker.error)
+            if text != self._load_error:
+                self._load_error = text
+                self.notify(text, title="could not load", severity="error", timeout=6)
             self._schedule()
 
     def _schedule(self) -> None:

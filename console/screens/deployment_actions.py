@@ -34,7 +34,7 @@ def start_challenger_promote(screen: WkScreen, dep: dict[str, Any]) -> None:
                       severity="warning", timeout=6)
         return
     change = f"{model} production: {_v(dep['champion'])} -> v{dep['challenger']} (challenger promoted)"
-    modal = ConfirmModal(f"Promote {model}'s challenger", lambda _field: change)
+    modal = ConfirmModal(f"Promote {model}'s challenger", lambda _field: change, action="promote")
     confirm_then_run(screen, modal, "promote", deployments.promote, model)
 
 
@@ -92,9 +92,11 @@ def start_set_share(screen: WkScreen, dep: dict[str, Any]) -> None:
 
     def check(text: str) -> str | None:
         try:
-            parse_share(text)
+            share = parse_share(text)
         except ValueError as exc:
             return str(exc)
+        if abs(share - now) < 1e-9:
+            return f"the share is {percent(now)} already: type the new share in the box above"
         return None
 
     def done(result: dict[str, str] | None) -> None:
@@ -102,7 +104,10 @@ def start_set_share(screen: WkScreen, dep: dict[str, Any]) -> None:
             screen.run_service_action("set share", deployments.set_deployment, model,
                                       share=parse_share(result["alias"]), reason=result["reason"])
 
-    modal = ConfirmModal(f"Set the share of {model}'s challenger", describe, alias="",
+    # the box starts at the share as it is, as promote's starts at its alias, so every
+    # confirmation opens the same way (the cursor in the reason box; shift+tab to the share)
+    modal = ConfirmModal(f"Set the share of {model}'s challenger", describe, action="set share",
+                         alias=percent(now),
                          field_label=f"share of requests for the challenger (now {percent(now)})",
                          placeholder="e.g. 25% or 0.25", check=check)
     screen.app.push_screen(modal, done)
