@@ -7,13 +7,13 @@ import argparse
 from console.cli.common import store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, error, fields, info
-from console.cli.parser import Commands
+from console.cli.parser import Commands, model_name
 
 
 def register(nouns: Commands) -> None:
     p = nouns.command("reproduce", f"{__name__}:cmd_reproduce",
                       "retrain a version from its lineage and compare", tables=True)
-    p.add_argument("model")
+    model_name(p.add_argument("model"))
     p.add_argument("version")
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields
-from console.cli.parser import Commands
+from console.cli.parser import Commands, model_name
 
 
 def register(nouns: Commands) -> None:
     p = nouns.command("score", f"{__name__}:cmd_score", "batch scoring: a file or query in, a file or table out",
                       tables=True)
-    p.add_argument("model")
+    model_name(p.add_argument("model"))
     p.add_argument("--source", required=True, metavar="SRC",
                    help="a CSV or Parquet file, or a SQLAlchemy URL (with --query)")
     p.add_argument("--query", help="the SQL query for a database source")
