@@ -9,6 +9,7 @@ from pathlib import Path
 
 from console.cli.output import emit_json, info, table
 from console.cli.parser import Commands
+from console.cli.progress import progress_line
 
 
 def register(nouns: Commands) -> None:
@@ -22,8 +23,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from sample_models.demo import build_demo, default_demo_root
 
     root = Path(args.store or os.environ.get("WK_STORE") or default_demo_root()).expanduser().absolute()
-    info(f"building the demo store at {root} (trains the sample models; about 10-20 s) ...")
-    summary = build_demo(root)
+    info(f"building the demo store at {root} (trains the sample models, then an hour of traffic) ...")
+    with progress_line(args, "building the demo", "steps") as progress:
+        summary = build_demo(root, progress=progress)
     if args.json:
         emit_json(summary)
         return 0
