@@ -34,7 +34,7 @@ def test_the_line_shows_totals_and_the_time_left() -> None:
     clock.now += 2
     line(2_500, 10_000, "")
     text = out.getvalue()
-    assert "[#####...............] 2,500/10,000 rows" in text
+    assert "[###.........] 2,500/10,000 rows" in text
     assert "2s, ~6s left" in text
     clock.now += 6
     line(10_000, 10_000, "")
@@ -49,16 +49,20 @@ def test_steps_show_the_step_under_way_and_an_expected_duration_guides_the_eta()
     clock.now += 10
     line(1, 4, "fitting")
     last = out.getvalue().split("\r")[-1]
-    assert last.startswith("wk: training tiny · [#####...............] 1/4 steps · fitting · 10s, ~20s left")
+    assert last.startswith("wk: training tiny [###.........] 1/4 steps · fitting · 10s, ~20s left")
 
 
 def test_unknown_totals_show_the_rate_and_the_line_fits_the_terminal() -> None:
     out, clock = Tty(), Clock()
-    line = Progress("scoring m", "rows", out, clock=clock, width=40)
-    clock.now += 2
-    line(4_000, None, "")
+    line = Progress("building the demo", "steps", out, clock=clock, width=80)
+    clock.now += 4
+    line(3, 8, "training credit-default (fails its gate, as the demo wants to show)")
     last = out.getvalue().split("\r")[-1].removesuffix("\x1b[K")
-    assert len(last) <= 39 and last.endswith("…")
+    assert len(last) <= 79 and last.endswith("· 4s, ~7s left")  # the note is cut, not the time
+    assert "· training cred" in last and "… · 4s" in last
+    narrow = Progress("scoring m", "rows", Tty(), clock=clock, width=20)
+    narrow(4_000, None)
+    assert len(narrow.line()) <= 19 and narrow.line().endswith("…")
     wide = Progress("scoring m", "rows", Tty(), clock=clock, width=200)
     clock.now += 2
     wide(4_000, None)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-BAR = 20
+BAR = 12
 REDRAW_EVERY = 0.1
 
 
@@ -52,14 +52,11 @@ class Progress:
         """The text of the line for the state reported last."""
         done, total, note = self.state
         elapsed = (self.clock() if now is None else now) - self.started
-        parts = [f"wk: {self.what}"]
         if total:
             filled = min(BAR, int(BAR * done / total))
-            parts.append(f"[{'#' * filled}{'.' * (BAR - filled)}] {done:,}/{total:,} {self.unit}")
+            head = f"wk: {self.what} [{'#' * filled}{'.' * (BAR - filled)}] {done:,}/{total:,} {self.unit}"
         else:
-            parts.append(f"{done:,} {self.unit}")
-        if note:
-            parts.append(note)
+            head = f"wk: {self.what} {done:,} {self.unit}"
         timing = duration(elapsed)
         left = self.time_left(done, total, elapsed)
         if total is not None and done >= total:
@@ -68,8 +65,7 @@ class Progress:
             timing += f", ~{duration(left)} left"
         elif total is None and elapsed > 0 and done:
             timing += f", {done / elapsed:,.0f} {self.unit}/s"
-        parts.append(timing)
-        return fit(" · ".join(parts), self._width())
+        return fit_parts(head, note, timing, self._width())
 
     def time_left(self, done: int, total: int | None, elapsed: float) -> float | None:
         if total is None or done >= total:
@@ -112,9 +108,14 @@ def duration(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
-def fit(text: str, width: int) -> str:
-    """The line cut to one column less than the terminal (so it never wraps)."""
+def fit_parts(head: str, note: str, timing: str, width: int) -> str:
+    """`head · note · timing` in one column less than the terminal (so it never wraps):
+    the note is cut first, then the whole line."""
     limit = max(width - 1, 10)
+    room = limit - len(head) - len(timing) - 6
+    if note and room < len(note):
+        note = note[: room - 1] + "…" if room >= 4 else ""
+    text = " · ".join(part for part in (head, note, timing) if part)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
