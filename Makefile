@@ -6,19 +6,28 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test install install-test lint bench bench-serving check-mlflow-client
 
+# pip -qq: errors only. A plain --quiet still prints every warning, and an editable install
+# prints a boxed setuptools BuildBackendWarning (plus, on machines whose pip config lists
+# package folders that do not exist, one "Location ... is ignored" line per package): a
+# wall of text a first-time user reads as failure. Errors still show, and make stops.
+PIP_QUIET := -qq
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "creating the virtual environment $(VENV) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install $(PIP_QUIET) --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	@echo "installing Watchkeeper and its dependencies into $(VENV) (a few minutes the first time) ..."
+	@$(BIN)/pip install $(PIP_QUIET) -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	@echo "installing Watchkeeper with its test tools into $(VENV) (a few minutes the first time) ..."
+	@$(BIN)/pip install $(PIP_QUIET) -e ".[test]"
 
 ## make demo: install, build the demo store from sample_models/ and open it
 demo: install
-	$(BIN)/wk demo
+	@$(BIN)/wk demo  # says what it builds, then a progress line per step
 
 ## make test: install with test extras, lint, check the import contracts and the types, run the whole suite
 test: install-test

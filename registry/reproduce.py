@@ -11,7 +11,7 @@ import numpy as np
 from registry import views
 from registry.datasource import check_against_spec, load_source
 from registry.spec import TrainingSpec
-from registry.training import Prepared, fit, resolve_entry_point
+from registry.training import Prepared, Steps, fit, no_steps, resolve_entry_point
 from registry.versions import resolve_version
 from store import audit
 from store import datasets as dataset_store
@@ -40,8 +40,16 @@ def _outputs(estimator: Any, X: Any) -> np.ndarray:
     return np.asarray(estimator.predict(X), dtype=float)
 
 
-def reproduce(store: Store, name: str, version: str | int, actor: str | None = None) -> dict[str, Any]:
+REPRODUCE_STEPS = ("reading the data", "fitting", "comparing predictions", "recording")
+
+
+def reproduce(store: Store, name: str, version: str | int, actor: str | None = None,
+              progress: Steps | None = None) -> dict[str, Any]:
+    """Retrain a version from its recorded run and compare; `progress` is told each step
+    of REPRODUCE_STEPS as it starts, and (n, n, "") at the end."""
     actor = actor or current_actor()
+    step = progress or no_steps
+    n = len(REPRODUCE_STEPS)
     with store.db.read() as session:
         model = model_store.get_model(session, name)
         row = resolve_version(session, model, version)
@@ -57,6 +65,7 @@ def reproduce(store: Store, name: str, version: str | int, actor: str | None = N
         recorded_metrics, sha, number = dict(run.metrics or {}), row.artifact_sha256, row.version
         version_id, model_id = id_of(row), id_of(model)
 
+    step(0, n, REPRODUCE_STEPS[0])
     data = load_source(spec.data)
     if recorded_ds is not None and data.fingerprint != recorded_ds.fingerprint:
         raise Failed(
@@ -71,7 +80,9 @@ def reproduce(store: Store, name: str, version: str | int, actor: str | None = N
         if recorded_eval is not None and eval_data.fingerprint != recorded_eval.fingerprint:
             raise Failed(f"the evaluation data of {name} v{number} changed since the run")
     entry, _ = resolve_entry_point(spec.entry_point, spec.path)
+    step(1, n, REPRODUCE_STEPS[1])
     fitted = fit(Prepared(spec, data, eval_data, entry, None))
+    step(2, n, REPRODUCE_STEPS[2])
 
     registered = store.artifacts.load(sha)
     original = _outputs(registered, fitted.X_eval)
@@ -88,6 +99,7 @@ def reproduce(store: Store, name: str, version: str | int, actor: str | None = N
         ("; " if not metrics_ok and not predictions_ok else "") +
         (f"predictions differ (max abs diff {max_diff:.3g})" if not predictions_ok else "")
     )
+    step(3, n, REPRODUCE_STEPS[3])
     with store.db.write() as session:
         rec = TrainingRun(
             model_id=model_id, kind=RunKind.REPRODUCE,
@@ -104,6 +116,7 @@ def reproduce(store: Store, name: str, version: str | int, actor: str | None = N
                      target=audit.target(name, number),
                      after={"run_id": rec.id, "matched": matched, "reason": reason})
         rec_id = rec.id
+    step(n, n, "")
     return {
         "model": name,
         "version": number,

@@ -43,3 +43,23 @@ def recent_runs(store: Store, limit: int = 500) -> list[dict[str, Any]]:
          "started_at": views.iso(started), "created_by": by, "version": version}
         for rid, model, kind, status, reason, started, by, version in rows
     ]
+
+
+def last_duration(store: Store, name: str) -> float | None:
+    """Seconds the model's latest finished training run took (a guide to how long the next
+    one will take); None for a new model or one with no finished run."""
+    from datetime import datetime
+
+    from store.errors import NotFound
+
+    try:
+        runs = list_runs(store, name, limit=5)
+    except NotFound:
+        return None
+    for run in runs:
+        if (run["ended_at"] and run["started_at"] and run["kind"] == "train"
+                and run["status"] in ("succeeded", "failed_gate")):
+            took = (datetime.fromisoformat(run["ended_at"])
+                    - datetime.fromisoformat(run["started_at"])).total_seconds()
+            return took if took > 0 else None
+    return None

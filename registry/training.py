@@ -232,15 +232,28 @@ def _champion_metrics(store: Store, spec: TrainingSpec, fitted: Fitted, log: lis
     return metrics, label
 
 
+#: A step callback: (steps done, steps in all, the step now under way).
+Steps = Callable[[int, int, str], None]
+TRAIN_STEPS = ("reading the data", "fitting", "evaluating against production", "registering")
+
+
+def no_steps(done: int, total: int, note: str) -> None:
+    return None
+
+
 def train(store: Store, spec_path: str, overrides: list[str] | None = None,
-          actor: str | None = None) -> dict[str, Any]:
-    """Run a training spec. Returns {"run", "version", "gate", "registered"}."""
+          actor: str | None = None, progress: Steps | None = None) -> dict[str, Any]:
+    """Run a training spec. Returns {"run", "version", "gate", "registered"}. `progress`
+    is told each step of TRAIN_STEPS as it starts, and (n, n, "") at the end."""
     from registry.environment import code_version, environment
     from registry.signature import infer_signature, input_example
 
     actor = actor or current_actor()
+    step = progress or no_steps
+    n = len(TRAIN_STEPS)
     spec = load_spec(spec_path, overrides)
     check_model_name(spec.model_name)
+    step(0, n, TRAIN_STEPS[0])
     prepared = prepare(spec)  # all input checks happen here, before any write
     code = code_version(prepared.entry_file)
     env = environment()
@@ -265,8 +278,10 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
                             "dataset": train_ds.fingerprint})
 
     try:
+        step(1, n, TRAIN_STEPS[1])
         fitted = fit(prepared)
         log = fitted.log
+        step(2, n, TRAIN_STEPS[2])
         champion, champion_label = _champion_metrics(store, spec, fitted, log)
         gate = evaluate_gate(spec.gate, fitted.metrics, champion,
                              champion_label=champion_label or "production")
@@ -282,6 +297,7 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
         raise
 
     log.append("gate passed" if gate.passed else "gate failed: " + "; ".join(gate.reasons))
+    step(3, n, TRAIN_STEPS[3] if gate.passed else "recording the failed gate")
     with store.db.write() as session:
         run = run_store.get_run(session, run_id)
         run.metrics, run.champion_metrics, run.gate = fitted.metrics, champion, gate.to_dict()
@@ -309,6 +325,7 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
                      after={"run_id": run_id, "status": run.status, "reason": run.reason,
                             "version": version_out["version"] if version_out else None})
         run_out = views.run_view(run, spec.model_name, version_out["version"] if version_out else None)
+    step(n, n, "")
     return {"run": run_out, "version": version_out, "gate": gate.to_dict(), "registered": version_out is not None}
 
 

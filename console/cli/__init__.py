@@ -68,6 +68,10 @@ def _setup_logging(verbose: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (Tab): answer and exit
+        from console.cli.completion import autocomplete
+
+        autocomplete(parser)
     args = parser.parse_args(argv)
     args.store = getattr(args, "store", None)
     args.json = getattr(args, "json", False)

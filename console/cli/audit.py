@@ -7,7 +7,7 @@ import argparse
 from console.cli import tables as col
 from console.cli.common import parse_time, store_from
 from console.cli.output import emit_json, fmt, table
-from console.cli.parser import Commands
+from console.cli.parser import Commands, model_name
 
 
 def register(nouns: Commands) -> None:
@@ -15,7 +15,7 @@ def register(nouns: Commands) -> None:
                       tables=True)
     p.add_argument("--actor")
     p.add_argument("--action", help="action or prefix, e.g. alias.promote or alias.")
-    p.add_argument("--model")
+    model_name(p.add_argument("--model"))
     p.add_argument("--since", help="ISO time or a span back from now: 30m, 12h, 7d")
     p.add_argument("--until", help="ISO time or a span back from now")
     p.add_argument("--limit", type=int, default=100)

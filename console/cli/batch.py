@@ -7,13 +7,13 @@ import argparse
 from console.cli import tables as col
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, table
-from console.cli.parser import Commands
+from console.cli.parser import Commands, model_name
 
 
 def register(nouns: Commands) -> None:
     bv = nouns.noun("batch", help="batch scoring runs")
     p = bv.command("list", f"{__name__}:cmd_list", "batch scoring runs, newest first", tables=True)
-    p.add_argument("--model")
+    model_name(p.add_argument("--model"))
     p.add_argument("--limit", type=int, default=50)
     p = bv.command("show", f"{__name__}:cmd_show", "one batch run with its counts", tables=True)
     p.add_argument("run_id")

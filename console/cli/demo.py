@@ -9,12 +9,14 @@ from pathlib import Path
 
 from console.cli.output import emit_json, info, table
 from console.cli.parser import Commands
+from console.cli.progress import progress_line
 
 
 def register(nouns: Commands) -> None:
     demo = nouns.command("demo", f"{__name__}:cmd_demo",
                          "build a demo store from sample_models/ and summarise it", tables=True)
     demo.add_argument("--no-ui", action="store_true", help="only build and summarise (for scripts)")
+    demo.add_argument("--no-progress", action="store_true", help="no progress line on a terminal")
     demo.add_argument("--read-only", action="store_true", help="open the console read-only")
 
 
@@ -22,8 +24,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from sample_models.demo import build_demo, default_demo_root
 
     root = Path(args.store or os.environ.get("WK_STORE") or default_demo_root()).expanduser().absolute()
-    info(f"building the demo store at {root} (trains the sample models; about 10-20 s) ...")
-    summary = build_demo(root)
+    info(f"building the demo store at {root} (trains the sample models, then an hour of traffic) ...")
+    with progress_line(args, "demo", "steps") as progress:
+        summary = build_demo(root, progress=progress)
     if args.json:
         emit_json(summary)
         return 0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from console.cli import tables as col
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, section, table
-from console.cli.parser import Commands, choices
+from console.cli.parser import Commands, choices, model_name
 from store.errors import UsageError
 from store.vocabulary import LogMode, Mode
 
@@ -20,11 +20,11 @@ def register(nouns: Commands) -> None:
     dv = nouns.noun("deploy", help="how models are served: champion, challenger, traffic, logging")
     p = dv.command("show", f"{__name__}:cmd_show", "a deployment (or all) with recent traffic",
                    tables=True)
-    p.add_argument("name", nargs="?")
+    model_name(p.add_argument("name", nargs="?"))
     p.add_argument("--minutes", type=int, default=5, help="traffic window (default 5)")
     p = dv.command("set", f"{__name__}:cmd_set", "change mode, challenger, share or logging",
                    tables=True)
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("--mode", choices=choices(Mode))
     p.add_argument("--challenger", metavar="VERSION", help="version number or alias")
     p.add_argument("--no-challenger", action="store_true", help="take the challenger out (mode single)")
@@ -35,11 +35,11 @@ def register(nouns: Commands) -> None:
     p.add_argument("--reason", default="")
     p = dv.command("promote", f"{__name__}:cmd_promote", "the challenger becomes production, all traffic",
                    tables=True)
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("--reason", default="", help="why (required)")
     p = dv.command("rollback", f"{__name__}:cmd_rollback",
                    "all traffic back: challenger out, or production to its previous version", tables=True)
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("--reason", default="", help="why (required)")
 
 

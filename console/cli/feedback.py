@@ -8,7 +8,7 @@ from typing import Any
 
 from console.cli.common import store_from
 from console.cli.output import emit_json, info
-from console.cli.parser import Commands
+from console.cli.parser import Commands, model_name
 from console.cli.predict import load_json
 from store.errors import InvalidInput, NotFound, UsageError
 
@@ -19,7 +19,7 @@ def register(nouns: Commands) -> None:
                    help="CSV or JSON lines with prediction_id or request_id, and label (and model, row)")
     p.add_argument("--prediction-id")
     p.add_argument("--label")
-    p.add_argument("--model", help="for request ids: the model they belong to")
+    model_name(p.add_argument("--model", help="for request ids: the model they belong to"))
 
 
 def _label_value(text: str) -> Any:

@@ -9,7 +9,7 @@ from console.cli import tables as col
 from console.cli.common import confirm, store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, fields, fmt, info, section, table
-from console.cli.parser import Commands
+from console.cli.parser import Commands, model_name
 
 if TYPE_CHECKING:
     from registry.aliases import AliasMove
@@ -21,19 +21,19 @@ def register(nouns: Commands) -> None:
     mv.command("list", f"{here}:cmd_list", "list models with their aliases and last run", tables=True)
     p = mv.command("show", f"{here}:cmd_show", "a model with its versions, aliases and runs",
                    tables=True)
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("version", nargs="?", help="show one version in full (number or alias)")
     p = mv.command("versions", f"{here}:cmd_versions", "the versions of a model", tables=True)
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p = mv.command("runs", f"{here}:cmd_runs", "the training runs of a model, with gate results",
                    tables=True)
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("--limit", type=int, default=50)
     p = mv.command("run", f"{here}:cmd_run", "one training run with its log", tables=True)
     p.add_argument("run_id", type=int)
     p = mv.command("register", f"{here}:cmd_register",
                    "register a model file (skops; pickle/joblib only with --trust)")
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("file")
     p.add_argument("--trust", action="store_true",
                    help="allow a pickle/joblib file: it runs code when loaded (recorded in the audit log)")
@@ -44,25 +44,25 @@ def register(nouns: Commands) -> None:
     p.add_argument("--tag", action="append", default=[], dest="tags")
     p.add_argument("--reason", default="")
     p = mv.command("promote", f"{here}:cmd_promote", "point an alias at a version")
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("version", help="version number (or an alias holding it)")
     p.add_argument("alias", help="alias to move, e.g. production or staging")
     p.add_argument("--reason", default="", help="why (required for production)")
     p = mv.command("rollback", f"{here}:cmd_rollback", "return an alias to its previous version")
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("alias")
     p.add_argument("--reason", default="", help="why (required for production)")
     p = mv.command("archive", f"{here}:cmd_archive", "archive a version (not held by an alias)")
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("version")
     p.add_argument("--reason", default="")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p = mv.command("compare", f"{here}:cmd_compare", "compare two versions", tables=True)
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("a")
     p.add_argument("b")
     p = mv.command("lineage", f"{here}:cmd_lineage", "dataset -> run -> version -> aliases")
-    p.add_argument("name")
+    model_name(p.add_argument("name"))
     p.add_argument("version")
 
 

@@ -80,3 +80,15 @@ def choices(words: type[StrEnum]) -> tuple[str, ...]:
     """An option's choices from a vocabulary (plain strings, so argparse's "invalid
     choice" message quotes the words, not the enum members)."""
     return tuple(word.value for word in words)
+
+
+def model_name(action: argparse.Action) -> argparse.Action:
+    """Mark an argument as a model name, so shell completion offers the store's models."""
+    action.completer = _complete_model_names  # type: ignore[attr-defined]
+    return action
+
+
+def _complete_model_names(prefix: str, **kwargs: object) -> list[str]:
+    from console.cli.completion import complete_model_names
+
+    return complete_model_names(prefix, **kwargs)  # type: ignore[arg-type]

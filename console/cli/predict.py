@@ -10,14 +10,14 @@ from typing import Any
 from console.cli import tables as col
 from console.cli.common import store_from
 from console.cli.output import emit_json, table
-from console.cli.parser import Commands
+from console.cli.parser import Commands, model_name
 from store.errors import InvalidInput, NotFound
 
 
 def register(nouns: Commands) -> None:
     p = nouns.command("predict", f"{__name__}:cmd_predict", "score rows in this process (logged, source cli)",
                       tables=True)
-    p.add_argument("model")
+    model_name(p.add_argument("model"))
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--row", metavar="JSON", help="one row as a JSON object (or a body {\"row\"|\"rows\": ...})")
     src.add_argument("--file", metavar="PATH", help="rows: a JSON file (object, list or body), JSON lines, or - for stdin")

@@ -7,14 +7,14 @@ import argparse
 from console.cli import tables as col
 from console.cli.common import parse_time, store_from
 from console.cli.output import emit_json, fields, fmt, table
-from console.cli.parser import Commands, choices
+from console.cli.parser import Commands, choices, model_name
 from store.vocabulary import Route, Source
 
 
 def register(nouns: Commands) -> None:
     pv = nouns.noun("predictions", help="the prediction log")
     p = pv.command("list", f"{__name__}:cmd_list", "predictions, newest first", tables=True)
-    p.add_argument("--model")
+    model_name(p.add_argument("--model"))
     p.add_argument("--version", help="needs --model")
     p.add_argument("--route", choices=choices(Route))
     p.add_argument("--source", choices=choices(Source))

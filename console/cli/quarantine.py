@@ -7,7 +7,7 @@ import argparse
 from console.cli import tables as col
 from console.cli.common import parse_time, store_from
 from console.cli.output import emit_json, table
-from console.cli.parser import Commands, choices
+from console.cli.parser import Commands, choices, model_name
 from store.vocabulary import Source
 
 
@@ -15,7 +15,7 @@ def register(nouns: Commands) -> None:
     qv = nouns.noun("quarantine", help="rejected input rows with their reasons")
     p = qv.command("list", f"{__name__}:cmd_list", "rejected rows, newest first",
                    tables=True)
-    p.add_argument("--model")
+    model_name(p.add_argument("--model"))
     p.add_argument("--run", dest="run_id", help="rows of one batch run")
     p.add_argument("--source", choices=choices(Source))
     p.add_argument("--since", help="ISO time or a span back from now")

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any
 
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields
-from console.cli.parser import Commands
+from console.cli.parser import Commands, model_name
+from console.cli.progress import progress_line
 
 
 def register(nouns: Commands) -> None:
     p = nouns.command("score", f"{__name__}:cmd_score", "batch scoring: a file or query in, a file or table out",
                       tables=True)
-    p.add_argument("model")
+    model_name(p.add_argument("model"))
     p.add_argument("--source", required=True, metavar="SRC",
                    help="a CSV or Parquet file, or a SQLAlchemy URL (with --query)")
     p.add_argument("--query", help="the SQL query for a database source")
@@ -27,33 +27,7 @@ def register(nouns: Commands) -> None:
     p.add_argument("--chunk-size", type=int, default=10_000, help="rows per chunk and transaction")
     p.add_argument("--keep", metavar="COLS", help="input columns copied to the sink, comma separated "
                                                    "(default: all)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-class _ProgressLine:
-    """rows done, rate and share on one stderr line, redrawn at most 10 times a second."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.last = 0.0
-
-    def __call__(self, done: int, total: int | None) -> None:
-        now = time.perf_counter()
-        if now - self.last < 0.1 and (total is None or done < total):
-            return
-        self.last = now
-        rate = done / max(now - self.started, 1e-9)
-        share = f" {done / total:6.1%}" if total else ""
-        width = 30
-        bar = ""
-        if total:
-            filled = int(width * done / total)
-            bar = " [" + "#" * filled + "." * (width - filled) + "]"
-        sys.stderr.write(f"\rwk: scored{bar}{share} {done:,} rows, {rate:,.0f} rows/s ")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\n")
+    p.add_argument("--no-progress", action="store_true", help="no progress line on a terminal")
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -64,13 +38,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     sink = parse_sink(args.sink, args.table)
     keep = [c.strip() for c in args.keep.split(",") if c.strip()] if args.keep is not None else None
     store = store_from(args)
-    progress = _ProgressLine() if sys.stderr.isatty() and not args.no_progress else None
-    try:
+    with progress_line(args, f"scoring {args.model}", "rows") as progress:
         result = score_batch(store, args.model, source, sink, run_id=args.run_id, version=args.version,
                              chunk_size=args.chunk_size, keep=keep, progress=progress)
-    finally:
-        if progress is not None:
-            progress.close()
     if args.json:
         emit_json(result)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from console.cli.common import store_from
-from console.cli.parser import Commands
+from console.cli.parser import Commands, model_name
 from store.errors import UsageError
 
 
@@ -13,8 +13,9 @@ def register(nouns: Commands) -> None:
     p = nouns.command("serve", f"{__name__}:cmd_serve", "answer predictions over HTTP (FastAPI on uvicorn)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    p.add_argument("--model", action="append", default=[], dest="models", metavar="NAME",
-                   help="serve only this model (repeatable; default: every model with a production version)")
+    model_name(p.add_argument("--model", action="append", default=[], dest="models", metavar="NAME",
+                              help="serve only this model (repeatable; default: every model with a "
+                                   "production version)"))
     p.add_argument("--max-body", type=int, default=1 << 20, metavar="BYTES",
                    help="largest request body; bigger ones get 413 (default 1 MiB)")
     p.add_argument("--max-rows", type=int, default=10_000, help="most rows in one request (default 10000)")

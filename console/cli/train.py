@@ -8,6 +8,7 @@ from console.cli.common import store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, error, fields, info
 from console.cli.parser import Commands
+from console.cli.progress import progress_line, wanted
 
 
 def register(nouns: Commands) -> None:
@@ -15,16 +16,24 @@ def register(nouns: Commands) -> None:
     p.add_argument("spec")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="override a [train.params] value (repeatable)")
+    p.add_argument("--no-progress", action="store_true", help="no progress line on a terminal")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import sys
+
+    from registry.runs import last_duration
     from registry.spec import load_spec
     from registry.training import train
 
-    load_spec(args.spec, args.param)  # a bad spec is reported before the store is opened
+    spec = load_spec(args.spec, args.param)  # a bad spec is reported before the store is opened
     store = store_from(args)
-    info(f"training from {args.spec} ...")
-    result = train(store, args.spec, args.param)
+    # the time left is guessed from the model's previous run, when it has one
+    expected = last_duration(store, spec.model_name) if wanted(args, sys.stderr) else None
+    if not wanted(args, sys.stderr):
+        info(f"training from {args.spec} ...")
+    with progress_line(args, f"training {spec.model_name}", "steps", expected=expected) as progress:
+        result = train(store, args.spec, args.param, progress=progress)
     run = result["run"]
     if args.json:
         emit_json(result)

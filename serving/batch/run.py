@@ -142,7 +142,7 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
     try:
         loaded = load_version(store, plan.info)
         writer = SinkWriter(sink, plan.run_id)
-        total = source.total_rows()
+        total = source.total_rows() if progress is not None else None
         rng = np.random.default_rng()
         for frame in source.chunks(chunk_size):
             first = rows_read
@@ -155,6 +155,8 @@ def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id:
             chunks += 1
             if progress is not None:
                 progress(rows_read, total)
+        if progress is not None and total != rows_read:  # the estimate was off: say the truth
+            progress(rows_read, rows_read)
         writer.finish(rows_read)
         with store.db.write_core() as conn:  # rows a longer earlier attempt left behind
             prediction_log.delete_batch_rows(conn, plan.run_id, rows_read, None)
