@@ -250,17 +250,14 @@ class PredictionLogger:
         if self.on_commit is not None and committed:
             self.on_commit(time.perf_counter() - started, committed)
         # one wake-up per event loop for the whole batch, not one per request
-        waiting: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], Outcome, BaseException | None]]] = {}
+        waiting: dict[asyncio.AbstractEventLoop, list[Settlement]] = {}
         for (_entry, callback), (outcome, error) in zip(batch, results, strict=True):
             if isinstance(callback, Waiter):
                 waiting.setdefault(callback.loop, []).append((callback.future, outcome, error))
             else:
                 callback(outcome, error)
         for loop, items in waiting.items():
-            try:
-                loop.call_soon_threadsafe(_settle_all, items)
-            except RuntimeError:  # the caller's loop is gone (shutting down)
-                pass
+            settle_from_thread(loop, items)
         if committed and self._checkpointer is not None:
             self._checkpointer.committed()
 
@@ -307,14 +304,26 @@ class Waiter:
     future: asyncio.Future[Outcome]
 
     def __call__(self, outcome: Outcome, error: BaseException | None) -> None:
-        self.loop.call_soon_threadsafe(_settle_all, [(self.future, outcome, error)])
+        settle_from_thread(self.loop, [(self.future, outcome, error)])
 
 
-def _settle_all(items: list[tuple[asyncio.Future[Outcome], Outcome, BaseException | None]]) -> None:
-    for future, outcome, error in items:
-        if future.done():  # the request gave up waiting (timeout)
+Settlement = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+def settle_from_thread(loop: asyncio.AbstractEventLoop, items: list[Settlement]) -> None:
+    """From a worker thread: give each future its result or error on its event loop, in
+    one wake-up of the loop (a loop already closed, the server shutting down, is skipped)."""
+    try:
+        loop.call_soon_threadsafe(_settle_all, items)
+    except RuntimeError:
+        pass
+
+
+def _settle_all(items: list[Settlement]) -> None:
+    for future, value, error in items:
+        if future.done():  # the caller gave up waiting (timeout) or was cancelled
             continue
         if error is not None:
             future.set_exception(error)
         else:
-            future.set_result(outcome)
+            future.set_result(value)

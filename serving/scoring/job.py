@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from serving.log.logger import LogUnavailable, Outcome, Waiter
+from serving.log.logger import LogUnavailable, Outcome, Waiter, settle_from_thread
 from serving.scoring import core
 from serving.scoring.core import Answer, Prepared, Rejection
 
@@ -70,16 +70,4 @@ class ScoringJob:
             return self.result is None
 
     def _settle(self, outcome: Outcome, error: BaseException | None) -> None:
-        try:
-            self.loop.call_soon_threadsafe(_settle, self.future, outcome, error)
-        except RuntimeError:  # the loop closed (server shutting down)
-            pass
-
-
-def _settle(future: asyncio.Future[Outcome], outcome: Outcome, error: BaseException | None) -> None:
-    if future.done():  # the handler gave up (timeout)
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(outcome)
+        settle_from_thread(self.loop, [(self.future, outcome, error)])

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from serving.log.logger import Settlement, settle_from_thread
 from serving.scoring.model_cache import LoadedVersion, ScoringError
 
 log = logging.getLogger(__name__)
@@ -37,16 +38,6 @@ class _Caller:
 
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
-
-
-def _settle(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
-    for future, value, error in items:
-        if future.done():  # the caller gave up (timeout) or was cancelled
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)
 
 
 class BatchPredictor:
@@ -117,7 +108,7 @@ class BatchPredictor:
         sklearn.set_config(assume_finite=True)
         while (batch := self._take()) is not None:
             results = self._predict(batch)
-            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
+            by_loop: dict[asyncio.AbstractEventLoop, list[Settlement]] = {}
             finishing: list[Finish] = []
             finished: list[tuple[Result | None, BaseException | None]] = []
             for (_values, target), (value, error) in zip(batch, results, strict=True):
@@ -127,10 +118,7 @@ class BatchPredictor:
                     finishing.append(target)
                     finished.append((value, error))
             for loop, items in by_loop.items():
-                try:
-                    loop.call_soon_threadsafe(_settle, items)
-                except RuntimeError:  # the loop closed (server shutting down)
-                    pass
+                settle_from_thread(loop, items)
             _follow_up(finishing, finished)
 
     def _predict(self, batch: list[tuple[list[list[Any]], Any]]) -> list[tuple[Result | None, BaseException | None]]:
