@@ -4,8 +4,9 @@
 The handler reads the body with a size limit, lets the route's format parse it into rows
 (serving.http.formats), routes the request, and runs the core: `prepare` on the event
 loop; the prediction, `complete` and the log's group commit on the version's micro-batcher
-thread (serving.scoring.job), so the loop wakes once; the answer leaves after the commit. Bad input always gets a 4xx naming the problem
-and is quarantined; the process keeps serving.
+thread (serving.scoring.job), so the loop wakes once; the answer leaves after the commit.
+Bad input always gets a 4xx naming the problem and is quarantined; the process keeps
+serving.
 """
 
 from __future__ import annotations
