@@ -36,9 +36,9 @@ test: install-test
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-## make bench: CLI start-up and console first paint (figures go to bench/RESULTS.md by hand)
+## make bench: start-up of each kind of command beside wk --help, and the console's first paint and refresh queries (figures go to bench/RESULTS.md by hand)
 bench: install
-	$(BIN)/python -m bench.cli_startup
+	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.console_paint
 
 ## make bench-serving: wk serve against mlflow models serve, and batch scoring against a bare

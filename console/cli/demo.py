@@ -10,6 +10,7 @@ from pathlib import Path
 from console.cli.output import emit_json, info, table
 from console.cli.parser import Commands
 from console.cli.progress import progress_line
+from store.artifacts import load_safe_format
 
 
 def register(nouns: Commands) -> None:
@@ -21,6 +22,7 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    load_safe_format()  # before the rest: see store.artifacts.load_safe_format
     from sample_models.demo import build_demo, default_demo_root
 
     root = Path(args.store or os.environ.get("WK_STORE") or default_demo_root()).expanduser().absolute()

@@ -10,6 +10,7 @@ from console.cli.common import confirm, store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, fields, fmt, info, section, table
 from console.cli.parser import Commands, model_name
+from store.artifacts import load_safe_format
 
 if TYPE_CHECKING:
     from registry.aliases import AliasMove
@@ -204,6 +205,7 @@ def _read_training_frame(path: str, target: str | None) -> Any:
 
 
 def cmd_register(args: argparse.Namespace) -> int:
+    load_safe_format()  # before the rest: see store.artifacts.load_safe_format
     from registry.registration import register_file
 
     store = store_from(args)

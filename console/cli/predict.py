@@ -11,6 +11,7 @@ from console.cli import tables as col
 from console.cli.common import store_from
 from console.cli.output import emit_json, table
 from console.cli.parser import Commands, model_name
+from store.artifacts import load_safe_format
 from store.errors import InvalidInput, NotFound
 
 
@@ -73,6 +74,8 @@ def read_rows(row: str | None, file: str | None) -> tuple[list[Any], str | None]
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if not args.example:
+        load_safe_format()  # before the rest: see store.artifacts.load_safe_format
     from serving.scoring import local as scoring
 
     store = store_from(args)

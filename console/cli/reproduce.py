@@ -9,6 +9,7 @@ from console.cli.errors import ExitCode
 from console.cli.output import emit_json, error, fields, info
 from console.cli.parser import Commands, model_name
 from console.cli.progress import progress_line, wanted
+from store.artifacts import load_safe_format
 
 
 def register(nouns: Commands) -> None:
@@ -22,6 +23,7 @@ def register(nouns: Commands) -> None:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     import sys
 
+    load_safe_format()  # before the rest: see store.artifacts.load_safe_format
     from registry.reproduce import reproduce
     from registry.runs import last_duration
 

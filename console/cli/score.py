@@ -10,6 +10,7 @@ from console.cli.common import store_from
 from console.cli.output import emit_json, fields
 from console.cli.parser import Commands, model_name
 from console.cli.progress import progress_line
+from store.artifacts import load_safe_format
 
 
 def register(nouns: Commands) -> None:
@@ -31,6 +32,7 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    load_safe_format()  # before the rest: see store.artifacts.load_safe_format
     from serving.batch.io import parse_sink, parse_source
     from serving.batch.run import score_batch
 

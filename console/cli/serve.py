@@ -6,6 +6,7 @@ import argparse
 
 from console.cli.common import store_from
 from console.cli.parser import Commands, model_name
+from store.artifacts import load_safe_format
 from store.errors import UsageError
 
 
@@ -27,9 +28,6 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from serving.http.api import ServerConfig
-    from serving.http.server import serve
-
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a TCP port (1-65535)")
     for option, value in (("--max-body", args.max_body), ("--max-rows", args.max_rows),
@@ -39,6 +37,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from console.cli.ports import check_listen
 
     check_listen(args.host, args.port)  # before the models load: a busy port is said in one line
+    load_safe_format()  # before the rest: see store.artifacts.load_safe_format
+    from serving.http.api import ServerConfig
+    from serving.http.server import serve
+
     store = store_from(args)
     config = ServerConfig(max_body_bytes=args.max_body, max_rows=args.max_rows, timeout_s=args.timeout,
                           poll_interval_s=args.poll, models=frozenset(args.models) or None)

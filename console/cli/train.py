@@ -9,6 +9,7 @@ from console.cli.errors import ExitCode
 from console.cli.output import emit_json, error, fields, info
 from console.cli.parser import Commands
 from console.cli.progress import progress_line, wanted
+from store.artifacts import load_safe_format
 
 
 def register(nouns: Commands) -> None:
@@ -22,6 +23,7 @@ def register(nouns: Commands) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     import sys
 
+    load_safe_format()  # before the rest: see store.artifacts.load_safe_format
     from registry.runs import last_duration
     from registry.spec import load_spec
     from registry.training import train
