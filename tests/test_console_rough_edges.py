@@ -1,6 +1,7 @@
 """Rough edges of the console (issue 9, item 10), driven by keys at 80x24 on the console
 store: the Compare view names its order and every delta is that subtraction (as `wk
-models compare` prints it)."""
+models compare` prints it); `s` marks the sorted column and its direction on the header,
+through refreshes and at any column."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from typing import Any
 
 import pytest
 from console_store import build_console_store
-from test_console_pilot import command, run, settle, until
+from test_console_pilot import cells, command, reloaded, run, settle, until
 
 from console.app import make_app
+from console.columns import ASCENDING, DESCENDING
+from console.screens.base import TableScreen
 from console.screens.compare import CompareScreen
+from console.screens.runs import RunsScreen
+from console.widgets.live_table import LiveTable
 
 SIZE = (80, 24)
+MARKS = (ASCENDING, DESCENDING)
 
 
 @pytest.fixture
@@ -121,3 +127,76 @@ def test_the_cli_compare_names_the_same_order_with_the_same_sign(wk: Callable[..
     forward = next(line for line in wk("models", "compare", "credit-default", "1", "2").out.splitlines()
                    if line.startswith("roc_auc"))
     assert forward.split()[-1] == "+0.0157"
+
+
+# --- s: the sorted column and its direction on the header ------------------------------
+
+def header_line(app: Any) -> str:
+    """The table's header row on screen (the line under the status header)."""
+    table = app.screen.query_one(LiveTable)
+    return screen_text(app).splitlines()[table.region.y]
+
+
+def marks_on_screen(app: Any) -> list[str]:
+    """Every sort marker on screen, with the header word it ends."""
+    return [word for word in screen_text(app).split() if word[-1:] in MARKS]
+
+
+def test_s_marks_the_sorted_column_flips_its_direction_and_keeps_it_through_a_refresh(
+        store_root: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(store_root, refresh_interval=3600, start="runs")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, RunsScreen)
+            assert marks_on_screen(app) == []  # as read: nothing marked
+            await pilot.press("s")
+            await settle(pilot)
+            assert marks_on_screen(app) == [f"run{ASCENDING}"]
+            assert header_line(app).split()[0] == f"run{ASCENDING}"
+            ids = [int(c[0].lstrip("#")) for c in cells(screen)]
+            assert ids == sorted(ids)
+            await pilot.press("s")  # the same column, the other way
+            await settle(pilot)
+            assert marks_on_screen(app) == [f"run{DESCENDING}"]
+            assert [int(c[0].lstrip("#")) for c in cells(screen)] == sorted(ids, reverse=True)
+            # a refresh reads the rows again: the order and the marker stay
+            screen.reload()
+            await reloaded(pilot)
+            await settle(pilot)
+            assert marks_on_screen(app) == [f"run{DESCENDING}"]
+            assert [int(c[0].lstrip("#")) for c in cells(screen)] == sorted(ids, reverse=True)
+            await pilot.press("s")  # then the next column, ascending
+            await settle(pilot)
+            assert marks_on_screen(app) == [f"model{ASCENDING}"]
+            models = [c[1] for c in cells(screen)]
+            assert models == sorted(models)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("view", ["runs", "audit", "models", "versions credit-default"])
+def test_the_marker_shows_at_80_columns_on_every_column_even_one_fitting_hides(
+        store_root: Path, view: str) -> None:
+    """Every column in turn, both ways: the marker ends that column's header on screen,
+    also for a column that 80 columns hide or cut until it is sorted by."""
+
+    async def scenario() -> None:
+        app = make_app(store_root, refresh_interval=3600, start=view)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, TableScreen)
+            table = screen.query_one(LiveTable)
+            hidden_before = table.fit_layout.hidden(len(table.specs))
+            assert hidden_before, f"{view} hides a column at 80 columns"  # the case this is for
+            for column in screen.COLUMNS:
+                for mark in MARKS:
+                    await pilot.press("s")
+                    await settle(pilot)
+                    assert marks_on_screen(app) == [column.label.split()[-1] + mark], (
+                        column.label, header_line(app))
+                    assert column.label + mark in header_line(app)
+
+    run(scenario())
