@@ -1,7 +1,8 @@
 """Rough edges of the console (issue 9, item 10), driven by keys at 80x24 on the console
 store: the Compare view names its order and every delta is that subtraction (as `wk
 models compare` prints it); `s` marks the sorted column and its direction on the header,
-through refreshes and at any column."""
+through refreshes and at any column; and esc after a kept `/` filter clears the filter
+before it goes back."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from typing import Any
 
 import pytest
 from console_store import build_console_store
-from test_console_pilot import cells, command, reloaded, run, settle, until
+from test_console_pilot import cells, command, reloaded, run, settle, type_text, until
 
 from console.app import make_app
 from console.columns import ASCENDING, DESCENDING
 from console.screens.base import TableScreen
 from console.screens.compare import CompareScreen
+from console.screens.overview import OverviewScreen
 from console.screens.runs import RunsScreen
+from console.widgets.filter_bar import FilterBar
 from console.widgets.live_table import LiveTable
 
 SIZE = (80, 24)
@@ -35,6 +38,10 @@ def store_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 def screen_text(app: Any) -> str:
     """The screen as a person sees it, one line per row of cells."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def messages(app: Any) -> list[str]:
+    return [n.message for n in app._notifications]
 
 
 # --- Compare: the order named, every delta that subtraction ---------------------------
@@ -198,5 +205,75 @@ def test_the_marker_shows_at_80_columns_on_every_column_even_one_fitting_hides(
                     assert marks_on_screen(app) == [column.label.split()[-1] + mark], (
                         column.label, header_line(app))
                     assert column.label + mark in header_line(app)
+
+    run(scenario())
+
+
+# --- esc after a kept filter: clear it first, then back --------------------------------
+
+def test_esc_after_a_kept_filter_clears_it_and_stays_then_goes_back(store_root: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(store_root, refresh_interval=3600)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, OverviewScreen)
+            await command(pilot, "runs")
+            runs = app.screen
+            assert isinstance(runs, RunsScreen)
+            every = list(runs.query_one(LiveTable).shown_keys)
+            await pilot.press("slash")
+            await type_text(pilot, "failed")
+            await pilot.press("enter")
+            await pilot.pause()
+            bar = runs.query_one(FilterBar)
+            table = runs.query_one(LiveTable)
+            assert table.has_focus and bar.value == "failed" and runs.sub_title == f"2 of {len(every)}"
+            await pilot.press("escape")  # the first esc: the filter goes, the view stays
+            await pilot.pause()
+            assert app.screen is runs
+            assert bar.value == "" and not bar.display
+            assert table.shown_keys == every and runs.sub_title == str(len(every))
+            assert messages(app)[-1] == 'filter "failed" cleared'
+            assert table.has_focus
+            await pilot.press("escape")  # the second: what esc does without a filter
+            await pilot.pause()
+            assert isinstance(app.screen, OverviewScreen)
+
+    run(scenario())
+
+
+def test_esc_while_typing_a_filter_clears_it_and_the_next_esc_goes_back(store_root: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(store_root, refresh_interval=3600)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await command(pilot, "runs")
+            runs = app.screen
+            await pilot.press("slash")
+            await type_text(pilot, "failed")
+            await pilot.pause()
+            assert runs.sub_title.startswith("2 of ")
+            await pilot.press("escape")  # in the filter line: it clears and closes
+            await pilot.pause()
+            assert app.screen is runs and runs.query_one(FilterBar).value == ""
+            assert not runs.sub_title.startswith("2 of ")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, OverviewScreen)
+
+    run(scenario())
+
+
+def test_esc_without_a_filter_goes_back_at_once(store_root: Path) -> None:
+    async def scenario() -> None:
+        app = make_app(store_root, refresh_interval=3600)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await command(pilot, "runs")
+            assert isinstance(app.screen, RunsScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, OverviewScreen)
+            assert not any("cleared" in m for m in messages(app))
 
     run(scenario())

@@ -165,6 +165,17 @@ class WkScreen(Screen[None]):
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
+    def clear_applied_filter(self) -> bool:
+        """esc with a filter kept (`/`, text, enter): clear it and stay on this view, saying
+        so; True if there was one. The app's back asks this first, so the next esc goes back."""
+        bar = self.query_one(FilterBar)
+        if not bar.applied:
+            return False
+        what = bar.value.strip()
+        bar.action_clear_filter()
+        self.notify(f'filter "{what}" cleared' if what else "filter closed", timeout=3)
+        return True
+
     def open_command_bar(self) -> None:
         self.query_one(CommandBar).open()
 
