@@ -34,7 +34,7 @@ class ActionSpec:
 GLOBAL_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("command_bar", "colon", "Go to a view (:models, :audit, :lineage M V)", short="view"),
     ActionSpec("help", "question_mark", "Show every key", short="help"),
-    ActionSpec("back", "escape", "Back", show=False),
+    ActionSpec("back", "escape", "Back (a filter kept with / is cleared first)", show=False),
     ActionSpec("refresh_now", "ctrl+r", "Refresh now", show=False),
     ActionSpec("toggle_pause", "p", "Pause or resume refresh", show=False),
     ActionSpec("quit", "q", "Quit", show=False),

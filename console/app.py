@@ -137,6 +137,9 @@ class WatchkeeperApp(App[None]):
             self.push_screen(HelpScreen())
 
     async def action_back(self) -> None:  # async, as App.action_back is
+        clear_filter = getattr(self.screen, "clear_applied_filter", None)
+        if clear_filter is not None and clear_filter():
+            return  # the first esc on a filtered view clears the filter
         if len(self.screen_stack) > 2:
             self.pop_screen()
         else:

@@ -9,18 +9,25 @@ first, then takes back a dropped column that fits. What is cut or hidden on the 
 row is shown in full by the row's detail line (`detail`). Wide mode shows every column at
 its full width and the table scrolls sideways instead.
 
+A header is never cut: each column is at least as wide as its label. The column the rows
+are sorted by has its direction appended to its label (`sorted_by`, ▲ ascending, ▼
+descending, as k9s marks it), so the marker is counted in the width like the label, and
+that column is always shown while sorted.
+
 Pure functions over plain strings: no Textual, so a test can call them directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 ELLIPSIS = "…"
 #: DataTable's cell padding: one cell on each side of every column.
 GAP = 2
+#: Appended to the sorted column's header: ascending, descending.
+ASCENDING, DESCENDING = "▲", "▼"
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,18 @@ class Column:
         if self.min_width is None:
             return natural
         return min(natural, max(self.min_width, len(self.label)))
+
+
+def sorted_by(columns: Sequence[Column], sort: tuple[int, bool] | None) -> tuple[Column, ...]:
+    """The columns as the header shows them with the rows sorted by `sort` (column index,
+    descending?): that column's label ends with its direction, and it is always shown.
+    `fit` them, so the marker takes width as the label does and is never cut off."""
+    if sort is None:
+        return tuple(columns)
+    index, descending = sort
+    marked = replace(columns[index], label=columns[index].label + (DESCENDING if descending else ASCENDING),
+                     priority=0)
+    return (*columns[:index], marked, *columns[index + 1:])
 
 
 @dataclass(frozen=True)

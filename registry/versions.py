@@ -102,7 +102,15 @@ def archive(store: Store, name: str, version: str | int, *, reason: str = "",
         return VersionStatusChange(name, row.version, VersionStatus.ARCHIVED, changed=True)
 
 def _numeric_delta(a: Any, b: Any) -> Any:
+    """compare's delta: from `a` to `b`, so above 0 means `b` is the higher (see delta_order)."""
     return b - a if isinstance(a, int | float) and isinstance(b, int | float) else None
+
+
+def delta_order(a: str, b: str) -> str:
+    """How compare's delta is taken, for a surface to name beside it: "v1 - v2" for
+    `compare M 2 1` (`a`, `b` as that surface names the two versions). ASCII, so a
+    terminal that cannot show a minus sign reads it too."""
+    return f"{b} - {a}"
 
 def compare(store: Store, name: str, a: str | int, b: str | int) -> dict[str, Any]:
     from registry.signature import compare_signatures

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from console.columns import ELLIPSIS, GAP, Column, cut, detail, fit, fitted_cells
+from console.columns import (
+    ASCENDING,
+    DESCENDING,
+    ELLIPSIS,
+    GAP,
+    Column,
+    cut,
+    detail,
+    fit,
+    fitted_cells,
+    sorted_by,
+)
 
 COLUMNS = (Column("id"), Column("name", 1, min_width=6), Column("note", min_width=8),
            Column("when", 2), Column("who", 3))
@@ -74,3 +85,22 @@ def test_detail_gives_cut_values_then_hidden_ones_in_full() -> None:
 def test_wide_mode_shows_every_column_at_full_width() -> None:
     layout = fit(COLUMNS, ROWS, 30, wide=True)
     assert layout.wide and layout.shown == (0, 1, 2, 3, 4) and layout.widths == (2, 14, 40, 16, 6)
+
+
+def test_the_sorted_column_is_marked_counted_in_its_width_and_always_shown() -> None:
+    assert sorted_by(COLUMNS, None) == COLUMNS
+    marked = sorted_by(COLUMNS, (0, False))
+    assert [c.label for c in marked] == [f"id{ASCENDING}", "name", "note", "when", "who"]
+    assert sorted_by(COLUMNS, (4, True))[4].label == f"who{DESCENDING}"
+    # "id" holds values of two characters: the marker widens it rather than being cut off
+    assert fit(COLUMNS, ROWS, 200).widths[0] == 2
+    assert fit(marked, ROWS, 200).widths[0] == 3
+    # sorted by "who" (the first to go at 45), it stays; another column goes instead
+    assert 4 not in fit(COLUMNS, ROWS, 45).shown
+    layout = fit(sorted_by(COLUMNS, (4, False)), ROWS, 45)
+    assert 4 in layout.shown and (layout.width_of(4) or 0) >= len(f"who{ASCENDING}")
+    # a column cut to its floor keeps its label and the marker whole: the floor grows by one
+    columns = (Column("id"), Column("reason", min_width=6))
+    rows = [("#6", "r" * 60)]
+    assert fit(columns, rows, 12).widths == (2, 6)
+    assert fit(sorted_by(columns, (1, True)), rows, 12).widths == (2, 7)

@@ -236,6 +236,13 @@ def test_command_bar(snap_compare: Any, shared_store: Store) -> None:
     assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=run_before)
 
 
+def test_sorted_80x24(snap_compare: Any, shared_store: Store) -> None:
+    """`s` five times on the runs: sorted by kind, ascending, a column 80 columns hide until
+    it is sorted by; its header ends with the marker."""
+    app = console(shared_store, "runs")
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=after_keys(*"sssss"))
+
+
 def test_filter_bar(snap_compare: Any, shared_store: Store) -> None:
     """`/` on the runs, "failed", enter: the two failed runs stay, the bar stays open."""
     app = console(shared_store, "runs")

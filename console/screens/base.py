@@ -165,6 +165,17 @@ class WkScreen(Screen[None]):
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
+    def clear_applied_filter(self) -> bool:
+        """esc with a filter kept (`/`, text, enter): clear it and stay on this view, saying
+        so; True if there was one. The app's back asks this first, so the next esc goes back."""
+        bar = self.query_one(FilterBar)
+        if not bar.applied:
+            return False
+        what = bar.value.strip()
+        bar.action_clear_filter()
+        self.notify(f'filter "{what}" cleared' if what else "filter closed", timeout=3)
+        return True
+
     def open_command_bar(self) -> None:
         self.query_one(CommandBar).open()
 
@@ -224,6 +235,7 @@ class TableScreen(WkScreen):
         if self.sort_column is not None:
             index = self.sort_column
             rows.sort(key=lambda r: _sort_key(r.cells[index]), reverse=self.sort_reverse)
+        self.table.set_sort(self.sort_column, self.sort_reverse)  # ▲ or ▼ on its header
         self.table.show_rows(rows)
         self.sub_title = f"{len(rows)} of {len(self.rows)}" if needle else str(len(rows))
         self.show_detail()
@@ -252,6 +264,9 @@ class TableScreen(WkScreen):
             self.table.focus()
 
     def action_sort(self) -> None:
+        """The first column ascending, then descending, then the next column. The header
+        says which (▲/▼ on the sorted column), so no notice: a toast per press piled up
+        over the table when you pressed through the columns."""
         count = len(self.COLUMNS)
         if self.sort_column is None:
             self.sort_column, self.sort_reverse = 0, False
@@ -260,8 +275,6 @@ class TableScreen(WkScreen):
         else:
             self.sort_column = (self.sort_column + 1) % count
             self.sort_reverse = False
-        self.notify(f"sorted by {self.COLUMNS[self.sort_column].label}"
-                    + (" (descending)" if self.sort_reverse else ""), timeout=2)
         self.apply_view()
 
     def selected(self) -> TableRow | None:

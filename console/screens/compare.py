@@ -1,4 +1,9 @@
-"""Two versions side by side: metrics, metadata, parameters and signature changes."""
+"""Two versions side by side: metrics, metadata, parameters and signature changes.
+
+The order is the one asked for (`:compare M A B`, or `d` on A then B) and is named on
+screen: every change reads from A to B, so each delta is B - A (a positive delta means B
+is the higher) and a signature change says what B changed from A, as `wk models
+compare` prints them."""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.screens.base import WkScreen
-from console.screens.cells import cell
+from console.screens.cells import cell, signed
+from console.widgets.header import StatusHeader
 
 
 class CompareScreen(WkScreen):
@@ -21,7 +27,8 @@ class CompareScreen(WkScreen):
         self.model, self.a, self.b = model, a, b
 
     def title_text(self) -> str:
-        return f"compare {self.model} {self.a} vs {self.b}"
+        # before the read: as typed (an alias, maybe); then the versions they resolved to
+        return f"compare {self.model} {self.a} -> {self.b}"
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll():
@@ -33,16 +40,18 @@ class CompareScreen(WkScreen):
         return compare(self.wk.store, self.model, self.a, self.b)
 
     def show(self, c: dict[str, Any]) -> None:
+        from registry.versions import delta_order
+
         a, b = f"v{c['a']}", f"v{c['b']}"
+        self.query_one(StatusHeader).view_title = f"compare {c['model']} {a} -> {b}"
         outer = Table.grid(padding=(0, 0))
         outer.add_column()
-        metrics = Table(title="metrics", title_justify="left", box=None, padding=(0, 2))
-        for header in ("metric", a, b, "delta"):
+        metrics = Table(title=f"metrics (delta = {delta_order(a, b)}: above 0, {b} is higher)",
+                        title_justify="left", box=None, padding=(0, 2))
+        for header in ("metric", a, b, f"delta {delta_order(a, b)}"):
             metrics.add_column(header)
         for name, m in c["metrics"].items():
-            delta = m["delta"]
-            metrics.add_row(name, cell(m["a"]), cell(m["b"]),
-                            f"{delta:+.4f}" if isinstance(delta, float) else "-")
+            metrics.add_row(name, cell(m["a"]), cell(m["b"]), signed(m["delta"]))
         outer.add_row(metrics)
         for title, section in (("metadata that differs", c["metadata"]),
                                ("parameters that differ", c["params"])):
@@ -54,7 +63,7 @@ class CompareScreen(WkScreen):
             if not section:
                 table.add_row("(identical)", "", "")
             outer.add_row(table)
-        sig = Table(title="signature changes", title_justify="left", box=None, padding=(0, 2))
+        sig = Table(title=f"signature changes {a} -> {b}", title_justify="left", box=None, padding=(0, 2))
         for header in ("column", "change", "detail"):
             sig.add_column(header, overflow="fold")
         for s in c["signature"]:

@@ -1,4 +1,7 @@
-"""The `/` filter line: hidden until asked for, filters the table as you type."""
+"""The `/` filter line: hidden until asked for, filters the table as you type.
+
+Kept with enter, it stays on screen (the table has the focus); esc then clears it first,
+and only the next esc goes back (`WkScreen.clear_applied_filter`, from the app's back)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,11 @@ class FilterBar(Input):
     def __init__(self) -> None:
         super().__init__(placeholder="filter: type to narrow the rows, enter to keep, esc to clear",
                          id="filter", compact=True)
+
+    @property
+    def applied(self) -> bool:
+        """A filter is narrowing the rows, or the line is still on screen."""
+        return bool(self.value) or self.has_class("-shown")
 
     def open(self) -> None:
         self.add_class("-shown")

@@ -3,8 +3,10 @@ position and the filter; with k9s-style movement keys.
 
 Its columns fit the table's width (console/columns.py): the table chooses the columns
 and their widths from the rows it shows, cuts a value with an ellipsis, and lays itself
-out again when its width, its rows' widest values or wide mode change. The full values
-stay in `TableRow.cells` (for the filter, sorting and the detail line)."""
+out again when its width, its rows' widest values, wide mode or the sorted column change.
+The full values stay in `TableRow.cells` (for the filter, sorting and the detail line).
+The screen sorts the rows; the table marks the sorted column's header with the direction
+(`set_sort`)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from console.columns import Column, Layout, fit, fitted_cells
+from console.columns import Column, Layout, fit, fitted_cells, sorted_by
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class LiveTable(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.specs = tuple(columns)
         self.wide = False
+        #: the column the rows are sorted by and whether descending (None: as read)
+        self.sorted_on: tuple[int, bool] | None = None
+        self._built_sort: tuple[int, bool] | None = None  # the sort the header marks
         self.fit_layout = Layout((), ())
         self._rows: list[TableRow] = []
         self._shown: list[str] = []
@@ -76,6 +81,16 @@ class LiveTable(DataTable[Text]):
         self.set_class(wide, "-wide")
         self._relayout()
 
+    def set_sort(self, column: int | None, descending: bool = False) -> None:
+        """Mark the header of the column the rows are sorted by (the next show_rows
+        shows it); the caller sorts the rows."""
+        self.sorted_on = None if column is None else (column, descending)
+
+    @property
+    def headers(self) -> tuple[Column, ...]:
+        """The columns as the header shows them: the sorted one marked (columns.sorted_by)."""
+        return sorted_by(self.specs, self.sorted_on)
+
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
         # the detail line below grows with a long value: keep the selected row in view
@@ -84,12 +99,12 @@ class LiveTable(DataTable[Text]):
 
     def _relayout(self) -> None:
         layout = self._fit()
-        if layout != self.fit_layout:
+        if layout != self.fit_layout or self.sorted_on != self._built_sort:
             self._rebuild(layout)
             self.post_message(self.LaidOut())
 
     def _fit(self) -> Layout:
-        return fit(self.specs, [r.cells for r in self._rows], self._room(), wide=self.wide)
+        return fit(self.headers, [r.cells for r in self._rows], self._room(), wide=self.wide)
 
     def _room(self) -> int:
         """The cells the columns may take: the width, less the scrollbar when the rows
@@ -105,7 +120,7 @@ class LiveTable(DataTable[Text]):
         self._rows = list(rows)
         layout = self._fit()
         keys = [r.key for r in rows]
-        if keys == self._shown and layout == self.fit_layout and self._built:
+        if keys == self._shown and layout == self.fit_layout and self._built and self.sorted_on == self._built_sort:
             labels = [self.specs[i].label for i in layout.shown]
             for row in rows:
                 new_cells = fitted_cells(self.specs, layout, row.cells)
@@ -129,8 +144,11 @@ class LiveTable(DataTable[Text]):
         scroll_x, scroll_y = self.scroll_x, self.scroll_y
         self.clear(columns=True)
         self.fit_layout = layout
+        self._built_sort = self.sorted_on
+        headers = self.headers
         for i, width in zip(layout.shown, layout.widths, strict=True):
-            self.add_column(self.specs[i].label, width=width, key=self.specs[i].label)
+            # keyed by the plain label, so update_cell finds the column whatever its marker
+            self.add_column(headers[i].label, width=width, key=self.specs[i].label)
         self._cells = {}
         for row in self._rows:
             cells = fitted_cells(self.specs, layout, row.cells)
