@@ -277,3 +277,12 @@ def test_esc_without_a_filter_goes_back_at_once(store_root: Path) -> None:
             assert not any("cleared" in m for m in messages(app))
 
     run(scenario())
+
+
+def test_sort_key_orders_percentages_and_numbers_by_value() -> None:
+    from console.screens.base import _sort_key
+
+    shares = ["10%", "9%", "100%", "-", "0.5%"]
+    assert sorted(shares, key=_sort_key) == ["0.5%", "9%", "10%", "100%", "-"]
+    assert sorted(["v10", "v9", "v1"], key=_sort_key) == ["v1", "v9", "v10"]
+    assert sorted(["12 ms", "9 ms"], key=_sort_key) == ["9 ms", "12 ms"]

@@ -295,7 +295,8 @@ class TableScreen(WkScreen):
 
 
 def _sort_key(text: str) -> tuple[int, float, str]:
-    cleaned = text.lstrip("v#").split(" ")[0]
+    """Numbers sort as numbers: "v10", "#3", "12 ms" and "9%" by their value."""
+    cleaned = text.lstrip("v#").split(" ")[0].rstrip("%")
     try:
         return (0, float(cleaned), text)
     except ValueError:
