@@ -203,6 +203,10 @@ class DriverTransaction:
         return cursor
 
 
+class WriterBusy(Exception):
+    """A transaction(wait=False) found the write lock taken; nothing was begun."""
+
+
 class HeldWriter:
     """One write connection, used by one thread at a time; each `transaction()` is BEGIN
     IMMEDIATE ... COMMIT on the driver's connection. Between transactions it holds no lock
@@ -233,15 +237,38 @@ class HeldWriter:
                 self._conn = conn
         return self._conn
 
+    @property
+    def can_begin_without_waiting(self) -> bool:
+        """`transaction(wait=False)` is supported (SQLite: a write lock taken at BEGIN, or
+        refused at once; elsewhere a statement can wait on a row lock at any point)."""
+        return self._db.is_sqlite
+
     @contextmanager
-    def transaction(self) -> Iterator[DriverTransaction]:
+    def transaction(self, *, wait: bool = True) -> Iterator[DriverTransaction]:
+        """BEGIN IMMEDIATE ... COMMIT. `wait=False` (SQLite only): if another connection
+        holds the write lock, raise WriterBusy at once instead of waiting up to the busy
+        timeout; the only wait in a SQLite WAL write transaction is at its BEGIN."""
         conn = self._connection()
         raw: Any = conn.connection.driver_connection  # sqlite3's, or psycopg's
         tx = DriverTransaction(raw, conn.dialect)
         sqlite = self._db.is_sqlite
+        began = False
+        if not wait:
+            if not sqlite:
+                raise ValueError("transaction(wait=False) needs SQLite")
+            raw.execute("PRAGMA busy_timeout = 0")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+            except conn.dialect.loaded_dbapi.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise _sqlalchemy_error(conn.dialect, "BEGIN IMMEDIATE", None, exc) from exc
+                raise WriterBusy("another connection holds the write lock") from exc
+            finally:
+                raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            began = True
         try:
             with _store_errors():
-                if sqlite:
+                if sqlite and not began:
                     tx.exec_driver_sql("BEGIN IMMEDIATE")
                 yield tx
                 try:

@@ -227,3 +227,36 @@ def test_a_broken_entry_fails_alone_and_the_writer_goes_on(served: tuple[Store, 
     logger.stop()
     assert sum(e is not None for e in errors) == 1 and len(errors) == 6
     assert _counts(store) == (5, 5)
+
+
+def test_a_commit_on_the_event_loop_never_waits_for_a_locked_store(served: tuple[Store, LoadedVersion]) -> None:
+    """A lone request predicted inline commits on the event loop's thread only if the write
+    lock is free at once: with another connection holding it, the loop goes on at once and
+    the writer thread commits the entry when the lock is let go (it would otherwise hold the
+    loop, and /healthz with it, for up to the 30 s busy timeout)."""
+    store, loaded = served
+    logger = PredictionLogger(store.db)
+    logger.start()
+    holder = sqlite3.connect(_db(store), isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, say a batch chunk
+
+    async def inline_request() -> tuple[float, Outcome]:
+        prepared = core.prepare(loaded, Route.CHAMPION, [ROWS[0]], _context())
+        assert not isinstance(prepared, Rejection)
+        job = ScoringJob(prepared, time.perf_counter(), logger)
+        follow = job.finish(loaded.predict(prepared.values), None)
+        assert follow is not None
+        started = time.perf_counter()
+        follow()  # on the loop's thread, as micro_batcher.try_inline runs it
+        held_for = time.perf_counter() - started
+        threading.Timer(0.3, holder.rollback).start()
+        return held_for, await asyncio.wait_for(job.future, 10)
+
+    try:
+        held_for, outcome = asyncio.run(inline_request())
+    finally:
+        logger.stop()
+        holder.close()
+    assert held_for < 0.1, f"the loop waited {held_for:.3f} s for the store's lock"
+    assert outcome is None
+    assert _counts(store) == (1, 1)

@@ -4,6 +4,7 @@ outputs, rollups, request parsing."""
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -275,6 +276,75 @@ def test_a_request_routed_to_a_retired_predictor_is_still_answered() -> None:
     predictor._thread.join(2.0)
     assert not predictor._thread.is_alive()
     assert asyncio.run(ask(3.0)) == ([{"value": 6.0}], [None])
+
+
+class _Timed(_Doubler):
+    """A version whose predict takes `delay` seconds and says on which thread it ran."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.threads: list[str] = []
+
+    def predict(self, values: list[list[float]]) -> tuple[list[dict | None], list[float | None]]:
+        import threading
+
+        self.threads.append(threading.current_thread().name)
+        if self.delay:
+            time.sleep(self.delay)
+        return super().predict(values)
+
+
+def test_a_lone_small_request_to_a_fast_version_is_predicted_inline() -> None:
+    """try_inline predicts and finishes on the caller's thread only for a fast version
+    (measured on the worker first), a small request and an idle predictor."""
+    import threading
+
+    from serving.scoring.micro_batcher import INLINE_MAX_ROWS, BatchPredictor
+
+    def run(predictor: BatchPredictor, values: list[list[float]]) -> list[object]:
+        done = threading.Event()
+        got: list[object] = []
+
+        def finish(value: object, error: BaseException | None) -> None:
+            got.append((value, error, threading.current_thread().name))
+            done.set()
+
+        if not predictor.try_inline(values, finish):
+            predictor.submit_then(values, finish)
+        assert done.wait(5)
+        return got
+
+    fast = _Timed()
+    predictor = BatchPredictor(fast)  # type: ignore[arg-type]
+    try:
+        here = threading.current_thread().name
+        first = run(predictor, [[1.0]])  # not measured yet: on the worker
+        assert first[0][2] != here and fast.threads == [first[0][2]]  # type: ignore[index]
+        second = run(predictor, [[2.0]])
+        assert second == [(([{"value": 4.0}], [None]), None, here)]
+        big = run(predictor, [[1.0]] * (INLINE_MAX_ROWS + 1))
+        assert big[0][2] != here  # type: ignore[index]
+        gate = threading.Event()
+        slow_finish_started = threading.Event()
+
+        def hold(value: object, error: BaseException | None) -> None:
+            slow_finish_started.set()
+            gate.wait(5)  # the worker is busy with this request
+
+        predictor.submit_then([[1.0]], hold)
+        assert slow_finish_started.wait(5)
+        assert not predictor.try_inline([[3.0]], lambda value, error: None)
+        gate.set()
+    finally:
+        predictor.stop()
+
+    slow = _Timed(delay=0.003)  # above INLINE_PREDICT_MAX_S
+    predictor = BatchPredictor(slow)  # type: ignore[arg-type]
+    try:
+        run(predictor, [[1.0]])
+        assert run(predictor, [[1.0]])[0][2] != threading.current_thread().name  # type: ignore[index]
+    finally:
+        predictor.stop()
 
 
 @settings(max_examples=300, deadline=None)

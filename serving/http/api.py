@@ -83,6 +83,7 @@ class Api:
         self.logger = PredictionLogger(store.db, on_commit=self.metrics.on_commit)
         self.dialect = "sqlite" if store.db.is_sqlite else store.db.engine.dialect.name
         self.rng = random.Random()
+        self._scoring = 0  # requests between their hand-over to a predictor and their answer
         self._ignored_seen: set[tuple[str, int, tuple[str, ...]]] = set()
 
     @property
@@ -151,7 +152,11 @@ class Api:
             return await self._rejected(served, prepared, fmt, started, loaded.version, route)
         # predicted, completed and committed on the predictor thread: the loop wakes once
         job = ScoringJob(prepared, started, self.logger)
-        predictor.submit_then(prepared.values, job.finish)
+        # A lone request on a fast version is predicted and committed right here, with no
+        # thread to wake (micro_batcher.try_inline); otherwise on the predictor thread.
+        if not (self._scoring == 0 and predictor.try_inline(prepared.values, job.finish)):
+            predictor.submit_then(prepared.values, job.finish)
+        self._scoring += 1
         # asyncio.timeout, not wait_for: wait_for wraps a coroutine in a task of its own, a
         # loop iteration more per await on the path every request takes
         try:
@@ -164,6 +169,8 @@ class Api:
                                         loaded.version, route)
         except LogUnavailable as err:  # LogBacklogged too
             return self._unavailable(served, loaded.version, route, fmt, str(err))
+        finally:
+            self._scoring -= 1
         result = job.result
         if isinstance(result, Rejection):
             return await self._rejected(served, result, fmt, started, loaded.version, route)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from serving.traffic.rollup import Record, aggregate
 from store import prediction_log
+from store.engine import WriterBusy
 
 if TYPE_CHECKING:
     from store.engine import Database
@@ -180,12 +181,37 @@ class PredictionLogger:
 
     def commit_queued(self) -> None:
         """Commit the queue on this thread, unless a commit is running (its thread takes
-        the queue); after COMMITS_PER_OFFER commits the rest goes to the writer thread."""
+        the queue); after COMMITS_PER_OFFER commits the rest goes to the writer thread.
+        On a thread that runs an event loop (a lone request predicted inline) one commit
+        is made, and only if the write lock is free at once: the loop never waits for the
+        store; otherwise the writer thread commits."""
         with self._cond:
             if self._committing or not self._queue:
                 return
             self._committing = True
-        self._drain(COMMITS_PER_OFFER)
+        if _runs_event_loop():
+            self._commit_once_without_waiting()
+        else:
+            self._drain(COMMITS_PER_OFFER)
+
+    def _commit_once_without_waiting(self) -> None:
+        """One commit of what is queued if the write lock is free now; the rest, or all of
+        it if the lock is taken, goes to the writer thread. The caller holds the role."""
+        batch: list[tuple[LogEntry, Callback]] | None = None
+        if self._writer.can_begin_without_waiting:
+            with self._cond:
+                batch = self._take()
+            if batch is None:  # the role was given up with the empty queue
+                return
+            try:
+                self._commit(batch, wait=False)
+            except WriterBusy:
+                with self._cond:
+                    self._queue.extendleft(reversed(batch))
+        with self._cond:
+            self._committing = False
+            if self._queue:
+                self._cond.notify_all()
 
     async def write(self, entry: LogEntry) -> Outcome:
         """Queue the entry and wait for its commit."""
@@ -240,10 +266,12 @@ class PredictionLogger:
         finally:
             self._writer.close()
 
-    def _commit(self, batch: list[tuple[LogEntry, Callback]]) -> None:
+    def _commit(self, batch: list[tuple[LogEntry, Callback]], *, wait: bool = True) -> None:
+        """Commit the batch and tell its callers; with wait=False, WriterBusy (raised before
+        anything was written or told) when the write lock is taken."""
         started = time.perf_counter()
         size = sum(e.size for e, _ in batch)
-        results = self._commit_isolating([e for e, _ in batch])
+        results = self._commit_isolating([e for e, _ in batch], wait)
         with self._cond:
             self._pending_rows -= size
         committed = sum(e.size for (e, _), (_o, error) in zip(batch, results, strict=True) if error is None)
@@ -261,14 +289,16 @@ class PredictionLogger:
         if committed and self._checkpointer is not None:
             self._checkpointer.committed()
 
-    def _commit_isolating(self, entries: list[LogEntry]) -> list[tuple[Outcome, BaseException | None]]:
+    def _commit_isolating(self, entries: list[LogEntry], wait: bool = True) -> list[tuple[Outcome, BaseException | None]]:
         """Commit the batch, each entry's outcome or error. If the database refuses the
         batch for a constraint (an entry at fault), each entry is committed on its own, so
         only the one at fault fails."""
         from sqlalchemy.exc import IntegrityError
 
         try:
-            return [(outcome, None) for outcome in self._commit_entries(entries)]
+            return [(outcome, None) for outcome in self._commit_entries(entries, wait)]
+        except WriterBusy:
+            raise
         except IntegrityError as exc:
             if len(entries) == 1:
                 return [(None, self._failed(exc, entries[0].size))]
@@ -284,16 +314,29 @@ class PredictionLogger:
                 results.append((None, self._failed(exc, entry.size)))
         return results
 
-    def _commit_entries(self, entries: list[LogEntry]) -> list[Outcome]:
-        outcomes = commit_entries(self.db, entries, self._writer.transaction)
+    def _commit_entries(self, entries: list[LogEntry], wait: bool = True) -> list[Outcome]:
+        transaction = self._writer.transaction if wait else self._transaction_without_waiting
+        outcomes = commit_entries(self.db, entries, transaction)
         self.commits += 1
         return outcomes
+
+    def _transaction_without_waiting(self) -> AbstractContextManager[Executes]:
+        return self._writer.transaction(wait=False)
 
     def _failed(self, exc: BaseException, rows: int) -> LogUnavailable:
         self.failures += 1
         self.last_error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         log.error("prediction log commit of %d rows failed: %s", rows, self.last_error)
         return LogUnavailable(f"the prediction could not be logged: {self.last_error}")
+
+
+def _runs_event_loop() -> bool:
+    """This thread is running an asyncio event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
