@@ -36,6 +36,7 @@ class RollupTotal(NamedTuple):
     route: str
     answered: int  # rows answered (the rollup's count column)
     errors: int  # rows refused
+    requests: int  # requests, answered or refused (one however many rows it has)
     latency_sum_ms: float
     latency_max_ms: float
     out_count: int  # rows with a main output
@@ -45,12 +46,12 @@ class RollupTotal(NamedTuple):
 
 def rollup_totals(session: Session, since: datetime, model_id: int | None = None, *,
                   until: datetime | None = None) -> list[RollupTotal]:
-    """Per (model, version, route) over the minutes in [since, until): counts, errors,
-    latency and output sums, and the summed latency histogram."""
+    """Per (model, version, route) over the minutes in [since, until): rows, errors,
+    requests, latency and output sums, and the summed latency histogram."""
     buckets = [func.sum(getattr(MetricRollup, b)) for b in BUCKET_COLUMNS]
     stmt = (select(col(MetricRollup.model_id), col(RegisteredModel.name), col(ModelVersion.version),
                    col(MetricRollup.route),
-                   func.sum(MetricRollup.count), func.sum(MetricRollup.errors),
+                   func.sum(MetricRollup.count), func.sum(MetricRollup.errors), func.sum(MetricRollup.requests),
                    func.sum(MetricRollup.latency_sum_ms), func.max(MetricRollup.latency_max_ms),
                    func.sum(MetricRollup.out_count), func.sum(MetricRollup.out_sum), *buckets)
             .join(RegisteredModel, col(RegisteredModel.id) == col(MetricRollup.model_id))
@@ -62,15 +63,23 @@ def rollup_totals(session: Session, since: datetime, model_id: int | None = None
         stmt = stmt.where(col(MetricRollup.model_id) == model_id)
     if until is not None:
         stmt = stmt.where(col(MetricRollup.minute) < until)
-    return [RollupTotal(mid, model, version, route, answered, errors, lat_sum, lat_max, out_count, out_sum,
-                        tuple(hist))
-            for mid, model, version, route, answered, errors, lat_sum, lat_max, out_count, out_sum, *hist
+    return [RollupTotal(mid, model, version, route, int(answered or 0), int(errors or 0), int(requests or 0),
+                        lat_sum, lat_max, out_count, out_sum, tuple(hist))
+            for mid, model, version, route, answered, errors, requests, lat_sum, lat_max, out_count, out_sum, *hist
             in all_rows(session, stmt)]
 
 
 def rollup_vs_rows(session: Session) -> list[tuple[Any, ...]]:
     """Rollup keys whose counts differ from the rows they summarise (should be none):
-    (version_id, route, minute, rollup count, row count, rollup errors, quarantined)."""
+    (version_id, route, minute, rollup count, row count, rollup errors, quarantined,
+    rollup requests, answered requests).
+
+    Rows and errors must match exactly. Requests are bounded: every answered request has
+    its row 0 logged, so there are exactly that many answered requests; a refused request
+    leaves one quarantine row per refused row and may carry no request id, so refused
+    requests are at least one (when any row was refused) and at most one per row."""
+    from sqlalchemy import case
+
     conn = session.connection()
     sqlite = conn.dialect.name == "sqlite"
     minute = (func.strftime("%Y-%m-%d %H:%M:00.000000", Prediction.at) if sqlite
@@ -79,25 +88,32 @@ def rollup_vs_rows(session: Session) -> list[tuple[Any, ...]]:
                else func.date_trunc("minute", Quarantine.at))
     online = (Source.API, Source.CLI)
     preds = (select(col(Prediction.version_id).label("v"), col(Prediction.route).label("r"), minute.label("m"),
-                    func.count().label("n"), literal(0).label("e"))
+                    func.count().label("n"), literal(0).label("e"),
+                    func.sum(case((col(Prediction.row_index) == 0, 1), else_=0)).label("a"))
              .where(col(Prediction.source).in_(online))
              .group_by(col(Prediction.version_id), col(Prediction.route), minute))
     quar = (select(col(Quarantine.version_id).label("v"), col(Quarantine.route).label("r"), qminute.label("m"),
-                   literal(0).label("n"), func.count().label("e"))
+                   literal(0).label("n"), func.count().label("e"), literal(0).label("a"))
             .where(col(Quarantine.source).in_(online), col(Quarantine.version_id).is_not(None))
             .group_by(col(Quarantine.version_id), col(Quarantine.route), qminute))
     both = preds.union_all(quar).subquery()
-    actual = (select(both.c.v, both.c.r, both.c.m, func.sum(both.c.n).label("n"), func.sum(both.c.e).label("e"))
+    actual = (select(both.c.v, both.c.r, both.c.m, func.sum(both.c.n).label("n"), func.sum(both.c.e).label("e"),
+                     func.sum(both.c.a).label("a"))
               .group_by(both.c.v, both.c.r, both.c.m).subquery())
     rminute = (func.strftime("%Y-%m-%d %H:%M:00.000000", MetricRollup.minute) if sqlite
                else col(MetricRollup.minute))
     rolled = select(col(MetricRollup.version_id).label("v"), col(MetricRollup.route).label("r"), rminute.label("m"),
-                    col(MetricRollup.count).label("n"), col(MetricRollup.errors).label("e")).subquery()
-    left = (select(rolled.c.v, rolled.c.r, rolled.c.m, rolled.c.n, func.coalesce(actual.c.n, 0),
-                   rolled.c.e, func.coalesce(actual.c.e, 0))
+                    col(MetricRollup.count).label("n"), col(MetricRollup.errors).label("e"),
+                    col(MetricRollup.requests).label("q")).subquery()
+    rows, errors, answered = (func.coalesce(actual.c.n, 0), func.coalesce(actual.c.e, 0),
+                              func.coalesce(actual.c.a, 0))
+    refused_at_least = case((errors > 0, 1), else_=0)
+    left = (select(rolled.c.v, rolled.c.r, rolled.c.m, rolled.c.n, rows, rolled.c.e, errors, rolled.c.q, answered)
             .outerjoin(actual, and_(actual.c.v == rolled.c.v, actual.c.r == rolled.c.r, actual.c.m == rolled.c.m))
-            .where(or_(rolled.c.n != func.coalesce(actual.c.n, 0), rolled.c.e != func.coalesce(actual.c.e, 0))))
-    right = (select(actual.c.v, actual.c.r, actual.c.m, literal(0), actual.c.n, literal(0), actual.c.e)
+            .where(or_(rolled.c.n != rows, rolled.c.e != errors, rolled.c.q < answered + refused_at_least,
+                       rolled.c.q > answered + errors)))
+    right = (select(actual.c.v, actual.c.r, actual.c.m, literal(0), actual.c.n, literal(0), actual.c.e,
+                    literal(0), actual.c.a)
              .outerjoin(rolled, and_(actual.c.v == rolled.c.v, actual.c.r == rolled.c.r, actual.c.m == rolled.c.m))
              .where(rolled.c.v.is_(None)))
     return [tuple(r) for r in session.execute(left).all()] + [tuple(r) for r in session.execute(right).all()]

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 
 def traffic_by_model(store: Store, *, minutes: int = 5, now: Any = None) -> dict[str, dict[str, Any]]:
-    """Per model with traffic in the last `minutes`: requests, errors, requests per minute,
-    error rate and p50/p95 latency (ms) of the requests clients made (champion and
+    """Per model with traffic in the last `minutes`: requests and rows (each also per
+    minute), errors, error rate and p50/p95 latency (ms) of the requests clients made (champion and
     challenger routes; shadow predictions are copies made after the response, so they
     count neither as requests nor in the latency clients saw)."""
     now = now or utcnow()
@@ -33,8 +33,10 @@ def traffic_by_model(store: Store, *, minutes: int = 5, now: Any = None) -> dict
     for row in rows:
         if row.route == Route.SHADOW:
             continue
-        t = totals.setdefault(row.model, {"requests": 0, "errors": 0, "buckets": [0] * BUCKETS})
-        t["requests"] += int(row.answered or 0)
-        t["errors"] += int(row.errors or 0)
+        t = totals.setdefault(row.model, {"answered": 0, "errors": 0, "requests": 0, "buckets": [0] * BUCKETS})
+        t["answered"] += row.answered
+        t["errors"] += row.errors
+        t["requests"] += row.requests
         t["buckets"] = [a + int(b or 0) for a, b in zip(t["buckets"], row.buckets, strict=True)]
-    return {model: traffic_summary(t["requests"], t["errors"], t["buckets"], span) for model, t in totals.items()}
+    return {model: traffic_summary(t["answered"], t["errors"], t["requests"], t["buckets"], span)
+            for model, t in totals.items()}
