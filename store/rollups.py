@@ -1,14 +1,15 @@
 """Reads of the per-minute rollups of online predictions: counts, errors and latency
-figures per model, version and route over a window (what dashboards and monitoring read,
-never the prediction log).
+figures per model, version and route over a window, and as a time series of points
+(what dashboards, their charts and monitoring read, never the prediction log).
 
 Functions take an open Session; the caller owns the transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, literal, or_, select
@@ -170,3 +171,148 @@ def rollup_figures(session: Session, since: datetime, until: datetime | None = N
             p99_ms=quantile_from_buckets(hist, 0.99),
             mean_score=(t.out_sum / t.out_count) if t.out_count else None))
     return out
+
+
+# --- time series: what the dashboards' charts draw ----------------------------------------
+
+#: The minutes one point of a series may cover: the first that keeps the points at or under
+#: the limit (a chart over the last hours wants about 60 points at most).
+STEPS = (1, 2, 3, 4, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
+
+
+def step_for(minutes: int, max_points: int = 60) -> int:
+    """Minutes per point for a series over `minutes` with at most `max_points` points."""
+    for step in STEPS:
+        if -(-minutes // step) <= max_points:
+            return step
+    return -(-minutes // max_points)
+
+
+@dataclass(frozen=True)
+class TrafficPoint:
+    """One point of a traffic series: the rollup minutes in [start, start + minutes)
+    summed. A point with no traffic has zeros, never a gap."""
+
+    start: datetime
+    minutes: int
+    requests: int = 0  # answered or refused, one however many rows
+    answered: int = 0  # rows answered
+    errors: int = 0  # rows refused
+    buckets: tuple[int, ...] = ()  # the latency histogram of the answered rows
+
+    @property
+    def rows(self) -> int:
+        return self.answered + self.errors
+
+    @property
+    def per_minute(self) -> float:
+        """Requests per minute."""
+        return self.requests / self.minutes
+
+    @property
+    def rows_per_minute(self) -> float:
+        return self.rows / self.minutes
+
+    @property
+    def error_rate(self) -> float | None:
+        """Refused rows of all rows; None with no rows."""
+        return self.errors / self.rows if self.rows else None
+
+    @property
+    def p95_ms(self) -> float | None:
+        """From the latency histogram; None with no answered rows."""
+        return quantile_from_buckets(list(self.buckets), 0.95) if self.buckets else None
+
+
+#: (minute, requests, rows answered, rows refused, latency histogram) of one rollup row
+MinuteFigures = tuple[datetime, int, int, int, "tuple[int, ...]"]
+
+
+def series_window(now: datetime, minutes: int, max_points: int = 60) -> tuple[datetime, datetime, int]:
+    """(since, until, step) of a series over about the last `minutes`, in whole minutes
+    up to the current one (left out: it is partial, and would read as a drop), with a
+    step that keeps it within `max_points`; since is a whole number of steps before until."""
+    until = now.replace(second=0, microsecond=0)
+    step = step_for(minutes, max_points)
+    return until - timedelta(minutes=step * -(-minutes // step)), until, step
+
+
+def series_of(minutes: Iterable[MinuteFigures], since: datetime, until: datetime, step: int) -> list[TrafficPoint]:
+    """The points from `since` to `until`, `step` minutes each (the last may be shorter),
+    with every rollup minute in the window added to its point; minutes outside are left
+    out. Pure: a test gives it plain tuples."""
+    span = int((until - since).total_seconds() // 60)
+    count = -(-span // step) if span > 0 else 0
+    counts = [[0, 0, 0] for _ in range(count)]  # requests, answered, errors
+    hists = [[0] * (len(LATENCY_BUCKETS_MS) + 1) for _ in range(count)]
+    for minute, requests, answered, errors, buckets in minutes:
+        offset = (minute - since).total_seconds() // 60
+        if not 0 <= offset < span:
+            continue
+        index = int(offset) // step
+        point = counts[index]
+        point[0] += requests
+        point[1] += answered
+        point[2] += errors
+        hist = hists[index]
+        for i, n in enumerate(buckets):
+            if n:
+                hist[i] += n
+    return [TrafficPoint(since + timedelta(minutes=i * step), min(step, span - i * step), r, a, e, tuple(h))
+            for i, ((r, a, e), h) in enumerate(zip(counts, hists, strict=True))]
+
+
+def merge_points(points: Sequence[TrafficPoint], most: int) -> list[TrafficPoint]:
+    """At most `most` points, each the sum of neighbours (histograms added, so a merged
+    p95 is the p95 of the merged minutes, not a mean of p95s). Groups are counted from the
+    newest point, so the latest stays whole and a short group, if any, is the oldest."""
+    if most <= 0:
+        return []
+    factor = -(-len(points) // most)
+    if factor <= 1:
+        return list(points)
+    out: list[TrafficPoint] = []
+    end = len(points)
+    while end > 0:
+        group = points[max(0, end - factor):end]
+        hist = [sum(h) for h in zip(*(p.buckets for p in group), strict=True)] if group[0].buckets else []
+        out.append(TrafficPoint(group[0].start, sum(p.minutes for p in group), sum(p.requests for p in group),
+                                sum(p.answered for p in group), sum(p.errors for p in group), tuple(hist)))
+        end -= factor
+    return out[::-1]
+
+
+@dataclass(frozen=True)
+class TrafficSeries:
+    """One model's traffic over time (version and route None), or one version and route's."""
+
+    model: str
+    version: int | None
+    route: str | None
+    points: list[TrafficPoint]
+
+
+def traffic_series(session: Session, since: datetime, until: datetime, step: int, *,
+                   model_id: int | None = None, by_route: bool = False,
+                   routes: Sequence[str] | None = None) -> list[TrafficSeries]:
+    """Per model (or per model, version and route with `by_route`), the rollup minutes in
+    [since, until) as points of `step` minutes (series_of), over the routes given (all
+    when None). A model or route with no rollup minute in the window has no series."""
+    buckets = [getattr(MetricRollup, b) for b in BUCKET_COLUMNS]
+    stmt = (select(col(RegisteredModel.name), col(ModelVersion.version), col(MetricRollup.route),
+                   col(MetricRollup.minute), col(MetricRollup.requests), col(MetricRollup.count),
+                   col(MetricRollup.errors), *buckets)
+            .join(RegisteredModel, col(RegisteredModel.id) == col(MetricRollup.model_id))
+            .join(ModelVersion, col(ModelVersion.id) == col(MetricRollup.version_id))
+            .where(col(MetricRollup.minute) >= since, col(MetricRollup.minute) < until))
+    if model_id is not None:
+        stmt = stmt.where(col(MetricRollup.model_id) == model_id)
+    if routes is not None:
+        stmt = stmt.where(col(MetricRollup.route).in_(list(routes)))
+    grouped: dict[tuple[str, int | None, str | None], list[MinuteFigures]] = {}
+    for model, version, route, minute, requests, answered, errors, *hist in all_rows(session, stmt):
+        key = (model, version, route) if by_route else (model, None, None)
+        grouped.setdefault(key, []).append(
+            (minute, int(requests or 0), int(answered or 0), int(errors or 0), tuple(int(b or 0) for b in hist)))
+    return [TrafficSeries(model, version, route, series_of(figures, since, until, step))
+            for (model, version, route), figures in sorted(grouped.items(), key=lambda kv: str(kv[0]))]
