@@ -74,3 +74,15 @@ def test_detail_gives_cut_values_then_hidden_ones_in_full() -> None:
 def test_wide_mode_shows_every_column_at_full_width() -> None:
     layout = fit(COLUMNS, ROWS, 30, wide=True)
     assert layout.wide and layout.shown == (0, 1, 2, 3, 4) and layout.widths == (2, 14, 40, 16, 6)
+
+
+def test_a_column_kept_out_of_the_detail_line_is_not_listed_when_hidden() -> None:
+    """The Overview's sparkline column: hidden at 80 columns, drawn larger by the panel
+    under the table, so the detail line does not repeat it."""
+    columns = [Column("model"), Column("req/min"), Column("3 h req/min", 3, in_detail=False), Column("ran", 2)]
+    cells = ["credit-default", "50", "▁▂▃▄▅▆▇█▇▆▅▄", "9d"]
+    layout = fit(columns, [cells], 26)
+    assert layout.hidden(4) == (2, 3)
+    assert detail(columns, layout, cells) == [("ran", "9d")]
+    shown = fit(columns, [cells], 60)
+    assert shown.hidden(4) == () and detail(columns, shown, cells) == []

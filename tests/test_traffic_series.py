@@ -5,6 +5,9 @@ histograms; pure bucketing first, then the read on a store written as the server
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from serving.traffic.rollup import BUCKETS, bucket_of
 from store.rollups import (
@@ -90,3 +93,55 @@ def test_merged_points_add_their_histograms_and_keep_the_newest_whole() -> None:
     assert merged[-1].buckets == tuple(a + b + c for a, b, c in zip(points[4].buckets, points[5].buckets,
                                                                     points[6].buckets, strict=True))
     assert merge_points(points, 10) == points and merge_points(points, 0) == []
+
+
+# --- the read, on a store the serving logger wrote ------------------------------------
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The console's snapshot store: credit-default's champion ramps with a gap at
+    07:00-07:10, store-demand's planner sends one request of 20 rows a minute."""
+    from console_store import build_console_store
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("WK_DATABASE_URL", raising=False)
+        built = build_console_store(Path(tmp_path_factory.mktemp("series")) / "store")
+    yield built
+    built.close()
+
+
+def test_series_per_model_over_the_last_hours(store) -> None:  # type: ignore[no-untyped-def]
+    from console_store import PLANNER_ROWS, SNAPSHOT_NOW
+
+    from serving.traffic import dashboard
+
+    step, series = dashboard.trends(store, now=SNAPSHOT_NOW + timedelta(seconds=30), minutes=180)
+    assert step == 3
+    by_model = {s.model: s for s in series}
+    assert set(by_model) == {"credit-default", "store-demand"}  # churn-risk has no traffic: no series
+    credit = by_model["credit-default"].points
+    assert len(credit) == 60 and credit[0].start == SNAPSHOT_NOW - timedelta(hours=3)
+    assert credit[-1].start + timedelta(minutes=3) == SNAPSHOT_NOW  # the partial minute is left out
+    # 07:00-07:10 had no traffic: zeros, not missing points
+    gap = [p for p in credit if SNAPSHOT_NOW - timedelta(hours=2) <= p.start < SNAPSHOT_NOW - timedelta(minutes=111)]
+    assert gap and all(p.requests == 0 and p.rows == 0 and p.p95_ms is None for p in gap)
+    planner = by_model["store-demand"].points
+    early = planner[0]  # before the last five minutes: the planner alone
+    assert (early.requests, early.rows) == (3, 3 * PLANNER_ROWS)
+    assert sum(p.requests for p in credit) > 0 and all(p.requests == p.rows for p in credit[:50])
+
+
+def test_series_per_route_keeps_champion_and_challenger_apart(store) -> None:  # type: ignore[no-untyped-def]
+    from console_store import SNAPSHOT_NOW
+
+    from serving.traffic import dashboard
+
+    step, series = dashboard.trends(store, now=SNAPSHOT_NOW, by_route=True, model="credit-default", max_points=45)
+    assert step == 4
+    routes = {(s.route, s.version): s.points for s in series}
+    assert set(routes) == {("champion", 1), ("challenger", 2)}
+    challenger = routes[("challenger", 2)]
+    # the canary started at 08:30; the one refused request is in the last five minutes
+    assert all(p.requests == 0 for p in challenger if p.start < SNAPSHOT_NOW - timedelta(minutes=32))
+    assert sum(p.errors for p in challenger) == 1
+    assert all(len(points) == 45 for points in routes.values())
