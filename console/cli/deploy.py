@@ -84,8 +84,8 @@ def _traffic(rows: list[dict[str, Any]]) -> None:
             _ms(r["p50_ms"]), _ms(r["p95_ms"])] for r in rows], empty="(no requests in the window)")
 
 
-#: The chart's window (minutes) and size: at most CHART_WIDTH columns, less on a narrower terminal.
-CHART_MINUTES = 180
+#: The chart's size: at most CHART_WIDTH columns, less on a narrower terminal (its window:
+#: the console's, serving.traffic.dashboard.TREND_MINUTES).
 CHART_WIDTH = 100
 CHART_HEIGHT = 12
 
@@ -94,16 +94,17 @@ def _chart(store: Any, d: dict[str, Any]) -> None:
     """Requests per minute and p95 of each route over the last hours, champion first."""
     import os
 
-    from console.charts import plot_routes
+    from console.charts import plot_routes, span_text
     from serving.traffic import dashboard
 
-    step, series = dashboard.trends(store, minutes=CHART_MINUTES, by_route=True, model=d["model"])
+    minutes = dashboard.TREND_MINUTES
+    step, series = dashboard.trends(store, minutes=minutes, by_route=True, model=d["model"])
     order = {"champion": 0, "challenger": 1, "shadow": 2}
     current = {("champion", d["champion"]), ("challenger", d["challenger"]), ("shadow", d["challenger"])}
     series.sort(key=lambda s: ((s.route, s.version) not in current, order.get(s.route or "", 3), s.version or 0))
-    section(f"last {CHART_MINUTES // 60} h ({step} min a point)")
+    section(f"last {span_text(minutes)} ({step} min a point)")
     if not series:
-        sys.stdout.write(f"(no requests in the last {CHART_MINUTES // 60} h up to this minute)\n")
+        sys.stdout.write(f"(no requests in the last {span_text(minutes)} up to this minute)\n")
         return
     width = max(40, min(CHART_WIDTH, out_width.terminal_columns() - 1))
     chart = plot_routes([(f"{s.route} v{s.version}", s.points) for s in series], width, CHART_HEIGHT,

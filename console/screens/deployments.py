@@ -17,6 +17,7 @@ from typing import Any
 from textual.app import ComposeResult
 
 from console.action_results import DEPLOYMENT_ACTIONS
+from console.charts import span_text
 from console.columns import Column
 from console.screens.base import TableScreen
 from console.screens.cells import error_rate, millis, per_minute, percent
@@ -25,11 +26,12 @@ from console.screens.deployment_actions import (
     start_deployment_rollback,
     start_set_share,
 )
-from console.screens.overview import TREND_MINUTES, TREND_POINTS, span_text
+from console.screens.overview import TREND_POINTS
 from console.screens.time_format import age
 from console.widgets.live_table import LiveTable, TableRow
 from console.widgets.row_detail import RowDetail
 from console.widgets.trend_panel import TrendPanel
+from serving.traffic.dashboard import TREND_MINUTES
 from serving.traffic.router import routes_of
 from store.rollups import TrafficPoint
 

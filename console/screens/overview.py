@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 
-from console.charts import trend_cell
+from console.charts import span_text, trend_cell
 from console.columns import Column
 from console.screens.base import ModelRowsScreen
 from console.screens.cells import error_rate, millis, per_minute
@@ -19,18 +19,14 @@ from console.screens.time_format import age
 from console.widgets.live_table import LiveTable, TableRow
 from console.widgets.row_detail import RowDetail
 from console.widgets.trend_panel import TrendPanel
+from serving.traffic.dashboard import TREND_MINUTES
 from store.rollups import TrafficPoint
 
 #: The traffic window, in minutes (the same as the deployments view).
 TRAFFIC_MINUTES = 5
-#: The charts' window, in minutes, and their most points (45: 4 minutes a point, one
-#: cell each at 80 columns, two at 120)
-TREND_MINUTES = 180
+#: The charts' most points over their window (dashboard.TREND_MINUTES, 3 h): 45 is 4
+#: minutes a point, one cell each at 80 columns, two at 120
 TREND_POINTS = 45
-
-
-def span_text(minutes: int) -> str:
-    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
 
 
 class OverviewScreen(ModelRowsScreen):
@@ -39,7 +35,8 @@ class OverviewScreen(ModelRowsScreen):
     #: columns the rest is in the detail line, the last hours in the panel under the table.
     COLUMNS = (Column("model", min_width=14), Column("prod"), Column("age", 2), Column("req/min", 1),
                Column("p95 ms", 1), Column("err %", 1), Column("staging", 1),
-               Column("last run", 1), Column("rows/min", 2), Column(f"{span_text(TREND_MINUTES)} req/min", 3, in_detail=False),
+               Column("last run", 1), Column("rows/min", 2),
+               Column(f"{span_text(TREND_MINUTES)} req/min", 3, in_detail=False),
                Column("ran", 2), Column("gate fails", 2), Column("versions", 3))
 
     def __init__(self) -> None:
