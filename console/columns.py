@@ -40,6 +40,9 @@ class Column:
     #: the end of a cut value that stays: most values keep their head, ids their tail
     #: (UUIDv7 prediction ids share their time prefix and differ at the end)
     keep: Literal["head", "tail"] = "head"
+    #: False: left out of the detail line when hidden or cut (a sparkline that a panel
+    #: under the table already draws larger)
+    in_detail: bool = True
 
     def floor(self, natural: int) -> int:
         """The narrowest this column may be, given its widest value."""
@@ -156,6 +159,6 @@ def fitted_cells(columns: Sequence[Column], layout: Layout, cells: Sequence[str]
 def detail(columns: Sequence[Column], layout: Layout, cells: Sequence[str]) -> list[tuple[str, str]]:
     """(label, full value) of every column the row does not show in full, hidden ones
     after cut ones, for the detail line under the table."""
-    missing = layout.not_in_full(cells)
+    missing = [i for i in layout.not_in_full(cells) if columns[i].in_detail]
     cut_first = sorted(missing, key=lambda i: (i not in layout.shown, columns[i].priority, i))
     return [(columns[i].label, cells[i]) for i in cut_first]

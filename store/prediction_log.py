@@ -104,9 +104,9 @@ def insert_quarantine(conn: Executes, rows: Sequence[dict[str, Any]]) -> None:
     conn.exec_driver_sql(sql, [(db_time(dialect, r["at"]), *(r[c] for c in QUARANTINE_COLUMNS[1:])) for r in rows])
 
 
-ROLLUP_COLUMNS = ("model_id", "version_id", "route", "minute", "count", "errors", "latency_sum_ms",
+ROLLUP_COLUMNS = ("model_id", "version_id", "route", "minute", "count", "errors", "requests", "latency_sum_ms",
                   "latency_max_ms", "out_count", "out_sum", "out_sumsq", "out_min", "out_max", *BUCKET_COLUMNS)
-_SUMMED = ("count", "errors", "latency_sum_ms", "out_count", "out_sum", "out_sumsq", *BUCKET_COLUMNS)
+_SUMMED = ("count", "errors", "requests", "latency_sum_ms", "out_count", "out_sum", "out_sumsq", *BUCKET_COLUMNS)
 _upsert_sql: dict[str, str] = {}
 
 
@@ -135,7 +135,7 @@ def add_rollups(conn: Executes, deltas: Iterable[Any]) -> None:
     """Add rollup deltas (serving.rollup.RollupDelta) to their rows, creating missing ones."""
     dialect = conn.dialect.name
     rows = [
-        (d.model_id, d.version_id, d.route, db_time(dialect, d.minute), d.count, d.errors,
+        (d.model_id, d.version_id, d.route, db_time(dialect, d.minute), d.count, d.errors, d.requests,
          d.latency_sum_ms, d.latency_max_ms, d.out_count, d.out_sum, d.out_sumsq, d.out_min, d.out_max,
          *d.buckets)
         for d in deltas

@@ -228,8 +228,10 @@ class MetricRollup(SQLModel, table=True):
     version_id: int = Field(foreign_key="model_version.id")
     route: str
     minute: datetime = _time()
-    count: int = 0
-    errors: int = 0
+    count: int = 0  # answered rows
+    errors: int = 0  # refused rows
+    #: requests (answered or refused) with rows in this minute: a request of n rows is one
+    requests: int = 0
     latency_sum_ms: float = 0.0
     latency_max_ms: float = 0.0
     out_count: int = 0

@@ -18,7 +18,9 @@ What it holds (times relative to the snapshot clock, 2026-11-21 09:00 UTC):
   their rollups (credit-default 45/min on v1 and 5/min on v2 with one quarantined request,
   store-demand 60/min), written the way the serving logger writes them, with fixed ids,
   times and latencies; the first minute of credit-default's champion rows has labels.
-  DETAIL_PREDICTION is the first of them.
+  DETAIL_PREDICTION is the first of them. Before them, three hours of history for the
+  charts (history_entries), and store-demand's planner sends one request of 20 rows a
+  minute throughout, so its requests and rows differ.
 """
 
 from __future__ import annotations
@@ -309,11 +311,12 @@ def build_console_store(root: Path) -> Store:
     return store
 
 
-def prediction_id(at: datetime) -> str:
-    """A UUIDv7 for a fixed time (serving.scoring.ids' layout), its random part from the time, so
-    the ids are the same on every build."""
+def prediction_id(at: datetime, row: int = 0) -> str:
+    """A UUIDv7 for a fixed time (serving.scoring.ids' layout), its random part from the time
+    (and the row of a request of several), so the ids are the same on every build."""
     ms = int(at.timestamp() * 1000)
-    tail = int.from_bytes(hashlib.sha256(str(ms).encode()).digest()[:8]) & ((1 << 62) - 1)
+    seed = str(ms) if row == 0 else f"{ms}/{row}"
+    tail = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8]) & ((1 << 62) - 1)
     return str(uuid.UUID(int=ms << 80 | 0x7 << 76 | 0b10 << 62 | tail))
 
 
@@ -379,9 +382,61 @@ def log_traffic(store: Store) -> None:
         rows=[{"income": 52000.0, "age": 131, "purpose": "car", "debt_ratio": 0.4}], raw=None,
         at=TRAFFIC_START + timedelta(minutes=3, seconds=20), keep_payload=True))
     commit_entries(store.db, entries)
+    commit_entries(store.db, history_entries(ids))
     with store.db.write() as session:
         for pid, label in labels:
             predictions_q.label_by_prediction_id(session, pid, label, TRAFFIC_START + timedelta(minutes=3))
+
+
+#: The charts' window: three hours before the clock.
+HISTORY_START = SNAPSHOT_NOW - timedelta(hours=3)
+#: store-demand's planner sends one request of this many rows at second 30 of every minute.
+PLANNER_ROWS = 20
+
+
+def history_entries(ids: dict[tuple[str, int], tuple[int, int]]) -> list[Any]:
+    """The three hours the charts show (a random stream of its own, so the rows of the last
+    five minutes stay as they were): credit-default's champion ramps from 10 to 40 requests
+    a minute with a slow spell 07:30-07:50 (latency three times as high) and no traffic
+    07:00-07:10; its challenger has 4 a minute from 08:30 (the canary) to the last five
+    minutes; store-demand's planner sends one request of PLANNER_ROWS rows every minute of the
+    three hours, the last five included (its requests and rows differ)."""
+    from serving.log.logger import LogEntry
+    from store.prediction_log import db_time
+
+    rng = random.Random(3)
+    out = []
+
+    def request(model: str, version: int, route: str, at: datetime, rows: int, median: float) -> None:
+        model_id, version_id = ids[(model, version)]
+        entry = LogEntry(model_id=model_id)
+        latency = round(median * rng.lognormvariate(0, 0.35), 3)
+        for r in range(rows):
+            row = _inputs(model, version, rng)
+            score = round(rng.uniform(0.05, 0.9), 4) if model == "credit-default" else round(rng.uniform(10, 40), 2)
+            outputs: dict[str, Any] = ({"value": score} if model == "store-demand" else
+                                       {"class": int(score >= 0.5), "probabilities": {"0": round(1 - score, 4), "1": score}})
+            entry.rows.append((prediction_id(at, r), db_time("sqlite", at), model_id, version_id, route, "api", None, r,
+                               None, json_text(row), json_text(outputs), latency))
+            entry.records.append((model_id, version_id, route, at, latency, score, False))
+        out.append(entry)
+
+    minutes = int((TRAFFIC_START - HISTORY_START).total_seconds() // 60)
+    for m in range(minutes):
+        start = HISTORY_START + timedelta(minutes=m)
+        if not 60 <= m < 70:
+            per_minute = 10 + 30 * m // minutes
+            slow = 90 <= m < 110
+            for i in range(per_minute):
+                request("credit-default", 1, "champion", start + timedelta(milliseconds=i * 60_000 // per_minute + 3),
+                        1, 7.2 if slow else 2.4)
+        if m >= 150:
+            for i in range(4):
+                request("credit-default", 2, "challenger", start + timedelta(milliseconds=i * 15_000 + 11), 1, 3.6)
+    for m in range(minutes + 5):
+        request("store-demand", 2, "champion", HISTORY_START + timedelta(minutes=m, seconds=30, milliseconds=17),
+                PLANNER_ROWS, 9.0)
+    return out
 
 
 def json_text(value: Any) -> str:

@@ -104,3 +104,15 @@ def test_the_sorted_column_is_marked_counted_in_its_width_and_always_shown() -> 
     rows = [("#6", "r" * 60)]
     assert fit(columns, rows, 12).widths == (2, 6)
     assert fit(sorted_by(columns, (1, True)), rows, 12).widths == (2, 7)
+
+
+def test_a_column_kept_out_of_the_detail_line_is_not_listed_when_hidden() -> None:
+    """The Overview's sparkline column: hidden at 80 columns, drawn larger by the panel
+    under the table, so the detail line does not repeat it."""
+    columns = [Column("model"), Column("req/min"), Column("3 h req/min", 3, in_detail=False), Column("ran", 2)]
+    cells = ["credit-default", "50", "▁▂▃▄▅▆▇█▇▆▅▄", "9d"]
+    layout = fit(columns, [cells], 26)
+    assert layout.hidden(4) == (2, 3)
+    assert detail(columns, layout, cells) == [("ran", "9d")]
+    shown = fit(columns, [cells], 60)
+    assert shown.hidden(4) == () and detail(columns, shown, cells) == []

@@ -369,8 +369,8 @@ def test_copy_id_and_raw_json(two_versions: Path) -> None:
 
 @pytest.fixture
 def canary(store_dir: Path) -> Path:
-    """tiny v1 in production with v2 as a canary at 25%; three requests answered by the
-    champion and one by the challenger, logged as `wk predict` logs them."""
+    """tiny v1 in production with v2 as a canary at 25%; a request of three rows answered
+    by the champion and one of one row by the challenger, logged as `wk predict` logs them."""
     from serving_store import TINY_ROW, build_store
 
     from serving.scoring import local as scoring
@@ -425,17 +425,21 @@ def test_deployments_view_shows_the_canary_with_its_share_and_traffic(canary: Pa
         app = make_app(canary, refresh_interval=3600)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
-            # the Overview: 4 requests in the 5-minute window, none failed
-            model, prod, _age, per_minute, p95, errors = cells(app.screen)[0][:6]
-            # 4 requests over 5 whole minutes plus the part of this one gone by
+            # the Overview: 2 requests (one of 3 rows) in the 5-minute window, none failed
+            row = cells(app.screen)[0]
+            model, prod, _age, per_minute, p95, errors = row[:6]
+            # 2 requests, 4 rows, over 5 whole minutes plus the part of this one gone by
             assert (model, prod, errors) == ("tiny", "v1", "0.0%") and p95 != "-"
-            assert 4 / 6 - 0.01 <= float(per_minute) <= 0.8
+            assert 2 / 6 - 0.01 <= float(per_minute) <= 0.4
+            assert 4 / 6 - 0.01 <= float(row[8]) <= 0.8  # rows/min
             await command(pilot, "dep")
             assert isinstance(app.screen, DeploymentsScreen)
             rows = cells(app.screen)
             assert [r[:5] for r in rows] == [("tiny", "canary", "champion", "v1", "75%"),
                                              ("tiny", "canary", "challenger", "v2", "25%")]
-            assert 3 / 6 - 0.01 <= float(rows[0][5]) <= 0.6 and 1 / 6 - 0.01 <= float(rows[1][5]) <= 0.2
+            # the champion answered one request of 3 rows, the challenger one of 1
+            assert 1 / 6 - 0.01 <= float(rows[0][5]) <= 0.2 and 1 / 6 - 0.01 <= float(rows[1][5]) <= 0.2
+            assert 3 / 6 - 0.01 <= float(rows[0][9]) <= 0.6  # rows/min
             assert all(r[6] != "-" and r[7] != "-" and r[8] == "0.0%" for r in rows)  # p50, p95, errors
             await pilot.press("enter")  # the model's predictions, newest first
             await settle(pilot)

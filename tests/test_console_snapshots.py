@@ -379,8 +379,56 @@ def test_80x24_w_toggles_every_column_at_full_width(shared_store: Store) -> None
     run_80x24(shared_store, "audit", scenario)
 
 
+def test_80x24_overview_shows_requests_rows_and_the_last_hours(shared_store: Store) -> None:
+    """store-demand's planner sends one request of 20 rows a minute beside 60 one-row
+    requests: req/min counts requests (61), rows/min rows (80, in the detail line at 80
+    columns), and the panel draws the last 3 hours as sparklines."""
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await select_row(pilot, "store-demand")
+        lines = screen_text(pilot.app).splitlines()
+        row = next(line for line in lines if line.startswith(" store-demand"))
+        assert row.split()[:4] == ["store-demand", "v2", "9d", "61"]
+        text = words("\n".join(lines))
+        assert "rows/min 80" in text
+        panel = {line.split()[0]: line for line in lines
+                 if line.split() and line.split()[0] in ("req/min", "p95", "err")}
+        assert "store-demand: last 3 h" in text
+        assert panel["req/min"].rstrip().endswith("61 (80 rows)")
+        assert panel["p95"].rstrip().endswith(" 14") and panel["err"].rstrip().endswith("0.0%")
+        spark = panel["req/min"].split()[1]
+        assert len(spark) == 45 and set(spark) <= set("▁▂▃▄▅▆▇█") and spark[-1] == "█"
+        assert all(len(line) <= 80 for line in lines)
+        # the columns that matter still show at 80 beside the panel
+        assert lines[1].split()[:8] == ["model", "prod", "age", "req/min", "p95", "ms", "err", "%"]
+
+    run_80x24(shared_store, "overview", scenario)
+
+
+def test_80x24_deployments_plot_champion_against_challenger(shared_store: Store) -> None:
+    async def scenario(pilot: Pilot[Any]) -> None:
+        lines = screen_text(pilot.app).splitlines()
+        text = words("\n".join(lines))
+        assert "credit-default: champion v1 against challenger v2, last 3 h (4 min a point)" in text
+        heading = next(line for line in lines if "champion v1" in line and "challenger v2" in line
+                       and "against" not in line)
+        assert heading.index("champion v1") < heading.index("challenger v2")
+        req = next(line for line in lines if line.split()[:1] == ["req/min"])
+        champion, challenger = req.split()[1:3], req.split()[3:5]
+        assert champion[1] == "45" and challenger[1] == "5.2"
+        # one scale: the challenger's 5 a minute sits at the bottom beside the champion's 45
+        assert set(challenger[0]) == {"▁"} and champion[0][-1] == "█"
+        err = next(line for line in lines if line.split()[:1] == ["err"])
+        assert err.rstrip().endswith("4.8%")  # the refused request, in the challenger's last point
+        await select_row(pilot, "store-demand/champion/v2")
+        assert "61 (80 rows)" in screen_text(pilot.app)
+
+    run_80x24(shared_store, "deployments", scenario)
+
+
 #: What the tests above read, kept as pictures: the row with the cut value selected.
-DETAIL_SNAPSHOTS = {"runs-failed-gate": ("runs", "6"), "audit-rollback-reason": ("audit", "alias.rollback")}
+DETAIL_SNAPSHOTS = {"runs-failed-gate": ("runs", "6"), "audit-rollback-reason": ("audit", "alias.rollback"),
+                    "overview-requests-and-trends": ("overview", "store-demand")}
 
 
 @pytest.mark.parametrize("case", DETAIL_SNAPSHOTS, ids=list(DETAIL_SNAPSHOTS))

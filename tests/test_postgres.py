@@ -86,7 +86,15 @@ def test_serving_on_postgresql(wk, tiny_spec: Path, pg_url: str, monkeypatch: py
         with store.db.read() as session:
             assert rollup_vs_rows(session) == []
             totals = rollup_totals(session, datetime(2000, 1, 1, tzinfo=UTC))
-        assert [(t[4], t[5]) for t in totals] == [(4, 1)]
+        assert [(t.answered, t.errors, t.requests) for t in totals] == [(4, 1, 5)]
+        # the charts' series: read back at minute precision from timestamptz columns
+        from datetime import timedelta
+
+        from serving.traffic import dashboard
+
+        step, series = dashboard.trends(store, now=datetime.now(UTC) + timedelta(minutes=2), minutes=10)
+        assert step == 1 and [s.model for s in series] == ["tiny"]
+        assert (sum(p.requests for p in series[0].points), sum(p.rows for p in series[0].points)) == (5, 5)
     finally:
         store.close()
 

@@ -92,3 +92,26 @@ def test_every_older_revision_upgrades_in_place_keeping_its_data(wk, tmp_path: P
         opened.close()
         again = wk("models", "list", "--store", root, "--json")
         assert again.code == 0 and "upgraded" not in again.err
+
+
+def test_0005_counts_the_requests_of_an_old_rollup_as_its_rows(tmp_path: Path) -> None:
+    """A rollup written before 0005 counted rows only: after the upgrade each row is one
+    request (exact for the one-row requests the API mostly gets), refused rows included."""
+    import sqlite3
+
+    root = tmp_path / "store"
+    _store_at("0004", root)
+    buckets = ", ".join(f"lat_b{i:02d}" for i in range(19))
+    with sqlite3.connect(root / "watchkeeper.db") as conn:  # foreign keys off: no version row needed
+        for minute, count, errors in (("08:00", 12, 0), ("08:01", 40, 3), ("08:02", 0, 2)):
+            conn.execute(
+                "INSERT INTO metric_rollup (model_id, version_id, route, minute, count, errors, latency_sum_ms,"
+                f" latency_max_ms, out_count, out_sum, out_sumsq, {buckets}) VALUES (1, 1, 'champion',"
+                f" '2026-01-01 {minute}:00.000000', ?, ?, 0, 0, 0, 0, 0, {', '.join(['0'] * 19)})",
+                (count, errors))
+    opened = open_store(root)
+    assert opened.upgraded_from == "0004" and current_revision(opened.db) == HEAD_REVISION
+    with opened.db.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT count, errors, requests FROM metric_rollup ORDER BY minute").all()
+    opened.close()
+    assert [tuple(r) for r in rows] == [(12, 0, 12), (40, 3, 43), (0, 2, 2)]

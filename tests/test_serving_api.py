@@ -278,15 +278,26 @@ def test_rollups_agree_with_the_rows_they_summarise(served: Any) -> None:
         predict(client, "tiny", {"row": {**TINY_ROW, "x1": i / 10}})
         if i % 7 == 0:
             predict(client, "tiny", {"row": {**TINY_ROW, "colour": "mauve"}})
+        if i % 10 == 0:  # a request of 4 rows, and one of 3 rows with 2 refused
+            predict(client, "tiny", {"rows": [TINY_ROW] * 4})
+            bad = {**TINY_ROW, "colour": "mauve"}
+            predict(client, "tiny", {"rows": [TINY_ROW, bad, bad]})
     store = open_store(root)
     try:
         from store.rollups import rollup_vs_rows
 
         with store.db.read() as session:
             assert rollup_vs_rows(session) == []
+        # rows: 50 + 5 x 4 answered, 8 + 5 x 2 refused; requests: 50 + 8 + 5 + 5
+        assert rows(root, "SELECT sum(count), sum(errors), sum(requests) FROM metric_rollup") == [(70, 18, 68)]
+        with store.db.write() as session:  # a request counted twice is caught
+            session.connection().exec_driver_sql(
+                "UPDATE metric_rollup SET requests = requests + count + errors WHERE id = "
+                "(SELECT min(id) FROM metric_rollup)")
+        with store.db.read() as session:
+            assert len(rollup_vs_rows(session)) == 1
     finally:
         store.close()
-    assert rows(root, "SELECT sum(count), sum(errors) FROM metric_rollup") == [(50, 8)]
 
 
 def test_a_slow_model_times_out_while_health_keeps_answering(served: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -105,3 +105,45 @@ def test_deploy_refusals_leave_the_store_unchanged(root: Path, wk: Any, args: tu
 def test_serve_refuses_a_bad_port_before_opening_anything(root: Path, wk: Any) -> None:
     r = wk("serve", "--port", "70000")
     assert r.code == 2 and "not a TCP port" in r.err
+
+
+def test_deploy_show_draws_a_chart_on_a_terminal_only(root: Path, wk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal, `wk deploy show NAME` adds requests/min and p95 of champion and
+    challenger over the last 3 hours, within the terminal's width; piped, with --json or
+    --no-chart, the output is as before."""
+    from console.cli import width
+
+    assert wk("deploy", "set", "tiny", "--mode", "canary", "--challenger", "2", "--share", "50%",
+              "--reason", "try v2").code == 0
+    for version in ("1", "2", "1"):
+        assert wk("predict", "tiny", "--row", json.dumps(TINY_ROW), "--version", version).code == 0
+    # the chart ends at the last whole minute: look from two minutes on
+    from datetime import timedelta
+
+    from serving.traffic import dashboard
+    from store.types import utcnow
+
+    later = utcnow() + timedelta(minutes=2)
+    monkeypatch.setattr(dashboard, "utcnow", lambda: later)
+    piped = wk("deploy", "show", "tiny")
+    assert piped.code == 0 and "requests/min" not in piped.out and "last 3 h" not in piped.out
+    monkeypatch.setattr(width, "_is_terminal", lambda: True)
+    monkeypatch.setenv("COLUMNS", "72")
+    monkeypatch.setenv("NO_COLOR", "1")
+    shown = wk("deploy", "show", "tiny")
+    assert shown.code == 0, shown.err
+    assert shown.out.startswith(piped.out.rstrip("\n").split("\ntraffic")[0])  # the fields, unchanged
+    chart = shown.out.split("\nlast 3 h (3 min a point)\n")[1]
+    assert "requests/min" in chart and "p95 ms" in chart and "now" in chart
+    assert "▚ champion v1" in chart and "▚ challenger v2" in chart
+    assert max(len(line) for line in shown.out.splitlines()) <= 72 and "\033" not in shown.out
+    as_json = wk("deploy", "show", "tiny", "--json")
+    assert as_json.code == 0 and "requests/min" not in as_json.out
+    traffic = {t["route"]: t for t in as_json.json()["traffic"]}
+    assert (traffic["champion"]["requests"], traffic["champion"]["rows"]) == (2, 2)
+    monkeypatch.setattr(dashboard, "utcnow", utcnow)  # the requests are in this minute: no chart yet
+    assert "(no requests in the last 3 h up to this minute)" in wk("deploy", "show", "tiny").out
+    monkeypatch.setattr(dashboard, "utcnow", lambda: later)
+    assert "requests/min" not in wk("deploy", "show", "tiny", "--no-chart").out
+    monkeypatch.delenv("NO_COLOR")
+    assert "\033[" in wk("deploy", "show", "tiny").out  # coloured lines on a terminal

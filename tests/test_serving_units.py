@@ -177,13 +177,29 @@ def test_regression_outputs_refuse_non_finite_values() -> None:
 def test_rollup_counts_histogram_and_moments() -> None:
     at = datetime(2026, 11, 24, 8, 30, 12, tzinfo=UTC)
     later = datetime(2026, 11, 24, 8, 31, 1, tzinfo=UTC)
-    deltas = aggregate([(1, 7, "champion", at, 0.4, 0.2, False), (1, 7, "champion", at, 3.0, 0.6, False),
-                        (1, 7, "champion", at, 0.0, None, True), (1, 7, "champion", later, 1.0, None, False)])
+    # three requests: two rows answered, one refused, one answered a minute later
+    deltas = aggregate([[(1, 7, "champion", at, 0.4, 0.2, False), (1, 7, "champion", at, 3.0, 0.6, False)],
+                        [(1, 7, "champion", at, 0.0, None, True)], [(1, 7, "champion", later, 1.0, None, False)]])
     first = next(d for d in deltas if d.minute.minute == 30)
-    assert (first.count, first.errors, first.out_count) == (2, 1, 2)
+    assert (first.count, first.errors, first.requests, first.out_count) == (2, 1, 2, 2)
+    assert next(d for d in deltas if d.minute.minute == 31).requests == 1
     assert first.out_sum == pytest.approx(0.8) and (first.out_min, first.out_max) == (0.2, 0.6)
     assert sum(first.buckets) == 2 and len(first.buckets) == BUCKETS
     assert bucket_of(0.4) == 1 and bucket_of(1e9) == BUCKETS - 1
+
+
+def test_rollup_counts_a_request_once_per_route_and_minute_however_many_rows() -> None:
+    at = datetime(2026, 11, 24, 8, 30, 12, tzinfo=UTC)
+    later = datetime(2026, 11, 24, 8, 31, 1, tzinfo=UTC)
+    batch = [(1, 7, "champion", at, 2.0, 0.5, False)] * 40
+    # a request whose rows fall in two keys (not made by serving today) counts in each, once
+    split = [(1, 7, "champion", at, 1.0, None, False), (1, 8, "challenger", at, 1.0, None, False),
+             (1, 7, "champion", at, 1.0, None, False), (1, 7, "champion", later, 1.0, None, False)]
+    deltas = {(d.version_id, d.minute.minute): d for d in aggregate([batch, split, batch])}
+    champion = deltas[(7, 30)]
+    assert (champion.requests, champion.count) == (3, 82)
+    assert deltas[(8, 30)].requests == 1 and deltas[(7, 31)].requests == 1
+    assert aggregate([]) == [] and aggregate([[]]) == []
 
 
 @settings(max_examples=50, deadline=None)

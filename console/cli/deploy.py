@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from console.cli import tables as col
+from console.cli import width as out_width
 from console.cli.common import store_from
 from console.cli.output import emit_json, fields, section, table
 from console.cli.parser import Commands, choices, model_name
@@ -22,6 +24,8 @@ def register(nouns: Commands) -> None:
                    tables=True)
     model_name(p.add_argument("name", nargs="?"))
     p.add_argument("--minutes", type=int, default=5, help="traffic window (default 5)")
+    p.add_argument("--no-chart", action="store_true",
+                   help="leave out the chart of the last 3 hours (drawn only on a terminal, never with --json)")
     p = dv.command("set", f"{__name__}:cmd_set", "change mode, challenger, share or logging",
                    tables=True)
     model_name(p.add_argument("name"))
@@ -80,6 +84,34 @@ def _traffic(rows: list[dict[str, Any]]) -> None:
             _ms(r["p50_ms"]), _ms(r["p95_ms"])] for r in rows], empty="(no requests in the window)")
 
 
+#: The chart's size: at most CHART_WIDTH columns, less on a narrower terminal (its window:
+#: the console's, serving.traffic.dashboard.TREND_MINUTES).
+CHART_WIDTH = 100
+CHART_HEIGHT = 12
+
+
+def _chart(store: Any, d: dict[str, Any]) -> None:
+    """Requests per minute and p95 of each route over the last hours, champion first."""
+    import os
+
+    from console.charts import plot_routes, span_text
+    from serving.traffic import dashboard
+
+    minutes = dashboard.TREND_MINUTES
+    step, series = dashboard.trends(store, minutes=minutes, by_route=True, model=d["model"])
+    order = {"champion": 0, "challenger": 1, "shadow": 2}
+    current = {("champion", d["champion"]), ("challenger", d["challenger"]), ("shadow", d["challenger"])}
+    series.sort(key=lambda s: ((s.route, s.version) not in current, order.get(s.route or "", 3), s.version or 0))
+    section(f"last {span_text(minutes)} ({step} min a point)")
+    if not series:
+        sys.stdout.write(f"(no requests in the last {span_text(minutes)} up to this minute)\n")
+        return
+    width = max(40, min(CHART_WIDTH, out_width.terminal_columns() - 1))
+    chart = plot_routes([(f"{s.route} v{s.version}", s.points) for s in series], width, CHART_HEIGHT,
+                        colour="NO_COLOR" not in os.environ)
+    sys.stdout.write(chart + "\n")
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -96,6 +128,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             emit_json({**d, "traffic": mine})
         else:
             _print(d, mine)
+            if not args.no_chart and out_width.is_terminal():
+                _chart(store, d)
         return 0
     rows = deployments.list_deployments(store)
     if args.json:

@@ -44,6 +44,18 @@ def _columns_env() -> int | None:
     return value if value > 0 else None
 
 
+def is_terminal() -> bool:
+    """stdout is a terminal (a person reads it): charts are drawn only then."""
+    return _is_terminal()
+
+
+def terminal_columns() -> int:
+    """The terminal's width (COLUMNS when set), whatever --wide says."""
+    import shutil
+
+    return _columns_env() or shutil.get_terminal_size().columns
+
+
 def _is_terminal() -> bool:
     try:
         return sys.stdout.isatty()

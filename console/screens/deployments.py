@@ -1,17 +1,23 @@
 """Deployments: how each model is served, one row per route (champion, challenger or
 shadow) with its version, share of requests and the last 5 minutes of traffic from the
-rollup (requests per minute, p50/p95 latency, error rate). A version that still had
+rollup (requests per minute, p50/p95 latency, error rate, rows per minute: a request may
+have several). A version that still had
 traffic in the window but no longer has a route (the champion before a promotion) keeps
 a row with share "-" until its traffic ages out, so a change shows as it happens.
 
 P promotes the challenger, B rolls the deployment back, S sets the challenger's share;
-enter opens the model's predictions."""
+enter opens the model's predictions. Under the table, the selected model's routes over the
+last 3 hours side by side (champion against challenger: requests per minute, p95 and
+error rate as sparklines on one scale per line)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
+
 from console.action_results import DEPLOYMENT_ACTIONS
+from console.charts import span_text
 from console.columns import Column
 from console.screens.base import TableScreen
 from console.screens.cells import error_rate, millis, per_minute, percent
@@ -20,9 +26,14 @@ from console.screens.deployment_actions import (
     start_deployment_rollback,
     start_set_share,
 )
+from console.screens.overview import TREND_POINTS
 from console.screens.time_format import age
-from console.widgets.live_table import TableRow
+from console.widgets.live_table import LiveTable, TableRow
+from console.widgets.row_detail import RowDetail
+from console.widgets.trend_panel import TrendPanel
+from serving.traffic.dashboard import TREND_MINUTES
 from serving.traffic.router import routes_of
+from store.rollups import TrafficPoint
 
 #: The traffic window, in minutes (the same as `wk deploy show`).
 WINDOW_MINUTES = 5
@@ -37,19 +48,36 @@ class DeploymentsScreen(TableScreen):
     ACTION_RESULTS = DEPLOYMENT_ACTIONS
     COLUMNS = (Column("model", min_width=14), Column("mode", 1), Column("route"), Column("ver"),
                Column("share"), Column("req/min", 1), Column("p50 ms", 2), Column("p95 ms", 1),
-               Column("err %", 1), Column("changed", 2))
+               Column("err %", 1), Column("rows/min", 2), Column("changed", 2))
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: (model, route, version) -> the last hours' points
+        self.trends: dict[tuple[str, str, int], list[TrafficPoint]] = {}
+        self.trend_step = 1
 
     def title_text(self) -> str:
         return f"deployments (traffic: last {WINDOW_MINUTES} min)"
 
-    def fetch(self) -> Any:
-        from serving.traffic import deployments
+    def compose_body(self) -> ComposeResult:
+        yield LiveTable(self.COLUMNS, id="table")
+        yield TrendPanel(id="trend")
+        yield RowDetail(id="detail-line")
 
+    def fetch(self) -> Any:
+        from serving.traffic import dashboard, deployments
+
+        now = self.wk.clock()
+        step, series = dashboard.trends(self.wk.store, minutes=TREND_MINUTES, now=now, by_route=True,
+                                        max_points=TREND_POINTS)
         return {"deployments": deployments.list_deployments(self.wk.store),
-                "traffic": deployments.traffic(self.wk.store, minutes=WINDOW_MINUTES, now=self.wk.clock())}
+                "traffic": deployments.traffic(self.wk.store, minutes=WINDOW_MINUTES, now=now),
+                "trend_step": step,
+                "trends": {(s.model, s.route or "", s.version or 0): s.points for s in series}}
 
     def rows_from(self, data: dict[str, Any]) -> list[TableRow]:
         now = self.wk.clock()
+        self.trends, self.trend_step = data["trends"], data["trend_step"]
         traffic: dict[tuple[str, str, int], dict[str, Any]] = {
             (t["model"], t["route"], t["version"]): t for t in data["traffic"]}
         deps = {d["model"]: d for d in data["deployments"]}
@@ -64,15 +92,33 @@ class DeploymentsScreen(TableScreen):
                              if m == model and (route, version) not in current)
             for route, version, share in routes:
                 t = traffic.get((model, route, version or 0))
-                requests = (t["requests"] + t["errors"]) if t else 0
                 rows.append(TableRow(f"{model}/{route}/v{version}", (
                     model, dep["mode"], route, f"v{version}" if version else "-", share,
                     per_minute(t["per_minute"] if t else 0.0),
                     millis(t["p50_ms"]) if t else "-", millis(t["p95_ms"]) if t else "-",
-                    error_rate(t["error_rate"], requests) if t else "-",
+                    error_rate(t["error_rate"], t["rows"]) if t else "-",
+                    per_minute(t["rows_per_minute"] if t else 0.0),
                     age(dep["updated_at"], now),
                 ), {"deployment": dep, "route": route, "version": version, "share": share, "traffic": t}))
         return rows
+
+    def show_detail(self) -> None:
+        super().show_detail()
+        row = self.selected()
+        panel = self.query_one(TrendPanel)
+        if row is None:
+            panel.show("", [])
+            return
+        model = row.raw["deployment"]["model"]
+        # this model's routes in the table's order: champion, challenger (or shadow), then
+        # versions that lost their route but still had traffic
+        routes = [(r.raw["route"], r.raw["version"]) for r in self.rows if r.raw["deployment"]["model"] == model]
+        columns = [(f"{route} v{version}", self.trends.get((model, route, version or 0), []))
+                   for route, version in routes if version]
+        against = " against ".join(name for name, _points in columns[:2])
+        panel.show(f"{model}: {against or 'no route'}, last {span_text(TREND_MINUTES)} "
+                   f"({self.trend_step} min a point)", columns,
+                   f"no requests in the last {span_text(TREND_MINUTES)}")
 
     def _deployment(self) -> dict[str, Any] | None:
         row = self.selected()

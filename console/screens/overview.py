@@ -1,59 +1,100 @@
 """Overview: per model, what is in production and how old it is, its traffic in the last
-5 minutes (requests per minute, p95 latency, error rate, from the rollup), staging, the
-last training run and its result, and gate failures. Later issues add drift and alerts."""
+5 minutes (requests per minute, with its rows where a request has several, p95 latency,
+error rate, from the rollup), its requests per minute over the last 3 hours as a
+sparkline, staging, the last training run and its result, and gate failures. Under the
+table, the selected model's last 3 hours: requests per minute, p95 and error rate as
+sparklines. Later issues add drift and alerts."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
+
+from console.charts import span_text, trend_cell
 from console.columns import Column
 from console.screens.base import ModelRowsScreen
 from console.screens.cells import error_rate, millis, per_minute
 from console.screens.time_format import age
-from console.widgets.live_table import TableRow
+from console.widgets.live_table import LiveTable, TableRow
+from console.widgets.row_detail import RowDetail
+from console.widgets.trend_panel import TrendPanel
+from serving.traffic.dashboard import TREND_MINUTES
+from store.rollups import TrafficPoint
 
 #: The traffic window, in minutes (the same as the deployments view).
 TRAFFIC_MINUTES = 5
+#: The charts' most points over their window (dashboard.TREND_MINUTES, 3 h): 45 is 4
+#: minutes a point, one cell each at 80 columns, two at 120
+TREND_POINTS = 45
 
 
 class OverviewScreen(ModelRowsScreen):
     VIEW = "overview"
     #: What matters at 3am first: the model, what serves it and how that goes; at 80
-    #: columns the rest is in the detail line.
+    #: columns the rest is in the detail line, the last hours in the panel under the table.
     COLUMNS = (Column("model", min_width=14), Column("prod"), Column("age", 2), Column("req/min", 1),
                Column("p95 ms", 1), Column("err %", 1), Column("staging", 1),
-               Column("last run", 1), Column("ran", 2), Column("gate fails", 2),
-               Column("versions", 3))
+               Column("last run", 1), Column("rows/min", 2),
+               Column(f"{span_text(TREND_MINUTES)} req/min", 3, in_detail=False),
+               Column("ran", 2), Column("gate fails", 2), Column("versions", 3))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trends: dict[str, list[TrafficPoint]] = {}
+        self.trend_step = 1
+
+    def compose_body(self) -> ComposeResult:
+        yield LiveTable(self.COLUMNS, id="table")
+        yield TrendPanel(id="trend")
+        yield RowDetail(id="detail-line")
 
     def fetch(self) -> Any:
         from registry.models import overview
         from serving.traffic import dashboard
 
         now = self.wk.clock()
+        step, series = dashboard.trends(self.wk.store, minutes=TREND_MINUTES, now=now, max_points=TREND_POINTS)
         return {"models": overview(self.wk.store, now=now),
-                "traffic": dashboard.traffic_by_model(self.wk.store, minutes=TRAFFIC_MINUTES, now=now)}
+                "traffic": dashboard.traffic_by_model(self.wk.store, minutes=TRAFFIC_MINUTES, now=now),
+                "trend_step": step, "trends": {s.model: s.points for s in series}}
 
     def rows_from(self, data: dict[str, Any]) -> list[TableRow]:
         now = self.wk.clock()
         models = data["models"]
+        self.trends, self.trend_step = data["trends"], data["trend_step"]
         self.wk.set_model_names([m["name"] for m in models])
         rows = []
         for m in models:
             run = m["last_run"]
             t = data["traffic"].get(m["name"])
-            requests = t["requests"] + t["errors"] if t else 0
             served = t is not None or m["production"] is not None
+            points = self.trends.get(m["name"])
             rows.append(TableRow(m["name"], (
                 m["name"],
                 f"v{m['production']}" if m["production"] else "-",
                 age(m["production_since"], now),
                 per_minute(t["per_minute"] if t else 0.0) if served else "-",
                 millis(t["p95_ms"]) if t else "-",
-                error_rate(t["error_rate"], requests) if t else "-",
+                error_rate(t["error_rate"], t["rows"]) if t else "-",
                 f"v{m['staging']}" if m["staging"] else "-",
                 f"#{run['id']} {run['status']}" if run else "-",
+                per_minute(t["rows_per_minute"] if t else 0.0) if served else "-",
+                trend_cell(points) if points else "-",
                 age(run["started_at"], now) if run else "-",
                 str(m["gate_failures_30d"]),
                 str(m["versions"]),
             ), {**m, "traffic": t}))
         return rows
+
+    def show_detail(self) -> None:
+        super().show_detail()
+        row = self.selected()
+        panel = self.query_one(TrendPanel)
+        if row is None:
+            panel.show("", [])
+            return
+        title = (f"{row.key}: last {span_text(TREND_MINUTES)}, champion and challenger "
+                 f"({self.trend_step} min a point)")
+        points = self.trends.get(row.key)
+        panel.show(title, [("", points)] if points else [], f"no requests in the last {span_text(TREND_MINUTES)}")

@@ -90,7 +90,7 @@ def commit_entries(db: Database, entries: list[LogEntry],
             for rid, earlier in prediction_log.answered_requests(conn, model_id, request_ids).items():
                 answered[(model_id, rid)] = earlier
         rows: list[tuple[Any, ...]] = []
-        records: list[Record] = []
+        requests: list[list[Record]] = []  # each entry is one request
         quarantine: list[dict[str, Any]] = []
         for i, entry in enumerate(entries):
             if entry.check_duplicate and entry.request_id is not None:
@@ -101,11 +101,11 @@ def commit_entries(db: Database, entries: list[LogEntry],
                 if entry.rows:  # a retry later in this same batch replays this one
                     answered[key] = [(r[0], r[3], r[4], r[7], r[10]) for r in entry.rows]
             rows.extend(entry.rows)
-            records.extend(entry.records)
+            requests.append(entry.records)
             quarantine.extend(entry.quarantine)
         prediction_log.insert_predictions(conn, rows)
         prediction_log.insert_quarantine(conn, quarantine)
-        prediction_log.add_rollups(conn, aggregate(records))
+        prediction_log.add_rollups(conn, aggregate(requests))
     return outcomes
 
 

@@ -246,8 +246,8 @@ def rollback_preview(store: Store, name: str) -> str:
 
 
 def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str, Any]]:
-    """Per model, version and route over the last minutes, from the rollup: requests per
-    minute, error rate, p50/p95 latency (ms)."""
+    """Per model, version and route over the last minutes, from the rollup: requests and
+    rows (each per minute too), error rate, p50/p95 latency (ms)."""
     from serving.traffic.rollup import traffic_summary, traffic_window
 
     now = now or utcnow()
@@ -256,10 +256,10 @@ def traffic(store: Store, *, minutes: int = 5, now: Any = None) -> list[dict[str
         rows = rollups_q.rollup_totals(session, since)
     out = []
     for t in rows:
-        count = int(t.answered or 0)
+        count = t.answered
         out.append({
             "model": t.model, "version": t.version, "route": t.route,
-            **traffic_summary(count, int(t.errors or 0), [int(b or 0) for b in t.buckets], span),
+            **traffic_summary(count, t.errors, t.requests, [int(b or 0) for b in t.buckets], span),
             "mean_ms": (t.latency_sum_ms / count) if count else None, "max_ms": t.latency_max_ms,
             "mean_score": (t.out_sum / t.out_count) if t.out_count else None,
         })
