@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from console.action_results import ALIAS_ACTIONS, Describe, describe
 from console.actions import bindings_for
+from console.charts import span_text
 from console.columns import Column
 from console.errors import error_text
 from console.widgets.command_bar import CommandBar
@@ -30,6 +31,8 @@ from console.widgets.filter_bar import FilterBar
 from console.widgets.header import StatusHeader
 from console.widgets.live_table import LiveTable, TableRow
 from console.widgets.row_detail import RowDetail
+from console.widgets.trend_panel import Columns, TrendPanel
+from serving.traffic.dashboard import TREND_MINUTES
 
 if TYPE_CHECKING:
     from console.app import WatchkeeperApp
@@ -242,6 +245,15 @@ class TableScreen(WkScreen):
 
     def show_detail(self) -> None:
         self.query_one(RowDetail).show_for(self.table)
+        panels = self.query(TrendPanel)
+        if panels:
+            row = self.selected()
+            trend = self.trend_of(row) if row is not None else None
+            panels.first().show(*(trend or ("", [])), f"no requests in the last {span_text(TREND_MINUTES)}")
+
+    def trend_of(self, row: TableRow) -> tuple[str, Columns] | None:
+        """A screen with a TrendPanel: its title and (name, points) columns for the row."""
+        return None
 
     def on_data_table_row_highlighted(self, event: Any) -> None:
         self.show_detail()

@@ -30,7 +30,7 @@ from console.screens.overview import TREND_POINTS
 from console.screens.time_format import age
 from console.widgets.live_table import LiveTable, TableRow
 from console.widgets.row_detail import RowDetail
-from console.widgets.trend_panel import TrendPanel
+from console.widgets.trend_panel import Columns, TrendPanel
 from serving.traffic.dashboard import TREND_MINUTES
 from serving.traffic.router import routes_of
 from store.rollups import TrafficPoint
@@ -102,13 +102,7 @@ class DeploymentsScreen(TableScreen):
                 ), {"deployment": dep, "route": route, "version": version, "share": share, "traffic": t}))
         return rows
 
-    def show_detail(self) -> None:
-        super().show_detail()
-        row = self.selected()
-        panel = self.query_one(TrendPanel)
-        if row is None:
-            panel.show("", [])
-            return
+    def trend_of(self, row: TableRow) -> tuple[str, Columns]:
         model = row.raw["deployment"]["model"]
         # this model's routes in the table's order: champion, challenger (or shadow), then
         # versions that lost their route but still had traffic
@@ -116,9 +110,8 @@ class DeploymentsScreen(TableScreen):
         columns = [(f"{route} v{version}", self.trends.get((model, route, version or 0), []))
                    for route, version in routes if version]
         against = " against ".join(name for name, _points in columns[:2])
-        panel.show(f"{model}: {against or 'no route'}, last {span_text(TREND_MINUTES)} "
-                   f"({self.trend_step} min a point)", columns,
-                   f"no requests in the last {span_text(TREND_MINUTES)}")
+        return (f"{model}: {against or 'no route'}, last {span_text(TREND_MINUTES)} "
+                f"({self.trend_step} min a point)", columns)
 
     def _deployment(self) -> dict[str, Any] | None:
         row = self.selected()

@@ -18,7 +18,7 @@ from console.screens.cells import error_rate, millis, per_minute
 from console.screens.time_format import age
 from console.widgets.live_table import LiveTable, TableRow
 from console.widgets.row_detail import RowDetail
-from console.widgets.trend_panel import TrendPanel
+from console.widgets.trend_panel import Columns, TrendPanel
 from serving.traffic.dashboard import TREND_MINUTES
 from store.rollups import TrafficPoint
 
@@ -87,14 +87,8 @@ class OverviewScreen(ModelRowsScreen):
             ), {**m, "traffic": t}))
         return rows
 
-    def show_detail(self) -> None:
-        super().show_detail()
-        row = self.selected()
-        panel = self.query_one(TrendPanel)
-        if row is None:
-            panel.show("", [])
-            return
+    def trend_of(self, row: TableRow) -> tuple[str, Columns]:
         title = (f"{row.key}: last {span_text(TREND_MINUTES)}, champion and challenger "
                  f"({self.trend_step} min a point)")
         points = self.trends.get(row.key)
-        panel.show(title, [("", points)] if points else [], f"no requests in the last {span_text(TREND_MINUTES)}")
+        return title, [("", points)] if points else []
