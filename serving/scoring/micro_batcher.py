@@ -9,8 +9,8 @@ load the per-request model time falls; and a slow model only delays its own call
 finish on this thread after the prediction (the HTTP API completes the answer and commits
 its log entry there: serving.scoring.job), and the batch's follow-ups once after it.
 `try_inline` does the same on the caller's thread for a lone small request to a fast
-version: at one request at a time, the two thread wake-ups of the round trip were 0.15-0.4
-ms of a 1.2-1.8 ms answer on a 2-core virtual machine (interleaved runs, bench/RESULTS.md).
+version, saving the round trip's two thread wake-ups: at one connection the answer's p50
+fell by 0.06 and 0.64 ms in two interleaved pairs of bench runs (bench/RESULTS.md).
 """
 
 from __future__ import annotations
