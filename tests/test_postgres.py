@@ -154,7 +154,7 @@ def test_the_servers_log_writer_on_postgresql(wk, tiny_spec: Path, pg_url: str,
         outcomes: list[object] = []
         for entry in [*good, twin]:
             logger.submit(entry, lambda o, e: outcomes.append(e or o), commit_here=True)
-        logger.commit_queued()
+        await asyncio.to_thread(logger.commit_queued)  # as a predictor thread commits them
         return [first, again, *outcomes]
 
     try:
