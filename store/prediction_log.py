@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 class Executes(Protocol):
     """What the log's writes need of a transaction: a SQLAlchemy Connection, or the
-    prediction log writer's DriverTransaction (store/engine.py)."""
+    prediction log writer's DriverTransaction (store/log_writer.py)."""
 
     dialect: Dialect
 

@@ -127,7 +127,7 @@ def test_the_checkpointer_copies_the_wal_off_the_commit_path(served: tuple[Store
     WAL. The pool's other connections keep SQLite's default mark."""
     import shutil
 
-    from store.engine import BACKSTOP_CHECKPOINT_PAGES
+    from store.log_writer import BACKSTOP_CHECKPOINT_PAGES
 
     store, loaded = served
     logger = PredictionLogger(store.db)

@@ -13,7 +13,7 @@ The queue is bounded: when the store is locked or slow and the backlog passes th
 limit, new requests are refused at once (503) instead of piling up in memory.
 
 The WAL is copied back into the database by the store's Checkpointer thread, off the
-commit path (store.engine): inside a commit, as SQLite does it, one request in about 12
+commit path (store.log_writer): inside a commit, as SQLite does it, one request in about 12
 waited 1.4 ms for the copy and its fsyncs.
 """
 
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from serving.traffic.rollup import Record, aggregate
 from store import prediction_log
-from store.engine import WriterBusy
+from store.log_writer import WriterBusy
 
 if TYPE_CHECKING:
     from store.engine import Database
