@@ -112,6 +112,15 @@ def delta_order(a: str, b: str) -> str:
     terminal that cannot show a minus sign reads it too."""
     return f"{b} - {a}"
 
+
+def signed_delta(delta: Any) -> str:
+    """A compare delta as every surface prints it: its sign always shown (+0.0157, -0.0117,
+    +3), "-" when there is none."""
+    if isinstance(delta, bool) or not isinstance(delta, int | float):
+        return "-"
+    return f"{delta:+.4f}" if isinstance(delta, float) else f"{delta:+d}"
+
+
 def compare(store: Store, name: str, a: str | int, b: str | int) -> dict[str, Any]:
     from registry.signature import compare_signatures
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from console.cli import tables as col
 from console.cli.common import confirm, store_from
 from console.cli.errors import ExitCode
-from console.cli.output import emit_json, fields, fmt, info, section, signed, table
+from console.cli.output import emit_json, fields, fmt, info, section, table
 from console.cli.parser import Commands, model_name
 from store.artifacts import load_safe_format
 
@@ -260,7 +260,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from registry.versions import compare, delta_order
+    from registry.versions import compare, delta_order, signed_delta
 
     c = compare(store_from(args), args.name, args.a, args.b)
     if args.json:
@@ -270,7 +270,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     # the order as asked, named as the console's compare view names it: every delta is b - a
     section(f"metrics (delta = {delta_order(a, b)}: above 0, {b} is higher)")
     table([col.name("metric"), col.fixed(a), col.fixed(b), col.fixed(f"delta {delta_order(a, b)}")],
-          [[k, m["a"], m["b"], signed(m["delta"])] for k, m in c["metrics"].items()])
+          [[k, m["a"], m["b"], signed_delta(m["delta"])] for k, m in c["metrics"].items()])
     section("metadata that differs")
     table([col.name("field"), col.payload(a), col.payload(b)], [[k, m["a"], m["b"]] for k, m in c["metadata"].items()], empty="(identical)")
     section("parameters that differ")

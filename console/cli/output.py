@@ -55,13 +55,6 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def signed(delta: Any) -> str:
-    """A delta with its sign always shown (+0.0157, -0.0117, +3), "-" when there is none."""
-    if isinstance(delta, bool) or not isinstance(delta, int | float):
-        return "-"
-    return f"{delta:+.4f}" if isinstance(delta, float) else f"{delta:+d}"
-
-
 def table(headers: Sequence[str | Column], rows: Iterable[Sequence[Any]], empty: str = "(none)") -> None:
     """The rows under upper-case headers, fitted to the output width (`console.cli.tables`);
     a plain header is a column cut like a name."""

@@ -11,13 +11,6 @@ def cell(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def signed(delta: Any) -> str:
-    """A delta with its sign always shown (+0.0157, -0.0117, +3), "-" when there is none."""
-    if isinstance(delta, bool) or not isinstance(delta, int | float):
-        return "-"
-    return f"{delta:+.4f}" if isinstance(delta, float) else f"{delta:+d}"
-
-
 def percent(fraction: float | None) -> str:
     """0.1 -> 10%, 0.125 -> 12.5%."""
     if fraction is None:

@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.screens.base import WkScreen
-from console.screens.cells import cell, signed
+from console.screens.cells import cell
 from console.widgets.header import StatusHeader
 
 
@@ -40,7 +40,7 @@ class CompareScreen(WkScreen):
         return compare(self.wk.store, self.model, self.a, self.b)
 
     def show(self, c: dict[str, Any]) -> None:
-        from registry.versions import delta_order
+        from registry.versions import delta_order, signed_delta
 
         a, b = f"v{c['a']}", f"v{c['b']}"
         self.query_one(StatusHeader).view_title = f"compare {c['model']} {a} -> {b}"
@@ -51,7 +51,7 @@ class CompareScreen(WkScreen):
         for header in ("metric", a, b, f"delta {delta_order(a, b)}"):
             metrics.add_column(header)
         for name, m in c["metrics"].items():
-            metrics.add_row(name, cell(m["a"]), cell(m["b"]), signed(m["delta"]))
+            metrics.add_row(name, cell(m["a"]), cell(m["b"]), signed_delta(m["delta"]))
         outer.add_row(metrics)
         for title, section in (("metadata that differs", c["metadata"]),
                                ("parameters that differ", c["params"])):
