@@ -168,20 +168,22 @@ def store_counts(root: Path) -> dict[str, int]:
 
 # --- first paint --------------------------------------------------------------------
 
-async def _paint_once(store: Any) -> float:
-    """Seconds from entering run_test to the Overview showing all models, rendered."""
+async def _paint_once(store: Any, size: tuple[int, int] = SIZE, rows: int | None = MODELS) -> float:
+    """Seconds from entering run_test to the Overview showing its rows (`rows` of them, or
+    any when None), rendered."""
     from console.app import make_app
     from console.screens.overview import OverviewScreen
     from console.widgets.live_table import LiveTable
 
     app = make_app(store, refresh_interval=3600)
     start = time.perf_counter()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         while True:
             screen = app.screen
-            if (isinstance(screen, OverviewScreen) and screen._loaded_once
-                    and screen.query_one(LiveTable).row_count == MODELS):
-                break
+            if isinstance(screen, OverviewScreen) and screen._loaded_once:
+                shown = screen.query_one(LiveTable).row_count
+                if shown == rows or (rows is None and shown):
+                    break
             if time.perf_counter() - start > 60:
                 raise RuntimeError("the Overview did not show its rows within 60 s")
             await asyncio.sleep(0.002)

@@ -138,33 +138,16 @@ def serve_ready(runs: int, env: dict[str, str]) -> list[float]:
 
 # --- the console, in a child process ------------------------------------------------------
 
-async def _paint(store_root: str) -> None:
-    from console.app import make_app
-    from console.screens.overview import OverviewScreen
-    from console.widgets.live_table import LiveTable
-    from store.handle import open_store
-
-    store = open_store(store_root)
-    app = make_app(store, refresh_interval=3600)
-    async with app.run_test(size=CONSOLE_SIZE) as pilot:
-        start = time.perf_counter()
-        while True:
-            screen = app.screen
-            if isinstance(screen, OverviewScreen) and screen._loaded_once and screen.query_one(LiveTable).row_count:
-                break
-            if time.perf_counter() - start > 60:
-                raise RuntimeError("the Overview did not show its rows within 60 s")
-            await asyncio.sleep(0.002)
-        await pilot.pause()
-        app.exit()
-    store.close()
-
-
 def child_paint(store_root: str, launched: float) -> None:
     """In a fresh process: import the console, open the store, paint the Overview; print
     the wall seconds since the parent launched this process."""
-    asyncio.run(_paint(store_root))
+    from bench.console_paint import _paint_once
+    from store.handle import open_store
+
+    store = open_store(store_root)
+    asyncio.run(_paint_once(store, size=CONSOLE_SIZE, rows=None))
     print(f"{time.time() - launched:.6f}")
+    store.close()
 
 
 def paint_cold(store_root: Path, runs: int, env: dict[str, str]) -> list[float]:
