@@ -84,6 +84,9 @@ class Api:
         self.dialect = "sqlite" if store.db.is_sqlite else store.db.engine.dialect.name
         self.rng = random.Random()
         self._scoring = 0  # requests between their hand-over to a predictor and their answer
+        # inline only where the loop can commit too: otherwise it would predict on the loop
+        # and still wake the writer thread, saving nothing
+        self._inline = self.logger.commits_on_event_loop
         self._ignored_seen: set[tuple[str, int, tuple[str, ...]]] = set()
 
     @property
@@ -154,7 +157,7 @@ class Api:
         job = ScoringJob(prepared, started, self.logger)
         # A lone request on a fast version is predicted and committed right here, with no
         # thread to wake (micro_batcher.try_inline); otherwise on the predictor thread.
-        if not (self._scoring == 0 and predictor.try_inline(prepared.values, job.finish)):
+        if not (self._inline and self._scoring == 0 and predictor.try_inline(prepared.values, job.finish)):
             predictor.submit_then(prepared.values, job.finish)
         self._scoring += 1
         # asyncio.timeout, not wait_for: wait_for wraps a coroutine in a task of its own, a

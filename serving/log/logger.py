@@ -148,6 +148,12 @@ class PredictionLogger:
     def pending_rows(self) -> int:
         return self._pending_rows
 
+    @property
+    def commits_on_event_loop(self) -> bool:
+        """commit_queued() on an event loop's thread commits there (SQLite, when the write
+        lock is free); elsewhere it hands the entries to the writer thread."""
+        return self._writer.can_begin_without_waiting
+
     def start(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.start()
