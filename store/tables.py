@@ -306,3 +306,15 @@ class BatchRun(SQLModel, table=True):
     heartbeat_at: datetime | None = _time(nullable=True)  # store/run_life.py
     ended_at: datetime | None = _time(nullable=True)
     created_by: str = ""
+
+
+# The monitoring tables live in their own module (this one would pass 400 lines); importing
+# them here registers them on the same metadata for everything that imports store.tables.
+from store.report_tables import (  # noqa: E402,F401
+    DriftFeature,
+    DriftReport,
+    LabelTask,
+    PerformanceReport,
+    QualityReport,
+    ReferenceProfile,
+)

@@ -85,3 +85,27 @@ class AuditAction(StrEnum):
     DEPLOYMENT_SET = "deployment.set"
     DEPLOYMENT_PROMOTE = "deployment.promote"
     DEPLOYMENT_ROLLBACK = "deployment.rollback"
+
+
+class CheckStatus(StrEnum):
+    """The verdict of a stored monitoring report (drift, quality, performance)."""
+
+    OK = "ok"
+    DRIFT = "drift"  # drift reports: something drifted
+    FAILED = "failed"  # quality: an error finding; performance: below training by the margin
+    INSUFFICIENT = "insufficient"  # too few rows to judge: never a pass, never an alarm
+    NOT_LOGGED = "not_logged"  # the deployment logs metadata only: inputs not logged
+
+
+class ProfileSource(StrEnum):
+    """What a reference profile was fitted on."""
+
+    TRAINING = "training"  # the version's training data (the default reference)
+    WINDOW = "window"  # a pinned time window of logged traffic
+    FILE = "file"  # a data file given on the command line
+
+
+class LabelTaskStatus(StrEnum):
+    OPEN = "open"
+    LABELLED = "labelled"
+    SKIPPED = "skipped"
