@@ -236,17 +236,21 @@ def quarantine_reasons(conn: Connection, model_id: int, since: datetime, until: 
         cursor.close()
 
 
-def quarantined_payloads(conn: Connection, model_id: int, since: datetime, until: datetime,
-                         limit: int = 100_000) -> list[str]:
+def quarantined_payloads(conn: Connection, model_id: int, since: datetime, until: datetime, *,
+                         reason_contains: str | None = None, limit: int = 100_000) -> list[str]:
     """The refused rows' payloads (JSON text) of a window: an unseen category that the
     input policy rejects is still drift, and its count comes from here."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     dialect = conn.dialect.name
     sql = (f"SELECT payload FROM {Quarantine.__tablename__} WHERE model_id = {mark} AND at >= {mark} "
-           f"AND at < {mark} AND payload IS NOT NULL ORDER BY id LIMIT {int(limit)}")
+           f"AND at < {mark} AND payload IS NOT NULL"
+           + (f" AND reason LIKE {mark}" if reason_contains else "") + f" ORDER BY id LIMIT {int(limit)}")
+    params: list[Any] = [model_id, db_time(dialect, since), db_time(dialect, until)]
+    if reason_contains:
+        params.append(f"%{reason_contains}%")
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql, [model_id, db_time(dialect, since), db_time(dialect, until)])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
     finally:
         cursor.close()

@@ -37,7 +37,7 @@ class Source(StrEnum):
 
 class LogMode(StrEnum):
     FULL = "full"  # inputs and outputs
-    METADATA = "metadata"  # neither
+    METADATA = "metadata"  # outputs only: no inputs (labels can still be scored)
 
 
 class RunStatus(StrEnum):
