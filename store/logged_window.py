@@ -74,7 +74,7 @@ def _as_bytes(conn: Connection, column: str) -> str:
 
 def read_window(conn: Connection, model_id: int, since: datetime, until: datetime, *,
                 version_id: int | None = None, input_types: dict[str, str] | None = None,
-                with_data: bool = True) -> LoggedWindow:
+                with_inputs: bool = True, with_outputs: bool = True) -> LoggedWindow:
     """Read a window of a model's log. `input_types` maps each input column to "number"
     or "string" (from the signature): values are parsed to those types, so a column
     that turns to text upstream shows as nulls plus the type violations the quality
@@ -83,8 +83,8 @@ def read_window(conn: Connection, model_id: int, since: datetime, until: datetim
     from concurrent.futures import Future, ThreadPoolExecutor
 
     where, params = _where(conn, model_id, since, until, version_id)
-    data_cols = (f", {_as_bytes(conn, 'inputs')}, {_as_bytes(conn, 'outputs')}" if with_data
-                 else ", NULL, NULL")
+    data_cols = (f", {_as_bytes(conn, 'inputs') if with_inputs else 'NULL'}"
+                 f", {_as_bytes(conn, 'outputs') if with_outputs else 'NULL'}")
     # In the (model_id, at) index's order: no sort of the window before the first row.
     sql = (f"SELECT prediction_id, version_id, label{data_cols} FROM {Prediction.__tablename__} "
            f"WHERE {where} ORDER BY at, id")
