@@ -16,7 +16,7 @@ from monitoring.subject import Subject, resolve_subject
 from monitoring.windows import Window
 from store import reports as report_store
 from store.identity import current_actor
-from store.logged_window import LoggedWindow, parse_json_rows, quarantined_payloads, read_window
+from store.logged_window import parse_json_rows, quarantined_payloads, read_window
 from store.vocabulary import CheckStatus
 
 if TYPE_CHECKING:
@@ -37,10 +37,9 @@ def _config(profile: dict[str, Any]) -> dict[str, Any]:
     return dict(profile.get("config") or {})
 
 
-def prediction_frame(subject: Subject, window: LoggedWindow) -> pd.DataFrame:
-    """The outputs as features: the class (or value) as `prediction`, and for a binary
+def prediction_frame(out: pd.DataFrame) -> pd.DataFrame:
+    """Logged outputs as features: the class (or value) as `prediction`, and for a binary
     classifier the positive class's probability as `score`."""
-    out = window.outputs
     frame = pd.DataFrame(index=range(len(out)))
     if "value" in out:
         frame["prediction"] = pd.to_numeric(out["value"], errors="coerce")
@@ -92,7 +91,7 @@ def run_drift(store: Store, model: str, window: Window, *, version: str | int | 
             current = pd.concat([current, refused[names]], ignore_index=True)
         verdicts = check_features(profile, current, overrides=config.get("features"), min_rows=min_rows)
         if profile.get("prediction") and len(logged.outputs):
-            verdicts += check_features(profile["prediction"], prediction_frame(subject, logged),
+            verdicts += check_features(profile["prediction"], prediction_frame(logged.outputs),
                                        overrides=config.get("features"), min_rows=min_rows)
         features = [_feature_row(v.to_dict(), profile) for v in verdicts]
         input_verdicts = [v for v in verdicts if v.feature in names]

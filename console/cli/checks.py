@@ -134,3 +134,37 @@ def _jsonable(report: dict[str, Any]) -> dict[str, Any]:
         if key in out:
             out[key] = views.iso(out[key])
     return out
+
+
+def reference_options(p: argparse.ArgumentParser) -> None:
+    """`wk monitor reference MODEL VERSION (--data FILE | --from --to)` (registered by the
+    monitor command group)."""
+    model_name(p.add_argument("model", metavar="MODEL"))
+    p.add_argument("version", metavar="VERSION", help="a version number or an alias")
+    p.add_argument("--data", metavar="FILE", help="a CSV or Parquet file of reference rows "
+                                                  "(the version's model scores them)")
+    p.add_argument("--from", dest="since", metavar="TIME", help="pin a window of logged traffic: start")
+    p.add_argument("--to", dest="until", metavar="TIME", help="pin a window of logged traffic: end")
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    from monitoring.reference import fit_reference
+    from monitoring.windows import resolve_window
+
+    window = None
+    if args.since is not None or args.until is not None:
+        if args.since is None:
+            from store.errors import UsageError
+
+            raise UsageError("a pinned window needs --from (and --to, default now)", field="from",
+                             example="2026-11-01T00:00")
+        window = resolve_window(None, args.since, args.until)
+    out = fit_reference(store_from(args), args.model, args.version, data=args.data, window=window)
+    if args.json:
+        emit_json(out)
+        return 0
+    where = out.get("file") or f"{out.get('from')} .. {out.get('to')}"
+    info(f"{out['model']} v{out['version']}: reference profile {out['profile_id']} fitted on {out['rows']:,} "
+         f"rows of {where} ({out['features']} features{', with labels' if out['labelled'] else ''}) in "
+         f"{out['seconds']:.2f} s; checks of this version use it from now on")
+    return 0
