@@ -49,6 +49,8 @@ TASKS = (CLASSIFICATION, REGRESSION)
 
 MIN_LABELLED = 30
 MIN_COVERAGE = 0.1
+#: how far a row's class probabilities may sum from 1 (rounding in the log's JSON)
+SUM_TOLERANCE = 1e-4
 
 #: the training metric (``registry.metrics``) each realised key is comparable with: the
 #: registry names multiclass macro scores without the suffix
@@ -239,7 +241,16 @@ def _probability_matrix(probabilities: np.ndarray, n: int, classes: Sequence[Any
     if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
         raise InvalidInput("probabilities must be finite numbers in [0, 1]; leave out the "
                            "rows whose output was not finite", field="probabilities")
-    return p
+    sums = p.sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1.0) > SUM_TOLERANCE)
+    if len(off):
+        raise InvalidInput(
+            f"the probabilities of row {off[0]} sum to {sums[off[0]]:.6g}, not 1 "
+            f"({len(off)} such rows); give every class's probability, in the order of classes",
+            field="probabilities",
+        )
+    # a JSON round trip leaves sums a few ulps off 1, which sklearn's ROC AUC refuses
+    return p / sums[:, None] if n else p
 
 
 def _classification(
