@@ -1,5 +1,5 @@
 """Realised metrics with late labels and the CBPE label-free estimate (monitoring/performance.py,
-monitoring/cbpe.py): agreement with sklearn, undefined metrics, label normalisation, thin
+monitoring/labels.py, monitoring/cbpe.py): agreement with sklearn, undefined metrics, label normalisation, thin
 windows, and the estimate against realised metrics on the credit sample model with and
 without scripted events."""
 
@@ -20,10 +20,9 @@ from sklearn import metrics as skm
 from sklearn.isotonic import IsotonicRegression
 
 from monitoring import cbpe
+from monitoring.labels import class_indices, decode_labels
 from monitoring.performance import (
-    class_indices,
     coverage,
-    decode_labels,
     realised_metrics,
     realised_metrics_with_reasons,
     window_performance,
