@@ -69,18 +69,18 @@ def _check_version(task: str, version: Any, profile: dict[str, Any] | None, labe
         predicted = outputs["value"].astype(float).tolist() if "value" in outputs else []
         probabilities = None
     perf = window_performance(
-        task, [labels[i] for i in known], [predicted[i] for i in known],
+        task, [labels[i] for i in known], [predicted[i] for i in known], n_predictions=len(labels),
         probabilities=probabilities[known] if probabilities is not None else None,
-        classes=classes or None, predictions=len(labels))
-    estimated = None
+        classes=classes or None)
+    estimated: dict[str, Any] | None = None
     reference = (profile or {}).get("labelled")
     if task == "classification" and probabilities is not None and len(classes) == 2 and reference:
         from monitoring.cbpe import estimate, fit_cbpe
 
-        calibrator = fit_cbpe(np.asarray(reference["scores"], float), np.asarray(reference["labels"]))
-        estimated = estimate(calibrator, probabilities[:, 1])
-    training = dict(version.metrics or {})
-    realised = dict(perf.get("metrics") or {})
+        calibrator = fit_cbpe(np.asarray(reference["scores"], float), np.asarray(reference["labels"], int))
+        estimated = dict(estimate(calibrator, probabilities[:, 1]))
+    training: dict[str, Any] = dict(version.metrics or {})
+    realised: dict[str, Any] = dict(perf.get("metrics") or {})
     margin = float(config.get("performance_margin", DEFAULT_MARGIN))
     metric = primary_metric(task, realised, training)
     status, reason = CheckStatus.OK, perf.get("reason") or ""
