@@ -54,6 +54,8 @@ class TrainingSpec:
     tags: list[str] = field(default_factory=list)
     #: [serve]: out_of_range / unknown_category -> accept | reject (registry.signature)
     input_policy: dict[str, str] = field(default_factory=dict)
+    #: [expectations], parsed (registry.expectations): checked on the data before training
+    expectations: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -164,6 +166,7 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
     gate = r.table("gate", required=False)
     eval_data = r.table("eval_data", required=False)
     serve = r.table("serve", required=False)
+    expectations = r.raw.get("expectations")
 
     name = r.get(model, "model", "name", str, required=True)
     if not name or "/" in name or name.strip() != name or len(name) > 100:
@@ -221,6 +224,9 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
     problem = check_policy(input_policy)
     if problem:
         raise r.fail(f"[serve] {problem}")
+    from registry.expectations import parse_expectations
+
+    parsed = parse_expectations(expectations, r.fail) if expectations is not None else {}
     return TrainingSpec(
         path=str(spec_path),
         model_name=name,
@@ -241,4 +247,5 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
         description=r.get(model, "model", "description", str, default=""),
         tags=[str(t) for t in tags],
         input_policy={str(k): str(v) for k, v in input_policy.items()},
+        expectations=parsed,
     )
