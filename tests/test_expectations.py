@@ -212,3 +212,11 @@ def test_pandera_is_imported_only_for_a_spec_with_expectations(
     spec = load_spec(kept)  # nor does reading expectations
     with pytest.raises(ImportError, match="pandera"):
         prepare(spec)  # checking them does
+
+
+def test_the_readme_example_is_a_valid_expectations_table(tiny_spec: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = next(b.split("```")[0] for b in readme.split("```toml\n")[1:] if "[expectations]" in b)
+    spec = load_spec(_with(tiny_spec, "\n" + block))
+    assert set(spec.expectations["columns"]) == {"income", "employment_type", "application_id"}
+    assert spec.expectations["freshness"]["max_age_seconds"] == 30 * 86400
