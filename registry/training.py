@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from registry import views
-from registry.datasource import LoadedData, check_against_spec, load_source
+from registry.datasource import LoadedData, check_against_spec, load_source, row_label
 from registry.gate import evaluate_gate
 from registry.metrics import evaluate
 from registry.models import check_model_name, ensure_model
@@ -100,9 +100,23 @@ def resolve_entry_point(ref: str, spec_path: str) -> tuple[EntryPoint, str | Non
     return func, getattr(module, "__file__", None)
 
 
+def check_data_expectations(spec: TrainingSpec, data: LoadedData) -> None:
+    """The spec's [expectations] on its training data: ExpectationsFailed with the report
+    when the data breaks one (pandera is imported only for a spec that has expectations)."""
+    if not spec.expectations:
+        return
+    from registry.expectations import ExpectationsFailed, check_expectations
+
+    report = check_expectations(data.frame, spec.expectations,
+                                row_label=lambda i: row_label(spec.data, i))
+    if not report.passed:
+        raise ExpectationsFailed.of(spec.path, data.name, report)
+
+
 def prepare(spec: TrainingSpec) -> Prepared:
     data = load_source(spec.data)
     check_against_spec(data, spec, spec.data)
+    check_data_expectations(spec, data)
     eval_data = None
     if spec.eval_data is not None:
         eval_data = load_source(spec.eval_data)

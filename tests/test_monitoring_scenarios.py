@@ -34,9 +34,10 @@ class Scenario:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    from serving_store import Server
+
     from registry.aliases import promote
     from registry.training import train
-    from serving_store import Server
     from store.handle import init_store
 
     root = tmp_path_factory.mktemp("monitoring") / "store"
