@@ -468,26 +468,38 @@ def _check_column(col: _Column) -> tuple[ColumnQuality, list[Finding]]:
     return stats, findings
 
 
-def _quarantine_findings(quarantined: Mapping[str, int], rows: int) -> list[Finding]:
+def _quarantine_findings(quarantined: Mapping[str, int], rows: int,
+                         fields: Mapping[str, str | None]) -> list[Finding]:
     total = rows + sum(quarantined.values())
     out = []
     for reason, count in sorted(quarantined.items(), key=lambda kv: (-kv[1], kv[0])):
         if count <= 0:
             continue
         share = count / total
-        out.append(Finding("quarantined", None, _severity(share), count, share,
-                           f"{count} of {total} rows ({_pct(share)}) quarantined: {reason}"))
+        column = fields.get(reason)
+        about = f"{column} " if column and not reason.startswith(column) else ""
+        out.append(Finding("quarantined", column, _severity(share), count, share,
+                           f"{count} of {total} rows ({_pct(share)}) quarantined: {about}{reason}"))
     return out
 
 
 def check_quality(current: pd.DataFrame, signature: dict[str, Any],
                   profile: dict[str, Any] | None, *, quarantined: dict[str, int] | None = None,
+                  quarantine_fields: Mapping[str, str | None] | None = None,
                   min_rows: int = 100) -> QualityReport:
-    """Check one window of inputs against the signature (and the reference profile)."""
+    """Check one window of inputs against the signature (and the reference profile).
+    `quarantined` counts refused rows by reason; `quarantine_fields` names the input
+    field each reason is about, where it is one."""
     rows = len(current)
     refused = {str(k): int(v) for k, v in (quarantined or {}).items()}
-    findings = _quarantine_findings(refused, rows)
+    findings = _quarantine_findings(refused, rows, quarantine_fields or {})
     if rows < min_rows:
+        # Too few logged rows to judge their columns; but refusals are exact counts, and a
+        # feed whose rows are mostly refused (a column turned null) has failed, not "too few".
+        if any(f.severity == ERROR for f in findings):
+            reason = (f"{sum(refused.values())} of {rows + sum(refused.values())} rows quarantined; "
+                      f"too few logged rows ({rows}, need {min_rows}) to check their columns")
+            return QualityReport(FAILED, rows, min_rows, reason, tuple(findings), (), refused)
         reason = f"insufficient data: {rows} rows, need {min_rows}"
         if findings:
             reason += f"; {sum(refused.values())} rows quarantined"

@@ -36,7 +36,12 @@ def run_quality(store: Store, model: str, window: Window, *, version: str | int 
         logged = read_window(conn, subject.model_id, window.start, window.end,
                              version_id=subject.filter_version_id, input_types=subject.input_types,
                              with_outputs=False)
-        refused = quarantine_reasons(conn, subject.model_id, window.start, window.end)
+        counts = quarantine_reasons(conn, subject.model_id, window.start, window.end)
+    refused: dict[str, int] = {}
+    fields: dict[str, str | None] = {}
+    for field, reason, n in counts:
+        refused[reason] = refused.get(reason, 0) + n
+        fields.setdefault(reason, field)
     report: dict[str, Any] = {
         "model_id": subject.model_id, "version_id": subject.version_id,
         "window_start": window.start, "window_end": window.end, "rows": logged.rows,
@@ -49,7 +54,7 @@ def run_quality(store: Store, model: str, window: Window, *, version: str | int 
     else:
         names = [c["name"] for c in subject.columns]
         result = check_quality(logged.inputs[names], subject.signature, profile, quarantined=refused,
-                               min_rows=min_rows).to_dict()
+                               quarantine_fields=fields, min_rows=min_rows).to_dict()
         findings = list(result.get("findings", []))
         report.update(
             status=result["status"], findings=findings,

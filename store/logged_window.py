@@ -222,16 +222,18 @@ def _proba_name(name: str) -> str:
     return "proba:" + name[len(prefix):] if name.startswith(prefix) else name
 
 
-def quarantine_reasons(conn: Connection, model_id: int, since: datetime, until: datetime) -> dict[str, int]:
-    """Refused rows of a window by reason (their inputs never reached the log)."""
+def quarantine_reasons(conn: Connection, model_id: int, since: datetime,
+                       until: datetime) -> list[tuple[str | None, str, int]]:
+    """Refused rows of a window as (field, reason, count), most first (their inputs
+    never reached the log)."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     dialect = conn.dialect.name
-    sql = (f"SELECT reason, count(*) FROM {Quarantine.__tablename__} WHERE model_id = {mark} "
-           f"AND at >= {mark} AND at < {mark} GROUP BY reason ORDER BY count(*) DESC")
+    sql = (f"SELECT field, reason, count(*) FROM {Quarantine.__tablename__} WHERE model_id = {mark} "
+           f"AND at >= {mark} AND at < {mark} GROUP BY field, reason ORDER BY count(*) DESC")
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, [model_id, db_time(dialect, since), db_time(dialect, until)])
-        return {str(reason): int(n) for reason, n in cursor.fetchall()}
+        return [(field, str(reason), int(n)) for field, reason, n in cursor.fetchall()]
     finally:
         cursor.close()
 
