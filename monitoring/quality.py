@@ -19,7 +19,10 @@ Checks, each a `Finding` with a one-line reason that names the column and the fi
   /1000, Celsius -> Fahrenheit, ...) far better than the reference as it is. With a
   profile, the reference quantiles are transformed and compared with the window's; without
   one, the share of values inside the signature's range is compared with the share inside
-  the converted range.
+  the converted range (weaker: x1.8 + 32 on a wide column such as income stays mostly in
+  range and is seen only with a profile). A conversion is recognised by its effect, so a
+  covariate shift of exactly x1.8 + 32 would read as Celsius -> Fahrenheit; the reason
+  names the conversion that matched, for a person to judge.
 - ``quarantined``: rows refused before scoring, one finding per reason.
 
 ``type``, ``range`` and ``quarantined`` are errors from 1% of the window's rows on,

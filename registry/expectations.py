@@ -210,7 +210,7 @@ class ExpectationsFailed(InvalidInput):
     """Training data that breaks its spec's expectations; `report` says where."""
 
     def __init__(self, message: str, report: ExpectationReport) -> None:
-        super().__init__(message, field="expectations")
+        super().__init__(message)  # about the data, not an argument: no field to name
         self.report = report
 
     @classmethod

@@ -194,3 +194,16 @@ def test_a_missing_column_is_an_error_and_the_report_is_plain_data() -> None:
     assert out["columns"]["temperature"]["missing_share"] == 0.0
     assert out["findings"][0]["check"] == "missing_column"
     assert "1 error(s) in 500 rows: missing_column humidity" in out["reason"]
+
+
+@pytest.mark.parametrize(("case", "column"), BROKEN)
+def test_the_registry_s_own_profile_gives_the_same_verdicts(case: str, column: str) -> None:
+    from registry.reference_profile import fit_profile
+
+    frame, signature, _ = reference(case)
+    profile = fit_profile(frame, signature["columns"])
+    expected = {"nulls": {"all_null"}, "scale": {"unit_change"}, "fahrenheit": {"unit_change"}}
+    for mode, checks in expected.items():
+        window = _window(case, events=[broken_column(AT, column, mode=mode)])
+        assert checks <= set(_errors(check_quality(window, signature, profile), column)), mode
+    assert not check_quality(windows(case, 100, 500)[0], signature, profile).errors
