@@ -28,6 +28,7 @@ from registry.reference_profile import (
     BOOLEAN,
     CATEGORICAL,
     DATETIME,
+    MAX_MAGNITUDE,
     NUMERIC,
     bin_counts_sorted,
     category_counts,
@@ -44,8 +45,10 @@ STATUSES: tuple[str, ...] = (DRIFT, OK, INSUFFICIENT)
 #: the default family-wise false-alarm rate of the p-value tests over one window: with k
 #: features tested, each feature's p-value is compared with FAMILY_ALPHA / k (Bonferroni)
 FAMILY_ALPHA = 0.05
-#: above this many reference rows the default tests are the distances (see DRIFT_RULE.md)
-LARGE_REFERENCE = 1_000
+#: the default rule's floor on the effect size: a significant difference smaller than this
+#: is reported "ok" (too small to matter), so large windows do not flag negligible changes
+MIN_EFFECT: Mapping[str, float] = MappingProxyType({"wasserstein/std": 0.1,
+                                                    "total variation": 0.02})
 #: a numeric feature with at most this many distinct reference values is tested as a
 #: categorical over its values (registry.reference_profile.LOW_CARDINALITY keeps them)
 LOW_CARDINALITY = 10
@@ -120,6 +123,8 @@ class FeatureDrift:
     new_categories: dict[str, int] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     histogram: dict[str, Any] = field(default_factory=dict)
+    #: the default rule's floor on effect_size (None when the model's config set the test)
+    min_effect: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,18 +152,18 @@ def tested_as(feature: Mapping[str, Any]) -> str:
 
 
 def default_test(feature: Mapping[str, Any], n_reference: int) -> tuple[str, str]:
-    """(test name, why) for a feature by its kind, distinct values and reference size."""
+    """(test name, why) for a feature by its kind and number of distinct values: KS for a
+    numeric feature, chi-squared for a categorical, a boolean and a numeric feature with at
+    most LOW_CARDINALITY values. The reference size does not pick the test (both tests
+    account for it); the Bonferroni threshold and the effect floor (MIN_EFFECT) make them
+    fit every window size (monitoring/DRIFT_RULE.md has the measurements)."""
     kind = str(feature["kind"])
-    as_kind = tested_as(feature)
-    if as_kind == CATEGORICAL:
-        what = (f"numeric with {feature.get('distinct')} values" if kind == NUMERIC
-                else kind)
-        if n_reference > LARGE_REFERENCE:
-            return "jensenshannon", f"{what}, ref > {LARGE_REFERENCE:,} rows"
-        return "chisquare", f"{what}, ref <= {LARGE_REFERENCE:,} rows"
-    if n_reference > LARGE_REFERENCE:
-        return "wasserstein", f"numeric, ref > {LARGE_REFERENCE:,} rows"
-    return "ks", f"numeric, ref <= {LARGE_REFERENCE:,} rows"
+    distinct = feature.get("distinct")
+    if tested_as(feature) == CATEGORICAL:
+        what = (f"numeric with {distinct} values" if kind == NUMERIC
+                else f"{kind}, {distinct} categories")
+        return "chisquare", what
+    return "ks", f"numeric, {distinct:,}{'+' if feature.get('distinct_capped') else ''} values"
 
 
 # -- overrides --------------------------------------------------------------------------
@@ -240,6 +245,7 @@ class _Choice:
     threshold: float
     why: str
     threshold_note: str = ""
+    min_effect: float | None = None
 
 
 @dataclass
@@ -340,18 +346,22 @@ def _numeric_outcome(test: DriftTest, feature: Mapping[str, Any], reference_sort
 
 
 def _reason(name: str, choice: _Choice, n_ref: int, n_cur: int, outcome: _Outcome,
-            drifted: bool) -> str:
+            significant: bool) -> str:
     test = choice.test
     head = f"{test.name} ({choice.why}; {n_ref:,} ref / {n_cur:,} cur rows): "
     if test.p_value:
-        op = "<" if drifted else ">="
+        op = "<" if significant else ">="
         body = (f"p {_fmt(outcome.p_value)} {op} {_fmt(choice.threshold)}{choice.threshold_note}"
                 f", {test.statistic} {_fmt(outcome.statistic)}")
     else:
-        op = ">" if drifted else "<="
+        op = ">" if significant else "<="
         body = (f"{_fmt(outcome.statistic)} {op} {_fmt(choice.threshold)}"
                 f"{choice.threshold_note}")
     body += f", effect {_fmt(outcome.effect)} {outcome.effect_name}"
+    if choice.min_effect is not None:
+        small = outcome.effect < choice.min_effect
+        body += (f" {'<' if small else '>='} {_fmt(choice.min_effect)}"
+                 + (" (significant but too small to matter)" if small and significant else ""))
     if outcome.new_categories:
         listed = sorted(outcome.new_categories.items(), key=lambda item: -item[1])
         shown = ", ".join(f"{k} ({v:,})" for k, v in listed[:5])
@@ -381,22 +391,29 @@ def _verdict(name: str, feature: Mapping[str, Any], choice: _Choice, n_ref: int,
              outcome: _Outcome, summary: dict[str, Any]) -> FeatureDrift:
     test = choice.test
     if test.p_value:
-        drifted = outcome.p_value is not None and outcome.p_value < choice.threshold
+        significant = outcome.p_value is not None and outcome.p_value < choice.threshold
     else:
-        drifted = outcome.statistic > choice.threshold
+        significant = outcome.statistic > choice.threshold
+    drifted = significant and (choice.min_effect is None or outcome.effect >= choice.min_effect)
     return FeatureDrift(
         feature=name, kind=str(feature["kind"]), status=DRIFT if drifted else OK,
         test=test.name, statistic=outcome.statistic, threshold=choice.threshold,
         p_value=outcome.p_value, effect_size=outcome.effect, effect_name=outcome.effect_name,
         n_reference=n_ref, n_current=n_cur,
-        reason=_reason(name, choice, n_ref, n_cur, outcome, drifted),
+        reason=_reason(name, choice, n_ref, n_cur, outcome, significant),
         new_categories=outcome.new_categories, summary=summary, histogram=outcome.histogram,
+        min_effect=choice.min_effect,
     )
 
 
 def _sample_sorted(profile: Mapping[str, Any], name: str) -> np.ndarray:
-    values = numeric_values(pd.Series(sample_column(dict(profile), name), dtype=object))
-    return np.sort(values[~np.isnan(values)])
+    column = sample_column(dict(profile), name)
+    try:  # numbers and None (as stored): numpy reads None as NaN
+        values = np.array(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = numeric_values(pd.Series(column, dtype=object))
+    values = values[np.isfinite(values)]
+    return np.sort(values[np.abs(values) <= MAX_MAGNITUDE])
 
 
 def _check_numeric(name: str, feature: Mapping[str, Any], profile: Mapping[str, Any],
@@ -435,27 +452,32 @@ def _check_category(name: str, feature: Mapping[str, Any], column: pd.Series | N
 
 def _choices(features: Mapping[str, Any], overrides: Mapping[str, Mapping[str, Any]],
              n_reference: int) -> dict[str, _Choice]:
-    chosen: dict[str, tuple[DriftTest, float | None, str]] = {}
+    """Test and threshold per feature: the model's config where it sets them, else the
+    default rule, whose p-value thresholds share FAMILY_ALPHA among the features tested
+    (Bonferroni) and whose verdicts need an effect of at least MIN_EFFECT."""
+    chosen: dict[str, tuple[DriftTest, float | None, str, float | None]] = {}
     for name, feature in features.items():
         override = overrides.get(name, {})
         test_name, why = default_test(feature, n_reference)
+        effect_name = "wasserstein/std" if feature["kind"] == NUMERIC else "total variation"
+        min_effect: float | None = MIN_EFFECT[effect_name]
         if override.get("test") is not None:
-            test_name, why = str(override["test"]), "set in the model's config"
+            test_name, why, min_effect = str(override["test"]), "set in the model's config", None
         threshold = override.get("threshold")
-        chosen[name] = (TESTS[test_name], None if threshold is None else float(threshold), why)
-    # Bonferroni over the features whose p-value threshold is the default
-    defaulted = [n for n, (test, threshold, _) in chosen.items()
+        chosen[name] = (TESTS[test_name], None if threshold is None else float(threshold), why,
+                        min_effect)
+    defaulted = [n for n, (test, threshold, _, _) in chosen.items()
                  if test.p_value and threshold is None]
     out: dict[str, _Choice] = {}
-    for name, (test, threshold, why) in chosen.items():
+    for name, (test, threshold, why, min_effect) in chosen.items():
         if threshold is not None:
-            out[name] = _Choice(test, threshold, why, " (set in the model's config)"
-                                if "config" not in why else "")
+            note = "" if "config" in why else " (set in the model's config)"
+            out[name] = _Choice(test, threshold, why, note, min_effect)
         elif test.p_value and len(defaulted) > 1:
-            out[name] = _Choice(test, FAMILY_ALPHA / len(defaulted), why,
-                                f" ({_fmt(FAMILY_ALPHA)} / {len(defaulted)} features, Bonferroni)")
+            note = f" ({_fmt(FAMILY_ALPHA)} / {len(defaulted)} features, Bonferroni)"
+            out[name] = _Choice(test, FAMILY_ALPHA / len(defaulted), why, note, min_effect)
         else:
-            out[name] = _Choice(test, test.default_threshold, why)
+            out[name] = _Choice(test, test.default_threshold, why, "", min_effect)
     return out
 
 

