@@ -37,12 +37,21 @@ def _numeric_names(profile: dict[str, Any]) -> list[str]:
 
 
 def rule_default(profile: dict[str, Any], window: int) -> dict[str, dict[str, Any]]:
+    """monitoring.drift's default rule (no overrides)."""
     return {}
+
+
+def rule_evidently(profile: dict[str, Any], window: int) -> dict[str, dict[str, Any]]:
+    """Evidently's rule for references above 1,000 rows: normalised Wasserstein 0.1 for a
+    numeric feature, Jensen-Shannon 0.1 for a categorical one (and numeric with few values)."""
+    return {name: {"test": "wasserstein" if tested_as(f) == "numeric" else "jensenshannon"}
+            for name, f in profile["features"].items()}
 
 
 def rule_no_low_cardinality(profile: dict[str, Any], window: int) -> dict[str, dict[str, Any]]:
     """Evidently's rule with every numeric feature numeric (Wasserstein)."""
-    return {n: {"test": "wasserstein"} for n in _numeric_names(profile)}
+    return {**rule_evidently(profile, window),
+            **{n: {"test": "wasserstein"} for n in _numeric_names(profile)}}
 
 
 def _pvalue_rule(alpha: Callable[[int], float], floor: dict[str, float] | None = None) -> Rule:
@@ -202,6 +211,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="200,1000,10000,100000")
     parser.add_argument("--case", default="credit")
     parser.add_argument("--reference", default="shipped", help="shipped or a row count")
+    parser.add_argument("--rules", default="", help="a substring of the rules to run")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     case = USE_CASES[args.case]
@@ -211,17 +221,19 @@ def main() -> None:
         reference = case.generate(int(args.reference), datetime(2025, 1, 1, tzinfo=UTC),
                                   seed=99)
     rules: dict[str, Rule] = {
-        "evidently (W/JS 0.1, ints <= 10 values as categories)": rule_default,
+        "default (KS/chi2 p < 0.05/k, effect >= 0.1 W/std or 0.01 TV)": rule_default,
+        "evidently (W/JS 0.1, ints <= 10 values as categories)": rule_evidently,
         "evidently, ints numeric": rule_no_low_cardinality,
         "KS/chi2 p < 0.05": _pvalue_rule(lambda k: 0.05),
         "KS/chi2 p < 0.05/k": _pvalue_rule(lambda k: 0.05 / k),
-        "KS/chi2 p < 0.05/k, effect >= 0.05 W/std | 0.02 TV": _pvalue_rule(
+        "KS/chi2 p < 0.05/k, effect >= 0.05 W/std or 0.02 TV": _pvalue_rule(
             lambda k: 0.05 / k, {"wasserstein/std": 0.05, "total variation": 0.02}),
-        "KS/chi2 p < 0.05/k, effect >= 0.1 W/std | 0.05 TV": _pvalue_rule(
+        "KS/chi2 p < 0.05/k, effect >= 0.1 W/std or 0.05 TV": _pvalue_rule(
             lambda k: 0.05 / k, {"wasserstein/std": 0.1, "total variation": 0.05}),
         "PSI 0.2": rule_psi,
         "nannyml (JS, mean+3sd of ref chunks)": NannyRule(reference),
     }
+    rules = {k: v for k, v in rules.items() if args.rules in k}
     rows = run(args.case, reference, rules, sizes, args.windows, args.event_windows)
     print(table(rows))
 

@@ -48,7 +48,7 @@ FAMILY_ALPHA = 0.05
 #: the default rule's floor on the effect size: a significant difference smaller than this
 #: is reported "ok" (too small to matter), so large windows do not flag negligible changes
 MIN_EFFECT: Mapping[str, float] = MappingProxyType({"wasserstein/std": 0.1,
-                                                    "total variation": 0.02})
+                                                    "total variation": 0.01})
 #: a numeric feature with at most this many distinct reference values is tested as a
 #: categorical over its values (registry.reference_profile.LOW_CARDINALITY keeps them)
 LOW_CARDINALITY = 10

@@ -297,3 +297,14 @@ def test_over_100_windows_without_an_event_at_most_5_percent_show_drift(
         assert all(v.status != INSUFFICIENT for v in verdicts)
         alarms += any(v.status == DRIFT for v in verdicts)
     assert alarms <= 5
+
+
+@pytest.mark.parametrize("n, m", [(1, 7), (7, 5), (100, 33), (500, 20_000), (3, 1_000)])
+def test_wasserstein_by_prefix_sums_agrees_with_scipy(monkeypatch: pytest.MonkeyPatch, n: int,
+                                                      m: int) -> None:
+    monkeypatch.setattr(drift_stats, "WASSERSTEIN_DIRECT_MAX", 0)
+    rng = np.random.default_rng(n * m)
+    x = np.sort(np.round(rng.normal(size=n), 1))
+    y = np.sort(np.round(rng.lognormal(0.1, 1.1, size=m), 1))
+    assert drift_stats.wasserstein(x, y) == pytest.approx(stats.wasserstein_distance(x, y),
+                                                          rel=1e-9)
