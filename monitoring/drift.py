@@ -160,10 +160,11 @@ def default_test(feature: Mapping[str, Any], n_reference: int) -> tuple[str, str
     kind = str(feature["kind"])
     distinct = feature.get("distinct")
     if tested_as(feature) == CATEGORICAL:
-        what = (f"numeric with {distinct} values" if kind == NUMERIC
-                else f"{kind}, {distinct} categories")
+        what = (f"numeric with {distinct} distinct values, tested as categories"
+                if kind == NUMERIC else f"{kind}, {distinct} categories")
         return "chisquare", what
-    return "ks", f"numeric, {distinct:,}{'+' if feature.get('distinct_capped') else ''} values"
+    capped = "+" if feature.get("distinct_capped") else ""
+    return "ks", f"numeric, {distinct:,}{capped} distinct values"
 
 
 # -- overrides --------------------------------------------------------------------------
@@ -430,9 +431,25 @@ def _check_numeric(name: str, feature: Mapping[str, Any], profile: Mapping[str, 
     return _verdict(name, feature, choice, n_ref, n_cur, outcome, summary)
 
 
+_BOOLEAN_TEXT = {"true": "True", "1": "True", "1.0": "True",
+                 "false": "False", "0": "False", "0.0": "False"}
+
+
+def _as_boolean(counts: dict[str, int]) -> dict[str, int]:
+    """Counts of a boolean logged as True/False, 1/0 or "true"/"false" under the profile's
+    keys "True" and "False" (anything else stays as it is, an unseen category)."""
+    out: dict[str, int] = {}
+    for key, count in counts.items():
+        label = _BOOLEAN_TEXT.get(key.lower(), key)
+        out[label] = out.get(label, 0) + count
+    return out
+
+
 def _check_category(name: str, feature: Mapping[str, Any], column: pd.Series | None,
                     choice: _Choice, min_rows: int) -> FeatureDrift:
     current = category_counts(column) if column is not None else {}
+    if feature["kind"] == BOOLEAN:
+        current = _as_boolean(current)
     total = len(column) if column is not None else 0
     n_ref, n_cur = int(feature["n"]), sum(current.values())
     summary = categorical_summary(dict(feature), current, total)

@@ -45,8 +45,8 @@ finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinit
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def _profile_of(frame: pd.DataFrame, **kwargs: object) -> dict:
-    return fit_profile(frame, infer_signature(frame)["columns"], **kwargs)  # type: ignore[arg-type]
+def _profile_of(frame: pd.DataFrame) -> dict:
+    return fit_profile(frame, infer_signature(frame)["columns"])
 
 
 # -- PBT-03: the statistics -------------------------------------------------------------
@@ -94,6 +94,7 @@ def test_ks_and_wasserstein_of_a_sample_against_itself_are_zero(values: list[flo
     assert drift_stats.wasserstein(x, x) == 0.0
 
 
+@pytest.mark.filterwarnings("ignore:ks_2samp. Exact calculation unsuccessful")
 @PROPERTY
 @given(st.lists(finite, min_size=1, max_size=200), st.lists(finite, min_size=1, max_size=200))
 def test_wasserstein_and_ks_agree_with_scipy(a: list[float], b: list[float]) -> None:
@@ -260,6 +261,25 @@ def test_overrides_choose_test_and_threshold_and_refuse_what_does_not_fit(
         check_features(credit_profile, window, overrides={"region": {"test": "ks"}})
     with pytest.raises(InvalidInput, match="unknown feature 'salary'"):
         check_features(credit_profile, window, overrides={"salary": {"test": "psi"}})
+
+
+def test_a_boolean_logged_as_numbers_or_text_is_the_same_boolean() -> None:
+    profile = _profile_of(pd.DataFrame({"flag": [True, False] * 100}))
+    for logged in ([1, 0] * 100, ["true", "false"] * 100, [True, False] * 100):
+        (verdict,) = check_features(profile, pd.DataFrame({"flag": logged}))
+        assert verdict.status == OK and verdict.new_categories == {}
+        assert verdict.statistic == pytest.approx(0.0)
+
+
+def test_a_significant_change_too_small_to_matter_is_ok_and_says_so() -> None:
+    rng = np.random.default_rng(12)
+    profile = _profile_of(pd.DataFrame({"x": rng.normal(0.0, 1.0, 20_000)}))
+    small = check_features(profile, pd.DataFrame({"x": rng.normal(0.08, 1.0, 200_000)}))[0]
+    assert small.p_value is not None and small.p_value < small.threshold  # significant
+    assert small.effect_size is not None and small.effect_size < 0.1
+    assert small.status == OK and "too small to matter" in small.reason
+    large = check_features(profile, pd.DataFrame({"x": rng.normal(0.3, 1.0, 200_000)}))[0]
+    assert large.status == DRIFT and large.min_effect == 0.1
 
 
 def test_the_test_registry_says_kinds_thresholds_and_direction() -> None:
