@@ -151,12 +151,12 @@ def tested_as(feature: Mapping[str, Any]) -> str:
     return kind
 
 
-def default_test(feature: Mapping[str, Any], n_reference: int) -> tuple[str, str]:
+def default_test(feature: Mapping[str, Any]) -> tuple[str, str]:
     """(test name, why) for a feature by its kind and number of distinct values: KS for a
     numeric feature, chi-squared for a categorical, a boolean and a numeric feature with at
-    most LOW_CARDINALITY values. The reference size does not pick the test (both tests
-    account for it); the Bonferroni threshold and the effect floor (MIN_EFFECT) make them
-    fit every window size (monitoring/DRIFT_RULE.md has the measurements)."""
+    most LOW_CARDINALITY values. The sample sizes do not pick the test (both tests account
+    for them): the Bonferroni threshold and the effect floor (MIN_EFFECT) make the two fit
+    windows from 100 to 1,000,000 rows (monitoring/DRIFT_RULE.md has the measurements)."""
     kind = str(feature["kind"])
     distinct = feature.get("distinct")
     if tested_as(feature) == CATEGORICAL:
@@ -214,10 +214,10 @@ def _check_overrides(
             )
         threshold = override.get("threshold")
         if threshold is not None:
-            chosen = TESTS[test] if test is not None else None
+            chosen = TESTS[test if test is not None else default_test(profile_features[name])[0]]
             if (isinstance(threshold, bool) or not isinstance(threshold, int | float)
                     or not math.isfinite(threshold) or threshold <= 0
-                    or (chosen is not None and chosen.p_value and threshold >= 1)):
+                    or (chosen.p_value and threshold >= 1)):
                 raise InvalidInput(
                     f"drift override for {name!r}: threshold must be a number > 0 "
                     f"(a p-value threshold below 1), got {threshold!r}",
@@ -467,15 +467,15 @@ def _check_category(name: str, feature: Mapping[str, Any], column: pd.Series | N
 # -- the check --------------------------------------------------------------------------
 
 
-def _choices(features: Mapping[str, Any], overrides: Mapping[str, Mapping[str, Any]],
-             n_reference: int) -> dict[str, _Choice]:
+def _choices(features: Mapping[str, Any],
+             overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, _Choice]:
     """Test and threshold per feature: the model's config where it sets them, else the
     default rule, whose p-value thresholds share FAMILY_ALPHA among the features tested
     (Bonferroni) and whose verdicts need an effect of at least MIN_EFFECT."""
     chosen: dict[str, tuple[DriftTest, float | None, str, float | None]] = {}
     for name, feature in features.items():
         override = overrides.get(name, {})
-        test_name, why = default_test(feature, n_reference)
+        test_name, why = default_test(feature)
         effect_name = "wasserstein/std" if feature["kind"] == NUMERIC else "total variation"
         min_effect: float | None = MIN_EFFECT[effect_name]
         if override.get("test") is not None:
@@ -514,7 +514,7 @@ def check_features(
                 if feature["kind"] != DATETIME}
     overrides = overrides or {}
     _check_overrides(profile["features"], overrides)
-    choices = _choices(features, overrides, int(profile["rows"]))
+    choices = _choices(features, overrides)
     verdicts: list[FeatureDrift] = []
     for name, feature in features.items():
         column = current[name] if name in current.columns else None

@@ -216,6 +216,11 @@ def test_covariate_drift_on_income_is_flagged_with_a_reason_naming_the_test(
     assert [v.feature for v in verdicts if v.status == DRIFT] == ["income"]
     assert drift_share(verdicts) == pytest.approx(1 / 7)
     assert income.summary["current"]["mean"] < 0.9 * income.summary["reference"]["mean"]
+    histogram = income.histogram
+    assert len(histogram["edges"]) == len(histogram["reference"]) + 1 == len(
+        histogram["current"]) + 1
+    assert sum(histogram["current"]) == pytest.approx(1.0)
+    assert histogram["current"][0] > histogram["reference"][0]  # more low incomes
 
 
 def test_a_new_category_is_named_with_its_count(credit_profile: dict) -> None:
@@ -259,6 +264,8 @@ def test_overrides_choose_test_and_threshold_and_refuse_what_does_not_fit(
         check_features(credit_profile, window, overrides={"income": {"test": "anova"}})
     with pytest.raises(InvalidInput, match=r"'region'.*'ks' does not fit.*jensenshannon"):
         check_features(credit_profile, window, overrides={"region": {"test": "ks"}})
+    with pytest.raises(InvalidInput, match="'income': threshold must be a number > 0"):
+        check_features(credit_profile, window, overrides={"income": {"threshold": 5}})
     with pytest.raises(InvalidInput, match="unknown feature 'salary'"):
         check_features(credit_profile, window, overrides={"salary": {"test": "psi"}})
 
