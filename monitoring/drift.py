@@ -13,16 +13,23 @@ A model's config overrides test and threshold per feature.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from monitoring import drift_stats
+from monitoring.drift_rule import (
+    TESTS,
+    Choice,
+    DriftTest,
+    check_overrides,
+    choices,
+    format_number,
+    tested_as,
+)
 from monitoring.summary import categorical_summary, numeric_summary
 from registry.reference_profile import (
     BOOLEAN,
@@ -37,71 +44,17 @@ from registry.reference_profile import (
 )
 from store.errors import InvalidInput
 
+__all__ = ["DRIFT", "INSUFFICIENT", "OK", "STATUSES", "TESTS", "DriftTest", "FeatureDrift",
+           "check_features", "drift_share"]
+
 DRIFT = "drift"
 OK = "ok"
 INSUFFICIENT = "insufficient"
 STATUSES: tuple[str, ...] = (DRIFT, OK, INSUFFICIENT)
 
-#: the default family-wise false-alarm rate of the p-value tests over one window: with k
-#: features tested, each feature's p-value is compared with FAMILY_ALPHA / k (Bonferroni)
-FAMILY_ALPHA = 0.05
-#: the default rule's floor on the effect size: a significant difference smaller than this
-#: is reported "ok" (too small to matter), so large windows do not flag negligible changes
-MIN_EFFECT: Mapping[str, float] = MappingProxyType({"wasserstein/std": 0.1,
-                                                    "total variation": 0.01})
-#: a numeric feature with at most this many distinct reference values is tested as a
-#: categorical over its values (registry.reference_profile.LOW_CARDINALITY keeps them)
-LOW_CARDINALITY = 10
 #: categories shown in a categorical histogram (the rest summed as "other")
 HISTOGRAM_CATEGORIES = 20
 OTHER = "(other)"
-
-
-@dataclass(frozen=True)
-class DriftTest:
-    """One drift test: which kinds it fits and when it says drift."""
-
-    name: str
-    kinds: tuple[str, ...]
-    default_threshold: float
-    #: True: drift when the p-value is below the threshold; False: when the statistic is
-    #: above it
-    p_value: bool
-    statistic: str
-    description: str
-
-    @property
-    def higher_is_drift(self) -> bool:
-        return not self.p_value
-
-
-_CATEGORY_KINDS = (CATEGORICAL, BOOLEAN)
-TESTS: Mapping[str, DriftTest] = MappingProxyType({
-    "ks": DriftTest(
-        "ks", (NUMERIC,), 0.05, True, "D",
-        "two-sample Kolmogorov-Smirnov against the reference sample; drift when p < threshold",
-    ),
-    "wasserstein": DriftTest(
-        "wasserstein", (NUMERIC,), 0.1, False, "W/std",
-        "Wasserstein distance to the reference sample divided by the reference standard "
-        "deviation; drift when above the threshold",
-    ),
-    "psi": DriftTest(
-        "psi", (NUMERIC, *_CATEGORY_KINDS), 0.2, False, "PSI",
-        "population stability index over the reference decile bins or the categories; drift "
-        "when above the threshold (0.1 small, 0.2 moderate, 0.25 large shift)",
-    ),
-    "chisquare": DriftTest(
-        "chisquare", (*_CATEGORY_KINDS, NUMERIC), 0.05, True, "chi2",
-        "chi-squared test of the category counts (a numeric feature: over its distinct "
-        "values, when it has at most 10); drift when p < threshold",
-    ),
-    "jensenshannon": DriftTest(
-        "jensenshannon", (*_CATEGORY_KINDS, NUMERIC), 0.1, False, "JS",
-        "Jensen-Shannon distance (natural log) of the category shares (a numeric feature: of "
-        "its decile bins); drift when above the threshold",
-    ),
-})
 
 
 @dataclass(frozen=True)
@@ -137,116 +90,11 @@ def drift_share(verdicts: Iterable[FeatureDrift]) -> float:
     return sum(v.status == DRIFT for v in judged) / len(judged) if judged else 0.0
 
 
-# -- the default rule -------------------------------------------------------------------
-
-
-def tested_as(feature: Mapping[str, Any]) -> str:
-    """The kind a feature is tested as: booleans and numeric features with few distinct
-    values (``value_counts`` in the profile) as categorical."""
-    kind = str(feature["kind"])
-    if kind == BOOLEAN:
-        return CATEGORICAL
-    if kind == NUMERIC and feature.get("value_counts") is not None:
-        return CATEGORICAL
-    return kind
-
-
-def default_test(feature: Mapping[str, Any]) -> tuple[str, str]:
-    """(test name, why) for a feature by its kind and number of distinct values: KS for a
-    numeric feature, chi-squared for a categorical, a boolean and a numeric feature with at
-    most LOW_CARDINALITY values. The sample sizes do not pick the test (both tests account
-    for them): the Bonferroni threshold and the effect floor (MIN_EFFECT) make the two fit
-    windows from 100 to 1,000,000 rows (monitoring/DRIFT_RULE.md has the measurements)."""
-    kind = str(feature["kind"])
-    distinct = feature.get("distinct")
-    if tested_as(feature) == CATEGORICAL:
-        what = (f"numeric with {distinct} distinct values, tested as categories"
-                if kind == NUMERIC else f"{kind}, {distinct} categories")
-        return "chisquare", what
-    capped = "+" if feature.get("distinct_capped") else ""
-    return "ks", f"numeric, {distinct:,}{capped} distinct values"
-
-
-# -- overrides --------------------------------------------------------------------------
-
-
-def _allowed_tests(kind: str) -> list[str]:
-    return [name for name, test in TESTS.items() if kind in test.kinds]
-
-
-def _check_overrides(
-    profile_features: Mapping[str, Any], overrides: Mapping[str, Mapping[str, Any]]
-) -> None:
-    for name, override in overrides.items():
-        if name not in profile_features:
-            raise InvalidInput(
-                f"drift override for unknown feature {name!r}; the reference profile has: "
-                f"{', '.join(profile_features) or '(none)'}",
-                field="overrides", example=repr(next(iter(profile_features), "income")),
-            )
-        if not isinstance(override, Mapping):
-            raise InvalidInput(
-                f"drift override for {name!r} must be a table with test and threshold, "
-                f"got {override!r}", field="overrides", example='{test = "psi", threshold = 0.2}',
-            )
-        unknown = sorted(set(override) - {"test", "threshold"})
-        if unknown:
-            raise InvalidInput(
-                f"drift override for {name!r} has unknown key(s) {', '.join(unknown)}; "
-                "allowed: test, threshold", field="overrides", example='test = "psi"',
-            )
-        kind = str(profile_features[name]["kind"])
-        allowed = _allowed_tests(kind)
-        if kind == NUMERIC and profile_features[name].get("value_counts") is None:
-            allowed = [t for t in allowed if t != "chisquare"]
-        test = override.get("test")
-        if not allowed:
-            raise InvalidInput(
-                f"drift override for {name!r}: no drift test applies to a {kind} feature",
-                field="overrides", example=repr(next(iter(profile_features))),
-            )
-        if test is not None and test not in allowed:
-            known = "unknown test" if test not in TESTS else f"test {test!r} does not fit"
-            raise InvalidInput(
-                f"drift override for {name!r} ({kind}): {known} {test!r}; "
-                f"allowed tests for it: {', '.join(allowed)}",
-                field="overrides", example=repr(allowed[0]),
-            )
-        threshold = override.get("threshold")
-        if threshold is not None:
-            chosen = TESTS[test if test is not None else default_test(profile_features[name])[0]]
-            if (isinstance(threshold, bool) or not isinstance(threshold, int | float)
-                    or not math.isfinite(threshold) or threshold <= 0
-                    or (chosen.p_value and threshold >= 1)):
-                raise InvalidInput(
-                    f"drift override for {name!r}: threshold must be a number > 0 "
-                    f"(a p-value threshold below 1), got {threshold!r}",
-                    field="overrides", example="0.1",
-                )
-
-
 # -- one feature ------------------------------------------------------------------------
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if value != 0 and (abs(value) < 0.001 or abs(value) >= 10_000):
-        return f"{value:.2g}"
-    return f"{value:.3g}" if abs(value) < 1 else f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def _value_key(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-@dataclass(frozen=True)
-class _Choice:
-    test: DriftTest
-    threshold: float
-    why: str
-    threshold_note: str = ""
-    min_effect: float | None = None
 
 
 @dataclass
@@ -346,22 +194,22 @@ def _numeric_outcome(test: DriftTest, feature: Mapping[str, Any], reference_sort
     return _Outcome(statistic, p_value, effect, "wasserstein/std", histogram, new)
 
 
-def _reason(name: str, choice: _Choice, n_ref: int, n_cur: int, outcome: _Outcome,
+def _reason(name: str, choice: Choice, n_ref: int, n_cur: int, outcome: _Outcome,
             significant: bool) -> str:
     test = choice.test
     head = f"{test.name} ({choice.why}; {n_ref:,} ref / {n_cur:,} cur rows): "
     if test.p_value:
         op = "<" if significant else ">="
-        body = (f"p {_fmt(outcome.p_value)} {op} {_fmt(choice.threshold)}{choice.threshold_note}"
-                f", {test.statistic} {_fmt(outcome.statistic)}")
+        body = (f"p {format_number(outcome.p_value)} {op} {format_number(choice.threshold)}{choice.threshold_note}"
+                f", {test.statistic} {format_number(outcome.statistic)}")
     else:
         op = ">" if significant else "<="
-        body = (f"{_fmt(outcome.statistic)} {op} {_fmt(choice.threshold)}"
+        body = (f"{format_number(outcome.statistic)} {op} {format_number(choice.threshold)}"
                 f"{choice.threshold_note}")
-    body += f", effect {_fmt(outcome.effect)} {outcome.effect_name}"
+    body += f", effect {format_number(outcome.effect)} {outcome.effect_name}"
     if choice.min_effect is not None:
         small = outcome.effect < choice.min_effect
-        body += (f" {'<' if small else '>='} {_fmt(choice.min_effect)}"
+        body += (f" {'<' if small else '>='} {format_number(choice.min_effect)}"
                  + (" (significant but too small to matter)" if small and significant else ""))
     if outcome.new_categories:
         listed = sorted(outcome.new_categories.items(), key=lambda item: -item[1])
@@ -388,7 +236,7 @@ def _insufficient(name: str, feature: Mapping[str, Any], n_ref: int, n_cur: int,
     )
 
 
-def _verdict(name: str, feature: Mapping[str, Any], choice: _Choice, n_ref: int, n_cur: int,
+def _verdict(name: str, feature: Mapping[str, Any], choice: Choice, n_ref: int, n_cur: int,
              outcome: _Outcome, summary: dict[str, Any]) -> FeatureDrift:
     test = choice.test
     if test.p_value:
@@ -418,7 +266,7 @@ def _sample_sorted(profile: Mapping[str, Any], name: str) -> np.ndarray:
 
 
 def _check_numeric(name: str, feature: Mapping[str, Any], profile: Mapping[str, Any],
-                   column: pd.Series | None, choice: _Choice, min_rows: int) -> FeatureDrift:
+                   column: pd.Series | None, choice: Choice, min_rows: int) -> FeatureDrift:
     values = numeric_values(column) if column is not None else np.zeros(0)
     current_sorted = np.sort(values[~np.isnan(values)])
     n_ref, n_cur = int(feature["n"]), len(current_sorted)
@@ -446,7 +294,7 @@ def _as_boolean(counts: dict[str, int]) -> dict[str, int]:
 
 
 def _check_category(name: str, feature: Mapping[str, Any], column: pd.Series | None,
-                    choice: _Choice, min_rows: int) -> FeatureDrift:
+                    choice: Choice, min_rows: int) -> FeatureDrift:
     current = category_counts(column) if column is not None else {}
     if feature["kind"] == BOOLEAN:
         current = _as_boolean(current)
@@ -467,37 +315,6 @@ def _check_category(name: str, feature: Mapping[str, Any], column: pd.Series | N
 # -- the check --------------------------------------------------------------------------
 
 
-def _choices(features: Mapping[str, Any],
-             overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, _Choice]:
-    """Test and threshold per feature: the model's config where it sets them, else the
-    default rule, whose p-value thresholds share FAMILY_ALPHA among the features tested
-    (Bonferroni) and whose verdicts need an effect of at least MIN_EFFECT."""
-    chosen: dict[str, tuple[DriftTest, float | None, str, float | None]] = {}
-    for name, feature in features.items():
-        override = overrides.get(name, {})
-        test_name, why = default_test(feature)
-        effect_name = "wasserstein/std" if feature["kind"] == NUMERIC else "total variation"
-        min_effect: float | None = MIN_EFFECT[effect_name]
-        if override.get("test") is not None:
-            test_name, why, min_effect = str(override["test"]), "set in the model's config", None
-        threshold = override.get("threshold")
-        chosen[name] = (TESTS[test_name], None if threshold is None else float(threshold), why,
-                        min_effect)
-    defaulted = [n for n, (test, threshold, _, _) in chosen.items()
-                 if test.p_value and threshold is None]
-    out: dict[str, _Choice] = {}
-    for name, (test, threshold, why, min_effect) in chosen.items():
-        if threshold is not None:
-            note = "" if "config" in why else " (set in the model's config)"
-            out[name] = _Choice(test, threshold, why, note, min_effect)
-        elif test.p_value and len(defaulted) > 1:
-            note = f" ({_fmt(FAMILY_ALPHA)} / {len(defaulted)} features, Bonferroni)"
-            out[name] = _Choice(test, FAMILY_ALPHA / len(defaulted), why, note, min_effect)
-        else:
-            out[name] = _Choice(test, test.default_threshold, why, "", min_effect)
-    return out
-
-
 def check_features(
     profile: dict[str, Any],
     current: pd.DataFrame,
@@ -513,14 +330,14 @@ def check_features(
     features = {name: feature for name, feature in profile["features"].items()
                 if feature["kind"] != DATETIME}
     overrides = overrides or {}
-    _check_overrides(profile["features"], overrides)
-    choices = _choices(features, overrides)
+    check_overrides(profile["features"], overrides)
+    chosen = choices(features, overrides)
     verdicts: list[FeatureDrift] = []
     for name, feature in features.items():
         column = current[name] if name in current.columns else None
         if tested_as(feature) == CATEGORICAL and feature["kind"] != NUMERIC:
-            verdicts.append(_check_category(name, feature, column, choices[name], min_rows))
+            verdicts.append(_check_category(name, feature, column, chosen[name], min_rows))
         else:
-            verdicts.append(_check_numeric(name, feature, profile, column, choices[name],
+            verdicts.append(_check_numeric(name, feature, profile, column, chosen[name],
                                            min_rows))
     return verdicts
