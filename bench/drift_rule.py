@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from monitoring import drift_stats
-from monitoring.drift import DRIFT, check_features, tested_as
+from monitoring.drift import DRIFT, check_features
+from monitoring.drift_rule import tested_as
 from registry.reference_profile import bin_counts_sorted, category_counts, fit_profile
 from registry.signature import infer_signature
 from sample_models import USE_CASES

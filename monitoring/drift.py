@@ -7,8 +7,8 @@ categories by name and count, a one-line reason, the summary statistics of both 
 (monitoring.summary) and a histogram of both sides for a chart.
 
 The tests are listed in :data:`TESTS`; which one a feature gets by default is
-:func:`default_test` (the rule and the measurements behind it: monitoring/DRIFT_RULE.md).
-A model's config overrides test and threshold per feature.
+``monitoring.drift_rule.default_test`` (the rule and the measurements behind it:
+monitoring/DRIFT_RULE.md). A model's config overrides test and threshold per feature.
 """
 
 from __future__ import annotations
