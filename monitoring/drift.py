@@ -7,27 +7,35 @@ categories by name and count, a one-line reason, the summary statistics of both 
 (monitoring.summary) and a histogram of both sides for a chart.
 
 The tests are listed in :data:`TESTS`; which one a feature gets by default is
-:func:`default_test` (the rule and the measurements behind it: monitoring/DRIFT_RULE.md).
-A model's config overrides test and threshold per feature.
+``monitoring.drift_rule.default_test`` (the rule and the measurements behind it:
+monitoring/DRIFT_RULE.md). A model's config overrides test and threshold per feature.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from monitoring import drift_stats
+from monitoring.drift_rule import (
+    TESTS,
+    Choice,
+    DriftTest,
+    check_overrides,
+    choices,
+    format_number,
+    tested_as,
+)
 from monitoring.summary import categorical_summary, numeric_summary
 from registry.reference_profile import (
     BOOLEAN,
     CATEGORICAL,
     DATETIME,
+    MAX_MAGNITUDE,
     NUMERIC,
     bin_counts_sorted,
     category_counts,
@@ -36,69 +44,17 @@ from registry.reference_profile import (
 )
 from store.errors import InvalidInput
 
+__all__ = ["DRIFT", "INSUFFICIENT", "OK", "STATUSES", "TESTS", "DriftTest", "FeatureDrift",
+           "check_features", "drift_share"]
+
 DRIFT = "drift"
 OK = "ok"
 INSUFFICIENT = "insufficient"
 STATUSES: tuple[str, ...] = (DRIFT, OK, INSUFFICIENT)
 
-#: the default family-wise false-alarm rate of the p-value tests over one window: with k
-#: features tested, each feature's p-value is compared with FAMILY_ALPHA / k (Bonferroni)
-FAMILY_ALPHA = 0.05
-#: above this many reference rows the default tests are the distances (see DRIFT_RULE.md)
-LARGE_REFERENCE = 1_000
-#: a numeric feature with at most this many distinct reference values is tested as a
-#: categorical over its values (registry.reference_profile.LOW_CARDINALITY keeps them)
-LOW_CARDINALITY = 10
 #: categories shown in a categorical histogram (the rest summed as "other")
 HISTOGRAM_CATEGORIES = 20
 OTHER = "(other)"
-
-
-@dataclass(frozen=True)
-class DriftTest:
-    """One drift test: which kinds it fits and when it says drift."""
-
-    name: str
-    kinds: tuple[str, ...]
-    default_threshold: float
-    #: True: drift when the p-value is below the threshold; False: when the statistic is
-    #: above it
-    p_value: bool
-    statistic: str
-    description: str
-
-    @property
-    def higher_is_drift(self) -> bool:
-        return not self.p_value
-
-
-_CATEGORY_KINDS = (CATEGORICAL, BOOLEAN)
-TESTS: Mapping[str, DriftTest] = MappingProxyType({
-    "ks": DriftTest(
-        "ks", (NUMERIC,), 0.05, True, "D",
-        "two-sample Kolmogorov-Smirnov against the reference sample; drift when p < threshold",
-    ),
-    "wasserstein": DriftTest(
-        "wasserstein", (NUMERIC,), 0.1, False, "W/std",
-        "Wasserstein distance to the reference sample divided by the reference standard "
-        "deviation; drift when above the threshold",
-    ),
-    "psi": DriftTest(
-        "psi", (NUMERIC, *_CATEGORY_KINDS), 0.2, False, "PSI",
-        "population stability index over the reference decile bins or the categories; drift "
-        "when above the threshold (0.1 small, 0.2 moderate, 0.25 large shift)",
-    ),
-    "chisquare": DriftTest(
-        "chisquare", (*_CATEGORY_KINDS, NUMERIC), 0.05, True, "chi2",
-        "chi-squared test of the category counts (a numeric feature: over its distinct "
-        "values, when it has at most 10); drift when p < threshold",
-    ),
-    "jensenshannon": DriftTest(
-        "jensenshannon", (*_CATEGORY_KINDS, NUMERIC), 0.1, False, "JS",
-        "Jensen-Shannon distance (natural log) of the category shares (a numeric feature: of "
-        "its decile bins); drift when above the threshold",
-    ),
-})
 
 
 @dataclass(frozen=True)
@@ -120,6 +76,8 @@ class FeatureDrift:
     new_categories: dict[str, int] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     histogram: dict[str, Any] = field(default_factory=dict)
+    #: the default rule's floor on effect_size (None when the model's config set the test)
+    min_effect: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,114 +90,11 @@ def drift_share(verdicts: Iterable[FeatureDrift]) -> float:
     return sum(v.status == DRIFT for v in judged) / len(judged) if judged else 0.0
 
 
-# -- the default rule -------------------------------------------------------------------
-
-
-def tested_as(feature: Mapping[str, Any]) -> str:
-    """The kind a feature is tested as: booleans and numeric features with few distinct
-    values (``value_counts`` in the profile) as categorical."""
-    kind = str(feature["kind"])
-    if kind == BOOLEAN:
-        return CATEGORICAL
-    if kind == NUMERIC and feature.get("value_counts") is not None:
-        return CATEGORICAL
-    return kind
-
-
-def default_test(feature: Mapping[str, Any], n_reference: int) -> tuple[str, str]:
-    """(test name, why) for a feature by its kind, distinct values and reference size."""
-    kind = str(feature["kind"])
-    as_kind = tested_as(feature)
-    if as_kind == CATEGORICAL:
-        what = (f"numeric with {feature.get('distinct')} values" if kind == NUMERIC
-                else kind)
-        if n_reference > LARGE_REFERENCE:
-            return "jensenshannon", f"{what}, ref > {LARGE_REFERENCE:,} rows"
-        return "chisquare", f"{what}, ref <= {LARGE_REFERENCE:,} rows"
-    if n_reference > LARGE_REFERENCE:
-        return "wasserstein", f"numeric, ref > {LARGE_REFERENCE:,} rows"
-    return "ks", f"numeric, ref <= {LARGE_REFERENCE:,} rows"
-
-
-# -- overrides --------------------------------------------------------------------------
-
-
-def _allowed_tests(kind: str) -> list[str]:
-    return [name for name, test in TESTS.items() if kind in test.kinds]
-
-
-def _check_overrides(
-    profile_features: Mapping[str, Any], overrides: Mapping[str, Mapping[str, Any]]
-) -> None:
-    for name, override in overrides.items():
-        if name not in profile_features:
-            raise InvalidInput(
-                f"drift override for unknown feature {name!r}; the reference profile has: "
-                f"{', '.join(profile_features) or '(none)'}",
-                field="overrides", example=repr(next(iter(profile_features), "income")),
-            )
-        if not isinstance(override, Mapping):
-            raise InvalidInput(
-                f"drift override for {name!r} must be a table with test and threshold, "
-                f"got {override!r}", field="overrides", example='{test = "psi", threshold = 0.2}',
-            )
-        unknown = sorted(set(override) - {"test", "threshold"})
-        if unknown:
-            raise InvalidInput(
-                f"drift override for {name!r} has unknown key(s) {', '.join(unknown)}; "
-                "allowed: test, threshold", field="overrides", example='test = "psi"',
-            )
-        kind = str(profile_features[name]["kind"])
-        allowed = _allowed_tests(kind)
-        if kind == NUMERIC and profile_features[name].get("value_counts") is None:
-            allowed = [t for t in allowed if t != "chisquare"]
-        test = override.get("test")
-        if not allowed:
-            raise InvalidInput(
-                f"drift override for {name!r}: no drift test applies to a {kind} feature",
-                field="overrides", example=repr(next(iter(profile_features))),
-            )
-        if test is not None and test not in allowed:
-            known = "unknown test" if test not in TESTS else f"test {test!r} does not fit"
-            raise InvalidInput(
-                f"drift override for {name!r} ({kind}): {known} {test!r}; "
-                f"allowed tests for it: {', '.join(allowed)}",
-                field="overrides", example=repr(allowed[0]),
-            )
-        threshold = override.get("threshold")
-        if threshold is not None:
-            chosen = TESTS[test] if test is not None else None
-            if (isinstance(threshold, bool) or not isinstance(threshold, int | float)
-                    or not math.isfinite(threshold) or threshold <= 0
-                    or (chosen is not None and chosen.p_value and threshold >= 1)):
-                raise InvalidInput(
-                    f"drift override for {name!r}: threshold must be a number > 0 "
-                    f"(a p-value threshold below 1), got {threshold!r}",
-                    field="overrides", example="0.1",
-                )
-
-
 # -- one feature ------------------------------------------------------------------------
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if value != 0 and (abs(value) < 0.001 or abs(value) >= 10_000):
-        return f"{value:.2g}"
-    return f"{value:.3g}" if abs(value) < 1 else f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def _value_key(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-@dataclass(frozen=True)
-class _Choice:
-    test: DriftTest
-    threshold: float
-    why: str
-    threshold_note: str = ""
 
 
 @dataclass
@@ -339,19 +194,23 @@ def _numeric_outcome(test: DriftTest, feature: Mapping[str, Any], reference_sort
     return _Outcome(statistic, p_value, effect, "wasserstein/std", histogram, new)
 
 
-def _reason(name: str, choice: _Choice, n_ref: int, n_cur: int, outcome: _Outcome,
-            drifted: bool) -> str:
+def _reason(name: str, choice: Choice, n_ref: int, n_cur: int, outcome: _Outcome,
+            significant: bool) -> str:
     test = choice.test
     head = f"{test.name} ({choice.why}; {n_ref:,} ref / {n_cur:,} cur rows): "
     if test.p_value:
-        op = "<" if drifted else ">="
-        body = (f"p {_fmt(outcome.p_value)} {op} {_fmt(choice.threshold)}{choice.threshold_note}"
-                f", {test.statistic} {_fmt(outcome.statistic)}")
+        op = "<" if significant else ">="
+        body = (f"p {format_number(outcome.p_value)} {op} {format_number(choice.threshold)}{choice.threshold_note}"
+                f", {test.statistic} {format_number(outcome.statistic)}")
     else:
-        op = ">" if drifted else "<="
-        body = (f"{_fmt(outcome.statistic)} {op} {_fmt(choice.threshold)}"
+        op = ">" if significant else "<="
+        body = (f"{format_number(outcome.statistic)} {op} {format_number(choice.threshold)}"
                 f"{choice.threshold_note}")
-    body += f", effect {_fmt(outcome.effect)} {outcome.effect_name}"
+    body += f", effect {format_number(outcome.effect)} {outcome.effect_name}"
+    if choice.min_effect is not None:
+        small = outcome.effect < choice.min_effect
+        body += (f" {'<' if small else '>='} {format_number(choice.min_effect)}"
+                 + (" (significant but too small to matter)" if small and significant else ""))
     if outcome.new_categories:
         listed = sorted(outcome.new_categories.items(), key=lambda item: -item[1])
         shown = ", ".join(f"{k} ({v:,})" for k, v in listed[:5])
@@ -377,30 +236,37 @@ def _insufficient(name: str, feature: Mapping[str, Any], n_ref: int, n_cur: int,
     )
 
 
-def _verdict(name: str, feature: Mapping[str, Any], choice: _Choice, n_ref: int, n_cur: int,
+def _verdict(name: str, feature: Mapping[str, Any], choice: Choice, n_ref: int, n_cur: int,
              outcome: _Outcome, summary: dict[str, Any]) -> FeatureDrift:
     test = choice.test
     if test.p_value:
-        drifted = outcome.p_value is not None and outcome.p_value < choice.threshold
+        significant = outcome.p_value is not None and outcome.p_value < choice.threshold
     else:
-        drifted = outcome.statistic > choice.threshold
+        significant = outcome.statistic > choice.threshold
+    drifted = significant and (choice.min_effect is None or outcome.effect >= choice.min_effect)
     return FeatureDrift(
         feature=name, kind=str(feature["kind"]), status=DRIFT if drifted else OK,
         test=test.name, statistic=outcome.statistic, threshold=choice.threshold,
         p_value=outcome.p_value, effect_size=outcome.effect, effect_name=outcome.effect_name,
         n_reference=n_ref, n_current=n_cur,
-        reason=_reason(name, choice, n_ref, n_cur, outcome, drifted),
+        reason=_reason(name, choice, n_ref, n_cur, outcome, significant),
         new_categories=outcome.new_categories, summary=summary, histogram=outcome.histogram,
+        min_effect=choice.min_effect,
     )
 
 
 def _sample_sorted(profile: Mapping[str, Any], name: str) -> np.ndarray:
-    values = numeric_values(pd.Series(sample_column(dict(profile), name), dtype=object))
-    return np.sort(values[~np.isnan(values)])
+    column = sample_column(dict(profile), name)
+    try:  # numbers and None (as stored): numpy reads None as NaN
+        values = np.array(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = numeric_values(pd.Series(column, dtype=object))
+    values = values[np.isfinite(values)]
+    return np.sort(values[np.abs(values) <= MAX_MAGNITUDE])
 
 
 def _check_numeric(name: str, feature: Mapping[str, Any], profile: Mapping[str, Any],
-                   column: pd.Series | None, choice: _Choice, min_rows: int) -> FeatureDrift:
+                   column: pd.Series | None, choice: Choice, min_rows: int) -> FeatureDrift:
     values = numeric_values(column) if column is not None else np.zeros(0)
     current_sorted = np.sort(values[~np.isnan(values)])
     n_ref, n_cur = int(feature["n"]), len(current_sorted)
@@ -413,9 +279,25 @@ def _check_numeric(name: str, feature: Mapping[str, Any], profile: Mapping[str, 
     return _verdict(name, feature, choice, n_ref, n_cur, outcome, summary)
 
 
+_BOOLEAN_TEXT = {"true": "True", "1": "True", "1.0": "True",
+                 "false": "False", "0": "False", "0.0": "False"}
+
+
+def _as_boolean(counts: dict[str, int]) -> dict[str, int]:
+    """Counts of a boolean logged as True/False, 1/0 or "true"/"false" under the profile's
+    keys "True" and "False" (anything else stays as it is, an unseen category)."""
+    out: dict[str, int] = {}
+    for key, count in counts.items():
+        label = _BOOLEAN_TEXT.get(key.lower(), key)
+        out[label] = out.get(label, 0) + count
+    return out
+
+
 def _check_category(name: str, feature: Mapping[str, Any], column: pd.Series | None,
-                    choice: _Choice, min_rows: int) -> FeatureDrift:
+                    choice: Choice, min_rows: int) -> FeatureDrift:
     current = category_counts(column) if column is not None else {}
+    if feature["kind"] == BOOLEAN:
+        current = _as_boolean(current)
     total = len(column) if column is not None else 0
     n_ref, n_cur = int(feature["n"]), sum(current.values())
     summary = categorical_summary(dict(feature), current, total)
@@ -433,32 +315,6 @@ def _check_category(name: str, feature: Mapping[str, Any], column: pd.Series | N
 # -- the check --------------------------------------------------------------------------
 
 
-def _choices(features: Mapping[str, Any], overrides: Mapping[str, Mapping[str, Any]],
-             n_reference: int) -> dict[str, _Choice]:
-    chosen: dict[str, tuple[DriftTest, float | None, str]] = {}
-    for name, feature in features.items():
-        override = overrides.get(name, {})
-        test_name, why = default_test(feature, n_reference)
-        if override.get("test") is not None:
-            test_name, why = str(override["test"]), "set in the model's config"
-        threshold = override.get("threshold")
-        chosen[name] = (TESTS[test_name], None if threshold is None else float(threshold), why)
-    # Bonferroni over the features whose p-value threshold is the default
-    defaulted = [n for n, (test, threshold, _) in chosen.items()
-                 if test.p_value and threshold is None]
-    out: dict[str, _Choice] = {}
-    for name, (test, threshold, why) in chosen.items():
-        if threshold is not None:
-            out[name] = _Choice(test, threshold, why, " (set in the model's config)"
-                                if "config" not in why else "")
-        elif test.p_value and len(defaulted) > 1:
-            out[name] = _Choice(test, FAMILY_ALPHA / len(defaulted), why,
-                                f" ({_fmt(FAMILY_ALPHA)} / {len(defaulted)} features, Bonferroni)")
-        else:
-            out[name] = _Choice(test, test.default_threshold, why)
-    return out
-
-
 def check_features(
     profile: dict[str, Any],
     current: pd.DataFrame,
@@ -474,14 +330,14 @@ def check_features(
     features = {name: feature for name, feature in profile["features"].items()
                 if feature["kind"] != DATETIME}
     overrides = overrides or {}
-    _check_overrides(profile["features"], overrides)
-    choices = _choices(features, overrides, int(profile["rows"]))
+    check_overrides(profile["features"], overrides)
+    chosen = choices(features, overrides)
     verdicts: list[FeatureDrift] = []
     for name, feature in features.items():
         column = current[name] if name in current.columns else None
         if tested_as(feature) == CATEGORICAL and feature["kind"] != NUMERIC:
-            verdicts.append(_check_category(name, feature, column, choices[name], min_rows))
+            verdicts.append(_check_category(name, feature, column, chosen[name], min_rows))
         else:
-            verdicts.append(_check_numeric(name, feature, profile, column, choices[name],
+            verdicts.append(_check_numeric(name, feature, profile, column, chosen[name],
                                            min_rows))
     return verdicts

@@ -50,6 +50,9 @@ DISTINCT_CAP = 100_000
 LOW_CARDINALITY = 10
 #: most frequent categories kept per categorical feature; the rest are summed
 MAX_FREQUENCIES = 1_000
+#: numeric values beyond +-this count as missing, as infinities do: squaring them for a
+#: standard deviation would overflow to infinity (no measurement comes near it)
+MAX_MAGNITUDE = 1e100
 #: a value further than this many reference standard deviations from the reference mean
 #: is a z-score outlier
 Z_OUTLIER = 4.0
@@ -81,13 +84,19 @@ def bin_counts_sorted(edges: np.ndarray, sorted_values: np.ndarray) -> np.ndarra
 
 
 def numeric_values(series: pd.Series) -> np.ndarray:
-    """A column as float64 with NaN for missing (None, NaN, NaT, +-inf all count as missing)."""
+    """A column as float64 with NaN for missing (None, NaN, NaT, +-inf and values beyond
+    +-MAX_MAGNITUDE all count as missing)."""
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype("float64")
-    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    infinite = np.isinf(values)
-    if infinite.any():
-        values = np.where(infinite, np.nan, values)
+    if pd.api.types.is_numeric_dtype(series.dtype):  # the usual case, without to_numeric's cost
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64,
+                                                                 na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        unusable = np.abs(values) > MAX_MAGNITUDE
+    if unusable.any():
+        values = np.where(unusable, np.nan, values)
     return values
 
 
