@@ -134,7 +134,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     current = pd.read_parquet(job["current"], columns=list(config))
     read_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    features = drift_report(reference, current, config, bool(job.get("defaults")))
+    try:
+        features = drift_report(reference, current, config, bool(job.get("defaults")))
+    except Exception as exc:  # one job's failure (e.g. an all-null column,
+        # which Evidently cannot test) is reported beside the others, not a crash of all
+        return {"name": job.get("name", ""), "error": f"{type(exc).__name__}: {exc}"}
     seconds = time.perf_counter() - started
     return {
         "name": job.get("name", ""),
