@@ -200,8 +200,12 @@ def drift_table(s: Scenario, peer: dict[str, Any]) -> tuple[list[str], int, int]
     for feature in s.kinds:
         e = peer["features"].get(feature)
         v = wk.get(feature)
-        e_verdict = "-" if e is None else ("drift" if e["drifted"] else "ok")
-        e_stat = "-" if e is None else f"{e['statistic']:.3g} ({e['statistic_kind']})"
+        if e is not None and e.get("error"):
+            e_verdict, e_stat = "none", e["error"]
+            e = None
+        else:
+            e_verdict = "-" if e is None else ("drift" if e["drifted"] else "ok")
+            e_stat = "-" if e is None else f"{e['statistic']:.3g} ({e['statistic_kind']})"
         if v is None:
             cfg = s.config.get(feature, {})
             lines.append(f"| {feature} | {cfg.get('test', '-')} | {_g(cfg.get('threshold'))} | "
