@@ -56,8 +56,8 @@ check-mlflow-client: install
 
 ## make bench-drift: Watchkeeper's drift check on 1,000,000 rows against a 100,000-row reference,
 ## beside Evidently's report (its default tests, and the same tests) and a plain scipy floor
-## (about 4 minutes; makes bench/.venv-peers with Evidently and NannyML from PyPI on first use,
-## about five minutes more, and caches the generated data in bench/.data/)
+## (about 4 minutes on a quiet machine, 17 under load 10; makes bench/.venv-peers with Evidently
+## and NannyML from PyPI on first use, about five minutes more; caches its data in bench/.data/)
 bench-drift: install
 	$(BIN)/python -m bench.drift
 
