@@ -9,7 +9,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ class LoggedWindow:
     outputs: pd.DataFrame  # class / value / score (and probability columns), one per row with outputs
     output_rows: np.ndarray
     labels: list[str | None] = field(default_factory=list)  # JSON text, per row
+    # prediction_ids is empty when read with with_ids=False (the drift and quality checks)
 
     @property
     def labelled(self) -> int:
@@ -74,52 +75,66 @@ def _as_bytes(conn: Connection, column: str) -> str:
 
 def read_window(conn: Connection, model_id: int, since: datetime, until: datetime, *,
                 version_id: int | None = None, input_types: dict[str, str] | None = None,
-                with_inputs: bool = True, with_outputs: bool = True) -> LoggedWindow:
+                with_inputs: bool = True, with_outputs: bool = True,
+                with_ids: bool = True) -> LoggedWindow:
     """Read a window of a model's log. `input_types` maps each input column to "number"
     or "string" (from the signature): values are parsed to those types, so a column
     that turns to text upstream shows as nulls plus the type violations the quality
-    check counts, never as a crash. Pages are parsed on a worker thread while the next
-    page is fetched (pyarrow's parser releases the GIL)."""
-    from concurrent.futures import Future, ThreadPoolExecutor
+    check counts, never as a crash."""
 
     where, params = _where(conn, model_id, since, until, version_id)
     data_cols = (f", {_as_bytes(conn, 'inputs') if with_inputs else 'NULL'}"
                  f", {_as_bytes(conn, 'outputs') if with_outputs else 'NULL'}")
+    id_col = "prediction_id" if with_ids else "NULL"
     # In the (model_id, at) index's order: no sort of the window before the first row.
-    sql = (f"SELECT prediction_id, version_id, label{data_cols} FROM {Prediction.__tablename__} "
+    sql = (f"SELECT {id_col}, version_id, label{data_cols} FROM {Prediction.__tablename__} "
            f"WHERE {where} ORDER BY at, id")
     ids: list[str] = []
     versions: list[int] = []
     labels: list[str | None] = []
     input_rows: list[int] = []
     output_rows: list[int] = []
-    input_pages: list[Future[pd.DataFrame]] = []
-    output_pages: list[Future[pd.DataFrame]] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="wk-window-parse") as pool:
-        for page in _pages(conn, sql, params):
-            base = len(ids)
-            inputs: list[bytes] = []
-            outputs: list[bytes] = []
-            for i, (pid, vid, label, inp, out) in enumerate(page):
-                ids.append(pid)
-                versions.append(vid)
-                labels.append(label)
-                if inp is not None:
-                    inputs.append(_utf8(inp))
-                    input_rows.append(base + i)
-                if out is not None:
-                    outputs.append(_utf8(out))
-                    output_rows.append(base + i)
-            input_pages.append(pool.submit(parse_json_rows, inputs, input_types))
-            output_pages.append(pool.submit(outputs_frame, outputs))
-        input_frames = [f.result() for f in input_pages]
-        output_frames = [f.result() for f in output_pages]
+    input_frames: list[pd.DataFrame] = []
+    output_frames: list[pd.DataFrame] = []
+    rows = 0
+    for page in _pages(conn, sql, params):
+        # Columns from the page in C (zip), not a Python step per row and field. Each page
+        # is parsed before the next is fetched: pyarrow parses on every core by itself,
+        # and a parsing thread beside the fetch would fight it for the GIL on every row.
+        pids, vids, labs, inputs, outputs = zip(*page, strict=True)
+        if with_ids:
+            ids.extend(pids)
+        versions.extend(vids)
+        labels.extend(labs)
+        if with_inputs:
+            input_frames.append(parse_json_rows(_present(inputs, rows, input_rows), input_types))
+        if with_outputs:
+            output_frames.append(outputs_frame(_present(outputs, rows, output_rows)))
+        rows += len(page)
     return LoggedWindow(
-        rows=len(ids), prediction_ids=ids, version_ids=np.asarray(versions, dtype=np.int64),
+        rows=rows, prediction_ids=ids, version_ids=np.asarray(versions, dtype=np.int64),
         inputs=_concat(input_frames, input_types), input_rows=np.asarray(input_rows, dtype=np.int64),
         outputs=_concat(output_frames, None), output_rows=np.asarray(output_rows, dtype=np.int64),
         labels=labels,
     )
+
+
+def _present(values: tuple[Any, ...], base: int, positions: list[int]) -> Sequence[bytes | str]:
+    """The non-null values of a page's column; their positions in the window are added to
+    `positions` (all of them, without a step per row, when none is null)."""
+    if None not in values:
+        positions.extend(range(base, base + len(values)))
+        return values
+    kept = [i for i, v in enumerate(values) if v is not None]
+    positions.extend(base + i for i in kept)
+    return [values[i] for i in kept]
+
+
+def _lines(texts: Sequence[bytes | str]) -> bytes:
+    """Newline-delimited JSON for pyarrow (SQLite's values are bytes already: one join)."""
+    if all(isinstance(t, bytes) for t in texts[:1]) and not any(isinstance(t, str) for t in texts):
+        return b"\n".join(cast("Sequence[bytes]", texts))
+    return b"\n".join(_utf8(t) for t in texts)
 
 
 def _utf8(value: bytes | str) -> bytes:
@@ -149,7 +164,7 @@ def parse_json_rows(texts: Sequence[bytes | str], types: dict[str, str] | None =
     if not texts:
         return pd.DataFrame({name: pd.Series(dtype="float64" if kind == "number" else "object")
                              for name, kind in (types or {}).items()})
-    body = b"\n".join(_utf8(t) for t in texts)
+    body = _lines(texts)
     parse = pj.ParseOptions(newlines_in_values=False)
     if types:
         schema = pa.schema([(name, _arrow_type(kind)) for name, kind in types.items()])
@@ -207,7 +222,7 @@ def outputs_frame(texts: Sequence[bytes | str]) -> pd.DataFrame:
 
     if not texts:
         return pd.DataFrame()
-    body = b"\n".join(_utf8(t) for t in texts)
+    body = _lines(texts)
     try:
         table = pj.read_json(io.BytesIO(body), read_options=pj.ReadOptions(block_size=1 << 20))
     except pa.ArrowInvalid:
