@@ -152,9 +152,19 @@ def export_pages(conn: Connection, model_id: int, since: datetime, until: dateti
     sql = (f"SELECT prediction_id, at, version_id, route, source, request_id, row_index, batch_run_id, "
            f"latency_ms, {as_bytes(conn, 'inputs')}, {as_bytes(conn, 'outputs')}, label, label_at "
            f"FROM {Prediction.__tablename__} WHERE {where} ORDER BY at, id")
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     schema = plan.schema()
-    for page in driver_pages(conn, sql, params, page_rows):
-        yield _page_table(page, plan, schema)
+    # A page is parsed on a worker thread while the next is fetched (pyarrow's parser
+    # releases the GIL): at most two pages are held, the one parsed and the one read.
+    with ThreadPoolExecutor(1, thread_name_prefix="wk-export-parse") as pool:
+        pending: Future[pa.Table] | None = None
+        for page in driver_pages(conn, sql, params, page_rows):
+            if pending is not None:
+                yield pending.result()
+            pending = pool.submit(_page_table, page, plan, schema)
+        if pending is not None:
+            yield pending.result()
 
 
 def _times(values: list[Any]) -> pa.Array:

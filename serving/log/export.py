@@ -157,9 +157,8 @@ def _write(out: IO[bytes], fmt: str, plan: ExportPlan, pages: Iterator[pa.Table]
                 rows, count = rows + page.num_rows, count + 1
         return rows, count
     for page in pages:
-        lines = [orjson.dumps(r, option=orjson.OPT_UTC_Z) for r in page.to_pylist()]
-        if lines:
-            out.write(b"\n".join(lines) + b"\n")
+        if page.num_rows:  # as fast as pandas' to_json here, and an int column with nulls stays int
+            out.write(b"\n".join(orjson.dumps(r, option=orjson.OPT_UTC_Z) for r in page.to_pylist()) + b"\n")
         rows, count = rows + page.num_rows, count + 1
     out.flush()
     return rows, count
