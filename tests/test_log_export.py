@@ -150,7 +150,7 @@ def test_cli_export_to_a_file_and_to_stdout(wk: Callable[..., Result], logged: t
 @pytest.mark.parametrize(("args", "words"), [
     (("nosuch", "--output", "x.parquet"), "model 'nosuch' does not exist (models: tiny)"),
     (("tiny", "--since", "2026-11-03", "--until", "2026-11-02", "--output", "x.csv"),
-     "since must be before until; add --since 7d"),
+     "the window starts at 2026-11-03T00:00:00+00:00, not before its end 2026-11-02T00:00:00+00:00"),
     (("tiny", "--output", "x.xlsx"), "cannot tell the format of 'x.xlsx' from its extension"),
     (("tiny", "--format", "parquet", "--output", "-"), "Parquet is written to a file"),
     (("tiny", "--version", "9", "--output", "x.csv"), "version 9"),

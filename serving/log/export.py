@@ -54,8 +54,7 @@ def window_of(since: datetime | None, until: datetime | None) -> tuple[datetime,
     end = until or (utcnow() + timedelta(seconds=1))
     if start >= end:
         raise UsageError(f"the window starts at {start.isoformat()}, not before its end "
-                         f"{end.isoformat()}: since must be before until", field="since",
-                         example="7d")
+                         f"{end.isoformat()}: since must be before until")
     return start, end
 
 

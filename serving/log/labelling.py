@@ -47,7 +47,7 @@ def windows(since: datetime, until: datetime, width: timedelta) -> list[tuple[da
         raise UsageError("a window must be longer than 0", field="window", example="24h")
     if since >= until:
         raise UsageError(f"the span starts at {since.isoformat()}, not before its end "
-                         f"{until.isoformat()}: since must be before until", field="since", example="7d")
+                         f"{until.isoformat()}: since must be before until")
     first = EPOCH + width * ((since - EPOCH) // width)
     count = math.ceil((until - first) / width)
     if count > MAX_WINDOWS:
@@ -143,21 +143,19 @@ def label_value(choices: LabelChoices, text: str) -> Any:
     """The stored value of a label as a person typed it; InvalidInput naming what is allowed."""
     typed = text.strip()
     if not typed:
-        raise InvalidInput(f"no label given; allowed: {choices.allowed()}", field="label")
+        raise InvalidInput(f"no label given; allowed: {choices.allowed()}")
     if choices.kind == "value":
         try:
             number = float(typed)
         except ValueError:
-            raise InvalidInput(f"label {typed!r} is not a number (the model predicts a value)",
-                               field="label", example="12.5") from None
+            raise InvalidInput(f"label {typed!r} is not a number (the model predicts a value)") from None
         if not math.isfinite(number):
-            raise InvalidInput(f"label {typed!r} is not a finite number", field="label", example="12.5")
+            raise InvalidInput(f"label {typed!r} is not a finite number")
         return int(number) if number.is_integer() and "." not in typed and "e" not in typed.lower() else number
     if not choices.classes:
         return typed
     if typed not in choices.classes:
-        raise InvalidInput(f"label {typed!r} is not one of the model's classes: {choices.allowed()}",
-                           field="label", example=next(iter(choices.classes)))
+        raise InvalidInput(f"label {typed!r} is not one of the model's classes: {choices.allowed()}")
     return choices.classes[typed]
 
 
@@ -215,16 +213,14 @@ def open_count(store: Store, model: str) -> int:
 def _task(session: Session, model: str, ref: str) -> tuple[LabelTask, Prediction]:
     text = ref.strip().lower()
     if not text or len(text) > 36 or any(c not in "0123456789abcdef-" for c in text):
-        raise InvalidInput(f"{ref[:40]!r} is not a prediction id (a UUID such as 0193a1b2-...)",
-                           field="prediction_id")
+        raise InvalidInput(f"{ref[:40]!r} is not a prediction id (a UUID such as 0193a1b2-...)")
     m = model_store.get_model(session, model)
     found = [t for t in tasks_q.tasks_by_ref(session, text) if t.model_id == m.id]
     if len(found) > 1:
-        raise InvalidInput(f"prediction id prefix {text!r} matches several queued predictions; give more of it",
-                           field="prediction_id")
+        raise InvalidInput(f"prediction id prefix {text!r} matches several queued predictions; give more of it")
     if not found:
         raise NotFound(f"prediction {text!r} is not in {model}'s labelling queue (queued predictions "
-                       "are listed with their ids)", field="prediction_id")
+                       "are listed with their ids)")
     task = found[0]
     prediction = tasks_q.prediction_of(session, task.prediction_id)
     if prediction is None:  # the log was pruned under the task
@@ -245,7 +241,7 @@ def label_task(store: Store, model: str, prediction_id: str, label: str, *,
         item = {"prediction_id": task.prediction_id, "label": value}
         problem = check_item(item)
         if problem:
-            raise InvalidInput(f"label {label!r}: {problem}", field="label")
+            raise InvalidInput(f"label {label!r}: {problem}")
         written = write_labels(session, [item], at)
         if written["matched"] != 1:
             raise Conflict(f"prediction {task.prediction_id} could not be labelled: "
