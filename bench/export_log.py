@@ -69,11 +69,15 @@ def build(root: Path, rows: int, seed: int = 0) -> str:
     return first
 
 
-def timed(args: list[str], env: dict[str, str]) -> float:
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds and peak memory (MB, the child's own maxrss) of `wk ARGS` in a fresh process."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "console.cli", *args], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    proc = subprocess.Popen([sys.executable, "-m", "console.cli", *args], env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"wk {' '.join(args)} exited with {proc.returncode}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -88,12 +92,13 @@ def main() -> None:
     pid = build(root, args.rows)
     print(f"built {args.rows:,} rows in {time.perf_counter() - started:.1f} s")
     env = {**os.environ, "WK_STORE": str(root)}
-    print(f"wk predictions show ID: {timed(['predictions', 'show', pid], env):.2f} s (one id)")
+    seconds, peak = timed(["predictions", "show", pid], env)
+    print(f"wk predictions show ID: {seconds:.2f} s for one id, peak {peak:.0f} MB")
     for fmt in ("parquet", "csv", "jsonl"):
         out = folder / f"log.{fmt}"
-        seconds = timed(["predictions", "export", "bench", "--output", str(out)], env)
+        seconds, peak = timed(["predictions", "export", "bench", "--output", str(out)], env)
         print(f"wk predictions export --format {fmt}: {seconds:.2f} s for {args.rows:,} rows "
-              f"({args.rows / seconds:,.0f} rows/s, {out.stat().st_size / 1e6:.1f} MB)")
+              f"({args.rows / seconds:,.0f} rows/s), peak {peak:.0f} MB, file {out.stat().st_size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":
