@@ -104,3 +104,24 @@ def test_skip_from_the_console_and_read_only_refuses(queued: tuple[Store, list[d
     left = asyncio.run(scenario(read_only=False))
     assert tasks[0]["prediction_id"] not in [row[-1] for row in left]
     assert [e["after"] for e in audit_log(store, action="label.skip")] == [{"status": "skipped"}]
+
+
+def test_f_queues_a_sample_of_the_last_days(tmp_path: Path) -> None:
+    store, _ = build_logged_store(tmp_path / "store", rows=120, days=1)
+    try:
+        async def scenario() -> int:
+            app = make_app(store, refresh_interval=3600, start="labelling tiny",
+                           clock=lambda: START + timedelta(days=1))
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(pilot)
+                screen = app.screen
+                assert cells(screen) == []
+                await pilot.press("F")
+                await until(pilot, lambda: len(cells(screen)) > 0, "the queued sample")
+                return len(cells(screen))
+
+        shown = asyncio.run(scenario())
+        assert shown == labelling.DEFAULT_PER_WINDOW  # one day of rows: one window's sample
+        assert [e["after"]["added"] for e in audit_log(store, action="label.queue")] == [shown]
+    finally:
+        store.close()
