@@ -13,7 +13,7 @@ from console.navigation import VIEW_NAMES
 ALL_VIEWS = VIEW_NAMES
 #: The views whose body is one table (filter, sort, copy, raw JSON).
 TABLE_VIEWS = ("overview", "models", "versions", "datasets", "dataset", "runs", "audit", "deployments",
-               "predictions")
+               "predictions", "labelling")
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,11 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                ("deployments",), dangerous=True, short="rollback"),
     ActionSpec("set_share", "S", "Set the challenger's share of requests (canary, ab)", ("deployments",),
                dangerous=True, short="share"),
+    ActionSpec("label_task", "L", "Label the selected prediction (enter does too)", ("labelling",),
+               dangerous=True, short="label"),
+    ActionSpec("skip_task", "x", "Skip the selected prediction", ("labelling",), dangerous=True, short="skip"),
+    ActionSpec("fill_queue", "F", "Queue a sample of the last 7 days' unlabelled predictions", ("labelling",),
+               dangerous=True, short="fill"),
 )
 
 

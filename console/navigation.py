@@ -153,6 +153,12 @@ def _prediction(args: list[str]) -> Screen[Any]:
     return PredictionScreen(args[0])
 
 
+def _labelling(args: list[str]) -> Screen[Any]:
+    from console.screens.labelling import LabellingScreen
+
+    return LabellingScreen(args[0])
+
+
 def _help(args: list[str]) -> Screen[Any]:
     from console.screens.help import HelpScreen
 
@@ -186,6 +192,8 @@ VIEWS: tuple[ViewSpec, ...] = (
              "[request=ID]", aliases=("pred",), completions=("predictions model={model}",)),
     ViewSpec("prediction", "one prediction: inputs, outputs, label, latency, route", _prediction, "ID",
              "ID (or a unique prefix of 6 or more characters)", arity=1),
+    ViewSpec("labelling", "a model's labelling queue: label or skip sampled predictions", _labelling,
+             "MODEL", arity=1, aliases=("label",), completions=("labelling {model}",)),
     ViewSpec("help", "every key and every view", _help, listed=False),
 )
 

@@ -57,17 +57,20 @@ def _where(conn: Connection, model_id: int, since: datetime, until: datetime,
     return sql, params
 
 
-def _pages(conn: Connection, sql: str, params: list[Any]) -> Iterator[Sequence[tuple[Any, ...]]]:
+def driver_pages(conn: Connection, sql: str, params: list[Any],
+                 page_rows: int = PAGE_ROWS) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """The rows of a query in pages of PAGE_ROWS, off the driver's own cursor (no
+    SQLAlchemy row objects), so a window of millions of rows is never held at once."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, params)
-        while page := cursor.fetchmany(PAGE_ROWS):
+        while page := cursor.fetchmany(page_rows):
             yield page
     finally:
         cursor.close()
 
 
-def _as_bytes(conn: Connection, column: str) -> str:
+def as_bytes(conn: Connection, column: str) -> str:
     """SQLite hands TEXT over as bytes when cast to BLOB: no UTF-8 decoding into a Python
     str per row, which is a third of the read time of a million rows."""
     return f"CAST({column} AS BLOB)" if conn.dialect.name == "sqlite" else column
@@ -83,8 +86,8 @@ def read_window(conn: Connection, model_id: int, since: datetime, until: datetim
     check counts, never as a crash."""
 
     where, params = _where(conn, model_id, since, until, version_id)
-    data_cols = (f", {_as_bytes(conn, 'inputs') if with_inputs else 'NULL'}"
-                 f", {_as_bytes(conn, 'outputs') if with_outputs else 'NULL'}")
+    data_cols = (f", {as_bytes(conn, 'inputs') if with_inputs else 'NULL'}"
+                 f", {as_bytes(conn, 'outputs') if with_outputs else 'NULL'}")
     id_col = "prediction_id" if with_ids else "NULL"
     # In the (model_id, at) index's order: no sort of the window before the first row.
     sql = (f"SELECT {id_col}, version_id, label{data_cols} FROM {Prediction.__tablename__} "
@@ -97,7 +100,7 @@ def read_window(conn: Connection, model_id: int, since: datetime, until: datetim
     input_frames: list[pd.DataFrame] = []
     output_frames: list[pd.DataFrame] = []
     rows = 0
-    for page in _pages(conn, sql, params):
+    for page in driver_pages(conn, sql, params):
         # Columns from the page in C (zip), not a Python step per row and field. Each page
         # is parsed before the next is fetched: pyarrow parses on every core by itself,
         # and a parsing thread beside the fetch would fight it for the GIL on every row.

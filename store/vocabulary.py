@@ -86,6 +86,9 @@ class AuditAction(StrEnum):
     DEPLOYMENT_PROMOTE = "deployment.promote"
     DEPLOYMENT_ROLLBACK = "deployment.rollback"
     REFERENCE_PIN = "reference.pin"  # a version's reference profile fitted on other data
+    LABEL_QUEUE_FILL = "label.queue"  # a sample of predictions offered for labelling
+    LABEL_SET = "label.set"  # a person labelled a queued prediction
+    LABEL_SKIP = "label.skip"  # a person skipped one
 
 
 class CheckStatus(StrEnum):

@@ -21,6 +21,7 @@ from console.cli import (
     demo,
     deploy,
     feedback,
+    label,
     models,
     predict,
     predictions,
@@ -47,7 +48,7 @@ DESCRIPTION = (
 #: The noun modules, in the order `wk --help` lists their commands. Each has
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
-                predictions, quarantine, score, batch, checks, audit)
+                label, predictions, quarantine, score, batch, checks, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

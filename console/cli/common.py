@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from store.errors import UsageError
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from store.handle import Store
 
@@ -39,6 +39,16 @@ def confirm(question: str, assume_yes: bool) -> bool:
 
 _SPAN = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_span(value: str, option: str) -> timedelta:
+    """A length of time written as 30m, 12h, 7d or 1w."""
+    from datetime import timedelta
+
+    match = _SPAN.match(value.strip())
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(f"{option} {value!r} is not a length of time; use a span such as 30m, 12h, 7d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 def parse_time(value: str | None, option: str, now: datetime | None = None) -> datetime | None:

@@ -1,4 +1,4 @@
-"""wk predictions list|show."""
+"""wk predictions list|show|export."""
 
 from __future__ import annotations
 
@@ -27,6 +27,16 @@ def register(nouns: Commands) -> None:
     p = pv.command("show", f"{__name__}:cmd_show", "one prediction: inputs, outputs, label, latency",
                    tables=True)
     p.add_argument("prediction_id", help="the id, or a unique prefix of it")
+    p = pv.command("export", f"{__name__}:cmd_export",
+                   "a window of the log to Parquet, CSV or JSON lines, for pandas")
+    model_name(p.add_argument("model"))
+    p.add_argument("--since", help="ISO time or a span back from now: 30m, 12h, 7d (default: the start)")
+    p.add_argument("--until", help="ISO time or a span back from now (default: now)")
+    p.add_argument("--version", help="one version's rows (number or alias)")
+    p.add_argument("--format", choices=("parquet", "csv", "jsonl"),
+                   help="default: from the --output extension, else parquet (jsonl for -)")
+    p.add_argument("--output", "-o", metavar="FILE",
+                   help="the file to write, or - for stdout (csv, jsonl); default MODEL-predictions.FORMAT")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -61,4 +71,29 @@ def cmd_show(args: argparse.Namespace) -> int:
             ("inputs", p["inputs"] if p["inputs"] is not None else "(not kept)"),
             ("outputs", p["outputs"] if p["outputs"] is not None else "(not kept)"),
             ("label", fmt(p["label"]) + (f" (at {p['label_at']})" if p["label_at"] else ""))])
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import sys
+
+    from console.cli.output import info
+    from serving.log import export
+
+    fmt = export.format_of(args.output, args.format)
+    output = args.output or f"{args.model}-predictions.{fmt}"
+    if output == "-" and args.json:
+        from store.errors import UsageError
+
+        raise UsageError("--json prints a summary on stdout, where - would write the rows; "
+                         "give a file name", field="output", example=f"log.{fmt}")
+    result = export.export_log(
+        store_from(args), args.model, since=parse_time(args.since, "--since"),
+        until=parse_time(args.until, "--until"), version=args.version, fmt=fmt,
+        output=sys.stdout.buffer if output == "-" else output)
+    if args.json:
+        emit_json(result.view())
+    else:
+        info(f"{result.rows} prediction(s) of {result.model} written to {result.file} ({result.format}, "
+             f"{len(result.columns)} columns) in {result.seconds:.2f} s")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -34,3 +35,17 @@ def millis(value: float | None) -> str:
 
 def error_rate(rate: float, requests: int) -> str:
     return f"{rate:.1%}" if requests else "-"
+
+
+def output_text(outputs: Any) -> str:
+    """One prediction's answer in a few characters: the class and its probability, or the value."""
+    if not isinstance(outputs, dict):
+        return "-" if outputs is None else str(outputs)
+    if "class" in outputs:
+        probabilities = outputs.get("probabilities") or {}
+        p = probabilities.get(str(outputs["class"]))
+        return f"{outputs['class']} ({p:.2f})" if isinstance(p, float) else str(outputs["class"])
+    if "value" in outputs:
+        value = outputs["value"]
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+    return json.dumps(outputs)[:30]

@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from console.columns import Column
 from console.screens.base import TableScreen, WkScreen
-from console.screens.cells import cell, millis
+from console.screens.cells import cell, millis, output_text
 from console.screens.time_format import local_seconds
 from console.widgets.header import StatusHeader
 from console.widgets.live_table import TableRow
@@ -26,20 +26,6 @@ PREDICTIONS_LIMIT = 500
 FILTERS = {"model": "model", "version": "version", "route": "route", "source": "source",
            "since": "since", "until": "until", "id": "id_prefix", "request": "request_id"}
 ROUTES = tuple(Route)
-
-
-def output_text(outputs: Any) -> str:
-    """One prediction's answer in a few characters: the class and its probability, or the value."""
-    if not isinstance(outputs, dict):
-        return "-" if outputs is None else str(outputs)
-    if "class" in outputs:
-        probabilities = outputs.get("probabilities") or {}
-        p = probabilities.get(str(outputs["class"]))
-        return f"{outputs['class']} ({p:.2f})" if isinstance(p, float) else str(outputs["class"])
-    if "value" in outputs:
-        value = outputs["value"]
-        return f"{value:.4g}" if isinstance(value, float) else str(value)
-    return json.dumps(outputs)[:30]
 
 
 def label_text(label: Any) -> str:

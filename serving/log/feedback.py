@@ -15,6 +15,10 @@ from store.errors import InvalidInput
 from store.types import utcnow
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlmodel import Session
+
     from store.handle import Store
 
 MAX_LABELS = 100_000
@@ -72,35 +76,40 @@ def apply_labels(store: Store, items: list[dict[str, Any]]) -> dict[str, Any]:
         problem = check_item(item)
         if problem:
             raise InvalidInput(f"label {i}: {problem}")
-    at = utcnow()
+    with store.db.write() as session:
+        return write_labels(session, items, utcnow())
+
+
+def write_labels(session: Session, items: list[dict[str, Any]], at: datetime) -> dict[str, Any]:
+    """Write checked label items in the caller's transaction (the labelling queue writes its
+    task's state and audit event in the same one); the counts as apply_labels returns them."""
     matched = 0
     unmatched: list[dict[str, Any]] = []
     ambiguous: list[dict[str, Any]] = []
-    with store.db.write() as session:
-        model_ids: dict[str, int | None] = {}
-        for item in items:
-            label = orjson.dumps(item["label"]).decode()
-            if item.get("prediction_id") is not None:
-                n = predictions_q.label_by_prediction_id(session, item["prediction_id"], label, at)
-                ref = {"prediction_id": item["prediction_id"]}
-            else:
-                model = item.get("model")
-                if model is not None and model not in model_ids:
-                    found = model_store.find_model(session, model)
-                    model_ids[model] = found.id if found else None
-                if model is not None and model_ids.get(model) is None:
-                    unmatched.append({"request_id": item["request_id"], "model": model, "why": "no such model"})
-                    continue
-                n, total = predictions_q.label_by_request_id(session, model_ids.get(model) if model else None,
-                                                  item["request_id"], item.get("row"), label, at)
-                ref = {"request_id": item["request_id"]}
-                if n == 0 and total > 1:
-                    ambiguous.append({**ref, "rows": total,
-                                      "why": "the request had several rows: give row"})
-                    continue
-            if n:
-                matched += n
-            else:
-                unmatched.append({**ref, "why": "no such prediction"})
+    model_ids: dict[str, int | None] = {}
+    for item in items:
+        label = orjson.dumps(item["label"]).decode()
+        if item.get("prediction_id") is not None:
+            n = predictions_q.label_by_prediction_id(session, item["prediction_id"], label, at)
+            ref = {"prediction_id": item["prediction_id"]}
+        else:
+            model = item.get("model")
+            if model is not None and model not in model_ids:
+                found = model_store.find_model(session, model)
+                model_ids[model] = found.id if found else None
+            if model is not None and model_ids.get(model) is None:
+                unmatched.append({"request_id": item["request_id"], "model": model, "why": "no such model"})
+                continue
+            n, total = predictions_q.label_by_request_id(session, model_ids.get(model) if model else None,
+                                              item["request_id"], item.get("row"), label, at)
+            ref = {"request_id": item["request_id"]}
+            if n == 0 and total > 1:
+                ambiguous.append({**ref, "rows": total,
+                                  "why": "the request had several rows: give row"})
+                continue
+        if n:
+            matched += n
+        else:
+            unmatched.append({**ref, "why": "no such prediction"})
     return {"labels": len(items), "matched": matched, "unmatched": len(unmatched) + len(ambiguous),
             "not_found": unmatched[:100], "ambiguous": ambiguous[:100]}
