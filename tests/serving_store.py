@@ -134,20 +134,25 @@ class Server:
             return self.proc.wait()
 
 
-#: `wk serve` in a child forked from a `killtest.ForkServer`: the store from argv[1], the
-#: serve arguments after it.
-SERVE_CHILD = r"""
+#: `wk ARGS` in a child forked from a `killtest.ForkServer`: the store from argv[1], the
+#: command's arguments after it; the child's exit code is the command's.
+WK_CHILD = r"""
 import os, sys
 os.environ["WK_STORE"] = sys.argv[1]
 os.environ.pop("WK_DATABASE_URL", None)
 from console.cli import main
-main(["serve", *sys.argv[2:]])
+sys.exit(main(sys.argv[2:]))
 """
 #: What `wk serve` imports before it opens the store (imported once by the fork server;
 #: a fresh interpreter spends ~5 s of a start on these under load).
 SERVE_PRELOAD = ("console.cli", "console.cli.serve", "console.cli.ports", "serving.http.app",
                  "serving.http.api", "serving.http.server", "store.artifacts", "store.handle", "uvicorn",
                  "sklearn.linear_model", "sklearn.compose", "sklearn.pipeline", "skops.io")
+#: ... and what `wk score`, `wk models promote` and `wk deploy` import.
+CLI_PRELOAD = ("console.cli", "console.cli.score", "console.cli.models", "console.cli.deploy",
+               "serving.batch.io", "serving.batch.run", "serving.traffic.deployments", "registry.aliases",
+               "store.artifacts", "store.handle", "sklearn.linear_model", "sklearn.compose",
+               "sklearn.pipeline", "skops.io")
 
 
 class ForkedServer:
@@ -169,7 +174,7 @@ class ForkedServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> ForkedServer:
-        self.child = self.forks.start(SERVE_CHILD, [self.store, "--port", self.port, *self.args],
+        self.child = self.forks.start(WK_CHILD, [self.store, "serve", "--port", self.port, *self.args],
                                       self.store.parent / "serve-children")
         self.starts += 1
         deadline = time.monotonic() + timeout
