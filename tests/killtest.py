@@ -51,6 +51,10 @@ class Child:
                 raise ChildFailed(f"child not READY within {timeout} s:\n{self.output()}")
             time.sleep(0.002)
 
+    def wait(self) -> int:
+        """Wait for the child to end by itself; its exit code."""
+        return self._reap()
+
     def kill(self) -> int:
         if self._exit() is None:
             os.kill(self.pid, signal.SIGKILL)
@@ -73,9 +77,11 @@ def spawn(argv: Sequence[str], workdir: Path, *, env: dict[str, str] | None = No
 
 
 _SERVER = r"""
-import importlib, json, os, sys, traceback
+import gc, importlib, json, os, sys, traceback
 for name in filter(None, sys.argv[1].split(",")):
     importlib.import_module(name)
+gc.collect()
+gc.freeze()  # the imports' objects: out of every child's collections (and copy-on-write)
 print("SERVER-READY", flush=True)
 for line in sys.stdin:
     code, args, log = json.loads(line)
@@ -88,6 +94,8 @@ for line in sys.stdin:
         try:
             exec(compile(code, "<killtest child>", "exec"), {"__name__": "__main__"})
             code = 0
+        except SystemExit as exc:  # sys.exit(main(...)): its code, as a fresh interpreter's
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
         except BaseException:
             traceback.print_exc()
             code = 1

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,9 +36,27 @@ def tiny_frame(rows: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]
     return frame, label
 
 
+#: (versions, numeric) -> a store built once in this process, never opened again: each
+#: build_store call gets a copy (a build trains and registers 2-3 models, ~1.5-6 s; a copy
+#: of the closed store's files takes milliseconds).
+_BUILT: dict[tuple[int, bool], Path] = {}
+
+
 def build_store(root: Path, *, versions: int = 2, numeric: bool = True) -> Path:
     """A store with `tiny` (ColumnTransformer + LR; v1 production, more versions with other
-    C) and `num` (numeric-only LR, v1 production). Returns the store folder."""
+    C) and `num` (numeric-only LR, v1 production), at `root` (which must not exist yet).
+    Returns the store folder."""
+    template = _BUILT.get((versions, numeric))
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="wk-test-store-")) / "store"
+        atexit.register(shutil.rmtree, template.parent, True)
+        _build_store(template, versions=versions, numeric=numeric)
+        _BUILT[(versions, numeric)] = template
+    shutil.copytree(template, root)
+    return root
+
+
+def _build_store(root: Path, *, versions: int, numeric: bool) -> None:
     sys.path.insert(0, str(FIXTURES))
     from sklearn.linear_model import LogisticRegression
     from tiny_model import train
@@ -58,7 +79,6 @@ def build_store(root: Path, *, versions: int = 2, numeric: bool = True) -> Path:
             promote(store, "num", 1, "production", reason="tests")
     finally:
         store.close()
-    return root
 
 
 def free_port() -> int:
@@ -112,6 +132,69 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait()
+
+
+#: `wk ARGS` in a child forked from a `killtest.ForkServer`: the store from argv[1], the
+#: command's arguments after it; the child's exit code is the command's.
+WK_CHILD = r"""
+import os, sys
+os.environ["WK_STORE"] = sys.argv[1]
+os.environ.pop("WK_DATABASE_URL", None)
+from console.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+#: What `wk serve` imports before it opens the store (imported once by the fork server;
+#: a fresh interpreter spends ~5 s of a start on these under load).
+SERVE_PRELOAD = ("console.cli", "console.cli.serve", "console.cli.ports", "serving.http.app",
+                 "serving.http.api", "serving.http.server", "store.artifacts", "store.handle", "uvicorn",
+                 "sklearn.linear_model", "sklearn.compose", "sklearn.pipeline", "skops.io")
+#: ... and what `wk score`, `wk models promote` and `wk deploy` import.
+CLI_PRELOAD = ("console.cli", "console.cli.score", "console.cli.models", "console.cli.deploy",
+               "serving.batch.io", "serving.batch.run", "serving.traffic.deployments", "registry.aliases",
+               "store.artifacts", "store.handle", "sklearn.linear_model", "sklearn.compose",
+               "sklearn.pipeline", "skops.io")
+
+
+class ForkedServer:
+    """`wk serve` restarted many times (a crash loop): each start forks a child of `forks`,
+    which imported SERVE_PRELOAD once and never opened a database, so only the store's
+    opening, the models' loading and uvicorn's start remain per start. The same surface
+    as `Server` (url, port, start, kill)."""
+
+    def __init__(self, store: Path, forks: Any, port: int | None = None, args: tuple[str, ...] = ()) -> None:
+        self.store = store
+        self.forks = forks
+        self.port = port or free_port()
+        self.args = args
+        self.child: Any = None
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> ForkedServer:
+        self.child = self.forks.start(WK_CHILD, [self.store, "serve", "--port", self.port, *self.args],
+                                      self.store.parent / "serve-children")
+        self.starts += 1
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.child._exit() is not None:
+                raise RuntimeError(f"wk serve exited with {self.child._exit()}:\n{self.child.output()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)
+        self.kill()
+        raise RuntimeError(f"wk serve not ready within {timeout} s:\n{self.child.output()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> int | None:
+        if self.child is None:
+            return None
+        assert sig == signal.SIGKILL, "a forked server is only ever SIGKILLed"
+        return int(self.child.kill())
 
 
 @contextmanager

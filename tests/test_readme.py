@@ -136,12 +136,14 @@ def test_readme_runs_as_written(tmp_path: Path) -> None:
 
 
 def test_a_failing_readme_command_fails_the_run(tmp_path: Path) -> None:
-    """A README command changed to one that fails (a misspelt model) stops the run and is named."""
+    """A README command changed to one that fails (a misspelt spec file in the first `wk
+    train`) stops the run and is named. The first train rather than a later command: the
+    run stops after `wk init`, with no model trained first (a training was ~10 s of it)."""
     blocks = sh_blocks(README.read_text())
     target = next((number, line) for block in blocks for number, line in block.lines()
-                  if line.startswith("wk models ") and " credit-default" in line)
+                  if line.startswith("wk train ") and "spec.toml" in line)
     number, line = target
-    broken = line.replace("credit-default", "credit-defualt", 1)
+    broken = line.replace("spec.toml", "spce.toml", 1)
     mutated = [Block(b.first_line, "".join(
         (broken if n == number else text) + "\n" for n, text in b.lines())) for b in blocks]
     code, output = run_walkthrough(mutated, tmp_path)
