@@ -12,8 +12,10 @@ from console.navigation import VIEW_NAMES
 
 ALL_VIEWS = VIEW_NAMES
 #: The views whose body is one table (filter, sort, copy, raw JSON).
+#: The monitoring views: one model's stored reports (console/screens/report_screens.py).
+MONITOR_VIEWS = ("drift", "quality", "performance")
 TABLE_VIEWS = ("overview", "models", "versions", "datasets", "dataset", "runs", "audit", "deployments",
-               "predictions")
+               "predictions", *MONITOR_VIEWS)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,17 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                ("deployments",), dangerous=True, short="rollback"),
     ActionSpec("set_share", "S", "Set the challenger's share of requests (canary, ab)", ("deployments",),
                dangerous=True, short="share"),
+    # a model's monitoring views, from its row or from one another
+    ActionSpec("drift", "i", "Input drift of the model, per feature", ("overview", "models", *MONITOR_VIEWS),
+               short="drift"),
+    ActionSpec("quality", "u", "Data quality of the model: findings and quarantine",
+               ("overview", "models", *MONITOR_VIEWS), show=False),
+    ActionSpec("performance", "m", "Performance of the model: metrics per version, estimate, coverage",
+               ("overview", "models", *MONITOR_VIEWS), short="perf"),
+    ActionSpec("older_report", "left_square_bracket", "The drift report before this one", ("drift",),
+               show=False),
+    ActionSpec("newer_report", "right_square_bracket", "The drift report after this one", ("drift",),
+               show=False),
 )
 
 
@@ -85,7 +98,8 @@ def global_bindings() -> list[BindingType]:
 
 
 def key_label(key: str) -> str:
-    return {"colon": ":", "slash": "/", "question_mark": "?", "escape": "esc"}.get(key, key)
+    return {"colon": ":", "slash": "/", "question_mark": "?", "escape": "esc", "left_square_bracket": "[",
+            "right_square_bracket": "]"}.get(key, key)
 
 
 def is_dangerous(action_id: str) -> bool:

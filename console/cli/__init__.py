@@ -21,6 +21,7 @@ from console.cli import (
     deploy,
     feedback,
     models,
+    monitor,
     predict,
     predictions,
     quarantine,
@@ -46,7 +47,8 @@ DESCRIPTION = (
 #: The noun modules, in the order `wk --help` lists their commands. Each has
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
-                predictions, quarantine, score, batch, audit)
+                predictions, quarantine, score, batch, audit,
+                monitor)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,67 @@
+"""What the monitoring screens (Drift, Quality, Performance) share: one model's reports,
+a summary line over the table, the keys that move between the three for that model, and
+how a report's state reads. A state that is not a verdict (too few rows, inputs not
+logged) is said as such, never as ok."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.screens.base import TableScreen
+from console.screens.time_format import local
+from store.vocabulary import CheckStatus
+
+#: How a report's or a feature's status reads on screen.
+STATE_TEXT = {
+    CheckStatus.OK: "ok",
+    CheckStatus.DRIFT: "drift",
+    CheckStatus.FAILED: "failed",
+    CheckStatus.INSUFFICIENT: "insufficient data",
+    CheckStatus.NOT_LOGGED: "inputs not logged",
+}
+STATE_STYLE = {CheckStatus.OK: "green", CheckStatus.DRIFT: "bold red", CheckStatus.FAILED: "bold red",
+               CheckStatus.INSUFFICIENT: "yellow", CheckStatus.NOT_LOGGED: "yellow"}
+
+
+def state_text(status: str) -> str:
+    return STATE_TEXT.get(status, status)  # type: ignore[call-overload]
+
+
+def window_text(report: dict[str, Any]) -> str:
+    return f"{local(report['window_start'])} - {local(report['window_end'])[-5:]}"
+
+
+def summary(status: str, rest: str) -> Text:
+    """`status` in its colour, then the rest of the line."""
+    text = Text(state_text(status), style=STATE_STYLE.get(status, ""))  # type: ignore[call-overload]
+    text.append(f"  {rest}")
+    return text
+
+
+class SummaryLine(Static):
+    DEFAULT_CSS = """
+    SummaryLine { height: auto; padding: 0 1; }
+    """
+
+
+class ReportScreen(TableScreen):
+    """One model's reports of a kind. i, u and m open its Drift, Quality and Performance."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model = model
+
+    def title_text(self) -> str:
+        return f"{self.VIEW} {self.model}"
+
+    def action_drift(self) -> None:
+        self.wk.run_command(f"drift {self.model}")
+
+    def action_quality(self) -> None:
+        self.wk.run_command(f"quality {self.model}")
+
+    def action_performance(self) -> None:
+        self.wk.run_command(f"performance {self.model}")
