@@ -16,6 +16,10 @@ from console.charts import sparkline
 #: Reference bars are shaded, current bars solid, so the two read apart without colour.
 REFERENCE_MARK, CURRENT_MARK = "▒", "█"
 LEGEND = f"{REFERENCE_MARK} reference  {CURRENT_MARK} current"
+#: The most cells one point of a series takes (a series of a few reports is drawn wider).
+MAX_CELLS = 3
+#: The width of a series' label.
+LABEL_WIDTH = 14
 
 
 def short_number(value: float) -> str:
@@ -59,8 +63,14 @@ def histogram(labels: Sequence[str], reference: Sequence[float], current: Sequen
     plt.terminal.limit(False, False)
     fig.plot_size(width, height)
     fig.theme("simple")
-    fig.draw(fig.bar(list(labels), [list(reference), list(current)], marker=[REFERENCE_MARK, CURRENT_MARK]))
+    # bars at 1..n, labelled by the bins' names: plotext reads labels such as "0.2" as
+    # numbers and would place the bars by value
+    positions = list(range(1, len(labels) + 1))
+    for offset, shares, mark in ((-0.2, reference, REFERENCE_MARK), (0.2, current, CURRENT_MARK)):
+        fig.draw(fig.bar([p + offset for p in positions], list(shares), marker=mark, width=0.4))
     fig.legend(False)
+    fig.ruler("x").lim(0.5, len(labels) + 0.5)
+    fig.ruler("x").ticks(positions, list(labels))
     fig.ruler("y").ticks(ticks, [f"{t:.0%}" for t in ticks])
     chart: str = fig.build().string(colorless=not colour).rstrip("\n")
     fig.clear()
@@ -68,14 +78,16 @@ def histogram(labels: Sequence[str], reference: Sequence[float], current: Sequen
 
 
 def series_line(label: str, values: Sequence[float | None], latest: str, width: int, *,
-                label_width: int = 14, top: float | None = None, bottom: float = 0.0) -> str:
+                label_width: int = LABEL_WIDTH, top: float | None = None, bottom: float = 0.0) -> str:
     """`label`, a sparkline of `values` (oldest first, from `bottom` to `top`, a missing
     value a space) and the latest value, in at most `width` cells; the oldest values are
     left out when the line is too narrow for them all."""
     room = max(1, width - label_width - len(latest) - 1)
     shown = [None if v is None else v - bottom for v in list(values)[-room:]]
     high = None if top is None else top - bottom
-    return f"{label[:label_width - 1].ljust(label_width)}{sparkline(shown, high)} {latest}"[:width]
+    cells = max(1, min(MAX_CELLS, room // max(len(shown), 1)))  # a few points: wider, to be seen
+    line = "".join(ch * cells for ch in sparkline(shown, high))
+    return f"{label[:label_width - 1].ljust(label_width)}{line} {latest}"[:width]
 
 
 def scale(values: Sequence[float | None], from_zero: bool) -> tuple[float, float]:

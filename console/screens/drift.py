@@ -45,6 +45,9 @@ def feature_summary(row: dict[str, Any]) -> str:
     summ = detail.get("summary") or {}
     ref, cur = summ.get("reference") or {}, summ.get("current") or {}
     parts = []
+    new = detail.get("new_categories") or {}
+    if new:
+        parts.append("new " + ", ".join(f"{name} ({count})" for name, count in new.items()))
     for key, name in (("mean", "mean"), ("median", "median"), ("std", "std")):
         if key in cur:
             parts.append(f"{name} {_stat(ref.get(key))} -> {_stat(cur.get(key))}")
@@ -53,15 +56,12 @@ def feature_summary(row: dict[str, Any]) -> str:
     for key, name in (("out_of_range_share", "outside training range"), ("outlier_share", "outliers")):
         if cur.get(key):
             parts.append(f"{name} {percent(cur[key])}")
-    new = detail.get("new_categories") or {}
-    if new:
-        parts.append("new " + ", ".join(f"{name} ({count})" for name, count in new.items()))
     return "  ".join(parts)
 
 
 class FeatureDetail(Static):
     DEFAULT_CSS = """
-    FeatureDetail { height: auto; max-height: 3; padding: 0 1; background: $boost; }
+    FeatureDetail { height: auto; max-height: 5; padding: 0 1; background: $boost; }
     """
 
 
@@ -106,7 +106,7 @@ class DriftScreen(ReportScreen):
         self.report_ids = [t["id"] for t in trend]
         self.query_one(SummaryLine).update(self._summary(report))
         self.query_one(SeriesPanel).show(
-            f"over the last {len(trend)} reports", [
+            "", [
                 Series("drift share", [t["drift_share"] for t in trend],
                        percent(next((t["drift_share"] for t in reversed(trend) if t["drift_share"] is not None),
                                     None))),

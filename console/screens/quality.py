@@ -13,7 +13,14 @@ from textual.widgets import Static
 
 from console.columns import Column
 from console.screens.cells import percent
-from console.screens.report_screens import ReportScreen, SummaryLine, summary, window_text
+from console.screens.report_screens import (
+    ReportScreen,
+    SummaryLine,
+    plural,
+    share_text,
+    summary,
+    window_text,
+)
 from console.widgets.live_table import LiveTable, TableRow
 from store.vocabulary import CheckStatus
 
@@ -69,7 +76,7 @@ class QualityScreen(ReportScreen):
         findings = sorted(report["findings"] or [], key=finding_order)
         return [TableRow(f"{f.get('check')}/{f.get('column')}/{i}", (
             f.get("severity", "-"), f.get("check", "-"), f.get("column") or "-", f"{f.get('count', 0):,}",
-            percent(f.get("share")), f.get("reason") or "-",
+            share_text(f.get("share")), f.get("reason") or "-",
         ), f) for i, f in enumerate(findings)]
 
     def _summary(self, report: dict[str, Any] | None) -> Text:
@@ -80,7 +87,8 @@ class QualityScreen(ReportScreen):
         where = f"#{report['id']} {version}, {window_text(report)}, {report['rows']:,} rows"
         if report["status"] in (CheckStatus.INSUFFICIENT, CheckStatus.NOT_LOGGED):
             return summary(report["status"], where)
-        return summary(report["status"], f"{report['errors']} errors, {report['warnings']} warnings, "
+        return summary(report["status"], f"{plural(report['errors'], 'error')}, "
+                                         f"{plural(report['warnings'], 'warning')}, "
                                          f"{report['quarantined']:,} quarantined  {where}")
 
     def _quarantine(self, report: dict[str, Any] | None) -> Text:

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from console.screens.base import TableScreen
+from console.screens.cells import percent
 from console.screens.time_format import local
 from store.vocabulary import CheckStatus
 
@@ -31,14 +32,29 @@ def state_text(status: str) -> str:
 
 
 def window_text(report: dict[str, Any]) -> str:
-    return f"{local(report['window_start'])} - {local(report['window_end'])[-5:]}"
+    """"11-20 09:00 - 11-21 09:00" (local time; the year is in the raw report, y)."""
+    return f"{local(report['window_start'])[5:]} - {local(report['window_end'])[5:]}"
 
 
 def summary(status: str, rest: str) -> Text:
-    """`status` in its colour, then the rest of the line."""
-    text = Text(state_text(status), style=STATE_STYLE.get(status, ""))  # type: ignore[call-overload]
+    """`status` in its colour, then the rest of the line (a reason that starts with the
+    state's own words, "insufficient data: 37 rows, need 100", does not say them twice)."""
+    said = state_text(status)
+    text = Text(said, style=STATE_STYLE.get(status, ""))  # type: ignore[call-overload]
+    rest = rest[len(said):].lstrip(": ") if rest.startswith(said) else rest
     text.append(f"  {rest}")
     return text
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def share_text(share: float | None) -> str:
+    """A share of rows: 0.0002 -> "<0.1%", never a "0%" that hides a finding."""
+    if share is not None and 0 < share < 0.001:
+        return "<0.1%"
+    return percent(share)
 
 
 class SummaryLine(Static):

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import events
 from textual.widgets import Static
 
-from console.report_charts import LEGEND, histogram, scale, series_line
+from console.report_charts import LABEL_WIDTH, LEGEND, histogram, scale, series_line
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class HistogramPanel(Static):
 
 
 class SeriesPanel(Static):
-    """Sparkline series under a title, one line each; series of one group share a scale."""
+    """Sparkline series, one line each, under a title (none: no title line); series of one
+    group share a scale."""
 
     DEFAULT_CSS = """
     SeriesPanel { height: auto; padding: 0 1; }
@@ -82,16 +83,14 @@ class SeriesPanel(Static):
 
     def _draw(self) -> None:
         width = max((self.size.width or self.app.size.width) - 2, 20)
-        text = Text(self._title[:width], style="bold")
+        lines = [Text(self._title[:width], style="bold")] if self._title else []
         if not self._series:
-            text.append("\n" + self._empty[:width], style="dim")
+            lines.append(Text(self._empty[:width], style="dim"))
         groups: dict[str, list[float | None]] = {}
         for s in self._series:
             groups.setdefault(s.group or s.label, []).extend(s.values)
         for s in self._series:
             bottom, top = scale(groups[s.group or s.label], s.from_zero)
             line = series_line(s.label, s.values, s.latest, width, top=top, bottom=bottom)
-            text.append("\n")
-            text.append(line[:14], style="bold")
-            text.append(line[14:])
-        self.update(text)
+            lines.append(Text.assemble((line[:LABEL_WIDTH], "bold"), line[LABEL_WIDTH:]))
+        self.update(Text("\n").join(lines))
