@@ -44,16 +44,19 @@ def drift_cell(drift: dict[str, Any] | None) -> str:
 
 
 def performance_cell(performance: list[dict[str, Any]], production: int | None) -> str:
-    """The newest performance of the production version (else the newest of any):
-    "v1 roc_auc 0.7050 (0.2%, thin)"."""
+    """The newest performance of the production version (else the newest of any version,
+    named): its main metric, label coverage, and "thin" when too few labels, e.g.
+    "roc_auc 0.705 0.2% thin"; an estimate where no label came yet, e.g. "roc_auc ~0.801"."""
     if not performance:
         return "-"
     p = next((p for p in performance if p["version"] == production), performance[0])
-    value = p["realised"] if p["realised"] is not None else p["estimated"]
-    shown = "-" if value is None else f"{value:.4f}"
-    estimate = " est." if p["realised"] is None and p["estimated"] is not None else ""
-    thin = ", thin" if p["thin"] else ""
-    return f"v{p['version']} {p['metric'] or '-'} {shown}{estimate} ({percent(p['coverage'])}{thin})"
+    if p["realised"] is not None:
+        value = f"{p['realised']:.3f}"
+    else:
+        value = "-" if p["estimated"] is None else f"~{p['estimated']:.3f}"
+    other = "" if p["version"] == production else f" v{p['version']}"
+    thin = " thin" if p["thin"] else ""
+    return f"{p['metric'] or '-'} {value} {percent(p['coverage'])}{thin}{other}"
 
 
 class OverviewScreen(ModelRowsScreen):
@@ -62,7 +65,7 @@ class OverviewScreen(ModelRowsScreen):
     #: columns the rest is in the detail line, the last hours in the panel under the table.
     COLUMNS = (Column("model", min_width=14), Column("prod"), Column("age", 2), Column("req/min", 1),
                Column("p95 ms", 1), Column("err %", 1),
-               Column("drift", 1), Column("perf", 2, min_width=12),
+               Column("drift", 1), Column("perf", 2),
                Column("staging", 1), Column("last run", 1), Column("rows/min", 2),
                Column(f"{span_text(TREND_MINUTES)} req/min", 3, in_detail=False),
                Column("ran", 2), Column("gate fails", 2), Column("versions", 3))
