@@ -24,6 +24,7 @@ from console.screens.report_screens import (
     summary,
     window_text,
 )
+from console.widgets.header import StatusHeader
 from console.widgets.live_table import LiveTable, TableRow
 from console.widgets.report_panels import HistogramPanel, Series, SeriesPanel
 from store.vocabulary import CheckStatus
@@ -90,6 +91,8 @@ class DriftScreen(ReportScreen):
         yield SeriesPanel(id="trend")
 
     def fetch(self) -> Any:
+        import plotext  # noqa: F401  (imported here, in the worker: the UI thread draws with it next)
+
         from monitoring import reading
 
         trend = reading.drift_trend(self.wk.store, self.model)
@@ -166,9 +169,6 @@ class DriftScreen(ReportScreen):
             self.notify("no older report" if by < 0 else "this is the newest report", timeout=2)
             return
         self.report_id = None if index == len(ids) - 1 else ids[index]
-        self.sub_title = ""
-        from console.widgets.header import StatusHeader
-
         self.query_one(StatusHeader).view_title = self.title_text()
         self.reload()
 

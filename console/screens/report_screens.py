@@ -16,19 +16,19 @@ from console.screens.time_format import local
 from store.vocabulary import CheckStatus
 
 #: How a report's or a feature's status reads on screen.
-STATE_TEXT = {
+STATE_TEXT: dict[str, str] = {
     CheckStatus.OK: "ok",
     CheckStatus.DRIFT: "drift",
     CheckStatus.FAILED: "failed",
     CheckStatus.INSUFFICIENT: "insufficient data",
     CheckStatus.NOT_LOGGED: "inputs not logged",
 }
-STATE_STYLE = {CheckStatus.OK: "green", CheckStatus.DRIFT: "bold red", CheckStatus.FAILED: "bold red",
+STATE_STYLE: dict[str, str] = {CheckStatus.OK: "green", CheckStatus.DRIFT: "bold red", CheckStatus.FAILED: "bold red",
                CheckStatus.INSUFFICIENT: "yellow", CheckStatus.NOT_LOGGED: "yellow"}
 
 
 def state_text(status: str) -> str:
-    return STATE_TEXT.get(status, status)  # type: ignore[call-overload]
+    return STATE_TEXT.get(status, status)
 
 
 def window_text(report: dict[str, Any]) -> str:
@@ -40,7 +40,7 @@ def summary(status: str, rest: str) -> Text:
     """`status` in its colour, then the rest of the line (a reason that starts with the
     state's own words, "insufficient data: 37 rows, need 100", does not say them twice)."""
     said = state_text(status)
-    text = Text(said, style=STATE_STYLE.get(status, ""))  # type: ignore[call-overload]
+    text = Text(said, style=STATE_STYLE.get(status, ""))
     rest = rest[len(said):].lstrip(": ") if rest.startswith(said) else rest
     text.append(f"  {rest}")
     return text
