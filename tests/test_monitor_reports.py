@@ -318,3 +318,32 @@ def test_a_bad_report_number_is_refused_before_the_view_opens(monitored: Store, 
             pilot.app.screen_for("drift")
 
     run_80x24(monitored, "overview", scenario)
+
+
+# --- the charts, pure ----------------------------------------------------------------
+
+def test_a_histogram_draws_reference_and_current_apart_within_its_width() -> None:
+    from console.report_charts import CURRENT_MARK, REFERENCE_MARK, histogram, histogram_bins
+
+    labels, reference, current = histogram_bins(
+        {"edges": [0.0, 0.2, 0.4, 0.6], "reference": [0.6, 0.3, 0.1], "current": [0.1, 0.3, 0.6]})
+    assert labels == ["0", "0.2", "0.4"]
+    lines = histogram(labels, reference, current, 60, 8, colour=False).splitlines()
+    assert len(lines) <= 8 and max(len(line) for line in lines) <= 60
+    assert lines[-1].split() == ["0", "0.2", "0.4"]
+    top = lines[1]  # the highest row: the reference of the first bin, the current of the last
+    assert REFERENCE_MARK in top[:len(top) // 2] and CURRENT_MARK in top[len(top) // 2:]
+    assert CURRENT_MARK not in top[:len(top) // 2] and REFERENCE_MARK not in top[len(top) // 2:]
+    # lengths that disagree (a damaged row) draw nothing rather than a wrong chart
+    assert histogram_bins({"categories": ["a", "b"], "reference": [1.0], "current": [0.5, 0.5]}) == ([], [], [])
+
+
+def test_a_series_line_fits_its_width_and_keeps_the_newest_values() -> None:
+    from console.report_charts import scale, series_line
+
+    values = [0.5 + i / 100 for i in range(100)]
+    line = series_line("domain AUC", values, "1.49", 40, top=max(values))
+    assert len(line) == 40 and line.endswith(" 1.49") and line[14:-5][-1] == "█"
+    assert series_line("share", [None, 0.0, 0.4], "40%", 40).split()[1] == "▁▁▁███"  # None: blank
+    bottom, top = scale([0.81, 0.71], from_zero=False)
+    assert bottom < 0.71 and top == 0.81  # a fall from 0.81 to 0.71 shows, not two full bars

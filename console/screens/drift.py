@@ -155,8 +155,9 @@ class DriftScreen(ReportScreen):
         if (extra := feature_summary(f)):
             text.append("\n" + extra, style="dim")
         detail.update(text)
-        labels, reference, current = histogram_bins((f.get("detail") or {}).get("histogram"))
-        panel.show(f"{f['feature']}: share of rows per {'category' if f['kind'] == 'categorical' else 'bin'}",
+        stored = (f.get("detail") or {}).get("histogram") or {}
+        labels, reference, current = histogram_bins(stored)
+        panel.show(f"{f['feature']}: share of rows per {'category' if 'categories' in stored else 'bin'}",
                    labels, reference, current, "no histogram stored for this feature")
 
     def _step(self, by: int) -> None:
