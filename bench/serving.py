@@ -55,6 +55,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.side_venv import ensure_venv
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "sample_models" / "credit" / "data" / "credit_train.csv"
 FEATURES = ["income", "age", "debt_ratio", "credit_history_months", "n_open_loans"]
@@ -189,23 +191,9 @@ def ensure_mlflow_venv() -> Path:
     """bench/.venv-mlflow with MLflow and this venv's scikit-learn (made once, reused)."""
     import sklearn
 
-    python = MLFLOW_VENV / "bin" / "python"
     want = sklearn.__version__
-    if python.exists():
-        have = subprocess.run([str(python), "-c", "import mlflow, sklearn; print(sklearn.__version__)"],
-                              capture_output=True, text=True)
-        if have.returncode == 0 and have.stdout.strip() == want:
-            return MLFLOW_VENV
-        print(f"bench/.venv-mlflow has scikit-learn {have.stdout.strip() or '?'}, not {want}: reinstalling",
-              flush=True)
-    print(f"making {MLFLOW_VENV.relative_to(REPO)} (MLflow, scikit-learn=={want}, pandas; about a minute)",
-          flush=True)
-    base = getattr(sys, "_base_executable", sys.executable)
-    subprocess.run([base, "-m", "venv", str(MLFLOW_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "mlflow", f"scikit-learn=={want}", "pandas"],
-                   check=True)
-    return MLFLOW_VENV
+    return ensure_venv(MLFLOW_VENV, ["mlflow", f"scikit-learn=={want}", "pandas"],
+                       probe="import mlflow, sklearn; print(sklearn.__version__)", want=want)
 
 
 def mlflow_version(venv: Path) -> str:

@@ -8,6 +8,7 @@ the console turns into styled text). No Textual; plotext only inside `histogram`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,9 +51,11 @@ def histogram_bins(histogram: dict[str, Any] | None) -> tuple[list[str], list[fl
 
 
 def histogram(labels: Sequence[str], reference: Sequence[float], current: Sequence[float], width: int,
-              height: int, *, colour: bool = True) -> str:
+              height: int, *, colour: bool = True, categories: bool = False) -> str:
     """Reference against current shares per bin, side by side, `width` x `height` cells,
-    the y axis in percent of the rows."""
+    the y axis in percent of the rows. Labels that do not fit side by side: bins' edges
+    every second, third... (the rest read between them), categories each one cut short
+    (none may go unnamed)."""
     import plotext as plt
 
     top = max([*reference, *current, 0.01])
@@ -70,7 +73,15 @@ def histogram(labels: Sequence[str], reference: Sequence[float], current: Sequen
         fig.draw(fig.bar([p + offset for p in positions], list(shares), marker=mark, width=0.4))
     fig.legend(False)
     fig.ruler("x").lim(0.5, len(labels) + 0.5)
-    fig.ruler("x").ticks(positions, list(labels))
+    # every bin's label where they fit side by side, else every second, third...
+    room = max(width - 8, 10)
+    step = max(1, math.ceil(sum(len(label) + 2 for label in labels) / room))
+    if categories and step > 1:
+        slot = max(3, room // len(labels) - 2)
+        fig.ruler("x").ticks(positions, [label if len(label) <= slot else label[:slot - 1] + "…"
+                                         for label in labels])
+    else:
+        fig.ruler("x").ticks(positions[::step], list(labels)[::step])
     fig.ruler("y").ticks(ticks, [f"{t:.0%}" for t in ticks])
     chart: str = fig.build().string(colorless=not colour).rstrip("\n")
     fig.clear()

@@ -75,7 +75,7 @@ def _loaded(frame: pd.DataFrame, name: str, uri: str, fingerprint: str) -> Loade
     return LoadedData(frame, name, uri, fingerprint, len(frame), sig["columns"])
 
 
-def _row_label(source: DataSource, index: int) -> str:
+def row_label(source: DataSource, index: int) -> str:
     # a CSV file's line number (header is line 1) is what a person opens the file at
     return f"line {index + 2}" if source.kind == "csv" else f"row {index}"
 
@@ -93,7 +93,7 @@ def check_numeric_columns(frame: pd.DataFrame, columns: list[str], source: DataS
         bad = numeric.isna()
         if bad.any() and (~bad).sum() >= 0.5 * len(present):
             where = ", ".join(
-                f"{_row_label(source, int(i))}: {present[i]!r}" for i in present[bad].index[:3]
+                f"{row_label(source, int(i))}: {present[i]!r}" for i in present[bad].index[:3]
             )
             raise InvalidInput(
                 f"column {name!r} of data {source.name!r} is numeric but holds "
@@ -124,7 +124,7 @@ def check_against_spec(data: LoadedData, spec: TrainingSpec, source: DataSource)
     check_numeric_columns(frame, [*spec.features, spec.target], source)
     empty_target = frame[spec.target].isna()
     if empty_target.any():
-        rows = ", ".join(_row_label(source, int(i)) for i in frame.index[empty_target][:3])
+        rows = ", ".join(row_label(source, int(i)) for i in frame.index[empty_target][:3])
         raise InvalidInput(
             f"target column {spec.target!r} of data {source.name!r} has {int(empty_target.sum())} "
             f"empty value(s) ({rows}); labels are required for training"

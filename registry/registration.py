@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 from registry import views
 from registry.models import check_model_name, ensure_model
 from store import audit
+from store import profiles as profile_store
 from store import versions as version_store
 from store.errors import InvalidInput
 from store.identity import current_actor
 from store.rows import id_of
 from store.tables import ModelVersion, RegisteredModel
-from store.vocabulary import AuditAction, VersionSource
+from store.vocabulary import AuditAction, ProfileSource, VersionSource
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -131,6 +132,7 @@ def register_estimator(
         signature, example = infer_signature(training_data, input_policy), input_example(training_data)
     else:
         signature, example = _signature_without_data(estimator), None
+    reference = _reference_of(estimator, training_data, signature) if training_data is not None else None
     artifact = store.artifacts.put_estimator(estimator)  # published before the row commits
     task = "classification" if hasattr(estimator, "predict_proba") else "regression"
     with store.db.write() as session:
@@ -143,7 +145,33 @@ def register_estimator(
             run_id=None, source=source, code_version=code_version(source_file),
             environment=environment(), description=description, tags=tags, reason=reason,
         )
+        if reference is not None:
+            profile, seconds = reference
+            profile_store.add_profile(session, model_id=id_of(model), version_id=id_of(version),
+                                      source=ProfileSource.TRAINING, detail={"registered_with": "data"},
+                                      rows=int(profile.get("rows", 0)), profile=profile, seconds=seconds,
+                                      actor=actor)
         return views.version_view(version, model.name, [])
+
+
+def _reference_of(estimator: Any, data: pd.DataFrame, signature: dict[str, Any] | None
+                  ) -> tuple[dict[str, Any], float] | None:
+    """The reference profile of a version registered with its training data: the inputs,
+    and the model's answers on them as the prediction's reference (no labels here, so no
+    label-free estimate until a reference with labels is pinned: wk monitor reference)."""
+    import time
+
+    from registry.reference_data import build_reference, model_outputs
+
+    if not signature or not signature.get("columns"):
+        return None
+    started = time.perf_counter()
+    try:
+        predictions, _scores, _positive = model_outputs(estimator, data)
+    except Exception:  # a model that cannot score its own data still gets an input profile
+        predictions = None
+    profile = build_reference(data, list(signature["columns"]), config={}, predictions=predictions)
+    return profile, round(time.perf_counter() - started, 3)
 
 def register_file(
     store: Store,

@@ -54,6 +54,11 @@ class TrainingSpec:
     tags: list[str] = field(default_factory=list)
     #: [serve]: out_of_range / unknown_category -> accept | reject (registry.signature)
     input_policy: dict[str, str] = field(default_factory=dict)
+    #: [monitoring]: how the version's drift, quality and performance checks run
+    #: (registry.monitoring_config)
+    monitoring: dict[str, Any] = field(default_factory=dict)
+    #: [expectations], parsed (registry.expectations): checked on the data before training
+    expectations: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -164,6 +169,8 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
     gate = r.table("gate", required=False)
     eval_data = r.table("eval_data", required=False)
     serve = r.table("serve", required=False)
+    monitoring = r.table("monitoring", required=False)
+    expectations = r.raw.get("expectations")
 
     name = r.get(model, "model", "name", str, required=True)
     if not name or "/" in name or name.strip() != name or len(name) > 100:
@@ -221,6 +228,12 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
     problem = check_policy(input_policy)
     if problem:
         raise r.fail(f"[serve] {problem}")
+    from registry.monitoring_config import parse_monitoring
+
+    monitoring_config = parse_monitoring(monitoring, list(features), str(spec_path), fail=r.fail)
+    from registry.expectations import parse_expectations
+
+    parsed = parse_expectations(expectations, r.fail) if expectations is not None else {}
     return TrainingSpec(
         path=str(spec_path),
         model_name=name,
@@ -241,4 +254,6 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
         description=r.get(model, "model", "description", str, default=""),
         tags=[str(t) for t in tags],
         input_policy={str(k): str(v) for k, v in input_policy.items()},
+        monitoring=monitoring_config,
+        expectations=parsed,
     )

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from registry import views
-from registry.datasource import LoadedData, check_against_spec, load_source
+from registry.datasource import LoadedData, check_against_spec, load_source, row_label
 from registry.gate import evaluate_gate
 from registry.metrics import evaluate
 from registry.models import check_model_name, ensure_model
@@ -33,6 +33,7 @@ from store import aliases as alias_store
 from store import audit, run_life
 from store import datasets as dataset_store
 from store import models as model_store
+from store import profiles as profile_store
 from store import runs as run_store
 from store import versions as version_store
 from store.errors import Failed, InvalidInput, WatchkeeperError
@@ -40,7 +41,14 @@ from store.handle import Store
 from store.identity import current_actor
 from store.rows import id_of
 from store.tables import Dataset, TrainingRun
-from store.vocabulary import AuditAction, RunKind, RunStatus, VersionSource, VersionStatus
+from store.vocabulary import (
+    AuditAction,
+    ProfileSource,
+    RunKind,
+    RunStatus,
+    VersionSource,
+    VersionStatus,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -92,9 +100,23 @@ def resolve_entry_point(ref: str, spec_path: str) -> tuple[EntryPoint, str | Non
     return func, getattr(module, "__file__", None)
 
 
+def check_data_expectations(spec: TrainingSpec, data: LoadedData) -> None:
+    """The spec's [expectations] on its training data: ExpectationsFailed with the report
+    when the data breaks one (pandera is imported only for a spec that has expectations)."""
+    if not spec.expectations:
+        return
+    from registry.expectations import ExpectationsFailed, check_expectations
+
+    report = check_expectations(data.frame, spec.expectations,
+                                row_label=lambda i: row_label(spec.data, i))
+    if not report.passed:
+        raise ExpectationsFailed.of(spec.path, data.name, report)
+
+
 def prepare(spec: TrainingSpec) -> Prepared:
     data = load_source(spec.data)
     check_against_spec(data, spec, spec.data)
+    check_data_expectations(spec, data)
     eval_data = None
     if spec.eval_data is not None:
         eval_data = load_source(spec.eval_data)
@@ -286,6 +308,7 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
         gate = evaluate_gate(spec.gate, fitted.metrics, champion,
                              champion_label=champion_label or "production")
         artifact = store.artifacts.put_estimator(fitted.estimator) if gate.passed else None
+        reference = training_reference(spec, fitted) if gate.passed else None
     except WatchkeeperError as exc:
         log = getattr(exc, "log", [])
         _finish(store, run_id, actor, spec.model_name, status=RunStatus.FAILED, reason=exc.message,
@@ -313,6 +336,12 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
                 code_version=code, environment=env, description=spec.description, tags=spec.tags,
             )
             version_out = views.version_view(version, spec.model_name, [])
+            if reference is not None:
+                profile, seconds = reference
+                profile_store.add_profile(
+                    session, model_id=id_of(model), version_id=id_of(version), source=ProfileSource.TRAINING,
+                    detail={"dataset": prepared.data.fingerprint, "split": fitted.split.get("method")},
+                    rows=int(profile.get("rows", 0)), profile=profile, seconds=seconds, actor=actor)
             run_life.finish(run, RunStatus.SUCCEEDED)
             run.reason = f"registered v{version.version}"
         else:
@@ -327,6 +356,24 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
         run_out = views.run_view(run, spec.model_name, version_out["version"] if version_out else None)
     step(n, n, "")
     return {"run": run_out, "version": version_out, "gate": gate.to_dict(), "registered": version_out is not None}
+
+
+def training_reference(spec: TrainingSpec, fitted: Fitted) -> tuple[dict[str, Any], float]:
+    """The new version's reference profile: its inputs from the training and holdout rows,
+    its predictions and (score, label) pairs from the holdout (rows it was not fitted on).
+    Returns the profile and the seconds it took."""
+    import time
+
+    from registry.reference_data import build_reference, model_outputs
+    from registry.signature import infer_signature
+
+    started = time.perf_counter()
+    inputs = pd.concat([fitted.X_train, fitted.X_eval], ignore_index=True)
+    predictions, scores, positive = model_outputs(fitted.estimator, fitted.X_eval)
+    profile = build_reference(inputs, infer_signature(inputs)["columns"], config=spec.monitoring,
+                              predictions=predictions, scores=scores,
+                              labels=fitted.y_eval.astype(str), positive=positive, seed=spec.seed)
+    return profile, round(time.perf_counter() - started, 3)
 
 
 def _finish(store: Store, run_id: int, actor: str, model: str, *, status: RunStatus,

@@ -43,6 +43,7 @@ DEMO_STEPS = (
     "training store-demand v2",
     "an hour of credit-default traffic",
     "an hour of store-demand traffic",
+    "checking the hour: drift, quality, performance",
     "summarising",
 )
 
@@ -86,7 +87,9 @@ def build_demo(root: Path, actor: str | None = None,
         step()
         train(store, str(demand.spec), ["learning_rate=0.05"], actor=actor)  # v2
         promote(store, demand_name, 2, "staging", reason="candidate retrain", actor=actor)
-        _serve_an_hour(store, actor, step)
+        now = _serve_an_hour(store, actor, step)
+        step()
+        check_the_hour(store, now, actor)
         step()
         summary = summarise(store)
         step()
@@ -95,7 +98,7 @@ def build_demo(root: Path, actor: str | None = None,
         store.close()
 
 
-def _serve_an_hour(store: Any, actor: str | None, step: Callable[[], None]) -> None:
+def _serve_an_hour(store: Any, actor: str | None, step: Callable[[], None]) -> Any:
     """Deployments (credit: v2 as a 10% canary; demand: v2 in shadow) and an hour of
     simulated online traffic through the real serving code, with labels for half.
 
@@ -121,6 +124,31 @@ def _serve_an_hour(store: Any, actor: str | None, step: Callable[[], None]) -> N
         simulate(store, "credit", "credit-default", now=now, seed=11)
         step()
         simulate(store, "demand", "store-demand", now=now, seed=12, per_minute=12)
+    return now
+
+
+#: The demo checks its hour of traffic in windows this long, so the console's drift and
+#: performance screens have a short history to draw.
+CHECK_WINDOW_MINUTES = 20
+
+
+def check_the_hour(store: Any, now: Any, actor: str | None) -> None:
+    """Drift, quality and performance of each model over the simulated hour, window by
+    window, stored as reports (what the scheduler will do on a timetable)."""
+    from datetime import timedelta
+
+    from monitoring.drift_check import run_drift
+    from monitoring.performance_check import run_performance
+    from monitoring.quality_check import run_quality
+    from monitoring.windows import Window
+
+    for model in ("credit-default", "store-demand"):
+        for k in range(60 // CHECK_WINDOW_MINUTES, 0, -1):
+            end = now - timedelta(minutes=(k - 1) * CHECK_WINDOW_MINUTES)
+            window = Window(end - timedelta(minutes=CHECK_WINDOW_MINUTES), end)
+            run_drift(store, model, window, actor=actor)
+            run_quality(store, model, window, actor=actor)
+            run_performance(store, model, window, actor=actor)
 
 
 def summarise(store: Any) -> dict[str, Any]:

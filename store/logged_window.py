@@ -74,7 +74,7 @@ def _as_bytes(conn: Connection, column: str) -> str:
 
 def read_window(conn: Connection, model_id: int, since: datetime, until: datetime, *,
                 version_id: int | None = None, input_types: dict[str, str] | None = None,
-                with_data: bool = True) -> LoggedWindow:
+                with_inputs: bool = True, with_outputs: bool = True) -> LoggedWindow:
     """Read a window of a model's log. `input_types` maps each input column to "number"
     or "string" (from the signature): values are parsed to those types, so a column
     that turns to text upstream shows as nulls plus the type violations the quality
@@ -83,8 +83,8 @@ def read_window(conn: Connection, model_id: int, since: datetime, until: datetim
     from concurrent.futures import Future, ThreadPoolExecutor
 
     where, params = _where(conn, model_id, since, until, version_id)
-    data_cols = (f", {_as_bytes(conn, 'inputs')}, {_as_bytes(conn, 'outputs')}" if with_data
-                 else ", NULL, NULL")
+    data_cols = (f", {_as_bytes(conn, 'inputs') if with_inputs else 'NULL'}"
+                 f", {_as_bytes(conn, 'outputs') if with_outputs else 'NULL'}")
     # In the (model_id, at) index's order: no sort of the window before the first row.
     sql = (f"SELECT prediction_id, version_id, label{data_cols} FROM {Prediction.__tablename__} "
            f"WHERE {where} ORDER BY at, id")
@@ -222,31 +222,37 @@ def _proba_name(name: str) -> str:
     return "proba:" + name[len(prefix):] if name.startswith(prefix) else name
 
 
-def quarantine_reasons(conn: Connection, model_id: int, since: datetime, until: datetime) -> dict[str, int]:
-    """Refused rows of a window by reason (their inputs never reached the log)."""
+def quarantine_reasons(conn: Connection, model_id: int, since: datetime,
+                       until: datetime) -> list[tuple[str | None, str, int]]:
+    """Refused rows of a window as (field, reason, count), most first (their inputs
+    never reached the log)."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     dialect = conn.dialect.name
-    sql = (f"SELECT reason, count(*) FROM {Quarantine.__tablename__} WHERE model_id = {mark} "
-           f"AND at >= {mark} AND at < {mark} GROUP BY reason ORDER BY count(*) DESC")
+    sql = (f"SELECT field, reason, count(*) FROM {Quarantine.__tablename__} WHERE model_id = {mark} "
+           f"AND at >= {mark} AND at < {mark} GROUP BY field, reason ORDER BY count(*) DESC")
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, [model_id, db_time(dialect, since), db_time(dialect, until)])
-        return {str(reason): int(n) for reason, n in cursor.fetchall()}
+        return [(field, str(reason), int(n)) for field, reason, n in cursor.fetchall()]
     finally:
         cursor.close()
 
 
-def quarantined_payloads(conn: Connection, model_id: int, since: datetime, until: datetime,
-                         limit: int = 100_000) -> list[str]:
+def quarantined_payloads(conn: Connection, model_id: int, since: datetime, until: datetime, *,
+                         reason_contains: str | None = None, limit: int = 100_000) -> list[str]:
     """The refused rows' payloads (JSON text) of a window: an unseen category that the
     input policy rejects is still drift, and its count comes from here."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     dialect = conn.dialect.name
     sql = (f"SELECT payload FROM {Quarantine.__tablename__} WHERE model_id = {mark} AND at >= {mark} "
-           f"AND at < {mark} AND payload IS NOT NULL ORDER BY id LIMIT {int(limit)}")
+           f"AND at < {mark} AND payload IS NOT NULL"
+           + (f" AND reason LIKE {mark}" if reason_contains else "") + f" ORDER BY id LIMIT {int(limit)}")
+    params: list[Any] = [model_id, db_time(dialect, since), db_time(dialect, until)]
+    if reason_contains:
+        params.append(f"%{reason_contains}%")
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql, [model_id, db_time(dialect, since), db_time(dialect, until)])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
     finally:
         cursor.close()

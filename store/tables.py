@@ -170,7 +170,7 @@ class Deployment(SQLModel, table=True):
     mode: str = Mode.SINGLE
     challenger_version_id: int | None = Field(default=None, foreign_key="model_version.id")
     challenger_share: float = 0.0  # canary and ab: the challenger's share of requests, 0..1
-    log_mode: str = LogMode.FULL  # full (inputs and outputs) | metadata (neither)
+    log_mode: str = LogMode.FULL  # full (inputs and outputs) | metadata (outputs only)
     input_sample_rate: float = 1.0  # full mode: the share of rows whose inputs are kept
     updated_at: datetime = _time()
     updated_by: str = ""

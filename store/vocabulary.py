@@ -37,7 +37,7 @@ class Source(StrEnum):
 
 class LogMode(StrEnum):
     FULL = "full"  # inputs and outputs
-    METADATA = "metadata"  # neither
+    METADATA = "metadata"  # outputs only: no inputs (labels can still be scored)
 
 
 class RunStatus(StrEnum):
@@ -85,6 +85,7 @@ class AuditAction(StrEnum):
     DEPLOYMENT_SET = "deployment.set"
     DEPLOYMENT_PROMOTE = "deployment.promote"
     DEPLOYMENT_ROLLBACK = "deployment.rollback"
+    REFERENCE_PIN = "reference.pin"  # a version's reference profile fitted on other data
 
 
 class CheckStatus(StrEnum):

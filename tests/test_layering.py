@@ -67,6 +67,6 @@ def test_a_broken_rule_breaks_its_contract(tmp_path: Path, module: str, line: st
 def test_cli_help_loads_no_heavy_library() -> None:
     loaded = _modules_after(
         "from console.cli import build_parser\nbuild_parser().format_help()")
-    heavy = {"pandas", "sklearn", "sqlalchemy", "sqlmodel", "textual", "skops", "alembic", "numpy",
+    heavy = {"pandas", "sklearn", "sqlalchemy", "sqlmodel", "textual", "skops", "alembic", "numpy", "pandera",
              "fastapi", "uvicorn", "orjson", "prometheus_client"}
     assert not heavy & loaded

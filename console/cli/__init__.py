@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from console.cli import (
     audit,
     batch,
+    checks,
     data,
     demo,
     deploy,
@@ -47,7 +48,7 @@ DESCRIPTION = (
 #: The noun modules, in the order `wk --help` lists their commands. Each has
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
-                predictions, quarantine, score, batch, audit,
+                predictions, quarantine, score, batch, checks, audit,
                 monitor)
 
 

@@ -34,7 +34,7 @@ def register(nouns: Commands) -> None:
     p.add_argument("--no-challenger", action="store_true", help="take the challenger out (mode single)")
     p.add_argument("--share", metavar="FRACTION", help="challenger share for canary/ab: 0.1 or 10%%")
     p.add_argument("--log", dest="log_mode", choices=choices(LogMode),
-                   help="keep inputs and outputs (full) or neither (metadata, for sensitive data)")
+                   help="keep inputs and outputs (full) or outputs only (metadata, for sensitive inputs)")
     p.add_argument("--sample-rate", metavar="FRACTION", help="share of rows whose inputs are kept (full mode)")
     p.add_argument("--reason", default="")
     p = dv.command("promote", f"{__name__}:cmd_promote", "the challenger becomes production, all traffic",

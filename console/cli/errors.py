@@ -10,12 +10,15 @@ from store.errors import Kind, Listing, See, WatchkeeperError
 
 class ExitCode(IntEnum):
     """DESIGN.md: 0 ok, 1 failed or not found, 2 usage, 3 store unavailable or locked,
-    5 refused (read-only or permission)."""
+    5 refused (read-only or permission). A monitoring check (wk drift, quality, perf)
+    exits 0 when nothing was found, 1 when something drifted or failed, 4 when it could
+    not judge (insufficient data, inputs not logged)."""
 
     OK = 0
     FAILED = 1
     USAGE = 2
     STORE_UNAVAILABLE = 3
+    UNDECIDED = 4
     REFUSED = 5
 
 

@@ -4,12 +4,13 @@ set up here; each verb lives in its own module, listed in VERB_MODULES, with
 
 from __future__ import annotations
 
-from console.cli import monitor_reports
+from console.cli import monitor_reference, monitor_reports
 from console.cli.parser import Commands
 
 #: The verbs under `wk monitor`, in the order `wk monitor --help` lists them.
 VERB_MODULES = (
     monitor_reports,
+    monitor_reference,
 )
 
 

@@ -158,7 +158,8 @@ class DriftScreen(ReportScreen):
         stored = (f.get("detail") or {}).get("histogram") or {}
         labels, reference, current = histogram_bins(stored)
         panel.show(f"{f['feature']}: share of rows per {'category' if 'categories' in stored else 'bin'}",
-                   labels, reference, current, "no histogram stored for this feature")
+                   labels, reference, current, "no histogram stored for this feature",
+                   categories="categories" in stored)
 
     def _step(self, by: int) -> None:
         ids = self.report_ids

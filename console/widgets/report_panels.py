@@ -37,10 +37,13 @@ class HistogramPanel(Static):
         self._title = ""
         self._bins: tuple[list[str], list[float], list[float]] = ([], [], [])
         self._empty = ""
+        self._categories = False
 
     def show(self, title: str, labels: list[str], reference: list[float], current: list[float],
-             empty: str) -> None:
+             empty: str, *, categories: bool = False) -> None:
+        """`categories`: the labels name categories (each is shown, cut short if need be)."""
         self._title, self._bins, self._empty = title, (labels, reference, current), empty
+        self._categories = categories
         self._draw()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -56,7 +59,7 @@ class HistogramPanel(Static):
             self.update(head)
             return
         head.append(" " * max(2, width - len(head) - len(LEGEND)) + LEGEND, style="dim")
-        chart = histogram(labels, reference, current, width, height - 1)
+        chart = histogram(labels, reference, current, width, height - 1, categories=self._categories)
         self.update(Text("\n").join([head, Text.from_ansi(chart)]))
 
 

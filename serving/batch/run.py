@@ -261,7 +261,7 @@ def _log_rows(plan: Plan, clean: pd.DataFrame, positions: np.ndarray, texts: lis
         else:
             chosen = rng.random(count) < plan.sample_rate
             inputs = [line if c else None for line, c in zip(lines, chosen, strict=True)]
-    outs = cast("list[str | None]", texts) if plan.keep_inputs else [None] * count
+    outs = cast("list[str | None]", texts)  # outputs are kept in metadata mode too (for labels)
     return list(zip(ids, (positions + first).tolist(), inputs, outs, strict=True))
 
 

@@ -257,8 +257,8 @@ def answered_entry(*, loaded: LoadedVersion, route: str, source: str, request_id
                    latency_ms: float, at: datetime, dialect: str, log_mode: str, sample_rate: float,
                    check_duplicate: bool, rng: random.Random | None = None) -> tuple[LogEntry, list[str]]:
     """The log entry for answered rows and their new prediction ids. Inputs are kept in
-    full mode for a `sample_rate` share of rows; metadata mode keeps neither inputs nor
-    outputs. The rollup counts every row."""
+    full mode for a `sample_rate` share of rows; metadata mode keeps no inputs, only the
+    outputs (what late labels are compared with). The rollup counts every row."""
     at_value = db_time(dialect, at)
     per_row_ms = latency_ms  # every row of a request shares its latency
     entry = LogEntry(model_id=loaded.model_id, request_id=request_id, check_duplicate=check_duplicate)
@@ -270,7 +270,7 @@ def answered_entry(*, loaded: LoadedVersion, route: str, source: str, request_id
         entry.rows.append((
             ids[i], at_value, loaded.model_id, loaded.version_id, route, source, request_id, i, None,
             orjson.dumps(row).decode() if keep_input else None,
-            orjson.dumps(output).decode() if full else None,
+            orjson.dumps(output).decode(),
             per_row_ms,
         ))
         entry.records.append((loaded.model_id, loaded.version_id, route, at, per_row_ms, score, False))
