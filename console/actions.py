@@ -12,8 +12,10 @@ from console.navigation import VIEW_NAMES
 
 ALL_VIEWS = VIEW_NAMES
 #: The views whose body is one table (filter, sort, copy, raw JSON).
+#: The monitoring views: one model's stored reports (console/screens/report_screens.py).
+MONITOR_VIEWS = ("drift", "quality", "performance")
 TABLE_VIEWS = ("overview", "models", "versions", "datasets", "dataset", "runs", "audit", "deployments",
-               "predictions", "labelling")
+               "predictions", "labelling", *MONITOR_VIEWS)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,17 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("skip_task", "x", "Skip the selected prediction", ("labelling",), dangerous=True, short="skip"),
     ActionSpec("fill_queue", "F", "Queue a sample of the last 7 days' unlabelled predictions", ("labelling",),
                dangerous=True, short="fill"),
+    # a model's monitoring views, from its row or from one another
+    ActionSpec("drift", "i", "Input drift of the model, per feature", ("overview", "models", *MONITOR_VIEWS),
+               short="drift"),
+    ActionSpec("quality", "u", "Data quality of the model: findings and quarantine",
+               ("overview", "models", *MONITOR_VIEWS), show=False),
+    ActionSpec("performance", "m", "Performance of the model: metrics per version, estimate, coverage",
+               ("overview", "models", *MONITOR_VIEWS), short="perf"),
+    ActionSpec("older_report", "left_square_bracket", "The drift report before this one", ("drift",),
+               show=False),
+    ActionSpec("newer_report", "right_square_bracket", "The drift report after this one", ("drift",),
+               show=False),
 )
 
 
@@ -90,7 +103,8 @@ def global_bindings() -> list[BindingType]:
 
 
 def key_label(key: str) -> str:
-    return {"colon": ":", "slash": "/", "question_mark": "?", "escape": "esc"}.get(key, key)
+    return {"colon": ":", "slash": "/", "question_mark": "?", "escape": "esc", "left_square_bracket": "[",
+            "right_square_bracket": "]"}.get(key, key)
 
 
 def is_dangerous(action_id: str) -> bool:

@@ -28,6 +28,7 @@ VIEW_OF_LISTING = {
     Listing.DATASETS: ":datasets",
     Listing.PREDICTIONS: ":predictions",
     Listing.DEPLOYMENT: ":deployments",
+    Listing.REPORTS: ":drift {0}",
     # no console view: batch runs, quarantined rows, creating a store
 }
 

@@ -159,6 +159,28 @@ def _labelling(args: list[str]) -> Screen[Any]:
     return LabellingScreen(args[0])
 
 
+def _drift(args: list[str]) -> Screen[Any]:
+    from console.screens.drift import DriftScreen
+
+    if not 1 <= len(args) <= 2:
+        raise WrongArguments()
+    if len(args) == 2 and not args[1].lstrip("#").isdigit():
+        raise ValueError("usage: :drift MODEL [ID] (a report's number)")
+    return DriftScreen(args[0], int(args[1].lstrip("#")) if len(args) == 2 else None)
+
+
+def _quality(args: list[str]) -> Screen[Any]:
+    from console.screens.quality import QualityScreen
+
+    return QualityScreen(args[0])
+
+
+def _performance(args: list[str]) -> Screen[Any]:
+    from console.screens.performance import PerformanceScreen
+
+    return PerformanceScreen(args[0])
+
+
 def _help(args: list[str]) -> Screen[Any]:
     from console.screens.help import HelpScreen
 
@@ -194,6 +216,16 @@ VIEWS: tuple[ViewSpec, ...] = (
              "ID (or a unique prefix of 6 or more characters)", arity=1),
     ViewSpec("labelling", "a model's labelling queue: label or skip sampled predictions", _labelling,
              "MODEL", arity=1, aliases=("label",), completions=("labelling {model}",)),
+
+    # monitoring: the stored reports of one model
+    ViewSpec("drift", "a model's drift per feature, newest report (or report ID), with histograms "
+                      "and the drift share over time", _drift, "MODEL [ID]",
+             completions=("drift {model}",)),
+    ViewSpec("quality", "a model's data-quality findings, errors first, and quarantine reasons",
+             _quality, "MODEL", arity=1, completions=("quality {model}",)),
+    ViewSpec("performance", "a model's metrics per version and window, estimate beside realised, "
+                            "with label coverage", _performance, "MODEL", arity=1, aliases=("perf",),
+             completions=("performance {model}",)),
     ViewSpec("help", "every key and every view", _help, listed=False),
 )
 

@@ -41,6 +41,7 @@ class Listing(StrEnum):
     BATCH_RUNS = "batch_runs"
     QUARANTINE = "quarantine"  # refused rows (args: model)
     DEPLOYMENT = "deployment"  # how a model is served (args: model)
+    REPORTS = "reports"  # the stored monitoring reports of a model (args: optional model)
     INIT = "init"  # no store yet: create one (args: optional store folder)
 
 

@@ -308,6 +308,9 @@ def build_console_store(root: Path) -> Store:
     log_traffic(store)
 
     normalise_times(store)
+    from monitoring_reports import add_monitoring_reports  # drift, quality and performance reports
+
+    add_monitoring_reports(store)
     return store
 
 

@@ -32,7 +32,7 @@ def _complete(line: str, store: Path) -> list[str]:
 def test_the_shell_is_offered_nouns_and_verbs(tmp_path: Path) -> None:
     nouns = _complete("wk ", tmp_path / "store")
     assert {"models", "train", "reproduce", "serve", "deploy", "score", "audit"} <= set(nouns)
-    assert _complete("wk mo", tmp_path / "store") == ["models"]
+    assert _complete("wk mo", tmp_path / "store") == ["models", "monitor"]
     verbs = _complete("wk models ", tmp_path / "store")
     assert {"list", "show", "promote", "rollback", "lineage"} <= set(verbs)
     assert "--json" in _complete("wk models list --j", tmp_path / "store")

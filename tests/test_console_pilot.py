@@ -432,7 +432,8 @@ def test_deployments_view_shows_the_canary_with_its_share_and_traffic(canary: Pa
             # shown to one decimal (so 2/6 reads 0.3): within half a step of the range
             assert (model, prod, errors) == ("tiny", "v1", "0.0%") and p95 != "-"
             assert 2 / 6 - 0.05 <= float(per_minute) <= 2 / 5 + 0.05
-            assert 4 / 6 - 0.05 <= float(row[8]) <= 4 / 5 + 0.05  # rows/min
+            rows_per_minute = [c.label for c in app.screen.COLUMNS].index("rows/min")
+            assert 4 / 6 - 0.05 <= float(row[rows_per_minute]) <= 4 / 5 + 0.05
             await command(pilot, "dep")
             assert isinstance(app.screen, DeploymentsScreen)
             rows = cells(app.screen)

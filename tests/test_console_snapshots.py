@@ -57,6 +57,10 @@ SCREENS = {
     "predictions-filtered": "predictions model=credit-default route=challenger",
     "prediction": f"prediction {DETAIL_PREDICTION}",
     "help": "help",
+    # monitoring: the stored reports of tests/monitoring_reports.py
+    "drift": "drift credit-default",
+    "quality": "quality credit-default",
+    "performance": "performance credit-default",
 }
 
 RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
@@ -177,6 +181,24 @@ def modal(screen: Any) -> bool:
 def test_screen(snap_compare: Any, shared_store: Store, view: str, size: str) -> None:
     app = console(shared_store, SCREENS[view])
     assert snap_compare(app, terminal_size=SIZES[size], run_before=loaded)
+
+
+#: The drift view's states that are not a verdict, and a categorical feature selected.
+DRIFT_STATES = {
+    "insufficient": ("drift store-demand", ()),
+    "not-logged": ("drift churn-risk", ()),
+    "categorical": ("drift credit-default", ("j",)),
+}
+
+
+@pytest.mark.parametrize("state", DRIFT_STATES, ids=list(DRIFT_STATES))
+def test_drift_states_80x24(snap_compare: Any, shared_store: Store, state: str) -> None:
+    """Too few rows and inputs not logged, said as states; purpose selected: its reason,
+    the new category and its histogram by category."""
+    view, keys = DRIFT_STATES[state]
+    app = console(shared_store, view)
+    run_before = after_keys(*keys) if keys else loaded
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=run_before)
 
 
 @pytest.mark.parametrize("view", ["overview", "versions", "deployments"])

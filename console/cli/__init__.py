@@ -23,6 +23,7 @@ from console.cli import (
     feedback,
     label,
     models,
+    monitor,
     predict,
     predictions,
     quarantine,
@@ -48,7 +49,8 @@ DESCRIPTION = (
 #: The noun modules, in the order `wk --help` lists their commands. Each has
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
-                label, predictions, quarantine, score, batch, checks, audit)
+                label, predictions, quarantine, score, batch, checks, audit,
+                monitor)
 
 
 def build_parser() -> argparse.ArgumentParser:

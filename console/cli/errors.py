@@ -48,6 +48,7 @@ COMMAND_OF_LISTING: dict[Listing, tuple[str, str | None]] = {
     Listing.BATCH_RUNS: ("wk batch list", None),
     Listing.QUARANTINE: ("wk quarantine list", "--model"),
     Listing.DEPLOYMENT: ("wk deploy show", "MODEL"),
+    Listing.REPORTS: ("wk monitor reports", "MODEL"),
     Listing.INIT: ("wk init", "--store"),
 }
 

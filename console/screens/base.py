@@ -330,3 +330,17 @@ class ModelRowsScreen(TableScreen):
             from console.screens.alias_actions import start_rollback
 
             start_rollback(self, row.key, "production")
+
+    # i, u, m: the selected model's monitoring views
+    def _open_for_model(self, view: str) -> None:
+        if (row := self.selected()) is not None:
+            self.wk.run_command(f"{view} {row.key}")
+
+    def action_drift(self) -> None:
+        self._open_for_model("drift")
+
+    def action_quality(self) -> None:
+        self._open_for_model("quality")
+
+    def action_performance(self) -> None:
+        self._open_for_model("performance")
