@@ -48,7 +48,7 @@ def fit_reference(store: Store, model: str, version: str | int, *, data: str | N
     """Fit and store a new reference profile for the version; returns its summary."""
     if (data is None) == (window is None):
         raise UsageError("give --data FILE or a window (--from and --to), one of them",
-                         field="data", example="--data reference.csv")
+                         field="data", example="reference.csv")
     actor = actor or current_actor()
     started = time.perf_counter()
     with store.db.read() as session:

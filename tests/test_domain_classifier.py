@@ -58,8 +58,8 @@ def test_rows_are_capped_on_both_sides_by_seeded_sampling() -> None:
 def test_the_time_budget_stops_inside_a_fold_and_says_so() -> None:
     result = domain_drift(training_frame("credit"), _current(rows=2000), max_rows=2000,
                           max_seconds=0.05)
-    assert result.folds == 1 and result.folds_planned == 5
-    assert "at the 0.05 s budget; 1 of 5 folds done" in result.reason
+    assert result.folds == 1 and result.folds_planned == 3
+    assert "at the 0.05 s budget; 1 of 3 folds done" in result.reason
     assert result.seconds < 3.0  # the budget, plus one round of trees and the scoring (busy machine)
     assert result.auc is not None
 

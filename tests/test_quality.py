@@ -178,9 +178,12 @@ def test_too_few_rows_is_insufficient_not_a_pass_and_not_an_alarm() -> None:
     report = check_quality(window, signature, profile)
     assert (report.status, report.reason, report.findings) == (
         "insufficient", "insufficient data: 37 rows, need 100", ())
-    # quarantine counts are exact, so they are reported even then
-    report = check_quality(window, signature, profile, quarantined={"bad": 400})
-    assert report.status == "insufficient" and [f.count for f in report.findings] == [400]
+    # quarantine counts are exact, so they are reported even then: a feed whose rows are
+    # mostly refused (a column turned null) has failed, whatever the few logged rows show
+    report = check_quality(window, signature, profile, quarantined={"age is null": 400},
+                           quarantine_fields={"age is null": "age"})
+    assert report.status == "failed" and [(f.column, f.count) for f in report.findings] == [("age", 400)]
+    assert report.reason.startswith("400 of 437 rows quarantined")
 
 
 def test_a_missing_column_is_an_error_and_the_report_is_plain_data() -> None:
