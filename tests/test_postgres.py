@@ -77,6 +77,15 @@ def test_serving_on_postgresql(wk, tiny_spec: Path, pg_url: str, monkeypatch: py
         assert (r.json()["rows_scored"], r.json()["rows_quarantined"]) == (50, 1)
     assert len(wk("predictions", "list", "--source", "batch", "--limit", "500", "--json").json()) == 50
     assert wk("feedback", "--prediction-id", pid, "--label", "1").code == 0
+    # the monitoring checks read the same log on PostgreSQL (text columns, %s parameters):
+    # 54 rows with inputs, two refused rows (the unseen colour and the batch row "abc"), one label
+    drift = wk("drift", "tiny", "--window", "1h", "--json")
+    assert drift.code == 4 and drift.json()["status"] == "insufficient" and drift.json()["rows"] == 54, drift.err
+    quality = wk("quality", "tiny", "--window", "1h", "--json").json()
+    assert quality["quarantined"] == 2 and quality["rows"] == 54
+    (perf,) = wk("perf", "tiny", "--window", "1h", "--json").json()
+    assert (perf["labelled"], perf["predictions"]) == (1, 54)
+    assert [r["kind"] for r in wk("monitor", "reports", "tiny", "--json").json()].count("drift") == 1
     assert wk("deploy", "set", "tiny", "--log", "metadata", "--reason", "pii", "--json").json()["log_mode"] == "metadata"
     from store.handle import open_store
     from store.rollups import rollup_totals, rollup_vs_rows
