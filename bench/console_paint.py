@@ -175,17 +175,22 @@ async def _paint_once(store: Any, size: tuple[int, int] = SIZE, rows: int | None
     from console.screens.overview import OverviewScreen
     from console.widgets.live_table import LiveTable
 
-    app = make_app(store, refresh_interval=3600)
+    def shown(screen: Any) -> bool:
+        if not (isinstance(screen, OverviewScreen) and screen._loaded_once):
+            return False
+        count = screen.query_one(LiveTable).row_count
+        return bool(count == rows or (rows is None and count))
+
+    return await paint_until(make_app(store, refresh_interval=3600), size, shown, "the Overview")
+
+
+async def paint_until(app: Any, size: tuple[int, int], ready: Any, what: str) -> float:
+    """Seconds from entering run_test to `ready(app.screen)`, then rendered."""
     start = time.perf_counter()
     async with app.run_test(size=size) as pilot:
-        while True:
-            screen = app.screen
-            if isinstance(screen, OverviewScreen) and screen._loaded_once:
-                shown = screen.query_one(LiveTable).row_count
-                if shown == rows or (rows is None and shown):
-                    break
+        while not ready(app.screen):
             if time.perf_counter() - start > 60:
-                raise RuntimeError("the Overview did not show its rows within 60 s")
+                raise RuntimeError(f"{what} did not show within 60 s")
             await asyncio.sleep(0.002)
         await pilot.pause()
         elapsed = time.perf_counter() - start

@@ -399,23 +399,15 @@ def drift_screen_paint(root: Path, runs: int = 3) -> list[float]:
     rendered, in this process, at 80x24."""
     import asyncio
 
+    from bench.console_paint import paint_until
     from console.app import make_app
     from console.screens.drift import DriftScreen
 
-    async def once() -> float:
-        app = make_app(root, refresh_interval=3600, start=f"drift {BENCH_MODEL}")
-        started = time.perf_counter()
-        async with app.run_test(size=(80, 24)) as pilot:
-            while not (isinstance(app.screen, DriftScreen) and app.screen._loaded_once):
-                if time.perf_counter() - started > 60:
-                    raise RuntimeError("the Drift screen did not show within 60 s")
-                await asyncio.sleep(0.002)
-            await pilot.pause()
-            elapsed = time.perf_counter() - started
-            app.exit()
-        return elapsed
+    def shown(screen: Any) -> bool:
+        return isinstance(screen, DriftScreen) and screen._loaded_once
 
-    return [asyncio.run(once()) for _ in range(runs)]
+    return [asyncio.run(paint_until(make_app(root, refresh_interval=3600, start=f"drift {BENCH_MODEL}"),
+                                    (80, 24), shown, "the Drift screen")) for _ in range(runs)]
 
 
 # --- report ---------------------------------------------------------------------------------------

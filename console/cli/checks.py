@@ -67,9 +67,9 @@ def cmd_drift(args: argparse.Namespace) -> int:
         emit_json(_jsonable(report))
         return _exit([report["status"]])
     info(f"{report['model']} v{report['version']} {window.label}: {report['status']} — {report['reason']}")
-    order = {"drift": 0, "insufficient": 1, "ok": 2}
-    rows = sorted(report["feature_rows"],
-                  key=lambda f: (order.get(f["status"], 3), -(f["effect_size"] or 0.0)))
+    from monitoring.reading import feature_order
+
+    rows = sorted(report["feature_rows"], key=feature_order)  # as the console sorts them
     table([col.name("feature", 10), col.fixed("status"), col.fixed("test", drop=2), col.fixed("stat"),
            col.fixed("thresh", drop=1), col.text("reason", 16)],
           [[f["feature"], f["status"], f["test"], _num(f["statistic"]), _num(f["threshold"]), f["reason"]]
