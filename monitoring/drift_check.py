@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_MIN_ROWS = 100
+#: Rows a side for the domain classifier: 2,500 + 2,500 give its cross-validated ROC AUC a
+#: standard error near 0.01, at under half the cost of 5,000 a side; its permutation
+#: importances come from one fold (one predict per feature: most of the rest of its cost).
+DOMAIN_ROWS = 2500
+DOMAIN_IMPORTANCE_FOLDS = 1
 #: The prediction's own reference lives in profile["prediction"]; its verdicts are
 #: feature rows of kind "prediction".
 PREDICTION_KIND = "prediction"
@@ -72,7 +77,8 @@ def run_drift(store: Store, model: str, window: Window, *, version: str | int | 
     min_rows = int(config.get("min_rows", DEFAULT_MIN_ROWS))
     with store.db.read_core() as conn:
         logged = read_window(conn, subject.model_id, window.start, window.end,
-                             version_id=subject.filter_version_id, input_types=subject.input_types)
+                             version_id=subject.filter_version_id, input_types=subject.input_types,
+                             with_meta=False)
     report: dict[str, Any] = {
         "model_id": subject.model_id, "version_id": subject.version_id, "profile_id": subject.profile_id,
         "window_start": window.start, "window_end": window.end, "rows": logged.rows,
@@ -98,7 +104,8 @@ def run_drift(store: Store, model: str, window: Window, *, version: str | int | 
             if len(current) >= min_rows and profile.get("sample", {}).get("rows"):
                 sample = profile["sample"]
                 reference = pd.DataFrame(sample["rows"], columns=sample["columns"])[names]
-                domain_job = pool.submit(domain_drift, reference, current,
+                domain_job = pool.submit(domain_drift, reference, current, max_rows=DOMAIN_ROWS,
+                                         importance_folds=DOMAIN_IMPORTANCE_FOLDS,
                                          threshold=float(config.get("domain_threshold", 0.75)))
             verdicts = check_features(profile, current, overrides=config.get("features"),
                                       min_rows=min_rows)

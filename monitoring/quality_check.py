@@ -35,7 +35,7 @@ def run_quality(store: Store, model: str, window: Window, *, version: str | int 
     with store.db.read_core() as conn:
         logged = read_window(conn, subject.model_id, window.start, window.end,
                              version_id=subject.filter_version_id, input_types=subject.input_types,
-                             with_outputs=False)
+                             with_outputs=False, with_meta=False)
         counts = quarantine_reasons(conn, subject.model_id, window.start, window.end)
     refused: dict[str, int] = {}
     fields: dict[str, str | None] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import io
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -39,7 +40,8 @@ class LoggedWindow:
     outputs: pd.DataFrame  # class / value / score (and probability columns), one per row with outputs
     output_rows: np.ndarray
     labels: list[str | None] = field(default_factory=list)  # JSON text, per row
-    # prediction_ids is empty when read with with_ids=False (the drift and quality checks)
+    # prediction_ids is empty when read with with_ids=False; prediction_ids, version_ids and
+    # labels are all empty with with_meta=False (the drift and quality checks)
 
     @property
     def labelled(self) -> int:
@@ -80,7 +82,7 @@ def as_bytes(conn: Connection, column: str) -> str:
 def read_window(conn: Connection, model_id: int, since: datetime, until: datetime, *,
                 version_id: int | None = None, input_types: dict[str, str] | None = None,
                 with_inputs: bool = True, with_outputs: bool = True,
-                with_ids: bool = True) -> LoggedWindow:
+                with_ids: bool = True, with_meta: bool = True) -> LoggedWindow:
     """Read a window of a model's log. `input_types` maps each input column to "number"
     or "string" (from the signature): values are parsed to those types, so a column
     that turns to text upstream shows as nulls plus the type violations the quality
@@ -89,50 +91,102 @@ def read_window(conn: Connection, model_id: int, since: datetime, until: datetim
     where, params = _where(conn, model_id, since, until, version_id)
     data_cols = (f", {as_bytes(conn, 'inputs') if with_inputs else 'NULL'}"
                  f", {as_bytes(conn, 'outputs') if with_outputs else 'NULL'}")
-    id_col = "prediction_id" if with_ids else "NULL"
+    # Only the columns asked for: the drift and quality checks read the data alone, which
+    # is a third less for SQLite to hand over than with ids, versions and labels.
+    meta = (f"{'prediction_id' if with_ids else 'NULL'}, version_id, label" if with_meta
+            else "NULL, NULL, NULL")
     # In the (model_id, at) index's order: no sort of the window before the first row.
-    sql = (f"SELECT {id_col}, version_id, label{data_cols} FROM {Prediction.__tablename__} "
+    sql = (f"SELECT {meta}{data_cols} FROM {Prediction.__tablename__} "
            f"WHERE {where} ORDER BY at, id")
     ids: list[str] = []
     versions: list[int] = []
     labels: list[str | None] = []
     input_rows: list[int] = []
     output_rows: list[int] = []
-    input_texts: list[bytes | str] = []
-    output_texts: list[bytes | str] = []
+    input_pages: list[_Page] = []
+    output_pages: list[_Page] = []
     rows = 0
     # The cyclic garbage collector would walk every page's row tuples again and again as
     # the window grows (millions of tracked objects, none of them in a cycle): off while
     # the rows arrive, it doubled the read of a million rows.
     collecting = gc.isenabled()
     gc.disable()
+    con = None
     try:
-        for page in driver_pages(conn, sql, params):
-            # Columns from the page in C (zip), not a Python step per row and field.
-            pids, vids, labs, inputs, outputs = zip(*page, strict=True)
-            if with_ids:
-                ids.extend(pids)
-            versions.extend(vids)
-            labels.extend(labs)
-            if with_inputs:
-                input_texts.extend(_present(inputs, rows, input_rows))
-            if with_outputs:
-                output_texts.extend(_present(outputs, rows, output_rows))
-            rows += len(page)
-        # One parse of the whole window: the parsers' fixed cost is paid once, and they
-        # spread one large body over every core.
-        inputs_frame = parse_json_rows(input_texts, input_types)
-        del input_texts
-        outputs_out = outputs_frame(output_texts)
+        # Each page's JSON is parsed by DuckDB on a worker thread while SQLite steps through
+        # the next: DuckDB runs without the GIL, so the two overlap (a pure-Python parser on
+        # that thread would fight the fetch for the GIL on every row instead).
+        # One DuckDB connection for every page (its set-up is not free), used by the one
+        # worker thread only.
+        con = _duckdb_connection() if with_inputs or with_outputs else None
+        with ThreadPoolExecutor(1, thread_name_prefix="wk-window-parse") as pool:
+            for page in driver_pages(conn, sql, params):
+                # Columns from the page in C (zip), not a Python step per row and field.
+                pids, vids, labs, inputs, outputs = zip(*page, strict=True)
+                if with_meta:
+                    if with_ids:
+                        ids.extend(pids)
+                    versions.extend(vids)
+                    labels.extend(labs)
+                if with_inputs and (kept := _present(inputs, rows, input_rows)):
+                    input_pages.append(_Page.submit(pool, kept, _input_shape(input_types), con))
+                if with_outputs and (kept := _present(outputs, rows, output_rows)):
+                    output_pages.append(_Page.submit(pool, kept, _output_shape(kept[0]), con))
+                rows += len(page)
+            inputs_frame = _frame(input_pages, lambda texts: parse_json_rows(texts, input_types))
+            if not input_pages:
+                inputs_frame = parse_json_rows([], input_types)
+            outputs_out = _frame(output_pages, outputs_frame).rename(columns=_proba_name)
     finally:
         if collecting:
             gc.enable()
+        if con is not None:
+            con.close()
     return LoggedWindow(
         rows=rows, prediction_ids=ids, version_ids=np.asarray(versions, dtype=np.int64),
         inputs=inputs_frame, input_rows=np.asarray(input_rows, dtype=np.int64),
         outputs=outputs_out, output_rows=np.asarray(output_rows, dtype=np.int64),
         labels=labels,
     )
+
+
+@dataclass
+class _Page:
+    """One page's JSON texts and DuckDB's parse of them (None: parse them another way)."""
+
+    texts: Sequence[bytes | str]
+    parsed: Future[pa.Table | None] | None
+
+    @classmethod
+    def submit(cls, pool: ThreadPoolExecutor, texts: Sequence[bytes | str],
+               shape: dict[str, Any] | None, con: Any) -> _Page:
+        if shape is None:
+            return cls(texts, None)
+        return cls(texts, pool.submit(_duckdb_transform, _lines(texts), texts, shape, con))
+
+
+def _frame(pages: list[_Page], fallback: Any) -> pd.DataFrame:
+    """The pages as one frame: DuckDB's Arrow tables concatenated and converted once, or
+    (a page it could not parse) every page through `fallback`."""
+    import pyarrow as pa
+
+    if not pages:
+        return pd.DataFrame()
+    tables = [page.parsed.result() if page.parsed is not None else None for page in pages]
+    if all(t is not None for t in tables):
+        joined = pa.concat_tables([t for t in tables if t is not None], promote_options="permissive")
+        return joined.flatten().to_pandas()
+    return pd.concat([fallback(page.texts) for page in pages], ignore_index=True)
+
+
+def _duckdb_connection() -> Any:
+    import duckdb
+
+    return duckdb.connect()
+
+
+def _input_shape(types: dict[str, str] | None) -> dict[str, Any] | None:
+    return {name: _DUCK_TYPES.get(kind, "VARCHAR") for name, kind in types.items()} if types else None
 
 
 def _present(values: tuple[Any, ...], base: int, positions: list[int]) -> Sequence[bytes | str]:
@@ -206,9 +260,18 @@ _DUCK_TYPES = {"number": "DOUBLE", "string": "VARCHAR"}
 def _parse_with_duckdb(body: bytes, texts: Sequence[bytes | str], types: dict[str, str]) -> pd.DataFrame | None:
     """Typed columns from newline-delimited JSON objects by DuckDB's json_transform (yyjson,
     on every core): three times pyarrow's JSON reader on a million logged rows, which is
-    most of a drift check's time. The lines become one Arrow string array without a copy
-    (offsets from the newline positions). A value of another type becomes null, as with
-    pyarrow. None where the body is not one object per line (the caller falls back)."""
+    most of a drift check's time. A value of another type becomes null, as with pyarrow.
+    None where the body is not one object per line (the caller falls back)."""
+    shape = {name: _DUCK_TYPES.get(kind, "VARCHAR") for name, kind in types.items()}
+    table = _duckdb_transform(body, texts, shape)
+    return table.to_pandas() if table is not None else None
+
+
+def _duckdb_transform(body: bytes, texts: Sequence[bytes | str], shape: dict[str, Any],
+                      con: Any = None) -> pa.Table | None:
+    """json_transform of each line of `body` to `shape` (a DuckDB JSON structure), as an
+    Arrow table with the structure's top-level keys as columns. The lines become one Arrow
+    string array without a copy (offsets from the texts' lengths)."""
     import json
 
     import duckdb
@@ -221,19 +284,37 @@ def _parse_with_duckdb(body: bytes, texts: Sequence[bytes | str], types: dict[st
     np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=count) + 1, out=offsets[1:])
     offsets[count] = len(body)  # the last line has no line break after it
     lines = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(body))
-    shape = json.dumps({name: _DUCK_TYPES.get(kind, "VARCHAR") for name, kind in types.items()})
-    con = duckdb.connect()
+    own = con is None
+    con = duckdb.connect() if own else con
     try:
         con.register("logged", pa.table({"j": lines}))
         # unnest: the struct's fields as columns from one parse per row (naming each field
         # of json_transform(...) would parse every row once per field)
-        sql = f"SELECT unnest(json_transform(j, {_literal(shape)})) FROM logged"
-        frame = con.sql(sql).to_arrow_table().to_pandas()
+        sql = f"SELECT unnest(json_transform(j, {_literal(json.dumps(shape))})) FROM logged"
+        return con.sql(sql).to_arrow_table()
     except duckdb.Error:
         return None
     finally:
-        con.close()
-    return frame
+        con.unregister("logged")
+        if own:
+            con.close()
+
+
+def _output_shape(first: bytes | str) -> dict[str, Any]:
+    """The DuckDB structure of a logged output, from one of them: the class as text (as
+    the checks compare it), a value and the probabilities as numbers."""
+    import orjson
+
+    sample = orjson.loads(first)
+    shape: dict[str, Any] = {}
+    for key, value in sample.items():
+        if isinstance(value, dict):
+            shape[key] = {str(k): "DOUBLE" for k in value}
+        elif key == "class" or not isinstance(value, int | float) or isinstance(value, bool):
+            shape[key] = "VARCHAR"
+        else:
+            shape[key] = "DOUBLE"
+    return shape
 
 
 def _literal(text: str) -> str:
@@ -284,6 +365,9 @@ def outputs_frame(texts: Sequence[bytes | str]) -> pd.DataFrame:
     if not texts:
         return pd.DataFrame()
     body = _lines(texts)
+    fast = _duckdb_transform(body, texts, _output_shape(texts[0]))
+    if fast is not None:
+        return fast.flatten().to_pandas().rename(columns=_proba_name)
     try:
         table = pj.read_json(io.BytesIO(body), read_options=pj.ReadOptions(block_size=1 << 20))
     except pa.ArrowInvalid:
