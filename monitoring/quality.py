@@ -40,11 +40,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-OK, FAILED, INSUFFICIENT = "ok", "failed", "insufficient"
-ERROR, WARNING = "error", "warning"
+from monitoring.quality_findings import ERROR, WARNING, Finding, fmt, pct, severity
+from monitoring.unit_change import quantiles, unit_finding
 
-#: type, range and quarantine findings are errors from this share of the window's rows on
-ERROR_SHARE = 0.01
+__all__ = ["ERROR", "WARNING", "ColumnQuality", "Finding", "QualityReport", "check_quality"]
+
+OK, FAILED, INSUFFICIENT = "ok", "failed", "insufficient"
+
 #: a rise of the missing share smaller than this is not reported, however significant
 MIN_MISSING_RISE = 0.02
 #: a rise of the missing share from which it is an error
@@ -55,55 +57,8 @@ MISSING_Z = 5.0
 MISSING_FLOOR = 1e-3
 #: a constant value the reference held on fewer rows than this share is a broken feed
 CONSTANT_USUAL_SHARE = 0.5
-#: values needed in a window before its location and spread say anything about units
-UNIT_MIN_VALUES = 30
-#: unit change: the converted reference must fit this much better than the reference as is
-UNIT_FIT_RATIO = 3.0
-#: unit change: the window's quantiles must be this many reference spreads from the reference
-UNIT_MIN_DISTANCE = 1.0
-#: unit change: and within this many (converted) spreads of the converted reference
-UNIT_MAX_FIT = 0.5
-#: without a profile: under this share inside the training range, and this inside the converted
-UNIT_RANGE_INSIDE = 0.5
-UNIT_RANGE_CONVERTED = 0.95
 
 
-@dataclass(frozen=True)
-class Conversion:
-    """A unit change x -> factor * x + offset."""
-
-    name: str
-    factor: float
-    offset: float = 0.0
-
-    def apply(self, value: float) -> float:
-        return self.factor * value + self.offset
-
-
-CONVERSIONS: tuple[Conversion, ...] = (
-    Conversion("x10", 10.0), Conversion("x100", 100.0), Conversion("x1000", 1000.0),
-    Conversion("x1000000", 1e6),
-    Conversion("/10", 0.1), Conversion("/100", 0.01), Conversion("/1000", 0.001),
-    Conversion("/1000000", 1e-6),
-    Conversion("Celsius -> Fahrenheit", 9.0 / 5.0, 32.0),
-    Conversion("Fahrenheit -> Celsius", 5.0 / 9.0, -32.0 * 5.0 / 9.0),
-    Conversion("Celsius -> Kelvin", 1.0, 273.15),
-    Conversion("Kelvin -> Celsius", 1.0, -273.15),
-    Conversion("x60 (hours -> minutes)", 60.0), Conversion("/60 (minutes -> hours)", 1.0 / 60.0),
-)
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    column: str | None
-    severity: str
-    count: int
-    share: float
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -152,23 +107,6 @@ class QualityReport:
         }
 
 
-def _fmt(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    if value != 0 and (abs(value) >= 1e7 or abs(value) < 1e-3):
-        return f"{value:.3g}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
-
-
-def _pct(share: float) -> str:
-    return f"{share:.1%}" if share >= 0.001 or share == 0 else f"{share:.2%}"
-
-
-def _severity(share: float) -> str:
-    return ERROR if share >= ERROR_SHARE else WARNING
-
 
 def _profile_feature(profile: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
     if not profile:
@@ -177,19 +115,6 @@ def _profile_feature(profile: Mapping[str, Any] | None, name: str) -> Mapping[st
     entry = features.get(name)
     return entry if isinstance(entry, Mapping) else None
 
-
-def _quantiles(feature: Mapping[str, Any] | None) -> list[tuple[float, float]]:
-    """The profile's quantiles as sorted (level, value) pairs, nulls dropped."""
-    raw = (feature or {}).get("quantiles") or {}
-    pairs = []
-    for level, value in raw.items():
-        try:
-            lv, vv = float(level), float(value)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(vv):
-            pairs.append((lv, vv))
-    return sorted(pairs)
 
 
 # -- types ----------------------------------------------------------------------------
@@ -261,7 +186,7 @@ def _missing_findings(col: _Column, missing: int) -> list[Finding]:
     share = missing / col.rows
     ref = col.reference_missing
     if missing == col.rows and (ref is None or ref < 1.0):
-        was = f"{_pct(ref)} in the reference" if ref is not None else "not all null in training"
+        was = f"{pct(ref)} in the reference" if ref is not None else "not all null in training"
         return [Finding("all_null", col.name, ERROR, missing, 1.0,
                         f"{col.name}: all {missing} values are null (was {was}): "
                         "a broken upstream feed")]
@@ -276,8 +201,8 @@ def _missing_findings(col: _Column, missing: int) -> list[Finding]:
         return []
     severity = ERROR if rise >= ERROR_MISSING_RISE else WARNING
     return [Finding("missing_share", col.name, severity, missing, share,
-                    f"{col.name}: {_pct(share)} missing ({missing} of {col.rows} rows), "
-                    f"{_pct(ref)} in the reference (+{rise * 100:.1f} points)")]
+                    f"{col.name}: {pct(share)} missing ({missing} of {col.rows} rows), "
+                    f"{pct(ref)} in the reference (+{rise * 100:.1f} points)")]
 
 
 def _range_finding(col: _Column, values: np.ndarray) -> tuple[int, Finding | None]:
@@ -292,12 +217,12 @@ def _range_finding(col: _Column, values: np.ndarray) -> tuple[int, Finding | Non
     share = count / col.rows
     parts = []
     if below and low is not None:
-        parts.append(f"{below} below {_fmt(float(low))} (lowest {_fmt(float(values.min()))})")
+        parts.append(f"{below} below {fmt(float(low))} (lowest {fmt(float(values.min()))})")
     if above and high is not None:
-        parts.append(f"{above} above {_fmt(float(high))} (highest {_fmt(float(values.max()))})")
-    return count, Finding("range", col.name, _severity(share), count, share,
-                          f"{col.name}: {count} of {col.rows} rows ({_pct(share)}) outside the "
-                          f"training range [{_fmt(low)}, {_fmt(high)}]: " + ", ".join(parts))
+        parts.append(f"{above} above {fmt(float(high))} (highest {fmt(float(values.max()))})")
+    return count, Finding("range", col.name, severity(share), count, share,
+                          f"{col.name}: {count} of {col.rows} rows ({pct(share)}) outside the "
+                          f"training range [{fmt(low)}, {fmt(high)}]: " + ", ".join(parts))
 
 
 def _reference_share_of(col: _Column, value: Any) -> float | None:
@@ -308,7 +233,7 @@ def _reference_share_of(col: _Column, value: Any) -> float | None:
     if frequencies:
         total = float(sum(frequencies.values())) or 1.0
         return float(frequencies.get(str(value), 0.0)) / total
-    pairs = _quantiles(col.feature)
+    pairs = quantiles(col.feature)
     if not pairs:
         return None
     try:
@@ -348,7 +273,7 @@ def _constant_finding(col: _Column, present: pd.Series | np.ndarray) -> Finding 
             return None
         value = uniques[0]
     usual = _reference_share_of(col, value)
-    shown = repr(value) if isinstance(value, str) else _fmt(float(value))
+    shown = repr(value) if isinstance(value, str) else fmt(float(value))
     if usual is None:
         return Finding("constant", col.name, WARNING, len(present), len(present) / col.rows,
                        f"{col.name}: all {len(present)} values are {shown}, where training "
@@ -357,72 +282,8 @@ def _constant_finding(col: _Column, present: pd.Series | np.ndarray) -> Finding 
         return None
     return Finding("constant", col.name, ERROR, len(present), len(present) / col.rows,
                    f"{col.name}: all {len(present)} values are {shown}, a value on "
-                   f"{_pct(usual)} of the reference rows: a broken upstream feed")
+                   f"{pct(usual)} of the reference rows: a broken upstream feed")
 
-
-def _unit_by_quantiles(col: _Column, values: np.ndarray,
-                       pairs: list[tuple[float, float]]) -> Finding | None:
-    inner = [(lv, v) for lv, v in pairs if 0.05 <= lv <= 0.95]
-    use = inner if len(inner) >= 3 else pairs
-    levels = np.array([lv for lv, _ in use])
-    ref = np.array([v for _, v in use])
-    std = float((col.feature or {}).get("std") or 0.0)
-    spread = std if std > 0 else float(ref.max() - ref.min())
-    if spread <= 0:
-        return None  # a reference without spread has no scale to compare
-    cur = np.quantile(values, levels)
-
-    def distance(conv: Conversion | None) -> float:
-        factor, moved = (1.0, ref) if conv is None else (conv.factor, conv.factor * ref + conv.offset)
-        return float(np.median(np.abs(cur - moved)) / (abs(factor) * spread))
-
-    as_is = distance(None)
-    if as_is < UNIT_MIN_DISTANCE:
-        return None
-    fits = sorted((distance(c), c.name, c) for c in CONVERSIONS)
-    best_fit, _, best = fits[0]
-    if best_fit > UNIT_MAX_FIT or best_fit * UNIT_FIT_RATIO > as_is:
-        return None
-    ref_median = float(np.interp(0.5, levels, ref))
-    cur_median = float(np.median(values))
-    return Finding("unit_change", col.name, ERROR, len(values), len(values) / col.rows,
-                   f"{col.name}: median {_fmt(ref_median)} -> {_fmt(cur_median)}, std "
-                   f"{_fmt(spread)} -> {_fmt(float(values.std(ddof=1)))}: the values look converted "
-                   f"{best.name} (quantiles {best_fit:.2f} spreads from the converted reference, "
-                   f"{as_is:.1f} from the reference)")
-
-
-def _unit_by_range(col: _Column, values: np.ndarray) -> Finding | None:
-    low, high = col.spec.get("min"), col.spec.get("max")
-    if low is None or high is None or not low < high:
-        return None
-    inside = float(((values >= low) & (values <= high)).mean())
-    if inside >= UNIT_RANGE_INSIDE:
-        return None
-    fits = []
-    for conv in CONVERSIONS:
-        a, b = sorted((conv.apply(float(low)), conv.apply(float(high))))
-        # the most values inside; of equals, the tightest converted range fits best
-        fits.append((-float(((values >= a) & (values <= b)).mean()), b - a, conv.name, conv))
-    negative_share, _, _, conv = min(fits)
-    share = -negative_share
-    if share < UNIT_RANGE_CONVERTED:
-        return None
-    a, b = sorted((conv.apply(float(low)), conv.apply(float(high))))
-    return Finding("unit_change", col.name, ERROR, len(values), len(values) / col.rows,
-                   f"{col.name}: {_pct(inside)} of values inside the training range "
-                   f"[{_fmt(low)}, {_fmt(high)}], {_pct(share)} inside it converted {conv.name} "
-                   f"[{_fmt(a)}, {_fmt(b)}] (median {_fmt(float(np.median(values)))}): "
-                   "a unit change")
-
-
-def _unit_finding(col: _Column, values: np.ndarray) -> Finding | None:
-    if len(values) < UNIT_MIN_VALUES:
-        return None
-    pairs = _quantiles(col.feature)
-    if len(pairs) >= 3:
-        return _unit_by_quantiles(col, values, pairs)
-    return _unit_by_range(col, values)
 
 
 def _check_column(col: _Column) -> tuple[ColumnQuality, list[Finding]]:
@@ -445,9 +306,9 @@ def _check_column(col: _Column) -> tuple[ColumnQuality, list[Finding]]:
         violations = _datetime_violations(series)
     if violations:
         share = violations / col.rows
-        findings.append(Finding("type", col.name, _severity(share), violations, share,
+        findings.append(Finding("type", col.name, severity(share), violations, share,
                                 f"{col.name}: {violations} of {col.rows} values "
-                                f"({_pct(share)}) are not {col.kind} (training dtype "
+                                f"({pct(share)}) are not {col.kind} (training dtype "
                                 f"{col.spec.get('dtype', '?')})"))
     if values is not None:
         range_count, found = _range_finding(col, values)
@@ -455,7 +316,7 @@ def _check_column(col: _Column) -> tuple[ColumnQuality, list[Finding]]:
             findings.append(found)
     if missing < col.rows:
         for extra in (_constant_finding(col, present),
-                      _unit_finding(col, values) if values is not None else None):
+                      unit_finding(col, values) if values is not None else None):
             if extra is not None:
                 findings.append(extra)
     numbers = values if values is not None and len(values) else None
@@ -481,8 +342,8 @@ def _quarantine_findings(quarantined: Mapping[str, int], rows: int,
         share = count / total
         column = fields.get(reason)
         about = f"{column} " if column and not reason.startswith(column) else ""
-        out.append(Finding("quarantined", column, _severity(share), count, share,
-                           f"{count} of {total} rows ({_pct(share)}) quarantined: {about}{reason}"))
+        out.append(Finding("quarantined", column, severity(share), count, share,
+                           f"{count} of {total} rows ({pct(share)}) quarantined: {about}{reason}"))
     return out
 
 

@@ -113,9 +113,9 @@ def _from_window(store: Store, model_id: int, version_id: int, window: Window,
                  columns: list[dict[str, Any]]) -> tuple[Any, ...]:
     import orjson
 
-    from monitoring.subject import _JSON_TYPE
+    from monitoring.subject import JSON_TYPES
 
-    types = {c["name"]: _JSON_TYPE.get(c["kind"], "string") for c in columns}
+    types = {c["name"]: JSON_TYPES.get(c["kind"], "string") for c in columns}
     with store.db.read_core() as conn:
         logged = read_window(conn, model_id, window.start, window.end, version_id=version_id,
                              input_types=types)

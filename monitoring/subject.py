@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from store.handle import Store
 
 #: JSON types of logged input values, by signature kind.
-_JSON_TYPE = {"numeric": "number", "boolean": "number", "categorical": "string", "datetime": "string"}
+JSON_TYPES = {"numeric": "number", "boolean": "number", "categorical": "string", "datetime": "string"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Subject:
 
     @property
     def input_types(self) -> dict[str, str]:
-        return {c["name"]: _JSON_TYPE.get(c["kind"], "string") for c in self.columns}
+        return {c["name"]: JSON_TYPES.get(c["kind"], "string") for c in self.columns}
 
     @property
     def logs_inputs(self) -> bool:

@@ -211,13 +211,6 @@ def _utf8(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
 
-def _concat(frames: list[pd.DataFrame], types: dict[str, str] | None) -> pd.DataFrame:
-    frames = [f for f in frames if len(f.columns)]
-    if not frames:
-        return parse_json_rows([], types)
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-
-
 def _arrow_type(kind: str) -> pa.DataType:
     import pyarrow as pa
 
@@ -338,22 +331,6 @@ def _parse_leniently(texts: Sequence[bytes | str], types: dict[str, str]) -> pd.
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def type_violations(texts: Sequence[bytes | str], types: dict[str, str]) -> dict[str, int]:
-    """Per column, how many rows hold a value of the wrong JSON type (not null)."""
-    import orjson
-
-    counts = dict.fromkeys(types, 0)
-    for text in texts:
-        row = orjson.loads(text)
-        for name, kind in types.items():
-            value = row.get(name)
-            if value is None:
-                continue
-            if (kind == "number") != _is_number(value):
-                counts[name] += 1
-    return counts
 
 
 def outputs_frame(texts: Sequence[bytes | str]) -> pd.DataFrame:
