@@ -202,9 +202,9 @@ def _present(values: tuple[Any, ...], base: int, positions: list[int]) -> Sequen
 
 def _lines(texts: Sequence[bytes | str]) -> bytes:
     """Newline-delimited JSON for pyarrow (SQLite's values are bytes already: one join)."""
-    if all(isinstance(t, bytes) for t in texts[:1]) and not any(isinstance(t, str) for t in texts):
-        return b"\n".join(cast("Sequence[bytes]", texts))
-    return b"\n".join(_utf8(t) for t in texts)
+    if texts and isinstance(texts[0], str):  # a driver hands over text or bytes, never both
+        return b"\n".join(_utf8(t) for t in texts)
+    return b"\n".join(cast("Sequence[bytes]", texts))
 
 
 def _utf8(value: bytes | str) -> bytes:

@@ -28,30 +28,27 @@ PERFORMANCE_KEYS = ("id", "model_id", "version_id", "window_start", "window_end"
 REPORT_KEYS = {"drift": DRIFT_KEYS, "quality": QUALITY_KEYS, "performance": PERFORMANCE_KEYS}
 
 
-def add_drift_report(session: Session, report: dict[str, Any], features: list[dict[str, Any]]) -> int:
-    row = DriftReport(**report)
+def _insert(session: Session, row: SQLModel) -> int:
     session.add(row)
     session.flush()
-    assert row.id is not None
-    session.add_all([DriftFeature(report_id=row.id, **f) for f in features])
+    row_id = getattr(row, "id", None)
+    assert row_id is not None
+    return int(row_id)
+
+
+def add_drift_report(session: Session, report: dict[str, Any], features: list[dict[str, Any]]) -> int:
+    report_id = _insert(session, DriftReport(**report))
+    session.add_all([DriftFeature(report_id=report_id, **f) for f in features])
     session.flush()
-    return row.id
+    return report_id
 
 
 def add_quality_report(session: Session, report: dict[str, Any]) -> int:
-    row = QualityReport(**report)
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    return row.id
+    return _insert(session, QualityReport(**report))
 
 
 def add_performance_report(session: Session, report: dict[str, Any]) -> int:
-    row = PerformanceReport(**report)
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    return row.id
+    return _insert(session, PerformanceReport(**report))
 
 
 def _select(kind: str) -> Any:

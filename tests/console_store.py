@@ -26,8 +26,11 @@ What it holds (times relative to the snapshot clock, 2026-11-21 09:00 UTC):
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -520,3 +523,17 @@ def normalise_times(store: Store) -> None:
             if when is not None:
                 session.execute(update(Deployment).where(Deployment.model_id == model_id)
                                 .values(updated_at=when))
+
+
+def utc_time_zone() -> Iterator[None]:
+    """Times in tables are local time: render them in UTC, then restore the zone (a
+    module's autouse fixture: `utc_time_zone = pytest.fixture(...)(console_store.utc_time_zone)`)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

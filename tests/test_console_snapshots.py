@@ -11,12 +11,12 @@ running with --snapshot-update.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import console_store
 import pytest
 from console_store import (
     ACTOR,
@@ -66,18 +66,7 @@ SCREENS = {
 RunBefore = Callable[[Pilot[Any]], Awaitable[None]]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def utc_time_zone() -> Iterator[None]:
-    """Times in tables are local time: render them in UTC, then restore the zone."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
+utc_time_zone = pytest.fixture(scope="module", autouse=True)(console_store.utc_time_zone)
 
 
 def _build(root: Path) -> Store:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import console_store
 import pytest
 from console_store import SNAPSHOT_NOW, build_console_store
 from monitoring_reports import CBPE_ASSUMPTIONS, INCOME_REASON, PURPOSE_REASON
@@ -37,17 +37,7 @@ def monitored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store.close()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def utc_time_zone() -> Iterator[None]:
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
+utc_time_zone = pytest.fixture(scope="module", autouse=True)(console_store.utc_time_zone)
 
 
 # --- the read service ---------------------------------------------------------------

@@ -43,6 +43,14 @@ def _window(args: argparse.Namespace) -> Any:
     return resolve_window(args.window, args.since, args.until)
 
 
+def _run(args: argparse.Namespace, check: Any) -> tuple[Any, Any]:
+    """The window the options name, and the check run on it (its report stored unless
+    --no-store)."""
+    window = _window(args)
+    return window, check(store_from(args), args.model, window, version=args.version,
+                         store_report=not args.no_store)
+
+
 def _exit(statuses: list[str]) -> int:
     from store.vocabulary import CheckStatus
 
@@ -60,9 +68,7 @@ def _num(value: Any, digits: int = 3) -> str:
 def cmd_drift(args: argparse.Namespace) -> int:
     from monitoring.drift_check import run_drift
 
-    window = _window(args)
-    report = run_drift(store_from(args), args.model, window, version=args.version,
-                       store_report=not args.no_store)
+    window, report = _run(args, run_drift)
     if args.json:
         emit_json(_jsonable(report))
         return _exit([report["status"]])
@@ -81,9 +87,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
 def cmd_quality(args: argparse.Namespace) -> int:
     from monitoring.quality_check import run_quality
 
-    window = _window(args)
-    report = run_quality(store_from(args), args.model, window, version=args.version,
-                         store_report=not args.no_store)
+    window, report = _run(args, run_quality)
     if args.json:
         emit_json(_jsonable(report))
         return _exit([report["status"]])
@@ -102,9 +106,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
 def cmd_perf(args: argparse.Namespace) -> int:
     from monitoring.performance_check import run_performance
 
-    window = _window(args)
-    reports = run_performance(store_from(args), args.model, window, version=args.version,
-                              store_report=not args.no_store)
+    window, reports = _run(args, run_performance)
     if args.json:
         emit_json([_jsonable(r) for r in reports])
         return _exit([r["status"] for r in reports])
