@@ -37,7 +37,8 @@ class RegisteredModel(SQLModel, table=True):
     team: str = ""
     description: str = ""
     tags: list[str] | None = _json()
-    criticality: str = "normal"
+    criticality: str = "internal"  # vocabulary.Criticality: sets the default promotion policy
+    promotion_policy: str | None = None  # vocabulary.PromotionPolicy; None: by criticality
     max_age_days: int | None = None
     task: str = ""
     created_at: datetime = _time()
@@ -310,6 +311,14 @@ class BatchRun(SQLModel, table=True):
 
 # The monitoring tables live in their own module (this one would pass 400 lines); importing
 # them here registers them on the same metadata for everything that imports store.tables.
+from store.job_tables import (  # noqa: E402,F401
+    ApprovalRequest,
+    Job,
+    JobRun,
+    ProbeResult,
+    SchedulerDaemon,
+    ServedModelMemory,
+)
 from store.report_tables import (  # noqa: E402,F401
     DriftFeature,
     DriftReport,

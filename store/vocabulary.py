@@ -89,6 +89,20 @@ class AuditAction(StrEnum):
     LABEL_QUEUE_FILL = "label.queue"  # a sample of predictions offered for labelling
     LABEL_SET = "label.set"  # a person labelled a queued prediction
     LABEL_SKIP = "label.skip"  # a person skipped one
+    MODEL_SET = "model.set"  # criticality, promotion policy, maximum age
+    JOB_ADD = "job.add"
+    JOB_EDIT = "job.edit"
+    JOB_PAUSE = "job.pause"
+    JOB_RESUME = "job.resume"
+    JOB_REMOVE = "job.remove"
+    JOB_RUN_NOW = "job.run_now"
+    SCHEDULER_CATCH_UP = "scheduler.catch_up"  # what was missed while the daemon was down
+    APPROVAL_REQUEST = "version.approval_request"  # a retrained version waits for a person
+    VERSION_APPROVE = "version.approve"
+    VERSION_REJECT = "version.reject"
+    STORE_BACKUP = "store.backup"
+    STORE_VACUUM = "store.vacuum"
+    STORE_PRUNE = "store.prune"
 
 
 class CheckStatus(StrEnum):
@@ -113,3 +127,76 @@ class LabelTaskStatus(StrEnum):
     OPEN = "open"
     LABELLED = "labelled"
     SKIPPED = "skipped"
+
+
+class JobKind(StrEnum):
+    """What a scheduled job does (scheduler/kinds/ has one module per kind)."""
+
+    RETRAIN = "retrain"  # a training spec, with its gate and data expectations
+    SCORE = "score"  # batch scoring from a source to a sink
+    DRIFT = "drift"  # the monitoring checks, storing their reports
+    QUALITY = "quality"
+    PERFORMANCE = "performance"
+    PRUNE = "prune"  # drop logged predictions and quarantine rows older than N days
+    EXPIRY = "expiry"  # a model older than its maximum age gets a retrain
+    BACKUP = "backup"  # a consistent copy of the store
+    PROBE = "probe"  # ask a server's /readyz and record the answer
+    ON_COMMIT = "on-commit"  # retrain when a branch of a local git repository moves
+    COMMAND = "command"  # a command of the user's (argv), run as a job
+
+
+class JobRunStatus(StrEnum):
+    """A scheduled job's run: queued -> running -> one of the final states."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"  # killed past its timeout or its total deadline
+    SKIPPED = "skipped"  # not run: the previous run of the job was still running
+    ABANDONED = "abandoned"  # its process (or the daemon) was gone before it ended
+    MISSED = "missed"  # a slot that passed while the daemon was down (or too late to run)
+
+
+#: The states a job run never leaves.
+JOB_RUN_FINAL = frozenset({JobRunStatus.SUCCEEDED, JobRunStatus.FAILED, JobRunStatus.TIMED_OUT,
+                           JobRunStatus.SKIPPED, JobRunStatus.ABANDONED, JobRunStatus.MISSED})
+
+
+class JobTrigger(StrEnum):
+    """Why a job run exists."""
+
+    SCHEDULE = "schedule"  # its slot in the timetable came
+    CATCH_UP = "catch-up"  # a slot missed while the daemon was down, run by its policy
+    RUN_NOW = "run-now"  # someone asked (CLI or console)
+    AFTER = "after"  # the job it follows succeeded
+    RETRY = "retry"  # a failed attempt is tried again
+
+
+class CatchUp(StrEnum):
+    """What a job does about slots missed while the daemon was down."""
+
+    SKIP = "skip"  # record them as missed, run none
+    LATEST = "latest"  # record them, run once for the latest
+    ALL = "all"  # run each, up to the job's catch_up_limit, oldest first
+
+
+class Criticality(StrEnum):
+    """How a team classifies a model; sets its default promotion policy."""
+
+    MISSION_CRITICAL = "mission-critical"
+    INTERNAL = "internal"
+
+
+class PromotionPolicy(StrEnum):
+    """What happens to a version a scheduled retrain registered after its gate passed."""
+
+    MANUAL = "manual"  # pending approval with a report; a person approves or rejects
+    STAGING = "staging"  # it becomes the `staging` alias
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a newer version of the model asked for approval
