@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from store.errors import Conflict, NotFound
-from store.job_tables import Job, JobRun
+from store.job_tables import Job, JobRun, SchedulerDaemon
 from store.rows import id_of
 from store.types import utcnow
 from store.vocabulary import JobRunStatus, JobTrigger
@@ -145,3 +145,16 @@ def job_summary(job: Job) -> dict[str, Any]:
         "timeout_s": job.timeout_s, "deadline_s": job.deadline_s, "retries": job.retries,
         "backoff_s": job.backoff_s, "memory_mb": job.memory_mb, "revision": job.revision,
     }
+
+
+def daemon_row(session: Session) -> SchedulerDaemon | None:
+    """The scheduler daemon's lease and heartbeat (None: no daemon ever ran on the store)."""
+    return session.get(SchedulerDaemon, 1)
+
+
+def failed_runs_since(session: Session, since: datetime) -> Sequence[JobRun]:
+    """Runs that ended badly (failed, timed out, abandoned) since `since`, newest first."""
+    bad = (JobRunStatus.FAILED, JobRunStatus.TIMED_OUT, JobRunStatus.ABANDONED)
+    return session.exec(select(JobRun).where(col(JobRun.status).in_(bad),
+                                             col(JobRun.queued_at) >= since)
+                         .order_by(col(JobRun.id).desc())).all()
