@@ -65,18 +65,18 @@ def check_job_name(name: str) -> None:
 
 def _positive(name: str, value: int | None, *, zero: bool = False) -> None:
     if value is not None and (value < 0 or (value == 0 and not zero)):
-        raise InvalidInput(f"--{name.replace('_', '-')} must be {'0 or more' if zero else 'above 0'},"
-                           f" not {value}", field=name)
+        raise InvalidInput(f"{name.replace('_', ' ')} must be {'0 or more' if zero else 'above 0'}, "
+                           f"not {value}", field=name)
 
 
 def _apply(session: Session, job: Job, settings: JobSettings, *, new: bool) -> None:
     schedules = [s for s in (settings.cron, settings.every, settings.after) if s]
     if len(schedules) > 1:
-        raise InvalidInput("a job has one schedule: --cron, --every or --after, not several",
-                           field="schedule", example=EVERY_EXAMPLE)
+        raise InvalidInput("a job has one schedule: a crontab line, an interval or a job to follow, not "
+                           "several", field="every", example=EVERY_EXAMPLE)
     if new and not schedules:
-        raise InvalidInput("a job needs a schedule: --cron, --every or --after JOB",
-                           field="schedule", example=EVERY_EXAMPLE)
+        raise InvalidInput("a job needs a schedule: a crontab line, an interval or a job to follow",
+                           field="every", example=EVERY_EXAMPLE)
     if settings.timezone is not None:
         job.timezone = check_timezone(settings.timezone)
     if settings.cron:
@@ -98,14 +98,15 @@ def _apply(session: Session, job: Job, settings: JobSettings, *, new: bool) -> N
             raise NotFound(f"no model {settings.model!r}", field="model")
         job.model_id = model.id
     if spec.needs_model and job.model_id is None:
-        raise InvalidInput(f"a {job.kind} job needs --model", field="model", example="--model credit")
+        raise InvalidInput(f"a {job.kind} job is about a model: name it", field="model",
+                           example="credit")
     if settings.args or new:
         job.args = spec.checked_args({**(job.args or {}), **settings.args} if not new
                                      else settings.args)
     if settings.catch_up is not None:
         if settings.catch_up not in tuple(CatchUp):
-            raise InvalidInput(f"--catch-up is one of {', '.join(CatchUp)}, not "
-                               f"{settings.catch_up!r}", field="catch_up", example="--catch-up latest")
+            raise InvalidInput(f"the catch-up policy is one of {', '.join(CatchUp)}, not "
+                               f"{settings.catch_up!r}", field="catch_up", example="latest")
         job.catch_up = settings.catch_up
     for name in ("catch_up_limit", "misfire_grace_s", "timeout_s", "deadline_s", "backoff_s",
                  "memory_mb"):
@@ -119,8 +120,8 @@ def _apply(session: Session, job: Job, settings: JobSettings, *, new: bool) -> N
     if new and settings.timeout_s is None:
         job.timeout_s = spec.timeout_s
     if job.deadline_s is not None and job.deadline_s < job.timeout_s:
-        raise InvalidInput(f"--deadline-s ({job.deadline_s}) is shorter than one attempt's "
-                           f"--timeout-s ({job.timeout_s})", field="deadline_s")
+        raise InvalidInput(f"the deadline ({job.deadline_s} s) is shorter than one attempt's "
+                           f"timeout ({job.timeout_s} s)", field="deadline")
 
 
 def describe(session: Session, job: Job) -> dict[str, Any]:
@@ -196,6 +197,10 @@ def remove_job(store: Store, name: str, *, reason: str = "", actor: str | None =
     actor = actor or current_actor()
     with store.db.write() as session:
         job = job_rows.get_job(session, name)
+        following = [f.name for f in job_rows.followers(session, id_of(job))]
+        if following:
+            raise Conflict(f"job {name!r} has jobs that run after it ({', '.join(following)}): "
+                           "remove them or give them another schedule first")
         before = describe(session, job)
         job_rows.remove_job(session, job)
         audit.record(session, actor=actor, action=AuditAction.JOB_REMOVE, target=f"job/{name}",
@@ -213,7 +218,7 @@ def run_now(store: Store, name: str, *, reason: str = "", actor: str | None = No
         if waiting is not None:
             raise Conflict(f"job {name!r} already has a run-now request waiting (run "
                            f"{waiting.id}); the scheduler starts it within seconds while it "
-                           "runs", field="job")
+                           "runs")
         run = job_rows.queue_run(session, job, trigger=JobTrigger.RUN_NOW, requested_by=actor)
         audit.record(session, actor=actor, action=AuditAction.JOB_RUN_NOW, target=f"job/{name}",
                      after={"run": run.id}, reason=reason)

@@ -20,15 +20,15 @@ if TYPE_CHECKING:
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _EVERY = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-EVERY_EXAMPLE = "--every 1h (or 30s, 15m, 2d)"
-CRON_EXAMPLE = "--cron '0 3 * * *' (minute hour day month weekday)"
+EVERY_EXAMPLE = "1h"
+CRON_EXAMPLE = "'0 3 * * *'"
 
 
 def parse_every(text: str) -> int:
     """'1h' -> 3600. Units s, m, h, d; at least one second."""
     match = _EVERY.match(text)
     if not match or int(match.group(1)) <= 0:
-        raise InvalidInput(f"--every takes a count and a unit, not {text!r}", field="every",
+        raise InvalidInput(f"an interval is a count and a unit (s, m, h, d: 30s, 15m, 1h, 2d), not {text!r}", field="every",
                            example=EVERY_EXAMPLE)
     return int(match.group(1)) * _UNITS[match.group(2)]
 
@@ -47,7 +47,7 @@ def check_timezone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"no time zone {name!r}", field="timezone",
-                           example="--timezone Europe/Berlin") from None
+                           example="Europe/Berlin") from None
     return name
 
 
@@ -57,7 +57,7 @@ def cron_trigger(expr: str, timezone: str = "UTC") -> BaseTrigger:
     try:
         return CronTrigger.from_crontab(expr, timezone=check_timezone(timezone))
     except ValueError as exc:
-        raise InvalidInput(f"--cron {expr!r} is not a crontab line: {exc}", field="cron",
+        raise InvalidInput(f"{expr!r} is not a crontab line (minute hour day month weekday): {exc}", field="cron",
                            example=CRON_EXAMPLE) from None
 
 

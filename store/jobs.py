@@ -69,15 +69,12 @@ def after_chain(session: Session, job_id: int | None) -> list[int]:
 
 
 def remove_job(session: Session, job: Job) -> None:
-    """Delete the job; its runs stay in the ledger under its name (job_id goes NULL), and
-    the jobs that ran after it lose that link."""
+    """Delete the job; its runs stay in the ledger under its name (job_id goes NULL).
+    The caller refuses a job others run after."""
     job_id = id_of(job)
     for run in session.exec(select(JobRun).where(JobRun.job_id == job_id)):
         run.job_id = None
         session.add(run)
-    for follower in followers(session, job_id):
-        follower.after_job_id = None
-        session.add(follower)
     session.delete(job)
 
 

@@ -21,6 +21,7 @@ from console.cli import (
     demo,
     deploy,
     feedback,
+    jobs,
     label,
     models,
     monitor,
@@ -50,7 +51,7 @@ DESCRIPTION = (
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
                 label, predictions, quarantine, score, batch, checks, audit,
-                monitor)
+                monitor, jobs)
 
 
 def build_parser() -> argparse.ArgumentParser:

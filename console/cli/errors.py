@@ -31,7 +31,8 @@ EXIT_OF_KIND = {
 }
 
 #: a field whose flag is not simply --field-with-dashes
-FLAG_OF_FIELD = {"log_mode": "--log"}
+FLAG_OF_FIELD = {"log_mode": "--log", "timeout_s": "--timeout", "deadline_s": "--deadline",
+                 "backoff_s": "--backoff", "misfire_grace_s": "--misfire-grace"}
 
 #: fields that are switches: the fix is to repeat the command with the flag, no value
 SWITCHES = frozenset({"trust", "yes"})

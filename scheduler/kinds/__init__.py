@@ -19,4 +19,4 @@ def kind_spec(kind: str) -> JobKindSpec:
         return KINDS[kind]
     except KeyError:
         raise InvalidInput(f"no job kind {kind!r}; the kinds: {', '.join(sorted(KINDS))}",
-                           field="kind", example="--kind drift") from None
+                           field="kind", example="drift") from None

@@ -90,18 +90,16 @@ class JobKindSpec:
         known = {opt.name: opt for opt in self.options}
         unknown = sorted(set(given) - set(known))
         if unknown:
-            flags = ", ".join(opt.flag for opt in self.options) or "none"
-            raise InvalidInput(
-                f"a {self.kind} job takes no option {'--' + unknown[0].replace('_', '-')}; "
-                f"its options: {flags}", field=unknown[0])
+            names = ", ".join(opt.name for opt in self.options) or "none"
+            raise InvalidInput(f"a {self.kind} job takes no option {unknown[0]!r}; its options: "
+                               f"{names}", field=unknown[0])
         args: dict[str, Any] = {}
         for opt in self.options:
             value = given.get(opt.name, opt.default)
             if value is None:
                 if opt.required:
-                    raise InvalidInput(
-                        f"a {self.kind} job needs {opt.flag} ({opt.help})", field=opt.name,
-                        example=f"{opt.flag} {opt.example}".strip())
+                    raise InvalidInput(f"a {self.kind} job needs its {opt.name} ({opt.help})",
+                                       field=opt.name, example=opt.example or None)
                 continue
             args[opt.name] = [_typed(opt, v) for v in value] if opt.repeat and isinstance(
                 value, list) else _typed(opt, value)
@@ -117,8 +115,8 @@ def _typed(opt: KindOption, value: Any) -> Any:
         return opt.type(value)
     except (TypeError, ValueError):
         raise InvalidInput(
-            f"{opt.flag} must be {'a number' if opt.type in (int, float) else 'text'}, "
-            f"not {value!r}", field=opt.name, example=f"{opt.flag} {opt.example}".strip(),
+            f"{opt.name} must be {'a number' if opt.type in (int, float) else 'text'}, "
+            f"not {value!r}", field=opt.name, example=opt.example or None,
         ) from None
 
 

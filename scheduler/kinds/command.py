@@ -17,11 +17,11 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
     try:
         argv = shlex.split(args["command"])
     except ValueError as exc:
-        raise InvalidInput(f"--command cannot be split into words: {exc}", field="command",
-                           example="--command 'python nightly.py --fast'") from None
+        raise InvalidInput(f"the command cannot be split into words: {exc}", field="command",
+                           example="'python nightly.py --fast'") from None
     if not argv:
-        raise InvalidInput("--command is empty", field="command",
-                           example="--command 'python nightly.py --fast'")
+        raise InvalidInput("the command is empty", field="command",
+                           example="'python nightly.py --fast'")
     return args
 
 
