@@ -12,7 +12,9 @@ from scheduler.jobs_service import describe
 from scheduler.schedule import trigger_for
 from store import jobs as job_rows
 from store.models import find_model, models_by_ids
+from store.probes import uptime
 from store.types import utcnow
+from store.vocabulary import JobKind
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -93,6 +95,9 @@ def show_job(store: Store, name: str, limit: int = 20) -> dict[str, Any]:
         out["followers"] = [f.name for f in job_rows.followers(session, job.id or 0)]
         out["runs"] = [run_row(r, out["model"]) for r in job_rows.list_runs(session, job_name=name,
                                                                              limit=limit)]
+        if job.kind == JobKind.PROBE and job.id is not None:
+            out["uptime"] = {span: uptime(session, job.id, now - timedelta(days=days))
+                             for span, days in (("24h", 1), ("7d", 7))}
     return out
 
 

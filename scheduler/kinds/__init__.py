@@ -1,17 +1,17 @@
 """The job kinds, one module each, by their name in `Job.kind`.
 
-Each module defines `KIND` (a `JobKindSpec`); this index imports them all, which is
+Each module defines `KIND` (a `JobKindSpec`, or `KINDS` for a family); this index imports them all, which is
 cheap: a kind's heavy imports happen inside its run function, in the run's child.
 """
 
 from __future__ import annotations
 
-from scheduler.kinds import command
+from scheduler.kinds import checks, command, probe, score
 from scheduler.kinds.base import JobKindSpec
 from store.errors import InvalidInput
 
-#: every kind, by name (the modules of the kinds still to come add themselves here)
-KINDS: dict[str, JobKindSpec] = {module.KIND.kind: module.KIND for module in (command,)}
+#: every kind, by name
+KINDS: dict[str, JobKindSpec] = {spec.kind: spec for spec in (command.KIND, *checks.KINDS, probe.KIND, score.KIND)}
 
 
 def kind_spec(kind: str) -> JobKindSpec:

@@ -83,7 +83,7 @@ class JobKindSpec:
     timeout_s: int = 3600
 
     def run_function(self) -> Callable[[RunContext], Outcome]:
-        return _resolve(self.run)
+        return resolve(self.run)
 
     def checked_args(self, given: dict[str, Any]) -> dict[str, Any]:
         """`given` with types checked, unknown keys refused and defaults filled in."""
@@ -104,7 +104,7 @@ class JobKindSpec:
             args[opt.name] = [_typed(opt, v) for v in value] if opt.repeat and isinstance(
                 value, list) else _typed(opt, value)
         if self.validate:
-            args = _resolve(self.validate)(args)
+            args = resolve(self.validate)(args)
         return args
 
 
@@ -120,6 +120,7 @@ def _typed(opt: KindOption, value: Any) -> Any:
         ) from None
 
 
-def _resolve(ref: str) -> Any:
+def resolve(ref: str) -> Any:
+    """The object a "module:name" reference names (imported now)."""
     module, _, name = ref.partition(":")
     return getattr(importlib.import_module(module), name)
