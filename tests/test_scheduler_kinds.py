@@ -105,7 +105,7 @@ def test_probe_records_each_answer_and_uptime_follows(store: Any) -> None:
         ready.shutdown()
         down.shutdown()
     silent = context(store, "probe-silent", "probe", {"url": f"http://127.0.0.1:{free_port()}",
-                                                      "timeout": 1})
+                                                      "probe_timeout": 1})
     assert run(silent).result["status_code"] is None
     run(up)  # its server is gone now: the second answer is a failure
     assert show_job(store, "probe-up")["uptime"]["24h"]["uptime"] == 0.5

@@ -22,8 +22,8 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
     if url.scheme not in ("http", "https") or not url.netloc:
         raise InvalidInput(f"the server's address {args['url']!r} is not an http(s) URL",
                            field="url", example="http://127.0.0.1:8000")
-    if args["timeout"] <= 0:
-        raise InvalidInput("the probe's timeout must be above 0 seconds", field="timeout",
+    if args["probe_timeout"] <= 0:
+        raise InvalidInput("the probe's timeout must be above 0 seconds", field="probe_timeout",
                            example="5")
     return args
 
@@ -49,7 +49,7 @@ def run(ctx: RunContext) -> Outcome:
     # the server, and a proxy in between would answer (or fail) for it
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(url, timeout=float(ctx.args["timeout"])) as answer:
+        with opener.open(url, timeout=float(ctx.args["probe_timeout"])) as answer:
             status = answer.status
     except urllib.error.HTTPError as exc:
         status, error = exc.code, (exc.read(500).decode("utf-8", "replace") or str(exc.reason))
@@ -78,7 +78,7 @@ KIND = JobKindSpec(
     options=(
         KindOption("url", "the server's address (its /readyz is asked)", required=True,
                    example="http://127.0.0.1:8000"),
-        KindOption("timeout", "seconds to wait for an answer", type=float, default=5.0,
+        KindOption("probe_timeout", "seconds to wait for an answer", type=float, default=5.0,
                    example="5"),
     ),
 )
