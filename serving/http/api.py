@@ -226,7 +226,8 @@ class Api:
             latency.observe(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001  (a shadow never affects the caller)
             self.metrics.shadow_failures.labels(served.name, str(loaded.version)).inc()
-            log.warning("shadow prediction of %s v%s failed: %s", served.name, loaded.version, exc)
+            log.warning("shadow prediction of %s v%s failed: %s", served.name, loaded.version, exc,
+                        extra={"model": served.name, "request_id": request_id})
 
     async def _quarantine(self, served: ServedModel, entry: LogEntry) -> None:
         """Record the refused rows. A failure to record them is logged, and the client still
@@ -235,7 +236,8 @@ class Api:
             async with asyncio.timeout(self.config.timeout_s):
                 await self.logger.write(entry)
         except (LogUnavailable, TimeoutError) as err:
-            log.warning("could not quarantine a refused request for %s: %s", served.name, err)
+            log.warning("could not quarantine a refused request for %s: %s", served.name, err,
+                        extra={"model": served.name, "request_id": entry.request_id})
 
     async def _rejected(self, served: ServedModel, rejection: Rejection, fmt: Format, started: float,
                         version: int, route: Route) -> Response:

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from store.handle import Store
 
 
+#: what a log call may add with `extra={...}`, copied into its line when present, so a
+#: line about one request, prediction or job run can be found with `jq 'select(.run_id==7)'`
+CONTEXT_FIELDS = ("request_id", "prediction_id", "model", "version", "run_id", "job")
+
+
 class JsonLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -23,6 +28,10 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
