@@ -179,3 +179,32 @@ def test_the_servers_log_writer_on_postgresql(wk, tiny_spec: Path, pg_url: str,
     finally:
         state.stop()  # its predictor threads
         store.close()
+
+
+def test_jobs_on_postgresql(wk, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scheduler's tables on PostgreSQL: jobs through the CLI, the run ledger, and the
+    partial unique index that lets one run of a job be running at a time (SCH-08)."""
+    import sqlalchemy.exc
+
+    from store import jobs as job_rows
+    from store.handle import open_store
+    from store.job_tables import JobRun
+
+    use_new_database(pg_url, "wk_jobs", monkeypatch)
+    assert wk("init").code == 0
+    assert wk("jobs", "add", "nightly", "--kind", "command", "--cron", "0 3 * * *",
+              "--command", "true").code == 0
+    assert wk("jobs", "add", "after", "--kind", "command", "--after", "nightly",
+              "--command", "true").code == 0
+    assert "cycle" in wk("jobs", "edit", "nightly", "--after", "after").err
+    run = wk("jobs", "run-now", "nightly", "--json").json()["run"]
+    assert [r["id"] for r in wk("jobs", "runs", "--json").json()] == [run]
+    store = open_store(None)
+    try:
+        with store.db.write() as session:
+            job = job_rows.get_job(session, "nightly")
+            session.add(JobRun(job_id=job.id, job_name="nightly", kind="command", status="running"))
+        with pytest.raises(sqlalchemy.exc.IntegrityError), store.db.write() as session:
+            session.add(JobRun(job_id=job.id, job_name="nightly", kind="command", status="running"))
+    finally:
+        store.close()
