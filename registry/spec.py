@@ -1,5 +1,9 @@
 """Training specs: a TOML file naming the model, data, split, entry point, metrics and
-gate. Parsing is pure and every error names the file, the key and the fix."""
+gate. Parsing is pure and every error names the file, the key and the fix.
+
+`[train] test_command` (optional, e.g. "pytest -q") is the training code's own tests: an
+on-commit job runs it in the repository (without a shell) before it retrains, and a
+non-zero exit stops the job. `wk train` does not run it."""
 
 from __future__ import annotations
 
@@ -59,6 +63,8 @@ class TrainingSpec:
     monitoring: dict[str, Any] = field(default_factory=dict)
     #: [expectations], parsed (registry.expectations): checked on the data before training
     expectations: dict[str, Any] = field(default_factory=dict)
+    #: [train] test_command: the training code's tests, run by an on-commit job first
+    test_command: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,6 +209,14 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
     if ":" not in entry:
         raise r.fail(f"[train] entry_point {entry!r} must look like package.module:function")
     params = r.get(train, "train", "params", dict, default={})
+    test_command = r.get(train, "train", "test_command", str, default="").strip()
+    if test_command:
+        import shlex
+
+        try:
+            shlex.split(test_command)
+        except ValueError as exc:
+            raise r.fail(f"[train] test_command cannot be split into words: {exc}") from None
     params = apply_overrides(params, overrides)
 
     default_metrics = ["roc_auc", "accuracy", "log_loss"] if task == "classification" else ["rmse", "mae", "r2"]
@@ -256,4 +270,5 @@ def parse_spec(spec_path: Path, raw: dict[str, Any], overrides: list[str]) -> Tr
         input_policy={str(k): str(v) for k, v in input_policy.items()},
         monitoring=monitoring_config,
         expectations=parsed,
+        test_command=test_command,
     )

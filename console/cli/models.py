@@ -1,4 +1,5 @@
-"""wk models list|show|versions|runs|run|register|promote|rollback|archive|compare|lineage."""
+"""wk models list|show|versions|runs|run|register|promote|rollback|archive|compare|lineage
+(and approvals|approve|reject|set, from console.cli.approvals)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from console.cli import tables as col
+from console.cli.approvals import register_approvals
 from console.cli.common import confirm, store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, fields, fmt, info, section, table
@@ -65,6 +67,7 @@ def register(nouns: Commands) -> None:
     p = mv.command("lineage", f"{here}:cmd_lineage", "dataset -> run -> version -> aliases")
     model_name(p.add_argument("name"))
     p.add_argument("version")
+    register_approvals(mv)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -1,0 +1,105 @@
+"""Promotion policy: what happens to a version a scheduled retrain registered after its
+gate passed, and the model settings that choose it (criticality, policy, maximum age).
+
+The effective policy is the model's own `promotion_policy`, else the default of its
+criticality: a mission-critical model waits for a person (`manual`), an internal one
+goes to `staging`. `manual` is carried out by registry.approvals (a pending request with
+a report); `staging` by `promote_to_staging` here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from registry.aliases import AliasMove, promote_in
+from store import audit
+from store import models as model_store
+from store import versions as version_store
+from store.errors import InvalidInput, UsageError
+from store.identity import current_actor
+from store.tables import RegisteredModel
+from store.vocabulary import AuditAction, Criticality, PromotionPolicy
+
+if TYPE_CHECKING:
+    from store.handle import Store
+
+STAGING = "staging"
+#: `wk models set --policy default`: back to the criticality's default
+DEFAULT_POLICY = "default"
+
+
+def default_policy(criticality: str) -> PromotionPolicy:
+    """The policy a model of this criticality gets when it names none."""
+    return (PromotionPolicy.MANUAL if criticality == Criticality.MISSION_CRITICAL
+            else PromotionPolicy.STAGING)
+
+
+def effective_policy(model: RegisteredModel) -> PromotionPolicy:
+    """The model's own policy, else its criticality's default."""
+    if model.promotion_policy:
+        return PromotionPolicy(model.promotion_policy)
+    return default_policy(model.criticality)
+
+
+def policy_view(model: RegisteredModel) -> dict[str, Any]:
+    """The settings as screens and --json show them, with where the policy comes from."""
+    return {"model": model.name, "criticality": model.criticality,
+            "promotion_policy": model.promotion_policy,
+            "effective_policy": str(effective_policy(model)),
+            "policy_from": "the model" if model.promotion_policy else
+                           f"its criticality ({model.criticality})",
+            "max_age_days": model.max_age_days}
+
+
+def promote_to_staging(store: Store, name: str, version: int, *, reason: str,
+                       actor: str | None = None) -> AliasMove:
+    """Policy `staging`: the version becomes the `staging` alias (audited as a promote)."""
+    actor = actor or current_actor()
+    with store.db.write() as session:
+        model = model_store.get_model(session, name)
+        target = version_store.get_version(session, model, version)
+        return promote_in(session, model, target, STAGING, actor=actor, reason=reason)
+
+
+def _checked(criticality: str | None, policy: str | None, max_age_days: int | None) -> None:
+    if criticality is None and policy is None and max_age_days is None:
+        raise UsageError("nothing to set: give --criticality, --policy or --max-age-days",
+                         field="criticality", example="--criticality mission-critical")
+    if criticality is not None and criticality not in tuple(Criticality):
+        raise InvalidInput(
+            f"criticality {criticality!r} is not one of {', '.join(Criticality)}",
+            field="criticality", example="--criticality mission-critical")
+    allowed = (*PromotionPolicy, DEFAULT_POLICY)
+    if policy is not None and policy not in allowed:
+        raise InvalidInput(
+            f"promotion policy {policy!r} is not one of {', '.join(allowed)} ({DEFAULT_POLICY}: "
+            "the criticality's default)", field="policy", example="--policy manual")
+    if max_age_days is not None and max_age_days < 0:
+        raise InvalidInput(f"--max-age-days must be 0 (no limit) or more, not {max_age_days}",
+                           field="max_age_days", example="--max-age-days 30")
+
+
+def set_model(store: Store, name: str, *, criticality: str | None = None,
+              policy: str | None = None, max_age_days: int | None = None,
+              actor: str | None = None) -> dict[str, Any]:
+    """Change a model's criticality, promotion policy ("default" clears it) or maximum age
+    in days (0 clears it); audited as model.set with the settings before and after."""
+    actor = actor or current_actor()
+    _checked(criticality, policy, max_age_days)
+    with store.db.write() as session:
+        model = model_store.get_model(session, name)
+        before = policy_view(model)
+        if criticality is not None:
+            model.criticality = criticality
+        if policy is not None:
+            model.promotion_policy = None if policy == DEFAULT_POLICY else policy
+        if max_age_days is not None:
+            model.max_age_days = max_age_days or None
+        session.add(model)
+        after = policy_view(model)
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        if changed:
+            audit.record(session, actor=actor, action=AuditAction.MODEL_SET,
+                         target=audit.target(name),
+                         before={k: before[k] for k in changed}, after=changed)
+        return {**after, "changed": sorted(changed)}

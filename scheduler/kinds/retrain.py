@@ -1,0 +1,28 @@
+"""`retrain`: train the model's spec on a timetable (its gate and [expectations] apply);
+a refused gate or failing expectations fail the run, a passing version goes where the
+model's promotion policy says (staging, or pending approval with a report)."""
+
+from __future__ import annotations
+
+from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext
+from store.vocabulary import JobKind
+
+SPEC_OPTION = KindOption("spec", "the training spec (TOML) to train", required=True,
+                         example="sample_models/credit/spec.toml")
+SET_OPTION = KindOption("set", "a training parameter KEY=VALUE over the spec's, as "
+                        "`wk train --param` (repeatable)", repeat=True, example="C=0.5")
+
+
+def run(ctx: RunContext) -> Outcome:
+    from scheduler.kinds.retraining import retrain
+
+    return retrain(ctx, ctx.args["spec"], list(ctx.args.get("set") or []))
+
+
+KIND = JobKindSpec(
+    kind=JobKind.RETRAIN,
+    help="train the model's spec; a passing version goes to staging or waits for approval",
+    run=f"{__name__}:run",
+    needs_model=True,
+    options=(SPEC_OPTION, SET_OPTION),
+)
