@@ -14,13 +14,16 @@ border-bottom:1px solid #d0d7de;padding-bottom:4px}
 .sub{color:#59636e;margin-top:0}
 table{border-collapse:collapse;margin:8px 0 4px;font-size:.92em}
 th,td{border:1px solid #d0d7de;padding:4px 9px;text-align:right}
-th{background:#f6f8fa}td.l,th.l{text-align:left}
+th{background:#f6f8fa;white-space:nowrap}td.l,th.l{text-align:left}
 .good{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
 .badge{display:inline-block;padding:2px 9px;border-radius:10px;font-weight:600;font-size:.9em}
 .pass{background:#dafbe1;color:#1a7f37}.fail{background:#ffebe9;color:#cf222e}
 .note{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;border-radius:6px}
 .drift{color:#cf222e;font-weight:600}.muted{color:#59636e}
-svg{vertical-align:middle}
+svg{vertical-align:middle}.sides{display:flex;gap:24px;flex-wrap:wrap}
+.sides>div{flex:1 1 360px}.sides table{font-size:.84em}.sides th,.sides td{padding:3px 6px}
+td{white-space:nowrap}td.l{white-space:normal}
+h3{font-size:1em;margin:14px 0 4px}
 """
 CANDIDATE_COLOUR, PRODUCTION_COLOUR = "#0969da", "#8c959f"
 
@@ -31,6 +34,13 @@ def _n(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def _p(value: float | None) -> str:
+    """A p-value: four decimals, or two significant digits below 0.0001 (not 0.0000)."""
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if value >= 1e-4 else f"{value:.1e}"
 
 
 def _delta(value: float | None) -> str:
@@ -52,8 +62,12 @@ def _gate_line(gate: dict[str, Any]) -> str:
     if not gate:
         return "no gate recorded"
     status = "passed" if gate.get("passed") else "failed"
+    checks = "; ".join(
+        f"{c['check']} {c['threshold']}: {_n(c['value'])} {'ok' if c['passed'] else 'FAILED'}"
+        for c in gate.get("checks") or [])
     reasons = "; ".join(gate.get("reasons") or [])
-    return f"{status} on {gate.get('metric')}" + (f": {reasons}" if reasons else "")
+    return (f"{status} on {gate.get('metric')}" + (f" ({checks})" if checks else "")
+            + (f": {reasons}" if reasons else ""))
 
 
 # -- Markdown ---------------------------------------------------------------------------
@@ -97,7 +111,7 @@ def _md_drift(drift: dict[str, Any]) -> list[str]:
     out = [f"{len(moved)} of {len(drift['features'])} features moved"
            + (f": {', '.join(moved)}" if moved else "") + ".", ""]
     return out + _md_table(["feature", "status", "test", "p-value", "reason"],
-                           [[f["feature"], f["status"], f["test"] or "-", _n(f["p_value"]),
+                           [[f["feature"], f["status"], f["test"] or "-", _p(f["p_value"]),
                              f["reason"]] for f in drift["features"]])
 
 
@@ -136,10 +150,12 @@ def _bars(values: list[tuple[float | None, str]], scale: float, width: int = 160
     return "".join(parts) + "</svg>"
 
 
-def _html_table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
-    head = "".join(f'<th class="{"l" if i < left else ""}">{h}</th>'
+def _html_table(headers: list[str], rows: list[list[str]],
+                left: tuple[int, ...] = (0,)) -> str:
+    """A table of ready HTML cells; the columns in `left` are left-aligned (text)."""
+    head = "".join(f'<th class="{"l" if i in left else ""}">{h}</th>'
                    for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{cell}</td>'
+    body = "".join("<tr>" + "".join(f'<td class="{"l" if i in left else ""}">{cell}</td>'
                                     for i, cell in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -160,12 +176,14 @@ def _html_metrics(r: dict[str, Any]) -> str:
 
 def _confusion(classes: list[str], matrix: list[list[int]]) -> str:
     top = max((v for row in matrix for v in row), default=0) or 1
-    rows = []
-    for c, row in zip(classes, matrix, strict=True):
-        cells = [f'<span style="display:block;background:rgba(9,105,218,{0.08 + 0.6 * v / top:.2f})">'
-                 f"{v}</span>" for v in row]
-        rows.append([escape(c), *cells])
-    return _html_table(["true \\ predicted", *map(escape, classes)], rows)
+    head = "".join(f"<th>{escape(c)}</th>" for c in classes)
+    body = "".join(
+        f'<tr><th class="l">{escape(c)}</th>' + "".join(
+            f'<td style="min-width:48px;background:rgba(9,105,218,{0.06 + 0.55 * v / top:.2f})">'
+            f"{v}</td>" for v in row) + "</tr>"
+        for c, row in zip(classes, matrix, strict=True))
+    return (f'<table><thead><tr><th class="l">true \\ predicted</th>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
 
 
 def _html_breakdown(r: dict[str, Any]) -> str:
@@ -180,20 +198,20 @@ def _html_breakdown(r: dict[str, Any]) -> str:
                     for c in b[side]["per_class"]]
             out.append(f"<h3>Per class: {label}</h3>"
                        + _html_table(["class", "precision", "recall", "f1", "support"], rows)
-                       + f'<p class="muted">Confusion matrix ({label}; rows: true class, '
-                         "columns: predicted)</p>"
+                       + '<p class="muted">Confusion matrix (rows: true class, columns: '
+                         "predicted)</p>"
                        + _confusion(b[side]["classes"], b[side]["confusion"]))
         else:
             q = b[side]["quantiles"]
             top = max((d["mae"] for d in b[side]["by_target_decile"]), default=0) or 1.0
             out.append(f"<h3>Residuals (truth - prediction): {label}</h3>"
                        + _html_table(["mean", *q], [[_n(b[side]["mean"]),
-                                                    *(_n(v) for v in q.values())]], left=0)
+                                                    *(_n(v) for v in q.values())]], left=())
                        + _html_table(["target decile", "rows", "MAE"],
                                      [[escape(d["target"]), str(d["rows"]),
                                        _n(d["mae"]) + " " + _bars([(d["mae"], colour)], top, 80)]
                                       for d in b[side]["by_target_decile"]]))
-    return "".join(out)
+    return f'<div class="sides">{"".join(f"<div>{part}</div>" for part in out)}</div>'
 
 
 def _html_drift(drift: dict[str, Any]) -> str:
@@ -205,10 +223,10 @@ def _html_drift(drift: dict[str, Any]) -> str:
             + ".</p>")
     rows = [[escape(f["feature"]),
              f'<span class="drift">{f["status"]}</span>' if f["status"] == "drift"
-             else escape(f["status"]), escape(f["test"] or "-"), _n(f["p_value"]),
-             f'<span style="text-align:left;display:block">{escape(f["reason"])}</span>']
-            for f in drift["features"]]
-    return head + _html_table(["feature", "status", "test", "p-value", "reason"], rows)
+             else escape(f["status"]), escape(f["test"] or "-"), _p(f["p_value"]),
+             escape(f["reason"])] for f in drift["features"]]
+    return head + _html_table(["feature", "status", "test", "p-value", "reason"], rows,
+                              left=(0, 1, 2, 4))
 
 
 def render_html(r: dict[str, Any]) -> str:

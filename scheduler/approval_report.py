@@ -105,6 +105,10 @@ def class_breakdown(y: pd.Series, predicted: np.ndarray, classes: list[str]) -> 
     return {"classes": classes, "per_class": per_class, "confusion": matrix}
 
 
+def _interval(value: Any) -> str:
+    return f"{value.left:.4g} .. {value.right:.4g}"
+
+
 def residual_breakdown(y: pd.Series, predicted: np.ndarray) -> dict[str, Any]:
     """Residual (truth - prediction) quantiles and the MAE per decile of the target."""
     truth = y.astype(float).to_numpy()
@@ -113,8 +117,7 @@ def residual_breakdown(y: pd.Series, predicted: np.ndarray) -> dict[str, Any]:
                  for q in RESIDUAL_QUANTILES}
     bins = pd.qcut(pd.Series(truth), TARGET_BINS, duplicates="drop")
     frame = pd.DataFrame({"bin": bins, "abs": np.abs(residual)})
-    deciles = [{"target": f"{iv.left:.4g} .. {iv.right:.4g}", "rows": int(len(g)),
-                "mae": float(g["abs"].mean())}
+    deciles = [{"target": _interval(iv), "rows": int(len(g)), "mae": float(g["abs"].mean())}
                for iv, g in frame.groupby("bin", observed=True)]
     return {"quantiles": quantiles, "mean": float(residual.mean()), "by_target_decile": deciles}
 
@@ -168,10 +171,11 @@ def build_report(store: Store, name: str, version: int) -> dict[str, Any]:
         alias = alias_store.find_alias(session, id_of(model), "production")
         prod_row = (version_store.version_by_id(session, alias.version_id)
                     if alias is not None and alias.version_id != row.id else None)
-        run_info = {"id": run.id, "gate": run.gate or {}, "split": run.split or {},
-                    "code_version": run.code_version or {}}
+        run_id, gate = run.id, run.gate or {}
+        split: dict[str, Any] = run.split or {}
+        code: dict[str, Any] = run.code_version or {}
         spec = TrainingSpec.from_dict(run.spec or {})
-    holdout, notes = holdout_of(spec, run_info["split"])
+    holdout, notes = holdout_of(spec, split)
     candidate = _side(store, row, spec.features)
     production = _side(store, prod_row, spec.features) if prod_row is not None else None
     if production is not None:
@@ -185,13 +189,13 @@ def build_report(store: Store, name: str, version: int) -> dict[str, Any]:
         "production": production.version if production else None,
         "candidate_created_at": candidate.created_at,
         "production_created_at": production.created_at if production else None,
-        "holdout": {"rows": len(holdout), "split": run_info["split"].get("method"),
-                    "fingerprint": run_info["split"].get("holdout_fingerprint")},
-        "run_id": run_info["id"], "code_version": run_info["code_version"],
+        "holdout": {"rows": len(holdout), "split": split.get("method"),
+                    "fingerprint": split.get("holdout_fingerprint")},
+        "run_id": run_id, "code_version": code,
         "metrics": _metrics(spec, candidate, production, holdout),
         "breakdown": _breakdown(spec, candidate, production, holdout),
-        "drift": training_drift(candidate, production), "gate": run_info["gate"],
-        "notes": notes, "written_at": iso(utcnow()),
+        "drift": training_drift(candidate, production), "gate": gate,
+        "notes": notes, "written_at": iso(utcnow().replace(microsecond=0)),
     }
 
 
