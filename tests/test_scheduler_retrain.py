@@ -149,3 +149,18 @@ def test_on_commit_records_the_head_then_retrains_when_it_moves(store, tmp_path)
     with pytest.raises(RunFailed, match="is not a git repository"):
         on_commit(run_context(store, "on-commit", {**args, "repo": str(tmp_path / "plain")},
                               name="oc-plain"))
+
+
+def test_failing_expectations_fail_the_run_and_a_relative_spec_is_made_absolute(
+        store, tmp_path, monkeypatch) -> None:
+    spec = credit_spec(tmp_path / "p")
+    trained_in_production(store, spec)
+    strict = spec.parent / "strict.toml"
+    strict.write_text(spec.read_text() + "\n[expectations]\nrow_count = { min = 5000 }\n")
+    monkeypatch.chdir(spec.parent)
+    ctx = run_context(store, "retrain", {"spec": "strict.toml"})
+    assert ctx.args["spec"] == str(strict)
+    with pytest.raises(RunFailed, match="(?s)failed its expectations.*expected >= 5000"):
+        KINDS["retrain"].run_function()(ctx)
+    with pytest.raises(InvalidInput, match="--spec .*missing.toml is not a file"):
+        KINDS["retrain"].checked_args({"spec": "missing.toml"})

@@ -62,6 +62,7 @@ KIND = JobKindSpec(
     kind=JobKind.EXPIRY,
     help="retrain the model when its production version is older than its maximum age",
     run=f"{__name__}:run",
+    validate="scheduler.kinds.retrain:validate",
     needs_model=True,
     options=(SPEC_OPTION, SET_OPTION),
 )

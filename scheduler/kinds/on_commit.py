@@ -17,8 +17,10 @@ from __future__ import annotations
 import shlex
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext, RunFailed
+from store.errors import InvalidInput
 from store.vocabulary import JobKind
 
 GIT_TIMEOUT_S = 30
@@ -72,6 +74,16 @@ def run_tests(ctx: RunContext, repo: Path, command: str, head: str) -> None:
                         "the next commit runs again", field="spec")
 
 
+def validate(args: dict[str, Any]) -> dict[str, Any]:
+    """The repository as an absolute path (the daemon runs elsewhere); a branch name git
+    accepts. The repository itself is checked by each run (it may be cloned later)."""
+    branch = args.get("branch") or "main"
+    if branch.startswith("-") or " " in branch or ".." in branch:
+        raise InvalidInput(f"--branch {branch!r} is not a branch name", field="branch",
+                           example="--branch main")
+    return {**args, "repo": str(Path(args["repo"]).expanduser().absolute()), "branch": branch}
+
+
 def run(ctx: RunContext) -> Outcome:
     from registry.spec import load_spec
     from scheduler.kinds.retraining import retrain
@@ -113,6 +125,7 @@ KIND = JobKindSpec(
     help="retrain when a branch of a local git repository moves (tests first, if the spec "
          "names them)",
     run=f"{__name__}:run",
+    validate=f"{__name__}:validate",
     needs_model=True,
     options=(
         KindOption("repo", "the local git repository holding the training code", required=True,

@@ -4,13 +4,27 @@ model's promotion policy says (staging, or pending approval with a report)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext
+from store.errors import InvalidInput
 from store.vocabulary import JobKind
 
 SPEC_OPTION = KindOption("spec", "the training spec (TOML) to train", required=True,
                          example="sample_models/credit/spec.toml")
 SET_OPTION = KindOption("set", "a training parameter KEY=VALUE over the spec's, as "
                         "`wk train --param` (repeatable)", repeat=True, example="C=0.5")
+
+
+def validate(args: dict[str, Any]) -> dict[str, Any]:
+    """The spec as an absolute path (the daemon does not run in the folder `wk jobs add` ran
+    in), and a file that exists."""
+    path = Path(args["spec"]).expanduser().absolute()
+    if not path.is_file():
+        raise InvalidInput(f"--spec {path} is not a file; give the training spec (TOML)",
+                           field="spec", example=f"--spec {SPEC_OPTION.example}")
+    return {**args, "spec": str(path)}
 
 
 def run(ctx: RunContext) -> Outcome:
@@ -23,6 +37,7 @@ KIND = JobKindSpec(
     kind=JobKind.RETRAIN,
     help="train the model's spec; a passing version goes to staging or waits for approval",
     run=f"{__name__}:run",
+    validate=f"{__name__}:validate",
     needs_model=True,
     options=(SPEC_OPTION, SET_OPTION),
 )
