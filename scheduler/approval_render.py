@@ -189,7 +189,11 @@ def _confusion(classes: list[str], matrix: list[list[int]]) -> str:
 def _html_breakdown(r: dict[str, Any]) -> str:
     b = r["breakdown"]
     out = []
-    for side in (s for s in ("candidate", "production") if s in b):
+    sides = [s for s in ("candidate", "production") if s in b]
+    # one scale for both sides' MAE bars, so their lengths compare
+    top = max((d["mae"] for s in sides if b["kind"] == "residuals"
+               for d in b[s]["by_target_decile"]), default=0.0) or 1.0
+    for side in sides:
         label = f"{side} v{r[side]}"
         colour = CANDIDATE_COLOUR if side == "candidate" else PRODUCTION_COLOUR
         if b["kind"] == "classes":
@@ -203,7 +207,6 @@ def _html_breakdown(r: dict[str, Any]) -> str:
                        + _confusion(b[side]["classes"], b[side]["confusion"]))
         else:
             q = b[side]["quantiles"]
-            top = max((d["mae"] for d in b[side]["by_target_decile"]), default=0) or 1.0
             out.append(f"<h3>Residuals (truth - prediction): {label}</h3>"
                        + _html_table(["mean", *q], [[_n(b[side]["mean"]),
                                                     *(_n(v) for v in q.values())]], left=())

@@ -23,6 +23,7 @@ from registry.spec import TrainingSpec
 from registry.training import split_frame
 from registry.views import iso
 from store import aliases as alias_store
+from store import datasets as dataset_store
 from store import models as model_store
 from store import profiles as profile_store
 from store import runs as run_store
@@ -56,17 +57,24 @@ def _side(store: Store, row: ModelVersion, features: list[str]) -> _Side:
                  profile["profile"] if profile else None, iso(row.created_at))
 
 
-def holdout_of(spec: TrainingSpec, split: dict[str, Any] | None) -> tuple[pd.DataFrame, list[str]]:
+def holdout_of(spec: TrainingSpec, split: dict[str, Any] | None,
+               fingerprint: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The rows a training run held out, rebuilt from its spec (the split is deterministic);
-    notes say when today's data no longer gives the same rows."""
+    notes say when today's data is not what the run read (`fingerprint`: its dataset's)."""
     notes: list[str] = []
+    source = spec.eval_data if spec.eval_data is not None else spec.data
+    data = load_source(source)
+    if fingerprint and fingerprint != data.fingerprint:
+        notes.append(f"the training data changed since the run ({source.name} now has "
+                     f"fingerprint {data.fingerprint[:12]}, the run read {fingerprint[:12]}): "
+                     "the holdout below is rebuilt from the data as it is now")
     if spec.eval_data is not None:
-        return load_source(spec.eval_data).frame, notes
-    _train, test, info = split_frame(spec, load_source(spec.data).frame)
+        return data.frame, notes
+    _train, test, info = split_frame(spec, data.frame)
     recorded = (split or {}).get("holdout_fingerprint")
-    if recorded and recorded != info["holdout_fingerprint"]:
-        notes.append("the training data changed since the run: the holdout below is rebuilt "
-                     "from the data as it is now, not the rows the run held out")
+    if recorded and recorded != info["holdout_fingerprint"] and not notes:
+        notes.append("the split now holds out other rows than the run did: the holdout below "
+                     "is rebuilt from the data as it is now")
     return test, notes
 
 
@@ -174,8 +182,11 @@ def build_report(store: Store, name: str, version: int) -> dict[str, Any]:
         run_id, gate = run.id, run.gate or {}
         split: dict[str, Any] = run.split or {}
         code: dict[str, Any] = run.code_version or {}
+        # the holdout's source: the eval data's, which is the training data's without one
+        dataset = (dataset_store.dataset_by_id(session, run.eval_dataset_id)
+                   if run.eval_dataset_id else None)
         spec = TrainingSpec.from_dict(run.spec or {})
-    holdout, notes = holdout_of(spec, split)
+    holdout, notes = holdout_of(spec, split, dataset.fingerprint if dataset else None)
     candidate = _side(store, row, spec.features)
     production = _side(store, prod_row, spec.features) if prod_row is not None else None
     if production is not None:

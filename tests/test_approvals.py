@@ -127,3 +127,29 @@ def test_residual_breakdown_of_a_regressor() -> None:
     assert out["quantiles"]["q50"] == 1.0 and out["quantiles"]["q95"] == 10.0
     assert [d["mae"] for d in out["by_target_decile"]] == [1.0] * 9 + [10.0]
     assert sum(d["rows"] for d in out["by_target_decile"]) == 100
+
+
+def test_a_regressor_report_renders_its_residuals_on_one_scale() -> None:
+    from scheduler.approval_render import render_html, render_markdown
+
+    y = pd.Series(np.arange(100, dtype=float))
+    report = {
+        "model": "demand", "task": "regression", "candidate": 2, "production": 1,
+        "holdout": {"rows": 100, "split": "time"}, "run_id": 5, "written_at": "now",
+        "metrics": {"mae": {"candidate": 1.9, "production": 4.0, "delta": -2.1, "better": True}},
+        "breakdown": {"kind": "residuals", "candidate": residual_breakdown(y, y - 1.0),
+                      "production": residual_breakdown(y, y - 4.0)},
+        "drift": {"status": "compared", "features": [], "moved": []},
+        "gate": {"passed": True, "metric": "mae", "checks": []}, "notes": [], "code_version": {},
+    }
+    page, text = render_html(report), render_markdown(report)
+    assert "target decile" in page and "| target decile | rows | MAE |" in text
+    widths = [float(w) for w in re.findall(r'<rect x="0" y="1" width="([\d.]+)" height="7" '
+                                           r'fill="#(?:0969da|8c959f)"/></svg></td></tr>', page)]
+    assert widths[:10] == [20.0] * 10 and widths[10:] == [80.0] * 10  # MAE 1 vs 4, one scale
+
+
+def test_the_report_says_when_the_training_data_changed_since_the_run(pending, tmp_path) -> None:
+    credit_spec(tmp_path / "p", seed=3)  # the file the run read now holds other rows
+    md, _html, _summary = write_report(pending, "credit-default", 2)
+    assert "the training data changed since the run" in md.read_text()
