@@ -124,7 +124,11 @@ def approve(store: Store, name: str, version: int | str, *, reason: str,
                      before={"status": ApprovalStatus.PENDING, "production": move.from_version},
                      after={"status": ApprovalStatus.APPROVED, "production": target.version},
                      reason=reason)
-        return {**approval_view(session, row, name), "move": move.as_dict()}
+        out = {**approval_view(session, row, name), "move": move.as_dict()}
+        if out["against_version"] != move.from_version:
+            out["note"] = (f"the report compared v{target.version} with v{out['against_version']}"
+                           f", but production was v{move.from_version} when it was approved")
+        return out
 
 
 def reject(store: Store, name: str, version: int | str, *, reason: str,

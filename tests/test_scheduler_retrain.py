@@ -143,6 +143,14 @@ def test_on_commit_records_the_head_then_retrains_when_it_moves(store, tmp_path)
     again = on_commit(run_context(store, "on-commit", args, name="oc"))
     assert "nothing to do" in again.summary and _alias(store, "staging") == 2
 
+    (repo / "ok").write_text("")
+    spec.write_text(spec.read_text().replace("[data]", "[data"))
+    broken = _commit(repo, "break the spec")
+    with pytest.raises(InvalidInput, match="not valid TOML"):
+        on_commit(run_context(store, "on-commit", args, name="oc"))
+    assert "nothing to do" in on_commit(run_context(store, "on-commit", args, name="oc")).summary
+    assert broken != third
+
     with pytest.raises(RunFailed, match="no branch 'dev'; its branches: main"):
         on_commit(run_context(store, "on-commit", {**args, "branch": "dev"}, name="oc-dev"))
     (tmp_path / "plain").mkdir()

@@ -77,6 +77,8 @@ def _decided(result: dict[str, Any], as_json: bool, verb: str) -> int:
         change = f": production v{move['from_version'] or '(none)'} -> v{move['to_version']}" \
             if move else ""
         info(f"{verb} {result['model']} v{result['version']}{change}")
+        if result.get("note"):
+            info(f"note: {result['note']}")
     return 0
 
 

@@ -7,9 +7,9 @@ the spec's `[train] test_command`, if any, runs in the repository first (its out
 to the run's log) and failing tests fail the run; then the retrain, as the retrain kind
 does it, with the commit in the result (the training run records the commit of the
 working tree its entry point was imported from). The new head is recorded once the run
-has an answer (trained, refused by the gate, failing tests), so one commit is tried once;
-a run that broke for another reason (the store unreachable) leaves it, and the next poll
-tries again.
+has an answer about the commit (trained, refused by the gate, failing tests, a spec that
+does not load at that commit), so one commit is tried once; a run that broke for another
+reason (the store unreachable) leaves it, and the next poll tries again.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def run(ctx: RunContext) -> Outcome:
         if command:
             run_tests(ctx, repo, command, head)
         outcome = retrain(ctx, str(spec), commit=head)
-    except RunFailed:
-        ctx.save_state({**state, "head": head})
+    except (RunFailed, InvalidInput):  # an answer about this commit: failing tests, a refused
+        ctx.save_state({**state, "head": head})  # gate, a spec that does not parse there
         raise
     ctx.save_state({**state, "head": head})
     trained_at = ((outcome.result.get("code_version") or {}).get("git_commit"))

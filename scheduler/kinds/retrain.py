@@ -19,12 +19,15 @@ SET_OPTION = KindOption("set", "a training parameter KEY=VALUE over the spec's, 
 
 def validate(args: dict[str, Any]) -> dict[str, Any]:
     """The spec as an absolute path (the daemon does not run in the folder `wk jobs add` ran
-    in), and a file that exists."""
+    in), and a file that exists; `set` as a list."""
     path = Path(args["spec"]).expanduser().absolute()
     if not path.is_file():
         raise InvalidInput(f"--spec {path} is not a file; give the training spec (TOML)",
                            field="spec", example=f"--spec {SPEC_OPTION.example}")
-    return {**args, "spec": str(path)}
+    out = {**args, "spec": str(path)}
+    if isinstance(out.get("set"), str):  # one override given as text, not a list
+        out["set"] = [out["set"]]
+    return out
 
 
 def run(ctx: RunContext) -> Outcome:
