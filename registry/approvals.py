@@ -48,8 +48,8 @@ def _version_int(version: int | str) -> int:
     try:
         return int(str(version).lstrip("v"))
     except ValueError:
-        raise InvalidInput(f"version {version!r} is not a number; give the number the "
-                           "approval list shows", field="version", example="3") from None
+        raise InvalidInput(f"version {version!r} is not a number; give the number "
+                           "wk models approvals shows") from None
 
 
 def request_approval(store: Store, name: str, version: int, *, report_md: str = "",
@@ -64,7 +64,7 @@ def request_approval(store: Store, name: str, version: int, *, report_md: str = 
         target = version_store.get_version(session, model, version)
         if approval_store.find_request(session, id_of(target)) is not None:
             raise Conflict(f"{name} v{version} already has an approval request; "
-                           f"see wk models approvals {name} --all", field="version")
+                           f"see wk models approvals {name} --all")
         superseded = []
         for old in approval_store.pending_of_model(session, id_of(model)):
             old.status, old.decided_at, old.decided_by = ApprovalStatus.SUPERSEDED, utcnow(), actor
@@ -92,13 +92,11 @@ def _pending(session: Session, name: str, version: int | str,
     if row is None:
         raise NotFound(f"{name} v{number} has no approval request (only versions a retrain "
                        f"registered under the manual policy wait for one); to make it production "
-                       f"anyway: wk models promote {name} {number} production --reason ...",
-                       field="version")
+                       f"anyway: wk models promote {name} {number} production --reason ...")
     if row.status != ApprovalStatus.PENDING:
         when = iso(row.decided_at) or "?"
         raise Conflict(f"cannot {doing} {name} v{number}: its request is {row.status}, not "
-                       f"pending (by {row.decided_by or '?'} at {when}: {row.reason!r})",
-                       field="version")
+                       f"pending (by {row.decided_by or '?'} at {when}: {row.reason!r})")
     return model, row
 
 
@@ -169,5 +167,5 @@ def show_approval(store: Store, name: str, version: int | str) -> dict[str, Any]
             session, id_of(version_store.get_version(session, model, number)))
         if row is None:
             raise NotFound(f"{name} v{number} has no approval request; see "
-                           f"wk models approvals {name} --all", field="version")
+                           f"wk models approvals {name} --all")
         return approval_view(session, row, name)

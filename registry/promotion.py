@@ -46,8 +46,8 @@ def policy_view(model: RegisteredModel) -> dict[str, Any]:
     return {"model": model.name, "criticality": model.criticality,
             "promotion_policy": model.promotion_policy,
             "effective_policy": str(effective_policy(model)),
-            "policy_from": "the model" if model.promotion_policy else
-                           f"its criticality ({model.criticality})",
+            "policy_from": "the model's own setting" if model.promotion_policy else
+                           f"criticality {model.criticality}",
             "max_age_days": model.max_age_days}
 
 
@@ -64,19 +64,19 @@ def promote_to_staging(store: Store, name: str, version: int, *, reason: str,
 def _checked(criticality: str | None, policy: str | None, max_age_days: int | None) -> None:
     if criticality is None and policy is None and max_age_days is None:
         raise UsageError("nothing to set: give --criticality, --policy or --max-age-days",
-                         field="criticality", example="--criticality mission-critical")
+                         field="criticality", example="mission-critical")
     if criticality is not None and criticality not in tuple(Criticality):
         raise InvalidInput(
             f"criticality {criticality!r} is not one of {', '.join(Criticality)}",
-            field="criticality", example="--criticality mission-critical")
+            field="criticality", example="mission-critical")
     allowed = (*PromotionPolicy, DEFAULT_POLICY)
     if policy is not None and policy not in allowed:
         raise InvalidInput(
             f"promotion policy {policy!r} is not one of {', '.join(allowed)} ({DEFAULT_POLICY}: "
-            "the criticality's default)", field="policy", example="--policy manual")
+            "the criticality's default)", field="policy", example="manual")
     if max_age_days is not None and max_age_days < 0:
         raise InvalidInput(f"--max-age-days must be 0 (no limit) or more, not {max_age_days}",
-                           field="max_age_days", example="--max-age-days 30")
+                           field="max_age_days", example="30")
 
 
 def set_model(store: Store, name: str, *, criticality: str | None = None,

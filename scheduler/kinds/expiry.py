@@ -43,7 +43,7 @@ def run(ctx: RunContext) -> Outcome:
         raise InvalidInput(
             f"model {ctx.model!r} has no maximum age, so an expiry job has nothing to check; "
             f"set one: wk models set {ctx.model} --max-age-days 30", field="max_age_days",
-            example="--max-age-days 30")
+            example="30")
     if version is None or age is None:
         return Outcome(summary=f"{ctx.model} has no production version: nothing to expire")
     days = age.days

@@ -80,7 +80,7 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
     branch = args.get("branch") or "main"
     if branch.startswith("-") or " " in branch or ".." in branch:
         raise InvalidInput(f"--branch {branch!r} is not a branch name", field="branch",
-                           example="--branch main")
+                           example="main")
     return {**args, "repo": str(Path(args["repo"]).expanduser().absolute()), "branch": branch}
 
 

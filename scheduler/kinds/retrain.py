@@ -23,7 +23,7 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
     path = Path(args["spec"]).expanduser().absolute()
     if not path.is_file():
         raise InvalidInput(f"--spec {path} is not a file; give the training spec (TOML)",
-                           field="spec", example=f"--spec {SPEC_OPTION.example}")
+                           field="spec", example=SPEC_OPTION.example)
     out = {**args, "spec": str(path)}
     if isinstance(out.get("set"), str):  # one override given as text, not a list
         out["set"] = [out["set"]]
