@@ -170,5 +170,5 @@ def test_failing_expectations_fail_the_run_and_a_relative_spec_is_made_absolute(
     assert ctx.args["spec"] == str(strict)
     with pytest.raises(RunFailed, match="(?s)failed its expectations.*expected >= 5000"):
         KINDS["retrain"].run_function()(ctx)
-    with pytest.raises(InvalidInput, match="--spec .*missing.toml is not a file"):
+    with pytest.raises(InvalidInput, match="spec .*missing.toml is not a file"):
         KINDS["retrain"].checked_args({"spec": "missing.toml"})

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext, RunFailed
+from scheduler.kinds.retrain import SPEC_OPTION
 from store.errors import InvalidInput
 from store.vocabulary import JobKind
 
@@ -41,10 +42,10 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def branch_head(repo: Path, branch: str) -> str:
     """The commit the branch points at; a clear error when it is no repository or branch."""
     if not repo.is_dir():
-        raise RunFailed(f"--repo {repo} is not a folder; give the path of a local git "
+        raise RunFailed(f"repo {repo} is not a folder; give the path of a local git "
                         "repository", field="repo")
     if _git(repo, "rev-parse", "--git-dir").returncode != 0:
-        raise RunFailed(f"--repo {repo} is not a git repository (git init, or give the "
+        raise RunFailed(f"repo {repo} is not a git repository (git init, or give the "
                         "folder holding .git)", field="repo")
     done = _git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
     if done.returncode != 0 or not done.stdout.strip():
@@ -79,7 +80,7 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
     accepts. The repository itself is checked by each run (it may be cloned later)."""
     branch = args.get("branch") or "main"
     if branch.startswith("-") or " " in branch or ".." in branch:
-        raise InvalidInput(f"--branch {branch!r} is not a branch name", field="branch",
+        raise InvalidInput(f"branch {branch!r} is not a branch name", field="branch",
                            example="main")
     return {**args, "repo": str(Path(args["repo"]).expanduser().absolute()), "branch": branch}
 
@@ -131,7 +132,6 @@ KIND = JobKindSpec(
         KindOption("repo", "the local git repository holding the training code", required=True,
                    example="/srv/credit-model"),
         KindOption("branch", "the branch to watch", default="main", example="main"),
-        KindOption("spec", "the training spec, relative to the repository (or absolute)",
-                   required=True, example="spec.toml"),
+        KindOption("spec", SPEC_OPTION.help, required=True, example="spec.toml"),
     ),
 )

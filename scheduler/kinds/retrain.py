@@ -11,7 +11,8 @@ from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext
 from store.errors import InvalidInput
 from store.vocabulary import JobKind
 
-SPEC_OPTION = KindOption("spec", "the training spec (TOML) to train", required=True,
+SPEC_OPTION = KindOption("spec", "the training spec (TOML); an on-commit job's is relative to its "
+                         "repository", required=True,
                          example="sample_models/credit/spec.toml")
 SET_OPTION = KindOption("set", "a training parameter KEY=VALUE over the spec's, as "
                         "`wk train --param` (repeatable)", repeat=True, example="C=0.5")
@@ -22,7 +23,7 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
     in), and a file that exists; `set` as a list."""
     path = Path(args["spec"]).expanduser().absolute()
     if not path.is_file():
-        raise InvalidInput(f"--spec {path} is not a file; give the training spec (TOML)",
+        raise InvalidInput(f"spec {path} is not a file; give the training spec (TOML)",
                            field="spec", example=SPEC_OPTION.example)
     out = {**args, "spec": str(path)}
     if isinstance(out.get("set"), str):  # one override given as text, not a list
