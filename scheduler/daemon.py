@@ -143,6 +143,8 @@ class Daemon:
         self.pool.shutdown(wait=True, cancel_futures=True)
         try:
             with self.store.db.write() as session:
+                for run in run_ledger.queued_by(session, self.pid, self.host):
+                    run_ledger.abandon(session, run, "not started: the scheduler stopped first")
                 scheduler_lease.release(session, host=self.host, pid=self.pid)
         except StoreUnavailable as exc:
             log.error("could not release the lease: %s", exc.message)

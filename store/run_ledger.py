@@ -155,6 +155,13 @@ def orphans(session: Session, daemon_pid: int, host: str) -> Sequence[JobRun]:
             col(JobRun.host).is_(None)))).all()
 
 
+def queued_by(session: Session, daemon_pid: int, host: str) -> Sequence[JobRun]:
+    """The slot runs this daemon queued and has not started (at its clean stop)."""
+    return session.exec(select(JobRun).where(
+        JobRun.status == JobRunStatus.QUEUED, JobRun.daemon_pid == daemon_pid,
+        or_(JobRun.host == host, col(JobRun.host).is_(None)))).all()
+
+
 def abandon(session: Session, run: JobRun, reason: str) -> JobRun:
     run.status, run.ended_at = JobRunStatus.ABANDONED, utcnow()
     run.error = reason

@@ -43,6 +43,16 @@ def runs(store: Store, job: str, status: str | None = None) -> list[JobRun]:
         return list(reversed(list_runs(session, job_name=job, status=status, limit=1000)))
 
 
+def gone(pid: int) -> bool:
+    """No such process, or only its zombie (killed, not yet reaped by its new parent)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def wait_for(what: str, check: Callable[[], T | None], timeout: float = 8.0,
              daemon: Daemon | None = None) -> T:
     end = time.monotonic() + timeout

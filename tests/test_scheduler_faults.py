@@ -14,9 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scheduler_harness import add, new_store, running_daemon, runs, start_daemon, wait_for
+from scheduler_harness import add, gone, new_store, running_daemon, runs, start_daemon, wait_for
 
-from store.run_life import process_alive
 from store.vocabulary import JobRunStatus
 
 SYSTEMD = Path(__file__).resolve().parent.parent / "scheduler" / "systemd"
@@ -34,7 +33,7 @@ def test_daemon_sigkilled_during_a_run_ten_times(tmp_path):
                 r for r in runs(store, "long") if r.id == previous.id
                 and r.status == JobRunStatus.ABANDONED], 3, daemon)[0]
             assert "stopped before it ended" in left.error
-            assert not process_alive(previous.pid), "the orphaned child still runs"
+            wait_for("the orphaned child killed", lambda: gone(previous.pid), 3)
         if kill == 10:
             break
         previous = wait_for("a new run on schedule", lambda: [

@@ -8,9 +8,8 @@ import os
 import signal
 import time
 
-from scheduler_harness import add, new_store, running_daemon, runs, wait_for
+from scheduler_harness import add, gone, new_store, running_daemon, runs, wait_for
 
-from store.run_life import process_alive
 from store.vocabulary import JobRunStatus, JobTrigger
 
 HANG = "sh -c 'echo grandchild $$; sleep 300 & echo bg $!; sleep 300'"
@@ -53,7 +52,7 @@ def test_hung_job_is_killed_with_its_children_while_another_keeps_its_schedule(t
         pids = [int(line.split()[1]) for line in run.log_tail.splitlines()
                 if line.startswith(("grandchild ", "bg "))]
         assert len(pids) == 2, run.log_tail
-        wait_for("the grandchildren gone", lambda: not any(process_alive(p) for p in pids), 3)
+        wait_for("the grandchildren gone", lambda: all(gone(p) for p in pids), 3)
         wait_for("the other job ran while one hung", lambda: [
             r for r in runs(store, "steady", "succeeded")
             if r.ended_at and run.started_at and run.ended_at
