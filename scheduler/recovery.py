@@ -90,7 +90,7 @@ def catch_up_all(session: Session, *, previous: Holder | None, now: datetime, da
         plan = catch_up.plan(job.catch_up, slots, job.catch_up_limit)
         note = plan.note + (" (at least: only the newest were recorded)"
                             if len(slots) >= CATCH_UP_MAX else "")
-        run_ledger.record_missed(session, job, plan.missed,
+        run_ledger.record_missed(session, job, plan.missed, trigger=JobTrigger.CATCH_UP,
                                  note=f"{note}; catch-up {job.catch_up}")
         for slot in plan.run:
             run_ledger.queue_slot(session, job, trigger=JobTrigger.CATCH_UP, scheduled_for=slot,

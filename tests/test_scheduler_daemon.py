@@ -89,28 +89,33 @@ def _down_for(store, root, seconds: float, **settings) -> None:
     time.sleep(seconds)
 
 
-@pytest.mark.parametrize(("policy", "limit", "ran"), [
-    (CatchUp.LATEST, 1, 1), (CatchUp.SKIP, 1, 0), (CatchUp.ALL, 2, 2)])
-def test_catch_up_after_downtime(tmp_path, policy, limit, ran):
+@pytest.mark.parametrize(("policy", "limit", "ran", "down_s"), [
+    (CatchUp.LATEST, 1, 1, 6.0), (CatchUp.SKIP, 1, 0, 2.0), (CatchUp.ALL, 2, 2, 2.0)])
+def test_catch_up_after_downtime(tmp_path, policy, limit, ran, down_s):
     root = tmp_path / "store"
     store = new_store(root)
-    _down_for(store, root, 5.0, catch_up=policy, catch_up_limit=limit)
-    before = {r.id for r in runs(store, "hourly-ish")}
+    _down_for(store, root, down_s, catch_up=policy, catch_up_limit=limit)
+    before = runs(store, "hourly-ish")
+    last_before = max(r.scheduled_for for r in before if r.scheduled_for)
     with running_daemon(root) as daemon:
-        wait_for("the catch-up runs", lambda: len([r for r in runs(store, "hourly-ish", "succeeded")
-                                                   if r.trigger == JobTrigger.CATCH_UP]) == ran
-                 and not [r for r in runs(store, "hourly-ish", "queued")
-                          if r.trigger == JobTrigger.CATCH_UP], 10, daemon)
-        new = [r for r in runs(store, "hourly-ish") if r.id not in before]
-    caught = [r for r in new if r.trigger == JobTrigger.CATCH_UP]
+        wait_for("the catch-up runs and a slot after them", lambda: len(
+            [r for r in runs(store, "hourly-ish", "succeeded") if r.trigger == JobTrigger.CATCH_UP]
+        ) == ran and [r for r in runs(store, "hourly-ish") if r.trigger == JobTrigger.SCHEDULE
+                      and r.id > before[-1].id], 12, daemon)
+        new = [r for r in runs(store, "hourly-ish") if r.id > before[-1].id]
+    caught = [r for r in new if r.trigger == JobTrigger.CATCH_UP and r.status != "missed"]
     missed = [r for r in new if r.status == JobRunStatus.MISSED and "while down" in r.note]
+    assert all(r.trigger == JobTrigger.CATCH_UP for r in missed)
     assert len(caught) == ran
     total = len(caught) + len(missed)
-    assert 3 <= total <= 8, (total, [(r.status, r.note) for r in new])
     note = f"missed {total} while down, ran {ran}"
     assert all(note in r.note for r in caught + missed)
-    slots = sorted(r.scheduled_for for r in caught + missed if r.scheduled_for)
-    assert len(set(slots)) == len(slots), "a slot recorded twice"
+    # every slot of the downtime is in the ledger once, and the timetable goes on from there
+    slots = sorted(r.scheduled_for for r in caught + missed)
+    assert slots == [last_before + timedelta(seconds=k + 1) for k in range(total)]
+    assert total >= (4 if down_s > 5 else 2)
+    first_after = min(r.scheduled_for for r in new if r.trigger == JobTrigger.SCHEDULE)
+    assert first_after == slots[-1] + timedelta(seconds=1)
     if policy == CatchUp.ALL:  # the oldest ones run, oldest first
         assert [r.scheduled_for for r in caught] == slots[:2]
     from store import audit
