@@ -127,7 +127,12 @@ class Runner:
     def run(self, run_id: int) -> JobRun:
         """Start the queued run, watch it to its end and record it (and its follow-ups:
         a retry, or the jobs that run after it). Returns the run as recorded."""
-        started = write_retrying(self.store, lambda s: self._start(s, run_id), "start a run")
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            started = write_retrying(self.store, lambda s: self._start(s, run_id), "start a run")
+        except IntegrityError:  # another run of the job started at the same moment: skipped
+            started = write_retrying(self.store, lambda s: self._start(s, run_id), "start a run")
         run, job, since_first_s = started
         if run.status != JobRunStatus.RUNNING or job is None:
             return run
@@ -227,14 +232,13 @@ class Runner:
         if reason and "memory limit" in reason:  # the figure the kill saw, and the final one
             reason = f"killed at its memory limit of {limits.memory_mb} MB (peak {peak_mb:.0f} MB)"
         wall = time.monotonic() - began
-        figures = {"cpu_s": round(cpu, 3), "peak_memory_mb": round(peak_mb, 1),
-                   "wall_s": round(wall, 3)}
+        measured = Ending(status, cpu_s=round(cpu, 3), peak_memory_mb=round(peak_mb, 1),
+                          wall_s=round(wall, 3))
         if os.WIFSIGNALED(wait_status):
             sig = os.WTERMSIG(wait_status)
             default = f"killed by signal {sig} ({signal.Signals(sig).name})"
-            return Ending(status, signal=sig, error=reason or default, **figures)
+            return replace(measured, signal=sig, error=reason or default)
         code = os.WEXITSTATUS(wait_status)
         if code == 0 and not reason:
-            return Ending(JobRunStatus.SUCCEEDED, exit_code=0, **figures)
-        return Ending(status, exit_code=code, error=reason,
-                      default_error=f"exited with {code}", **figures)
+            return replace(measured, status=JobRunStatus.SUCCEEDED, exit_code=0)
+        return replace(measured, exit_code=code, error=reason, default_error=f"exited with {code}")

@@ -46,7 +46,7 @@ class Slot:
     grace_s: float | None
 
 
-class SlotExecutor(BaseExecutor):  # type: ignore[misc]
+class SlotExecutor(BaseExecutor):
     """Hands each due slot to the daemon's main loop on a queue; runs nothing itself. The
     misfire check is APScheduler's own (executors/base.py run_job), made here."""
 

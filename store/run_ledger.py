@@ -15,8 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, and_, col, func, or_, select
 
 from store.job_tables import Job, JobRun
 from store.rows import id_of
@@ -41,25 +40,22 @@ class Ending:
 
 def start(session: Session, run_id: int, *, host: str, daemon_pid: int) -> JobRun:
     """Mark the queued run `running` under this daemon, or `skipped` when another run of
-    its job is running (the unique index decides, so two processes cannot both win).
-    Returns the run either way; look at its status."""
+    its job is running. Returns the run either way; look at its status. Two transactions
+    that both find no running run (PostgreSQL, read committed) are told apart by the unique
+    index: the loser's commit raises IntegrityError, and its retry finds the winner."""
     run = _get(session, run_id)
     if run.status != JobRunStatus.QUEUED:
         return run
     now = utcnow()
-    try:
-        with session.begin_nested():
-            run.status, run.host, run.daemon_pid = JobRunStatus.RUNNING, host, daemon_pid
-            run.started_at = run.heartbeat_at = now
-            session.add(run)
-            session.flush()
-    except IntegrityError:
-        session.expire(run)
-        running = running_run(session, run.job_id)
+    running = running_run(session, run.job_id) if run.job_id is not None else None
+    if running is not None:
         run.status, run.ended_at = JobRunStatus.SKIPPED, now
-        run.note = _join(run.note, f"previous run {running.id if running else '?'} still running")
-        session.add(run)
-        session.flush()
+        run.note = _join(run.note, f"previous run {running.id} still running")
+    else:
+        run.status, run.host, run.daemon_pid = JobRunStatus.RUNNING, host, daemon_pid
+        run.started_at = run.heartbeat_at = now
+    session.add(run)
+    session.flush()
     return run
 
 
@@ -149,8 +145,8 @@ def orphans(session: Session, daemon_pid: int, host: str) -> Sequence[JobRun]:
     timetable's slots). The caller holds the store's lease, so that daemon is gone.
     Queued run-now, retry and after runs carry no daemon and wait for this one."""
     return session.exec(select(JobRun).where(
-        or_(JobRun.status == JobRunStatus.RUNNING,
-            (JobRun.status == JobRunStatus.QUEUED) & col(JobRun.daemon_pid).is_not(None)),
+        or_(col(JobRun.status) == JobRunStatus.RUNNING,
+            and_(col(JobRun.status) == JobRunStatus.QUEUED, col(JobRun.daemon_pid).is_not(None))),
         or_(JobRun.daemon_pid != daemon_pid, JobRun.host != host,
             col(JobRun.host).is_(None)))).all()
 

@@ -58,16 +58,16 @@ def checkpoint(db: Database) -> Checkpoint | None:
         return None
     import sqlite3
 
+    from store.engine import _driver_connection
     from store.errors import StoreUnavailable
 
-    raw = db.engine.raw_connection()  # the driver's connection: no BEGIN around the pragma
     try:
-        cursor = raw.cursor()
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        busy, frames, done = cursor.fetchone()
+        with db.engine.connect() as conn:  # on the driver's connection: no BEGIN around it
+            row = _driver_connection(conn).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            conn.rollback()
     except sqlite3.Error as exc:
         raise StoreUnavailable(f"the WAL checkpoint failed: {exc}") from exc
-    finally:
-        raw.close()
+    assert row is not None, "wal_checkpoint answers one row"
+    busy, frames, done = row
     return Checkpoint(busy=bool(busy), wal_frames=int(frames), checkpointed=int(done),
                       wal_bytes=wal_bytes(db))

@@ -16,8 +16,6 @@ from pathlib import Path
 
 from scheduler_harness import add, gone, new_store, running_daemon, runs, start_daemon, wait_for
 
-from store.vocabulary import JobRunStatus
-
 SYSTEMD = Path(__file__).resolve().parent.parent / "scheduler" / "systemd"
 
 
@@ -25,20 +23,19 @@ def test_daemon_sigkilled_during_a_run_ten_times(tmp_path):
     root = tmp_path / "store"
     store = new_store(root)
     add(store, "long", "sleep 5", every="1s")
-    previous = None
+    last_id, last_pid = 0, 0  # the run the killed daemon left, and its child
     for kill in range(11):
         daemon = start_daemon(root)
-        if previous is not None:  # the restart abandoned the run the killed daemon left
-            left = wait_for("the killed daemon's run abandoned", lambda: [
-                r for r in runs(store, "long") if r.id == previous.id
-                and r.status == JobRunStatus.ABANDONED], 3, daemon)[0]
+        if last_id:  # the restart abandoned the run the killed daemon left
+            left = wait_for("the killed daemon's run abandoned", lambda last=last_id: [
+                r for r in runs(store, "long", "abandoned") if r.id == last], 3, daemon)[0]
             assert "stopped before it ended" in left.error
-            wait_for("the orphaned child killed", lambda: gone(previous.pid), 3)
+            wait_for("the orphaned child killed", lambda pid=last_pid: gone(pid), 3)
         if kill == 10:
             break
-        previous = wait_for("a new run on schedule", lambda: [
-            r for r in runs(store, "long", "running") if r.pid
-            and (previous is None or r.id > previous.id)], 8, daemon)[0]
+        run = wait_for("a new run on schedule", lambda last=last_id: [
+            r for r in runs(store, "long", "running") if r.pid and r.id > last], 8, daemon)[0]
+        last_id, last_pid = run.id, run.pid
         daemon.stop(signal.SIGKILL)
     assert daemon.stop() == 0  # the last one stops cleanly: its run ends with it
     assert runs(store, "long", "running") == []
