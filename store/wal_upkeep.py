@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 #: past this size after a checkpoint, the daemon warns (a reader is holding the WAL)
 WAL_WARN_BYTES = 64 * 1024 * 1024
+#: how long the checkpoint waits for a reader or writer in its way before it reports busy
+CHECKPOINT_WAIT_MS = 200
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,19 @@ def checkpoint(db: Database) -> Checkpoint | None:
         return None
     import sqlite3
 
-    from store.engine import _driver_connection
+    from store.engine import BUSY_TIMEOUT_MS, _driver_connection
     from store.errors import StoreUnavailable
 
     try:
         with db.engine.connect() as conn:  # on the driver's connection: no BEGIN around it
-            row = _driver_connection(conn).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            raw = _driver_connection(conn)
+            # TRUNCATE waits (the busy handler) for readers to let go: a long reader would
+            # hold the daemon's loop for the whole busy timeout, so it waits briefly here
+            raw.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+            try:
+                row = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.rollback()
     except sqlite3.Error as exc:
         raise StoreUnavailable(f"the WAL checkpoint failed: {exc}") from exc
