@@ -20,7 +20,7 @@ Paused jobs have no slots (run-now still runs them: a person asked). A slot, or 
 that comes while the job's previous run is running is recorded as `skipped`; catch-up,
 retry and after runs wait for it instead.
 
-SIGTERM or SIGINT: no more slots are taken, running children get STOP_GRACE_S to end, then
+SIGTERM or SIGINT: no more slots are taken, running children get stop_grace_s (10) to end, then
 their groups are killed and the runs marked failed "stopped with the daemon"; the lease is
 released and the daemon exits 0.
 """
@@ -65,9 +65,10 @@ EXIT_OK, EXIT_THREAD_DIED, EXIT_STORE = 0, 1, 3
 
 
 class Daemon:
-    def __init__(self, store: Store, *, workers: int = 4) -> None:
+    def __init__(self, store: Store, *, workers: int = 4, stop_grace_s: float = STOP_GRACE_S) -> None:
         self.store = store
         self.workers = workers
+        self.stop_grace_s = stop_grace_s
         self.host, self.pid = this_process()
         self.actor = f"scheduler@{self.host}"
         self.stopping = threading.Event()
@@ -101,7 +102,7 @@ class Daemon:
     def stop(self) -> None:
         """Begin a clean stop (what SIGTERM does)."""
         if self.runner.stop_deadline is None:
-            self.runner.stop_deadline = time.monotonic() + STOP_GRACE_S
+            self.runner.stop_deadline = time.monotonic() + self.stop_grace_s
         self.stopping.set()
         self.wake.set()
 
@@ -214,9 +215,11 @@ class Daemon:
         if job is None or job.paused:
             return  # removed or paused after APScheduler handed the slot over
         if slot.missed:
+            why = ("coalesced: a newer slot came at the same time" if slot.coalesced
+                   else f"past its grace of {slot.grace_s:.0f} s")
             run_ledger.record_missed(session, job, [slot.at], note=(
-                f"{slot.late_s:.0f} s late, past its grace of {slot.grace_s:.0f} s (the "
-                "scheduler was busy or the machine was suspended)"))
+                f"{slot.late_s:.0f} s late, {why} (the scheduler was stalled or the machine "
+                "suspended)"))
             log.warning("job %s missed its slot %s", job.name, slot.at, extra={"job": job.name})
         else:
             run_ledger.queue_slot(session, job, trigger=JobTrigger.SCHEDULE,

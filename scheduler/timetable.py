@@ -9,7 +9,9 @@ What a user gets, set on purpose instead of APScheduler's defaults:
 - misfire_grace_time from scheduler.schedule.misfire_grace_s(job) (half the period, 1 s to
   1 h, or the job's own), not 1 s: a slot late by less (a busy machine) still runs; a later
   one is recorded as a `missed` run, never dropped silently (EVENT_JOB_MISSED's case);
-- coalesce=True: slots piled up while the process was stalled run once;
+- coalescing: slots piled up while the process was stalled run once (the newest, if it is
+  within its grace); the older ones are recorded as `missed` ("coalesced"). APScheduler's
+  own coalesce=True would drop them without a trace, so it is off and SlotExecutor does it;
 - overlap: a slot is handed over at once (the executor below never waits for a run), so
   APScheduler's max_instances never skips one; a slot whose previous run is still running
   is recorded as a `skipped` run by the ledger (the one-running-run index).
@@ -44,6 +46,7 @@ class Slot:
     missed: bool
     late_s: float
     grace_s: float | None
+    coalesced: bool = False  # missed because a newer slot of the job came at the same time
 
 
 class SlotExecutor(BaseExecutor):
@@ -60,9 +63,12 @@ class SlotExecutor(BaseExecutor):
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         now = datetime.now(UTC)
         grace = job.misfire_grace_time
-        for at in run_times:
-            late = (now - at).total_seconds()
-            self.slots.put(Slot(int(job.id), at, grace is not None and late > grace, late, grace))
+        ordered = sorted(run_times)
+        for at in ordered[:-1]:
+            self.slots.put(Slot(int(job.id), at, True, (now - at).total_seconds(), grace, True))
+        at = ordered[-1]
+        late = (now - at).total_seconds()
+        self.slots.put(Slot(int(job.id), at, grace is not None and late > grace, late, grace))
 
 
 def _never_called(job_id: int) -> None:
@@ -112,7 +118,7 @@ class Timetable:
             options["next_run_time"] = trigger.get_next_fire_time(None, since)
         self.scheduler.add_job(
             _never_called, trigger=trigger, args=[id_of(job)], id=str(id_of(job)), name=job.name,
-            executor=EXECUTOR, misfire_grace_time=misfire_grace_s(job, now), coalesce=True,
+            executor=EXECUTOR, misfire_grace_time=misfire_grace_s(job, now), coalesce=False,
             max_instances=1, replace_existing=True, **options)
 
     def next_run(self, job_id: int) -> datetime | None:

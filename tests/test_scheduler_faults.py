@@ -117,3 +117,47 @@ def test_systemd_units_restart_the_daemons_with_the_store_from_the_env_file():
         args = build_parser().parse_args(argv[1:])
         assert args.handler == handler
         assert _unit(name)["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_sigterm_gives_runs_their_grace_then_kills_and_records_them(tmp_path):
+    root = tmp_path / "store"
+    store = new_store(root)
+    add(store, "slow", "sleep 30", every="1h")
+    add(store, "quick", "sleep 0.2", every="1h")
+    from scheduler import jobs_service
+
+    daemon = start_daemon(root, "--stop-grace", "5")
+    for name in ("slow", "quick"):
+        jobs_service.run_now(store, name, actor="test")
+    run = wait_for("both running", lambda: len(
+        [r for r in runs(store, "slow", "running") + runs(store, "quick", "running") if r.pid]) == 2
+        and runs(store, "slow", "running"), 10, daemon)[0]
+    began = time.monotonic()
+    assert daemon.stop() == 0
+    assert time.monotonic() - began < 5 + 3 + 3  # the grace, SIGTERM's grace, the exit
+    [slow] = runs(store, "slow")
+    assert slow.id == run.id and slow.status == "failed" and slow.error == "stopped with the daemon"
+    assert wait_for("the child gone", lambda: gone(run.pid), 3)
+    assert [r.status for r in runs(store, "quick")] == ["succeeded"]  # it finished in its grace
+    from scheduler.status import daemon_status
+
+    assert daemon_status(store)["state"] == "stopped"
+
+
+def test_a_slot_later_than_its_grace_is_recorded_missed(tmp_path):
+    """The daemon stalled (SIGSTOP, a suspended machine) past a slot's grace (1 s for a 1 s
+    job): APScheduler's misfire is a `missed` row, not a silent drop (SCH-06)."""
+    root = tmp_path / "store"
+    store = new_store(root)
+    add(store, "tick", "true", every="1s")
+    with running_daemon(root) as daemon:
+        wait_for("a first slot", lambda: runs(store, "tick"), 8, daemon)
+        daemon.proc.send_signal(signal.SIGSTOP)
+        time.sleep(3.0)
+        daemon.proc.send_signal(signal.SIGCONT)
+        missed = wait_for("the late slots recorded", lambda: [
+            r for r in runs(store, "tick", "missed") if "s late" in r.note], 4, daemon)
+        assert len(missed) >= 2 and all("coalesced" in r.note or "past its grace" in r.note
+                                        for r in missed)
+        slots = [r.scheduled_for for r in runs(store, "tick")]
+        assert len(set(slots)) == len(slots), "a slot recorded twice"

@@ -16,9 +16,12 @@ def register(nouns: Commands) -> None:
         "run the job scheduler daemon in the foreground (one per store), or --status",
         "Run the store's jobs on their timetable: one daemon per store (a second one is "
         "refused, naming the holder), JSON-lines logs on stderr. Stop it with SIGTERM or "
-        "Ctrl-C: running jobs get 10 s to finish.")
+        "Ctrl-C: running jobs get --stop-grace seconds to finish.")
     p.add_argument("--workers", type=int, default=4, metavar="N",
                    help="runs at the same time (default 4)")
+    p.add_argument("--stop-grace", type=float, default=10.0, metavar="SECONDS",
+                   help="on SIGTERM, how long running jobs may finish before they are killed "
+                        "(default 10; keep systemd's TimeoutStopSec above it)")
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info",
                    help="least important log lines written (default info)")
     p.add_argument("--status", action="store_true",
@@ -34,6 +37,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         return _status(args)
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers} must be 1 or more")
+    if args.stop_grace < 0:
+        raise UsageError(f"--stop-grace {args.stop_grace} must be 0 or more")
     import logging
 
     from scheduler import json_log
@@ -42,7 +47,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     json_log.setup(getattr(logging, args.log_level.upper()))
     store = store_from(args)
     try:
-        return Daemon(store, workers=args.workers).run()
+        return Daemon(store, workers=args.workers, stop_grace_s=args.stop_grace).run()
     finally:
         store.close()
 
