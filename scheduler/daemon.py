@@ -59,6 +59,8 @@ LOOP_S = 1.0
 CHECKPOINT_S = 300.0
 #: the daemon exits (3) when its heartbeat could not be written this long
 GIVE_UP_S = 60.0
+#: a store problem (locked past its busy timeout) stays in the daemon's note this long
+PROBLEM_SHOWN_S = 600.0
 #: these runs wait while their job runs; the others (a slot, a run-now) are skipped
 WAITING_TRIGGERS = frozenset({JobTrigger.CATCH_UP, JobTrigger.RETRY, JobTrigger.AFTER})
 EXIT_OK, EXIT_THREAD_DIED, EXIT_STORE = 0, 1, 3
@@ -83,6 +85,8 @@ class Daemon:
         self.last_beat = time.monotonic()
         self.last_sync = self.last_checkpoint = 0.0
         self.wal: wal_upkeep.Checkpoint | None = None
+        self.problem = ""  # the last store trouble, shown in the lease row's note for a while
+        self.problem_at = 0.0
 
     # -- life ------------------------------------------------------------------------------
 
@@ -174,6 +178,8 @@ class Daemon:
                 down = time.monotonic() - self.last_beat
                 log.warning("the store is unavailable (%.0f s without a heartbeat): %s", down,
                             exc.message)
+                self.problem = f"{utcnow():%H:%M:%S} UTC: {exc.message}"
+                self.problem_at = time.monotonic()
                 if down > GIVE_UP_S:
                     log.error("no heartbeat written for %.0f s: exiting", down)
                     return EXIT_STORE
@@ -253,7 +259,9 @@ class Daemon:
             self.wake.set()
 
     def _heartbeat(self) -> None:
-        note = self.wal.warning if self.wal else ""
+        if self.problem and time.monotonic() - self.problem_at > PROBLEM_SHOWN_S:
+            self.problem = ""
+        note = "; ".join(n for n in (self.wal.warning if self.wal else "", self.problem) if n)
         with self.store.db.write() as session:
             running = run_ledger.heartbeat(session, self.pid)
             scheduler_lease.heartbeat(session, host=self.host, pid=self.pid,

@@ -65,6 +65,9 @@ def test_store_locked_past_busy_timeout_while_a_job_is_due(tmp_path):
         from scheduler.status import daemon_status
 
         wait_for("a fresh heartbeat", lambda: daemon_status(store)["heartbeat_age_s"] < 6, 8)
+        status = wait_for("the trouble in the daemon's note", lambda: (
+            s if "locked" in (s := daemon_status(store))["note"] else None), 8)
+        assert status["alive"]
 
 
 def test_dead_scheduler_thread_ends_the_daemon_non_zero(tmp_path):
