@@ -118,5 +118,5 @@ def test_run_lifecycle_state_machine(tmp_path):
     from hypothesis.stateful import run_state_machine_as_test
 
     run_state_machine_as_test(RunLifecycle, settings=settings(
-        max_examples=15, stateful_step_count=15, deadline=None, derandomize=True,
+        max_examples=25, stateful_step_count=20, deadline=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
