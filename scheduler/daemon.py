@@ -78,6 +78,7 @@ class Daemon:
         self.slots: queue.Queue[Slot] = queue.Queue()
         self.pending: list[Slot] = []  # slots taken off the queue, not yet written
         self.in_flight: dict[int, tuple[int | None, Future[Any]]] = {}  # run id -> (job id, work)
+        self.in_flight_lock = threading.Lock()  # the workers remove their runs as they end
         self.runner = Runner(store, host=self.host, daemon_pid=self.pid, stopping=self.stopping)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
         self.scheduler: Any = None
@@ -232,12 +233,14 @@ class Daemon:
                                   scheduled_for=slot.at, daemon_pid=self.pid)
 
     def _dispatch(self) -> None:
-        free = self.workers - len(self.in_flight)
+        with self.in_flight_lock:
+            free = self.workers - len(self.in_flight)
+            taken = list(self.in_flight)
+            busy = {job_id for job_id, _ in self.in_flight.values()}
         if free <= 0:
             return
         with self.store.db.read() as session:
-            due = run_ledger.due(session, utcnow(), exclude=list(self.in_flight))
-        busy = {job_id for job_id, _ in self.in_flight.values()}
+            due = run_ledger.due(session, utcnow(), exclude=taken)
         for run in due:
             if free <= 0:
                 break
@@ -246,7 +249,8 @@ class Daemon:
             run_id = run.id
             assert run_id is not None
             busy.add(run.job_id)
-            self.in_flight[run_id] = (run.job_id, self.pool.submit(self._run_one, run_id))
+            with self.in_flight_lock:
+                self.in_flight[run_id] = (run.job_id, self.pool.submit(self._run_one, run_id))
             free -= 1
 
     def _run_one(self, run_id: int) -> None:
@@ -255,7 +259,8 @@ class Daemon:
         except Exception:
             log.exception("run %s: the runner failed", run_id, extra={"run_id": run_id})
         finally:
-            self.in_flight.pop(run_id, None)
+            with self.in_flight_lock:
+                self.in_flight.pop(run_id, None)
             self.wake.set()
 
     def _heartbeat(self) -> None:
