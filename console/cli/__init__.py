@@ -29,6 +29,7 @@ from console.cli import (
     predictions,
     quarantine,
     reproduce,
+    scheduler_cmd,
     score,
     serve,
     store_cmds,
@@ -51,7 +52,7 @@ DESCRIPTION = (
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
                 label, predictions, quarantine, score, batch, checks, audit,
-                monitor, jobs)
+                monitor, jobs, scheduler_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,151 @@
+"""The scheduler daemon as a real `wk scheduler` process on a temp store: one per store
+(reliability.md SCH-01), job edits through scheduler.jobs_service reach it within 2 s
+(SCH-02), run-now runs at once, and catch-up after downtime (SCH-03) by each policy; the
+catch-up policy itself as a pure function."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from scheduler_harness import PY, add, new_store, running_daemon, runs, start_daemon, wait_for
+
+from scheduler import catch_up, jobs_service
+from scheduler.jobs_service import JobSettings
+from store.vocabulary import CatchUp, JobRunStatus, JobTrigger
+
+OK = "true"
+
+
+def test_second_daemon_refused_naming_the_holder(tmp_path):
+    root = tmp_path / "store"
+    new_store(root)
+    with running_daemon(root) as first:
+        second = subprocess.run([PY, "-m", "console.cli", "scheduler", "--store", str(root)],
+                                capture_output=True, text=True, timeout=30)
+        assert second.returncode != 0
+        assert "another scheduler holds this store" in second.stderr
+        assert f"pid {first.proc.pid}" in second.stderr and "since" in second.stderr
+        status = subprocess.run([PY, "-m", "console.cli", "scheduler", "--status", "--store",
+                                 str(root)], capture_output=True, text=True, timeout=30)
+        assert status.returncode == 0, status.stderr
+        assert str(first.proc.pid) in status.stdout
+    # stopped cleanly: the lease is free, --status says no daemon (3), a new one starts
+    status = subprocess.run([PY, "-m", "console.cli", "scheduler", "--status", "--store", str(root)],
+                            capture_output=True, text=True, timeout=30)
+    assert status.returncode == 3 and "stopped" in status.stdout
+
+
+def test_edits_reach_the_daemon_within_two_seconds(tmp_path):
+    root = tmp_path / "store"
+    store = new_store(root)
+    with running_daemon(root) as daemon:
+        add(store, "tick", OK)  # added while it runs
+        wait_for("a slot of the new job", lambda: runs(store, "tick"), 2.5, daemon)
+        wait_for("a run of the new job", lambda: runs(store, "tick", "succeeded"), 8, daemon)
+        jobs_service.set_paused(store, "tick", True, actor="test")
+        time.sleep(2.0)  # the pause reaches the daemon (its loop reads the table each second)
+        count = len(runs(store, "tick"))
+        time.sleep(2.5)
+        assert len(runs(store, "tick")) == count, "a paused job kept running"
+        jobs_service.set_paused(store, "tick", False, actor="test")
+        wait_for("a slot after resume", lambda: len(runs(store, "tick")) > count, 2.5, daemon)
+        jobs_service.edit_job(store, "tick", JobSettings(every="1h"), actor="test")
+        time.sleep(2.0)
+        count = len(runs(store, "tick"))
+        time.sleep(2.5)
+        assert len(runs(store, "tick")) == count, "the edit to hourly did not take effect"
+        jobs_service.run_now(store, "tick", actor="test")  # paused or hourly: a person asked
+        wait_for("the run-now run", lambda: [r for r in runs(store, "tick", "succeeded")
+                                            if r.trigger == JobTrigger.RUN_NOW], 8, daemon)
+        count = len(runs(store, "tick"))
+        jobs_service.edit_job(store, "tick", JobSettings(every="1s"), actor="test")
+        wait_for("slots at the edited interval", lambda: len(runs(store, "tick")) > count, 2.5,
+                 daemon)
+        jobs_service.remove_job(store, "tick", actor="test")
+        time.sleep(2.0)
+        with store.db.read() as session:
+            from sqlmodel import func, select
+
+            from store.job_tables import JobRun
+            total = session.exec(select(func.count()).select_from(JobRun)).one()
+        time.sleep(2.0)
+        with store.db.read() as session:
+            assert session.exec(select(func.count()).select_from(JobRun)).one() == total
+        assert daemon.proc.poll() is None
+        lines = daemon.lines()
+        assert lines and all({"time", "level", "logger", "message"} <= set(e) for e in lines)
+        assert any(e.get("run_id") for e in lines)
+
+
+def _down_for(store, root, seconds: float, **settings) -> None:
+    add(store, "hourly-ish", OK, **settings)
+    with running_daemon(root) as daemon:
+        wait_for("a first run", lambda: runs(store, "hourly-ish", "succeeded"), 8, daemon)
+        daemon.stop(signal.SIGKILL)
+    time.sleep(seconds)
+
+
+@pytest.mark.parametrize(("policy", "limit", "ran", "down_s"), [
+    (CatchUp.LATEST, 1, 1, 6.0), (CatchUp.SKIP, 1, 0, 2.0), (CatchUp.ALL, 2, 2, 2.0)])
+def test_catch_up_after_downtime(tmp_path, policy, limit, ran, down_s):
+    root = tmp_path / "store"
+    store = new_store(root)
+    _down_for(store, root, down_s, catch_up=policy, catch_up_limit=limit)
+    before = runs(store, "hourly-ish")
+    last_before = max(r.scheduled_for for r in before if r.scheduled_for)
+    with running_daemon(root) as daemon:
+        wait_for("the catch-up runs and a slot after them", lambda: len(
+            [r for r in runs(store, "hourly-ish", "succeeded") if r.trigger == JobTrigger.CATCH_UP]
+        ) == ran and [r for r in runs(store, "hourly-ish") if r.trigger == JobTrigger.SCHEDULE
+                      and r.id > before[-1].id], 12, daemon)
+        new = [r for r in runs(store, "hourly-ish") if r.id > before[-1].id]
+    caught = [r for r in new if r.trigger == JobTrigger.CATCH_UP and r.status != "missed"]
+    missed = [r for r in new if r.status == JobRunStatus.MISSED and "while down" in r.note]
+    assert all(r.trigger == JobTrigger.CATCH_UP for r in missed)
+    assert len(caught) == ran
+    total = len(caught) + len(missed)
+    note = f"missed {total} while down, ran {ran}"
+    assert all(note in r.note for r in caught + missed)
+    # every slot of the downtime is in the ledger once, and the timetable goes on from there
+    slots = sorted(r.scheduled_for for r in caught + missed)
+    assert slots == [last_before + timedelta(seconds=k + 1) for k in range(total)]
+    assert total >= (4 if down_s > 5 else 2)
+    first_after = min(r.scheduled_for for r in new if r.trigger == JobTrigger.SCHEDULE)
+    assert first_after == slots[-1] + timedelta(seconds=1)
+    if policy == CatchUp.ALL:  # the oldest ones run, oldest first
+        assert [r.scheduled_for for r in caught] == slots[:2]
+    from store import audit
+
+    with store.db.read() as session:
+        events = audit.list_events(session, action="scheduler.catch_up")
+    assert events and events[0].after["ran"] == ran and events[0].after["missed"] == total
+
+
+def test_catch_up_plan_is_the_policy():
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    slots = [t0 + timedelta(hours=h) for h in (2, 0, 1)]
+    latest = catch_up.plan(CatchUp.LATEST, slots)
+    assert latest.run == (slots[0],) and latest.missed == (slots[1], slots[2])
+    assert latest.note == "missed 3 while down, ran 1"
+    skip = catch_up.plan(CatchUp.SKIP, slots)
+    assert skip.run == () and len(skip.missed) == 3 and skip.note == "missed 3 while down, ran 0"
+    every = catch_up.plan(CatchUp.ALL, slots, limit=2)
+    assert every.run == (slots[1], slots[2]) and every.missed == (slots[0],)
+    assert catch_up.plan(CatchUp.ALL, slots, limit=5).run == tuple(sorted(slots))
+    assert catch_up.plan(CatchUp.LATEST, []).note == ""
+
+
+def test_paused_job_has_no_catch_up_and_second_start_is_clean(tmp_path):
+    root = tmp_path / "store"
+    store = new_store(root)
+    add(store, "quiet", OK)
+    jobs_service.set_paused(store, "quiet", True, actor="test")
+    start_daemon(root).stop()
+    time.sleep(2.0)
+    with running_daemon(root):
+        time.sleep(1.0)
+    assert runs(store, "quiet") == []
