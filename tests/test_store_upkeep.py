@@ -29,11 +29,11 @@ while not os.path.exists(stop):
         "INSERT INTO prediction (prediction_id, at, model_id, version_id, route, source, "
         "request_id, row_index, latency_ms) VALUES (?, '2026-12-01 00:00:00.000000', ?, ?, "
         "'champion', 'api', ?, ?, 1.0)",
-        [(uuid.uuid4().hex, model, version, f"proc-{k}", i) for i in range(%d)])
+        [(uuid.uuid4().hex, model, version, f"proc-{k}", i) for i in range(BATCH)])
     conn.execute("COMMIT")
     k += 1
 print(k)
-""" % BATCH
+""".replace("BATCH", str(BATCH))
 
 
 def _batch(model_id: int, version_id: int, name: str) -> list[tuple[Any, ...]]:
