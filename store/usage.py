@@ -17,10 +17,21 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, text
 from sqlmodel import SQLModel
 
-from store.job_tables import JobRun, ServedModelMemory
-from store.report_tables import DriftFeature, DriftReport, PerformanceReport, QualityReport
 from store.rows import table_of
-from store.tables import ModelVersion, Prediction, Quarantine, RegisteredModel
+
+# every table through store.tables: importing report_tables first is circular
+from store.tables import (
+    DriftFeature,
+    DriftReport,
+    JobRun,
+    ModelVersion,
+    PerformanceReport,
+    Prediction,
+    QualityReport,
+    Quarantine,
+    RegisteredModel,
+    ServedModelMemory,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

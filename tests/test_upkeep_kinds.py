@@ -80,8 +80,8 @@ def test_prune_deletes_only_old_rows_in_batches_and_keeps_rollups_and_reports(
     # the 40-day finished run went; the 20-day one stays (30-day costs), so does the running
     # one; the prune's own run was added
     assert after["job_run"] == counts_before["job_run"] - 1 + 1
-    # 5,000 rows a transaction: 3 for the predictions, one each for the other tables
-    assert outcome.result["batches"] == 3 + 1 + 1 + 1 and outcome.result["batch_rows"] == 5000
+    # 2,000 rows a transaction: 7 for the 12,060 predictions, one each for the other tables
+    assert outcome.result["batches"] == 7 + 1 + 1 + 1 and outcome.result["batch_rows"] == 2000
     assert not outcome.result["space"]["reclaimed"]  # a new store has no incremental vacuum
     assert outcome.result["space"]["free_pages"] > 0
     event = list_events_one(store, list_events)
