@@ -21,7 +21,6 @@ from typing import Any
 
 from bench.export_log import build
 
-
 PRUNE_BATCHES = (5000, 2000)
 
 

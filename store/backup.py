@@ -81,15 +81,15 @@ def _empty_destination(store: Store, target: Path) -> Path:
     resolved = target.resolve()
     if resolved == root or resolved.is_relative_to(root):
         raise Refused(f"the backup destination {target} is inside the store {root}; a backup "
-                      "there would be copied into the next one: choose a folder outside it",
-                      field="path", example="/var/backups/watchkeeper/2026-12-01")
+                      "there would be copied into the next one: choose a folder outside it (for "
+                      "example /var/backups/watchkeeper/2026-12-01)")
     if target.exists() and not target.is_dir():
         raise InvalidInput(f"the backup destination {target} is a file, not a folder: give a "
-                           "new or empty folder", field="path")
+                           "new or empty folder")
     if target.is_dir() and any(target.iterdir()):
         raise Refused(f"the backup destination {target} exists and is not empty; a backup goes "
-                      "into a new or empty folder (nothing is overwritten): choose another path",
-                      field="path", example=f"{target}-2")
+                      f"into a new or empty folder (nothing is overwritten): choose another path "
+                      f"(for example {target}-2)")
     return target
 
 

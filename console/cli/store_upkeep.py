@@ -100,8 +100,8 @@ def cmd_usage(args: argparse.Namespace) -> int:
         emit_json(report)
         return 0
     money = report["prices"]["gb_month"] is not None
-    table([col.name("model"), col.fixed("artifacts"), col.fixed("predictions"),
-           col.fixed("log"), col.fixed("quarantine", drop=2), col.fixed("reports", drop=1),
+    table([col.name("model"), col.fixed("artifacts"), col.fixed("log rows"),
+           col.fixed("log size"), col.fixed("quarantine", drop=2), col.fixed("reports", drop=1),
            col.fixed("total"), col.fixed("served memory", drop=1)]
           + ([col.fixed("disk/month")] if money else []),
           [[m["model"], _mb(m["artifacts_bytes"]), m["predictions_rows"],
@@ -123,4 +123,6 @@ def cmd_usage(args: argparse.Namespace) -> int:
 def _mb(nbytes: int | None) -> str:
     if nbytes is None:
         return "-"
+    if nbytes < 1024:
+        return f"{nbytes} B"
     return f"{nbytes / 2**20:.1f} MB" if nbytes >= 2**20 // 10 else f"{nbytes / 1024:.1f} KB"
