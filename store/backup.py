@@ -51,6 +51,7 @@ def backup(store: Store, dest: str | os.PathLike[str], *, method: str = "backup-
         raise InvalidInput(f"backup method {method!r} is not one of {', '.join(METHODS)}",
                            field="method", example=METHODS[0])
     target = _empty_destination(store, Path(dest).expanduser().absolute())
+    created = not target.exists()
     started = time.perf_counter()
     old_umask = os.umask(0o077)  # like the store: the service user's only
     try:
@@ -67,6 +68,9 @@ def backup(store: Store, dest: str | os.PathLike[str], *, method: str = "backup-
         manifest["seconds"] = round(time.perf_counter() - started, 3)
         _write_json(target / MANIFEST_FILENAME, manifest)
         _fsync_dir(target)
+    except BaseException:
+        _clear(target, created)  # it was empty: nothing half-written is left to look like a backup
+        raise
     finally:
         os.umask(old_umask)
     result = {"dest": str(target), "manifest": str(target / MANIFEST_FILENAME), **manifest}
@@ -205,6 +209,18 @@ def _audit(store: Store, actor: str | None, result: dict[str, Any]) -> None:
     with store.db.write() as session:
         audit.record(session, actor=actor or current_actor(), action=AuditAction.STORE_BACKUP,
                      target="store", after=after)
+
+
+def _clear(target: Path, created: bool) -> None:
+    if not target.is_dir():
+        return
+    for child in target.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+    if created:
+        target.rmdir()
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:

@@ -79,11 +79,16 @@ def incremental_vacuum(store: Store, *, step_pages: int = INCREMENTAL_STEP_PAGES
                 "after_bytes": store_bytes(before), "auto_vacuum": before["auto_vacuum"]}
     steps = 0
     with driver_connection(store.db) as raw:
-        while int(raw.execute("PRAGMA freelist_count").fetchone()[0]) > 0:
+        free = int(raw.execute("PRAGMA freelist_count").fetchone()[0])
+        while free > 0:
             # executescript steps the statement to its end (sqlite3_exec); execute() stops
             # after its first step, one page (measured: 1,474 statements for 1,474 pages)
             raw.executescript(f"PRAGMA incremental_vacuum({int(step_pages)});")
             steps += 1
+            left = int(raw.execute("PRAGMA freelist_count").fetchone()[0])
+            if left >= free:  # nothing more comes back (another writer freed pages meanwhile)
+                break
+            free = left
             time.sleep(pause_s)
     checkpoint = checkpoint_wal(store, "TRUNCATE")
     after = wal_status(store)

@@ -223,3 +223,20 @@ def test_wk_store_commands_answer_in_json(wk: Any, store_dir: Path, tmp_path: Pa
     usage = wk("store", "usage", "--json").json()
     assert usage["models"][0]["predictions_rows"] == 200
     assert wk("audit", "--action", "store.", "--json").json()[0]["action"] == "store.vacuum"
+
+
+def test_a_backup_that_fails_half_way_leaves_no_folder(store: Any, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import store.backup as backup_module
+
+    def broken(*_a: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup_module, "_copy_artifacts", broken)
+    with pytest.raises(OSError, match="No space"):
+        backup_module.backup(store, tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(OSError, match="No space"):
+        backup_module.backup(store, tmp_path / "empty")
+    assert list((tmp_path / "empty").iterdir()) == []  # the user's empty folder stays, empty
