@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from store.handle import Store
 
 #: rows per write transaction: beside a writer committing 50-row batches in a loop, 5,000
-#: a batch deleted 8,100 rows/s and held the writer's slowest commit to 0.80 s, 2,000 a
-#: batch 5,600 rows/s and 0.47 s (100k-row bench store, 2 busy cores: bench.upkeep)
+#: a batch deleted 8,100-9,100 rows/s and let the writer's slowest commit reach 0.67-0.80 s;
+#: 2,000 a batch 5,600-9,300 rows/s and 0.24-0.47 s (two runs on a 100k-row store, 2 busy
+#: cores: bench.upkeep, bench/RESULTS.md)
 BATCH_ROWS = 2000
 #: the pause after each batch, at least this long and at least as long as the batch took
 #: (so a prune holds the write lock at most half the time): a writer waiting in SQLite's
