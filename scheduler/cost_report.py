@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from store.handle import Store
 
 #: how a server measures a loaded version (serving/scoring/load_memory.py)
-SERVED_MEMORY_METHOD = "tracemalloc: Python and numpy allocations alive after the load"
+SERVED_MEMORY_METHOD = ("the larger of malloc's growth over the load and the size of the "
+                        "objects reachable from the estimator")
 _REPORT_NAMES = [table_of(t).name for t in REPORT_TABLES] + ["drift_feature"]
 
 

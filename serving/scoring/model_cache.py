@@ -209,7 +209,8 @@ class ModelCache:
 
             loaded, nbytes = measured_load(lambda: load_version(self.store, info))
             self.recorders = [t for t in self.recorders if t.is_alive()]
-            self.recorders.append(record_in_background(self.store, info.version_id, nbytes))
+            self.recorders.append(record_in_background(self.store, info.version_id,
+                                                       loaded.estimator, nbytes))
         else:
             loaded = load_version(self.store, info)
         with self._lock:
