@@ -118,7 +118,7 @@ def test_prune_options_are_checked() -> None:
     from store.errors import InvalidInput
 
     spec = kind_spec("prune")
-    with pytest.raises(InvalidInput, match="--days"):
+    with pytest.raises(InvalidInput, match="needs its days"):
         spec.checked_args({})
     with pytest.raises(InvalidInput, match="1 or more"):
         spec.checked_args({"days": 0})
@@ -133,8 +133,10 @@ def test_backup_kind_writes_timestamped_copies_and_keeps_the_newest(tmp_path: Pa
     from store.backup import read_manifest
     from store.errors import InvalidInput
 
-    with pytest.raises(InvalidInput, match="absolute"):
-        kind_spec("backup").checked_args({"dest": "relative/folder"})
+    with pytest.raises(InvalidInput, match="keep must be 1 or more"):
+        kind_spec("backup").checked_args({"dest": "/backups", "keep": 0})
+    relative = kind_spec("backup").checked_args({"dest": "relative/folder"})
+    assert relative == {"dest": str(Path.cwd() / "relative" / "folder"), "keep": 7}
     store, _ = bulk_store(tmp_path / "store", 1_000)
     dest = tmp_path / "backups"
     outcomes = [run(_context(store, "backup", {"dest": str(dest), "keep": 2})) for _ in range(3)]

@@ -24,13 +24,10 @@ STALE_PARTIAL_S = 24 * 3600
 
 def validate(args: dict[str, Any]) -> dict[str, Any]:
     if args["keep"] < 1:
-        raise InvalidInput(f"--keep must be 1 or more, not {args['keep']}", field="keep",
-                           example="--keep 7")
-    if not Path(args["dest"]).expanduser().is_absolute():
-        raise InvalidInput(f"--dest must be an absolute path (the daemon's working folder is "
-                           f"not yours), not {args['dest']!r}", field="dest",
-                           example="--dest /var/backups/watchkeeper")
-    return args
+        raise InvalidInput(f"the backup's keep must be 1 or more, not {args['keep']}",
+                           field="keep", example="7")
+    # absolute now: the daemon does not run in the folder the job was added from
+    return {**args, "dest": str(Path(args["dest"]).expanduser().absolute())}
 
 
 def backups_in(dest: Path) -> list[Path]:

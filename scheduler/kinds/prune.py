@@ -24,12 +24,12 @@ VACUUM_CHOICES = ("incremental", "full", "none")
 
 def validate(args: dict[str, Any]) -> dict[str, Any]:
     if args["days"] < 1:
-        raise InvalidInput(f"--days must be 1 or more, not {args['days']}", field="days",
-                           example="--days 90")
+        raise InvalidInput(f"the prune's days must be 1 or more, not {args['days']}",
+                           field="days", example="90")
     vacuum = str(args["vacuum"]).lower()
     if vacuum not in VACUUM_CHOICES:
-        raise InvalidInput(f"--vacuum must be one of {', '.join(VACUUM_CHOICES)}, not "
-                           f"{args['vacuum']!r}", field="vacuum", example="--vacuum incremental")
+        raise InvalidInput(f"the prune's vacuum must be one of {', '.join(VACUUM_CHOICES)}, not "
+                           f"{args['vacuum']!r}", field="vacuum", example="incremental")
     return {**args, "vacuum": vacuum}
 
 
