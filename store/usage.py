@@ -93,7 +93,7 @@ def rows_per_model(conn: Connection) -> dict[str, dict[int, int]]:
 def table_bytes(conn: Connection, names: list[str]) -> tuple[dict[str, int], str]:
     """Bytes of each table with its indexes, and how they were found."""
     if conn.dialect.name == "postgresql":
-        return ({n: int(conn.execute(text("SELECT pg_total_relation_size(:t)"), {"t": n}).scalar_one())
+        return ({n: int(conn.execute(text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": n}).scalar_one())
                  for n in names}, "pg_total_relation_size")
     if conn.dialect.name == "sqlite" and _has_dbstat(conn):
         sizes = {}
