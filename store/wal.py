@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from store.engine import BUSY_TIMEOUT_MS, _driver_connection, _store_errors
@@ -51,14 +52,14 @@ def refuse_unless_sqlite(store: Store, what: str, fix: str) -> None:
                       field="store")
 
 
-def file_bytes(path: Any) -> int:
+def file_bytes(path: Path) -> int:
     try:
         return int(path.stat().st_size)
     except FileNotFoundError:
         return 0
 
 
-def wal_path(store: Store) -> Any:
+def wal_path(store: Store) -> Path:
     return store.location.db_path.with_name(store.location.db_path.name + "-wal")
 
 
