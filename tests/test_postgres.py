@@ -208,3 +208,33 @@ def test_jobs_on_postgresql(wk, pg_url: str, monkeypatch: pytest.MonkeyPatch) ->
             session.add(JobRun(job_id=job.id, job_name="nightly", kind="command", status="running"))
     finally:
         store.close()
+
+
+def test_store_upkeep_on_postgresql(wk, pg_url: str, monkeypatch: pytest.MonkeyPatch,
+                                    tmp_path: Path) -> None:
+    """Backup and vacuum say to use PostgreSQL's own tools; the check hashes the artifacts;
+    usage sizes tables with pg_total_relation_size; prune deletes in batches."""
+    from datetime import timedelta
+
+    from scheduler.cost_report import cost_report, usage_report
+    from store.handle import open_store
+    from store.prune import prune_before
+    from store.types import utcnow
+
+    use_new_database(pg_url, "wk_upkeep", monkeypatch)
+    assert wk("init").code == 0
+    refused = wk("store", "backup", tmp_path / "copy")
+    assert refused.code == 5 and "pg_dump" in refused.err and not (tmp_path / "copy").exists()
+    assert wk("store", "vacuum").code == 5
+    checked = wk("store", "check", "--json")
+    assert checked.code == 0 and "amcheck" in checked.json()["database"]
+    store = open_store(None)
+    try:
+        usage = usage_report(store)
+        assert usage["method"]["table_bytes"] == "pg_total_relation_size"
+        assert usage["totals"]["predictions_bytes"] > 0  # an empty table still has its pages
+        assert cost_report(store, 7)["totals"]["runs"] == 0
+        now = utcnow()
+        assert prune_before(store, now - timedelta(days=1), now=now)["rows"] == 0
+    finally:
+        store.close()

@@ -33,6 +33,7 @@ from console.cli import (
     score,
     serve,
     store_cmds,
+    store_upkeep,
     train,
     ui,
 )
@@ -52,7 +53,7 @@ DESCRIPTION = (
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
                 label, predictions, quarantine, score, batch, checks, audit,
-                monitor, jobs, scheduler_cmd)
+                monitor, jobs, scheduler_cmd, store_upkeep)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -188,19 +188,31 @@ def load_version(store: Store, info: VersionInfo) -> LoadedVersion:
 
 
 class ModelCache:
-    """Loaded versions by id; a version is loaded once and its file checked on load."""
+    """Loaded versions by id; a version is loaded once and its file checked on load.
+    With `measure_memory` (the server's), each load's memory is measured and recorded in
+    the store off the caller's path (serving/scoring/load_memory.py)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, measure_memory: bool = False) -> None:
         self.store = store
+        self.measure_memory = measure_memory
         self._by_id: dict[int, LoadedVersion] = {}
         self._lock = threading.Lock()
+        self.recorders: list[threading.Thread] = []  # the memory writes started (for tests)
 
     def get(self, info: VersionInfo) -> LoadedVersion:
         with self._lock:
             hit = self._by_id.get(info.version_id)
         if hit is not None and hit.info.sha256 == info.sha256:
             return hit
-        loaded = load_version(self.store, info)
+        if self.measure_memory:
+            from serving.scoring.load_memory import measured_load, record_in_background
+
+            loaded, nbytes = measured_load(lambda: load_version(self.store, info))
+            self.recorders = [t for t in self.recorders if t.is_alive()]
+            self.recorders.append(record_in_background(self.store, info.version_id,
+                                                       loaded.estimator, nbytes))
+        else:
+            loaded = load_version(self.store, info)
         with self._lock:
             self._by_id[info.version_id] = loaded
         return loaded

@@ -74,7 +74,7 @@ class ServingState:
     generation: int = 0
 
     def __post_init__(self) -> None:
-        self.cache = ModelCache(self.store)
+        self.cache = ModelCache(self.store, measure_memory=True)
         self._predictors: dict[int, BatchPredictor] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
