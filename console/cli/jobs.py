@@ -56,6 +56,9 @@ def register(nouns: Commands) -> None:
                    tables=True)
     p.add_argument("run_id", type=int)
     p.add_argument("--log", action="store_true", help="the whole log, not only its tail")
+    from console.cli.job_cost import add_cost_commands
+
+    add_cost_commands(jv)
 
 
 def _kinds() -> list[str]:
