@@ -66,3 +66,20 @@ def describe(actions: Mapping[str, Describe], what: str, result: Any) -> str:
     returns); "done" for an action without a description."""
     describe_as = actions.get(what)
     return "done" if describe_as is None else describe_as(result)
+
+
+def run_queued(result: dict[str, Any]) -> str:
+    return f"{result['job']}: run #{result['run']} {result['status']}; the scheduler starts it within seconds"
+
+
+def pause_set(result: dict[str, Any]) -> str:
+    state = "paused" if result["paused"] else "resumed"
+    return f"{result['name']} {state}" if result["changed"] else f"{result['name']} was {state} already"
+
+
+#: the jobs screen's actions (scheduler.jobs_service returns plain dicts)
+JOB_ACTIONS: dict[str, Describe] = {
+    "run now": run_queued,
+    "pause": pause_set,
+    "resume": pause_set,
+}
