@@ -83,3 +83,17 @@ JOB_ACTIONS: dict[str, Describe] = {
     "pause": pause_set,
     "resume": pause_set,
 }
+
+
+def approved(result: dict[str, Any]) -> str:
+    move = result["move"]
+    before = f"v{move['from_version']}" if move.get("from_version") else "(none)"
+    return f"{result['model']} v{result['version']} approved: production {before} -> v{move['to_version']}"
+
+
+def rejected(result: dict[str, Any]) -> str:
+    return f"{result['model']} v{result['version']} rejected: production unchanged"
+
+
+#: the approvals screens' actions (registry.approvals returns plain dicts)
+APPROVAL_ACTIONS: dict[str, Describe] = {"approve": approved, "reject": rejected}

@@ -13,6 +13,9 @@ What it holds (times relative to NOW, 2026-11-21 09:00 UTC):
 - hourly-drift (credit-default, every 1h): run 2 succeeded, run 5 running since 08:58;
 - demand-score (store-demand, every 15m, paused): run 3 timed out (SIGKILL);
 - store-backup (no model, cron 30 3 * * *): never ran; run 6 missed, with a catch-up note.
+- approvals (add_approval): credit-default v1 production, v2 pending with its report
+  (a Markdown and an HTML file under the store) and summary: roc_auc 0.8291 against
+  0.8134, the gate passed, income drifted.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlmodel import select
 
 from registry.models import ensure_model
 from scheduler.jobs_service import JobSettings, add_job
@@ -64,8 +69,6 @@ def build_scheduler_store(root: Path) -> Store:
         settings.model = model
         settings.args = {"command": f"python {name}.py"}
         add_job(store, name, "command", settings, paused=paused, actor=ACTOR)
-    from sqlmodel import select
-
     with store.db.write() as session:
         jobs = {j.name: j for j in session.exec(select(Job)).all()}
         retrain, drift, score, backup = (jobs[n] for n, *_ in JOBS)
@@ -86,6 +89,64 @@ def build_scheduler_store(root: Path) -> Store:
             _run(backup, 330, JobRunStatus.MISSED, note="missed 3 while down, ran 0 (catch-up skip)"),
         ])
     return store
+
+
+REPORT_MD = """# credit-default v2 against production v1
+
+Same holdout: 2,496 rows (split time).
+
+## Metrics
+
+| metric | v2 | production v1 | delta |
+|---|---|---|---|
+| roc_auc | 0.8291 | 0.8134 | +0.0157 |
+| accuracy | 0.8127 | 0.8010 | +0.0117 |
+
+## Gate
+
+passed: roc_auc 0.8291 >= 0.75
+
+## Training data against production's
+
+income drifted (KS p=0.0003)
+"""
+SUMMARY = {"candidate": 2, "production": 1, "holdout_rows": 2496, "gate_passed": True,
+           "drift_status": "compared", "drifted": ["income"],
+           "metrics": {"roc_auc": {"candidate": 0.8291, "production": 0.8134, "delta": 0.0157,
+                                   "better": True},
+                       "accuracy": {"candidate": 0.8127, "production": 0.801, "delta": 0.0117,
+                                    "better": True}}}
+
+
+def add_approval(store: Store, folder: Path | None = None) -> Path:
+    """credit-default v1 (production) and v2, pending approval with its report (written in
+    `folder`, by default under the store as a retrain writes it); returns the HTML's path."""
+    from registry.aliases import promote
+    from registry.approvals import request_approval
+    from registry.registration import insert_version
+    from store import models as model_store
+
+    for number in (1, 2):
+        artifact = store.artifacts.put_bytes(f"scheduler fixture: credit-default v{number}\n".encode())
+        with store.db.write() as session:
+            insert_version(session, model_store.get_model(session, "credit-default"), artifact,
+                           actor=ACTOR, flavor="sklearn.linear_model.LogisticRegression",
+                           signature=None, example=None, metrics={"roc_auc": 0.81}, params={},
+                           run_id=None, source="register", code_version=None, environment=None)
+    promote(store, "credit-default", 1, "production", reason="first release", actor=ACTOR)
+    folder = folder or store.location.root / "reports" / "approvals" / "credit-default"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "v2.md").write_text(REPORT_MD)
+    (folder / "v2.html").write_text("<html><body><h1>credit-default v2</h1></body></html>")
+    request_approval(store, "credit-default", 2, report_md=str(folder / "v2.md"),
+                     report_html=str(folder / "v2.html"), summary=SUMMARY, actor="scheduler")
+    with store.db.write() as session:  # requested 40 minutes before the test clock
+        from store.job_tables import ApprovalRequest
+
+        for row in session.exec(select(ApprovalRequest)).all():
+            row.requested_at = NOW - timedelta(minutes=40)
+            session.add(row)
+    return folder / "v2.html"
 
 
 def set_daemon(store: Store, *, beat_minutes_ago: float, stopped: bool = False) -> None:

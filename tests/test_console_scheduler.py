@@ -12,16 +12,18 @@ from typing import Any
 
 import console_store
 import pytest
-from scheduler_store import ACTOR, FAILED_ERROR, NOW, build_scheduler_store, set_daemon
+from scheduler_store import ACTOR, FAILED_ERROR, NOW, add_approval, build_scheduler_store, set_daemon
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Markdown, Static
 
 from console.app import WatchkeeperApp, make_app
 from console.screens.base import WkScreen
 from console.widgets.confirm_modal import ConfirmModal
 from console.widgets.header import StatusHeader
 from console.widgets.live_table import LiveTable
+from registry.approvals import list_approvals
 from registry.audit_log import audit_log
+from registry.models import show_model
 from scheduler.jobs_view import list_runs, show_job
 from store.handle import Store
 from store.location import StoreLocation
@@ -96,6 +98,11 @@ async def confirm_with(pilot: Pilot[Any], reason: str) -> str:
                 and not any(w.group == "action" and not w.is_finished for w in app.workers),
                 "the confirmed action")
     return change
+
+
+def screen_text(app: WatchkeeperApp) -> str:
+    """The screen as a person sees it, one line per row."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def notices(app: WatchkeeperApp) -> list[str]:
@@ -260,6 +267,64 @@ def test_snapshot_80x24(snap_compare: Any, sched_store: Store, view: str) -> Non
     assert snap_compare(console(sched_store, start), terminal_size=SIZE, run_before=after(*keys))
 
 
+#: the approval snapshots' report folder: a fixed path, since the page prints it in full
+SNAPSHOT_REPORTS = Path("/tmp/wk-console-snapshot/reports")
+
+
+@pytest.mark.parametrize("view", ["approvals", "approval credit-default 2"], ids=["list", "report"])
+def test_snapshot_approvals_80x24(snap_compare: Any, sched_store: Store, view: str) -> None:
+    add_approval(sched_store, SNAPSHOT_REPORTS)
+    assert snap_compare(console(sched_store, view), terminal_size=SIZE, run_before=after())
+
+
 def test_snapshot_header_down_80x24(snap_compare: Any, sched_store: Store) -> None:
     set_daemon(sched_store, beat_minutes_ago=48)
     assert snap_compare(console(sched_store, "jobs"), terminal_size=SIZE, run_before=after())
+
+
+# --- approvals ---------------------------------------------------------------------------
+
+def test_approvals_list_then_report_then_approve_makes_it_production(sched_store: Store) -> None:
+    """The pending v2 with its summary; enter: the metrics side by side, the Markdown report
+    and the HTML path; a with a reason: production v1 -> v2, audited as version.approve."""
+    html = add_approval(sched_store)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await go(pilot, "approvals")
+        assert rows(pilot.app)["credit-default 2"] == (
+            "credit-default", "v2 vs v1", "roc_auc 0.8291 vs 0.8134", "passed", "1: income", "40m")
+        await pilot.press("enter")
+        await settled(pilot)
+        text = " ".join(screen_text(pilot.app).split())
+        assert "metric v2 prod v1 delta roc_auc 0.8291 0.8134 +0.0157" in text
+        assert "gate passed drifted 1: income html" in text
+        assert str(html) in "".join(text.split()), text  # a long path wraps
+        report = pilot.app.screen.query_one(Markdown)
+        await until(pilot, lambda: "credit-default v2 against production v1" in report.source, "report")
+        await pilot.press("a")
+        change = await confirm_with(pilot, "beats v1 on the same holdout")
+        assert change == "credit-default production: v1 -> v2 (approved)"
+        assert any("production v1 -> v2" in n for n in notices(pilot.app))
+
+    run(sched_store, "overview", scenario)
+    assert show_model(sched_store, "credit-default")["aliases"]["production"] == 2
+    event = audit_log(sched_store, action="version.approve", limit=1)[0]
+    assert event["reason"] == "beats v1 on the same holdout" and event["target"].endswith("v2")
+
+
+def test_reject_needs_a_reason_and_leaves_production(sched_store: Store) -> None:
+    add_approval(sched_store)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await go(pilot, "approvals")
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirmation")
+        await pilot.press("enter")  # no reason: refused in the dialog
+        await pilot.pause()
+        assert "a reason is needed" in str(pilot.app.screen.query_one("#error", Static).render())
+        await confirm_with(pilot, "income drift is a data bug")
+        await until(pilot, lambda: not rows(pilot.app), "the rejected version gone from the list")
+
+    run(sched_store, "overview", scenario)
+    assert show_model(sched_store, "credit-default")["aliases"]["production"] == 1
+    assert list_approvals(sched_store, status="rejected")[0]["reason"] == "income drift is a data bug"
