@@ -158,3 +158,30 @@ def set_daemon(store: Store, *, beat_minutes_ago: float, stopped: bool = False) 
         row.stopped_at = beat if stopped else None
         row.jobs, row.running = 4, 1
         session.add(row)
+
+
+PRICES = '[cost]\ncpu_hour = 0.05\ngb_month = 0.10\ncurrency = "EUR"\n'
+
+
+def add_usage(store: Store) -> None:
+    """Runs 8 and 12 days before NOW, beyond the 7-day window and within the 30-day one
+    (build_scheduler_store's runs are all within both), a server's measurement of
+    credit-default v1 (versions from add_approval) and the store's prices."""
+    from store.tables import ModelVersion
+    from store.usage import record_served_memory
+
+    with store.db.write() as session:
+        jobs = {j.name: j for j in session.exec(select(Job)).all()}
+        for job, days, cpu, peak in (("nightly-retrain", 8, 1800.0, 2048.0),
+                                     ("nightly-retrain", 12, 1700.0, 1900.0),
+                                     ("store-backup", 8, 12.0, 64.0)):
+            start = NOW - timedelta(days=days)
+            session.add(JobRun(job_id=jobs[job].id, job_name=job, kind="command",
+                               model_id=jobs[job].model_id, status=JobRunStatus.SUCCEEDED,
+                               queued_at=start, started_at=start, ended_at=start,
+                               cpu_s=cpu, wall_s=cpu * 1.25, peak_memory_mb=peak))
+        v1 = session.exec(select(ModelVersion).where(ModelVersion.version == 1)).first()
+        assert v1 is not None and v1.id is not None
+        version_id = v1.id
+    record_served_memory(store, version_id, 180 * 2**20)
+    (store.location.root / "watchkeeper.toml").write_text(PRICES)

@@ -12,7 +12,15 @@ from typing import Any
 
 import console_store
 import pytest
-from scheduler_store import ACTOR, FAILED_ERROR, NOW, add_approval, build_scheduler_store, set_daemon
+from scheduler_store import (
+    ACTOR,
+    FAILED_ERROR,
+    NOW,
+    add_approval,
+    add_usage,
+    build_scheduler_store,
+    set_daemon,
+)
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Markdown, Static
 
@@ -40,12 +48,14 @@ def sched_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sto
     store.close()
 
 
-def console(store: Store, start: str) -> WatchkeeperApp:
-    """The app with the clock frozen at NOW, and a fixed user and store path in the header."""
-    shown = Store(location=StoreLocation(root=Path("/var/lib/watchkeeper"),
-                                         database_url=store.location.database_url,
-                                         is_sqlite_file=True),
-                  db=store.db, _artifacts=store.artifacts)
+def console(store: Store, start: str, *, files: bool = False) -> WatchkeeperApp:
+    """The app with the clock frozen at NOW, and a fixed user and store path in the header;
+    `files`: on the store's own folder (Usage reads its prices and artifacts there; at 80
+    columns the header leaves a tmp folder's long path out)."""
+    shown = store if files else Store(
+        location=StoreLocation(root=Path("/var/lib/watchkeeper"),
+                               database_url=store.location.database_url, is_sqlite_file=True),
+        db=store.db, _artifacts=store.artifacts)
     app = make_app(shown, clock=lambda: NOW, refresh_interval=3600, start=start)
     app.user = ACTOR
     return app
@@ -113,9 +123,10 @@ def rows(app: WatchkeeperApp) -> dict[str, tuple[str, ...]]:
     return {r.key: r.cells for r in app.screen.query_one(LiveTable).shown_rows}
 
 
-def run(store: Store, start: str, scenario: Callable[[Pilot[Any]], Awaitable[None]]) -> None:
+def run(store: Store, start: str, scenario: Callable[[Pilot[Any]], Awaitable[None]], *,
+        files: bool = False) -> None:
     async def main() -> None:
-        app = console(store, start)
+        app = console(store, start, files=files)
         async with app.run_test(size=SIZE) as pilot:
             await settled(pilot)
             await scenario(pilot)
@@ -241,6 +252,26 @@ def test_overview_and_header_show_a_daemon_that_is_down(sched_store: Store) -> N
     run(sched_store, "overview", down)
 
 
+# --- usage -------------------------------------------------------------------------------
+
+def test_usage_per_model_over_7_and_30_days_with_disk_memory_and_money(sched_store: Store) -> None:
+    add_approval(sched_store)
+    add_usage(sched_store)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await go(pilot, "usage")
+        credit = rows(pilot.app)["credit-default"]
+        # 7 days: runs 1, 2, 4 of the fixture (38.21 + 3.4 + 1.92 s); 30: also 1800 and 1700 s
+        assert credit[1:4] == ("43.5", "3,544", "2,048") and credit[5] == "180"
+        # 3543.53 CPU s at 0.05 a CPU-hour, and a few hundred bytes of disk
+        assert credit[6] == "0.05 EUR"
+        assert rows(pilot.app)["(store jobs)"][1:3] == ("0.00", "12.0")
+        text = " ".join(screen_text(pilot.app).split())
+        assert "prices 0.05 EUR a CPU-hour, 0.10 EUR a GB-month · all models" in text
+
+    run(sched_store, "overview", scenario, files=True)
+
+
 # --- snapshots at 80x24 --------------------------------------------------------------------
 
 def after(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
@@ -275,6 +306,16 @@ SNAPSHOT_REPORTS = Path("/tmp/wk-console-snapshot/reports")
 def test_snapshot_approvals_80x24(snap_compare: Any, sched_store: Store, view: str) -> None:
     add_approval(sched_store, SNAPSHOT_REPORTS)
     assert snap_compare(console(sched_store, view), terminal_size=SIZE, run_before=after())
+
+
+def test_snapshot_usage_80x24(snap_compare: Any, sched_store: Store) -> None:
+    from store.wal import checkpoint_wal
+
+    add_approval(sched_store, SNAPSHOT_REPORTS)
+    add_usage(sched_store)
+    checkpoint_wal(sched_store)  # the WAL's size is on screen: start it empty
+    assert snap_compare(console(sched_store, "usage", files=True), terminal_size=SIZE,
+                        run_before=after())
 
 
 def test_snapshot_header_down_80x24(snap_compare: Any, sched_store: Store) -> None:
