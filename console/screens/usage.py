@@ -42,6 +42,10 @@ def money(value: float | None, currency: str) -> str:
     return "-" if value is None else f"{value:,.2f}" + (f" {currency}" if currency else "")
 
 
+def in_mb(figures: dict[str, Any], key: str) -> str:
+    return megabytes(figures[key] / MB) if key in figures else "-"
+
+
 def usage_rows(usage: dict[str, Any], week: dict[str, Any], month: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per model (and one for the store-wide jobs, if any ran): the usage report's
     disk and memory beside the two cost windows' run figures."""
@@ -93,14 +97,14 @@ class UsageScreen(TableScreen):
         for row in usage_rows(data["usage"], data["week"], data["month"]):
             week, month, disk = row["week"], row["month"], row["disk"]
             served = sum(m["bytes"] for m in disk.get("served_memory", []))
-            mb = (lambda key, d=disk: megabytes(d[key] / MB) if key in d else "-")
             out.append(TableRow(row["model"] or STORE_JOBS, (
                 row["model"] or STORE_JOBS, seconds(week.get("cpu_s")), seconds(month.get("cpu_s")),
-                megabytes(month.get("peak_memory_mb")), mb("total_bytes"),
+                megabytes(month.get("peak_memory_mb")), in_mb(disk, "total_bytes"),
                 megabytes(served / MB) if served else "-",
                 money((month.get("monthly") or {}).get("total"), currency),
                 seconds(week.get("wall_s")), seconds(month.get("wall_s")),
-                mb("artifacts_bytes"), mb("predictions_bytes"), mb("reports_bytes"),
+                in_mb(disk, "artifacts_bytes"), in_mb(disk, "predictions_bytes"),
+                in_mb(disk, "reports_bytes"),
             ), row))
         return out
 
