@@ -160,11 +160,11 @@ def test_run_now_pause_and_resume_reach_the_store_and_the_audit_log(sched_store:
     async def scenario(pilot: Pilot[Any]) -> None:
         await select(pilot, "nightly-retrain")
         await pilot.press("r")
-        change = await confirm_with(pilot, "rerun after the NaN fix")
+        change = await confirm_with(pilot, "NaN fixed")
         assert change.startswith("nightly-retrain: queue a run now (command of credit-default)")
         assert any("run #7 queued" in n for n in notices(pilot.app))
         await pilot.press("P")
-        change = await confirm_with(pilot, "data late today")
+        change = await confirm_with(pilot, "data late")
         assert change.startswith("nightly-retrain: active -> paused")
         await until(pilot, lambda: rows(pilot.app)["nightly-retrain"][1] == "paused", "paused row")
         await pilot.press("P")  # paused already: said, no confirmation
@@ -172,7 +172,7 @@ def test_run_now_pause_and_resume_reach_the_store_and_the_audit_log(sched_store:
         assert not isinstance(pilot.app.screen, ConfirmModal)
         assert any("paused already" in n for n in notices(pilot.app))
         await pilot.press("U")
-        await confirm_with(pilot, "data arrived")
+        await confirm_with(pilot, "data in")
         await until(pilot, lambda: rows(pilot.app)["nightly-retrain"][1] == "active", "active row")
 
     run(sched_store, "jobs", scenario)
@@ -180,9 +180,9 @@ def test_run_now_pause_and_resume_reach_the_store_and_the_audit_log(sched_store:
     assert (queued["id"], queued["trigger"], queued["status"]) == (7, "run-now", "queued")
     assert show_job(sched_store, "nightly-retrain")["paused"] is False
     events = {e["action"]: e for e in audit_log(sched_store, limit=10) if e["target"] == "job/nightly-retrain"}
-    assert events["job.run_now"]["reason"] == "rerun after the NaN fix"
-    assert events["job.pause"]["reason"] == "data late today"
-    assert events["job.resume"]["reason"] == "data arrived"
+    assert events["job.run_now"]["reason"] == "NaN fixed"
+    assert events["job.pause"]["reason"] == "data late"
+    assert events["job.resume"]["reason"] == "data in"
 
 
 def test_cancelled_run_now_changes_nothing(sched_store: Store) -> None:
@@ -221,7 +221,7 @@ def test_runs_filtered_by_status_and_a_bad_filter_named(sched_store: Store) -> N
         await go(pilot, "jobruns status=timed_out")
         assert list(rows(pilot.app)) == ["3"]
         assert pilot.app.screen.title_text() == "job runs status=timed_out"
-        await pilot.press("colon", *keys("jobruns status=broken"), "enter")
+        pilot.app.run_command("jobruns status=broken")  # as typed at `:` (typing is tested above)
         await until(pilot, lambda: any("status=broken is not one of" in n for n in notices(pilot.app)),
                     "the bad filter named")
 
@@ -331,7 +331,6 @@ def test_approvals_list_then_report_then_approve_makes_it_production(sched_store
     html = add_approval(sched_store)
 
     async def scenario(pilot: Pilot[Any]) -> None:
-        await go(pilot, "approvals")
         assert rows(pilot.app)["credit-default 2"] == (
             "credit-default", "v2 vs v1", "roc_auc 0.8291 vs 0.8134", "passed", "1: income", "40m")
         await pilot.press("enter")
@@ -343,29 +342,45 @@ def test_approvals_list_then_report_then_approve_makes_it_production(sched_store
         report = pilot.app.screen.query_one(Markdown)
         await until(pilot, lambda: "credit-default v2 against production v1" in report.source, "report")
         await pilot.press("a")
-        change = await confirm_with(pilot, "beats v1 on the same holdout")
+        change = await confirm_with(pilot, "beats v1")
         assert change == "credit-default production: v1 -> v2 (approved)"
         assert any("production v1 -> v2" in n for n in notices(pilot.app))
 
-    run(sched_store, "overview", scenario)
+    run(sched_store, "approvals", scenario)
     assert show_model(sched_store, "credit-default")["aliases"]["production"] == 2
     event = audit_log(sched_store, action="version.approve", limit=1)[0]
-    assert event["reason"] == "beats v1 on the same holdout" and event["target"].endswith("v2")
+    assert event["reason"] == "beats v1" and event["target"].endswith("v2")
 
 
 def test_reject_needs_a_reason_and_leaves_production(sched_store: Store) -> None:
     add_approval(sched_store)
 
     async def scenario(pilot: Pilot[Any]) -> None:
-        await go(pilot, "approvals")
         await pilot.press("x")
         await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirmation")
         await pilot.press("enter")  # no reason: refused in the dialog
         await pilot.pause()
         assert "a reason is needed" in str(pilot.app.screen.query_one("#error", Static).render())
-        await confirm_with(pilot, "income drift is a data bug")
+        await confirm_with(pilot, "income bug")
         await until(pilot, lambda: not rows(pilot.app), "the rejected version gone from the list")
 
-    run(sched_store, "overview", scenario)
+    run(sched_store, "approvals", scenario)
     assert show_model(sched_store, "credit-default")["aliases"]["production"] == 1
-    assert list_approvals(sched_store, status="rejected")[0]["reason"] == "income drift is a data bug"
+    assert list_approvals(sched_store, status="rejected")[0]["reason"] == "income bug"
+
+
+def test_read_only_hides_the_job_keys_and_says_why(sched_store: Store) -> None:
+    async def main() -> None:
+        app = console(sched_store, "jobs")
+        app.read_only = True
+        async with app.run_test(size=SIZE) as pilot:
+            await settled(pilot)
+            shown = {b.binding.action for b in pilot.app.screen.active_bindings.values() if b.binding.show}
+            assert shown.isdisjoint({"run_job", "pause_job", "resume_job"})
+            await pilot.press("r")
+            await pilot.pause()
+            assert not isinstance(pilot.app.screen, ConfirmModal)
+            assert any("run now is unavailable" in n for n in notices(pilot.app))
+
+    asyncio.run(main())
+    assert len(list_runs(sched_store)) == 6
