@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,23 @@ def test_usage_per_model_over_7_and_30_days_with_disk_memory_and_money(sched_sto
     run(sched_store, "overview", scenario, files=True)
 
 
+def test_header_marks_down_and_stopped_but_not_up_or_never() -> None:
+    from console.screens.scheduler_cells import daemon_mark
+    from scheduler.jobs_view import daemon_state
+    from store.job_tables import SchedulerDaemon
+
+    def state(beat_s: float, stopped: bool = False) -> dict[str, Any]:
+        beat = NOW - timedelta(seconds=beat_s)
+        return daemon_state(SchedulerDaemon(host="ops-1", pid=1, heartbeat_at=beat,
+                                            stopped_at=beat if stopped else None), NOW)
+
+    assert daemon_mark(None, NOW) == daemon_mark(daemon_state(None, NOW), NOW) == ("", "")
+    assert daemon_mark(state(5), NOW) == ("", "")  # a fresh heartbeat
+    assert daemon_mark(state(31), NOW) == ("SCHEDULER DOWN since 08:59", "down")
+    assert daemon_mark(state(600, stopped=True), NOW) == ("scheduler stopped 08:50", "stopped")
+    assert daemon_mark(state(86400), NOW)[0] == "SCHEDULER DOWN since 11-20 09:00"
+
+
 # --- snapshots at 80x24 --------------------------------------------------------------------
 
 def after(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
@@ -316,6 +334,24 @@ def test_snapshot_usage_80x24(snap_compare: Any, sched_store: Store) -> None:
     checkpoint_wal(sched_store)  # the WAL's size is on screen: start it empty
     assert snap_compare(console(sched_store, "usage", files=True), terminal_size=SIZE,
                         run_before=after())
+
+
+@pytest.mark.parametrize("view,keys", [("jobs", ("j", "j", "r", *"NaN fixed")),
+                                       ("approvals", ("a", *"beats v1"))], ids=["run-now", "approve"])
+def test_snapshot_confirmation_80x24(snap_compare: Any, sched_store: Store, view: str,
+                                     keys: tuple[str, ...]) -> None:
+    """r on nightly-retrain and a on credit-default v2: the change and the reason as typed."""
+    add_approval(sched_store, SNAPSHOT_REPORTS)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press(*keys)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirmation")
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(console(sched_store, view), terminal_size=SIZE, run_before=run_before)
 
 
 def test_snapshot_header_down_80x24(snap_compare: Any, sched_store: Store) -> None:
