@@ -420,3 +420,19 @@ def test_read_only_hides_the_job_keys_and_says_why(sched_store: Store) -> None:
 
     asyncio.run(main())
     assert len(list_runs(sched_store)) == 6
+
+
+def test_jobs_refresh_shows_a_change_made_elsewhere(sched_store: Store) -> None:
+    """`wk jobs pause` in another terminal: the row says paused at the next refresh, no key."""
+    from scheduler.jobs_service import set_paused
+
+    async def main() -> None:
+        app = console(sched_store, "jobs")
+        app.refresh_interval = 0.2
+        async with app.run_test(size=SIZE) as pilot:
+            await settled(pilot)
+            await asyncio.to_thread(set_paused, sched_store, "store-backup", True, reason="cli")
+            await until(pilot, lambda: rows(app)["store-backup"][1:3] == ("paused", "paused"),
+                        "the refresh to show the pause")
+
+    asyncio.run(main())
