@@ -8,7 +8,8 @@ kind `command`, the one kind every branch has.
 What it holds (times relative to NOW, 2026-11-21 09:00 UTC):
 
 - models credit-default and store-demand (no versions: the jobs only name them);
-- nightly-retrain (credit-default, cron 0 2 * * *): run 1 succeeded at 02:00, run 4
+- nightly-retrain (credit-default, cron 0 2 * * *): run 1 succeeded at 02:00 (its result:
+  v2, pending approval), run 4
   failed at 08:00 with an error and a log tail;
 - hourly-drift (credit-default, every 1h): run 2 succeeded, run 5 running since 08:58;
 - demand-score (store-demand, every 15m, paused): run 3 timed out (SIGKILL);
@@ -77,7 +78,8 @@ def build_scheduler_store(root: Path) -> Store:
             session.add(job)
         session.add_all([
             _run(retrain, 420, JobRunStatus.SUCCEEDED, exit_code=0, cpu_s=38.21,
-                 peak_memory_mb=412.3, rows=13105, log_tail="loading 13105 rows\ngate passed"),
+                 peak_memory_mb=412.3, rows=13105, log_tail="loading 13105 rows\ngate passed",
+                 result={"version": 2, "approval": "pending"}),
             _run(drift, 120, JobRunStatus.SUCCEEDED, exit_code=0, cpu_s=3.4, peak_memory_mb=96.0,
                  rows=2700, wall_s=4.1),
             _run(score, 75, JobRunStatus.TIMED_OUT, signal=9, cpu_s=880.0, peak_memory_mb=1536.0,

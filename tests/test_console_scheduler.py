@@ -217,6 +217,16 @@ def test_enter_opens_the_jobs_runs_then_one_run_with_its_error_and_log(sched_sto
     run(sched_store, "jobs", scenario)
 
 
+def test_a_runs_page_says_what_its_kind_reported(sched_store: Store) -> None:
+    from console.screens.job_runs import run_text
+    from scheduler.jobs_view import show_run
+
+    text = run_text(show_run(sched_store, 1)).plain
+    assert "result       version=2  approval=pending" in text
+    assert "resources    wall 42.5 s · cpu 38.2 s · peak 412 MB · rows 13,105" in text
+    assert "process      ops-1, daemon pid 4242" in text
+
+
 def test_runs_filtered_by_status_and_a_bad_filter_named(sched_store: Store) -> None:
     async def scenario(pilot: Pilot[Any]) -> None:
         await go(pilot, "jobruns status=timed_out")

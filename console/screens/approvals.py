@@ -186,6 +186,10 @@ def summary_text(approval: dict[str, Any]) -> Table:
     if approval["decided_by"]:
         status.append(f" by {approval['decided_by']}: {approval['reason']}")
     grid.add_row("status", status)
+    made_by = [f"{what} #{approval[key]}" for what, key in
+               (("job run", "job_run_id"), ("training run", "training_run_id")) if approval.get(key)]
+    if made_by:  # :jobrun N and :run N open them
+        grid.add_row("from", ", ".join(made_by))
     grid.add_row("against", f"production {_v(approval['against_version'])} on "
                             f"{summary.get('holdout_rows', '?')} holdout rows")
     metrics = Table(box=None, padding=(0, 1), show_edge=False, pad_edge=False)

@@ -148,6 +148,8 @@ def run_text(run: dict[str, Any]) -> Text:
         field("error", run["error"], "bold red")
     if run["note"]:
         field("note", run["note"], "yellow")
+    if run.get("result"):  # what the kind reported: a version registered, report ids
+        field("result", "  ".join(f"{k}={v}" for k, v in run["result"].items()))
     if run.get("log_path"):
         field("log file", run["log_path"])
     text.append("\nlog tail\n", style="bold")
