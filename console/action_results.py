@@ -66,3 +66,34 @@ def describe(actions: Mapping[str, Describe], what: str, result: Any) -> str:
     returns); "done" for an action without a description."""
     describe_as = actions.get(what)
     return "done" if describe_as is None else describe_as(result)
+
+
+def run_queued(result: dict[str, Any]) -> str:
+    return f"{result['job']}: run #{result['run']} {result['status']}; the scheduler starts it within seconds"
+
+
+def pause_set(result: dict[str, Any]) -> str:
+    state = "paused" if result["paused"] else "resumed"
+    return f"{result['name']} {state}" if result["changed"] else f"{result['name']} was {state} already"
+
+
+#: the jobs screen's actions (scheduler.jobs_service returns plain dicts)
+JOB_ACTIONS: dict[str, Describe] = {
+    "run now": run_queued,
+    "pause": pause_set,
+    "resume": pause_set,
+}
+
+
+def approved(result: dict[str, Any]) -> str:
+    move = result["move"]
+    before = f"v{move['from_version']}" if move.get("from_version") else "(none)"
+    return f"{result['model']} v{result['version']} approved: production {before} -> v{move['to_version']}"
+
+
+def rejected(result: dict[str, Any]) -> str:
+    return f"{result['model']} v{result['version']} rejected: production unchanged"
+
+
+#: the approvals screens' actions (registry.approvals returns plain dicts)
+APPROVAL_ACTIONS: dict[str, Describe] = {"approve": approved, "reject": rejected}

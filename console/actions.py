@@ -14,8 +14,10 @@ ALL_VIEWS = VIEW_NAMES
 #: The views whose body is one table (filter, sort, copy, raw JSON).
 #: The monitoring views: one model's stored reports (console/screens/report_screens.py).
 MONITOR_VIEWS = ("drift", "quality", "performance")
+#: The scheduler's views (console/screens/jobs.py, job_runs.py, approvals.py, usage.py).
+SCHEDULER_TABLES = ("jobs", "jobruns", "approvals", "usage")
 TABLE_VIEWS = ("overview", "models", "versions", "datasets", "dataset", "runs", "audit", "deployments",
-               "predictions", "labelling", *MONITOR_VIEWS)
+               "predictions", "labelling", *MONITOR_VIEWS, *SCHEDULER_TABLES)
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ GLOBAL_ACTIONS: tuple[ActionSpec, ...] = (
 SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("filter", "slash", "Filter rows", TABLE_VIEWS, short="filter"),
     ActionSpec("sort", "s", "Sort by the next column",
-               ("models", "versions", "datasets", "runs", "audit", "deployments", "predictions"), show=False),
+               ("models", "versions", "datasets", "runs", "audit", "deployments", "predictions",
+                *SCHEDULER_TABLES), show=False),
     ActionSpec("copy_id", "c", "Copy the row's id (model, version, run, prediction...) to the clipboard",
                (*TABLE_VIEWS, "prediction"), show=False),
     ActionSpec("show_raw", "y", "Raw JSON of the row", (*TABLE_VIEWS, "prediction"), show=False),
@@ -78,6 +81,17 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                ("overview", "models", *MONITOR_VIEWS), show=False),
     ActionSpec("performance", "m", "Performance of the model: metrics per version, estimate, coverage",
                ("overview", "models", *MONITOR_VIEWS), short="perf"),
+    # the scheduler's views: `p` stays the console's refresh pause everywhere, so a job
+    # pauses with P and resumes with U (capitals, as the other changes here are)
+    ActionSpec("run_job", "r", "Run the job now (the scheduler starts it within seconds)", ("jobs",),
+               dangerous=True, short="run now"),
+    ActionSpec("pause_job", "P", "Pause the job: no new runs until it is resumed", ("jobs",),
+               dangerous=True, short="pause"),
+    ActionSpec("resume_job", "U", "Resume the paused job", ("jobs",), dangerous=True, short="resume"),
+    ActionSpec("approve", "a", "Approve the pending version: it becomes production",
+               ("approvals", "approval"), dangerous=True, short="approve"),
+    ActionSpec("reject", "x", "Reject the pending version (production stays)", ("approvals", "approval"),
+               dangerous=True, short="reject"),
     ActionSpec("older_report", "left_square_bracket", "The drift report before this one", ("drift",),
                show=False),
     ActionSpec("newer_report", "right_square_bracket", "The drift report after this one", ("drift",),

@@ -43,6 +43,9 @@ class WatchkeeperApp(App[None]):
         self.model_names: list[str] = []
         self.start_command = start
         self.opens_started = 0  # `:` commands that read before they open (the last one wins)
+        #: the scheduler daemon's state (scheduler.jobs_view.daemon_state) as last read: the
+        #: header of every screen marks a daemon that is down
+        self.scheduler: dict[str, Any] | None = None
 
     @property
     def store_label(self) -> str:
@@ -62,6 +65,37 @@ class WatchkeeperApp(App[None]):
 
     def on_mount(self) -> None:
         self.run_command(self.start_command, first=True)
+        self.read_scheduler()
+        self.set_interval(self.refresh_interval, self._tick_scheduler)
+
+    # --- the scheduler's heartbeat, for every screen's header ----------------------------
+    def _tick_scheduler(self) -> None:
+        if not self.paused:
+            self.read_scheduler()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scheduler")
+    def read_scheduler(self) -> None:
+        """One small read (the daemon's row); a failure is left to the screens, whose own
+        reads fail the same way and say so."""
+        from scheduler.jobs_view import scheduler_state
+
+        self.call_from_thread(self.show_scheduler, scheduler_state(self.store, now=self.clock()))
+
+    def show_scheduler(self, state: dict[str, Any]) -> None:
+        """Mark every screen's header with the daemon's state (on the UI thread; the Jobs and
+        Overview screens call it with the state they read too)."""
+        self.scheduler = state
+        from console.widgets.header import StatusHeader
+
+        mark = self.scheduler_mark()
+        for screen in self.screen_stack:
+            for header in screen.query(StatusHeader):
+                header.set_scheduler(*mark)
+
+    def scheduler_mark(self) -> tuple[str, str]:
+        from console.screens.scheduler_cells import daemon_mark
+
+        return daemon_mark(self.scheduler, self.clock())
 
     # --- navigation -------------------------------------------------------------------
     def run_command(self, command: str, *, first: bool = False) -> None:

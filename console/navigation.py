@@ -181,6 +181,48 @@ def _performance(args: list[str]) -> Screen[Any]:
     return PerformanceScreen(args[0])
 
 
+def _jobs(args: list[str]) -> Screen[Any]:
+    from console.screens.jobs import JobsScreen
+
+    return JobsScreen()
+
+
+def _jobruns(args: list[str]) -> Screen[Any]:
+    from console.screens.job_runs import JobRunsScreen, run_filters
+
+    return JobRunsScreen(run_filters(args))
+
+
+def _jobrun(args: list[str]) -> Screen[Any]:
+    from console.screens.job_runs import JobRunScreen
+
+    if not args[0].lstrip("#").isdigit():
+        raise ValueError("usage: :jobrun ID (a number)")
+    return JobRunScreen(int(args[0].lstrip("#")))
+
+
+def _approvals(args: list[str]) -> Screen[Any]:
+    from console.screens.approvals import ApprovalsScreen
+
+    if len(args) > 1:
+        raise WrongArguments()
+    return ApprovalsScreen(args[0] if args else None)
+
+
+def _approval(args: list[str]) -> Screen[Any]:
+    from console.screens.approvals import ApprovalScreen
+
+    if not args[1].lstrip("v").isdigit():
+        raise ValueError("usage: :approval MODEL VERSION (a number)")
+    return ApprovalScreen(args[0], int(args[1].lstrip("v")))
+
+
+def _usage(args: list[str]) -> Screen[Any]:
+    from console.screens.usage import UsageScreen
+
+    return UsageScreen()
+
+
 def _help(args: list[str]) -> Screen[Any]:
     from console.screens.help import HelpScreen
 
@@ -226,6 +268,21 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("performance", "a model's metrics per version and window, estimate beside realised, "
                             "with label coverage", _performance, "MODEL", arity=1, aliases=("perf",),
              completions=("performance {model}",)),
+
+    # the scheduler: jobs, their runs, approvals of retrained versions, what it all costs
+    ViewSpec("jobs", "scheduled jobs: schedule, next and last run; run now, pause, resume", _jobs,
+             arity=0, aliases=("sched",)),
+    ViewSpec("jobruns", "the runs of scheduled jobs, newest first, with their resources", _jobruns,
+             "[job=J] [model=M] [status=S] [since=1d]", aliases=("jr",),
+             completions=("jobruns model={model}",)),
+    ViewSpec("jobrun", "one job run: resources, exit, error, note and log tail", _jobrun, "ID",
+             arity=1),
+    ViewSpec("approvals", "retrained versions waiting for approval, with their reports", _approvals,
+             "[MODEL]", aliases=("ap",), completions=("approvals {model}",)),
+    ViewSpec("approval", "one pending version's report; approve or reject it", _approval,
+             "MODEL VERSION", arity=2),
+    ViewSpec("usage", "per model: CPU, wall time and memory of runs over 7 and 30 days, disk, "
+                      "served memory, cost", _usage, arity=0, aliases=("cost",)),
     ViewSpec("help", "every key and every view", _help, listed=False),
 )
 

@@ -7,7 +7,7 @@ configured currency (None when no price is set)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +86,8 @@ def usage_report(store: Store) -> dict[str, Any]:
             "prices": prices_summary(prices)}
 
 
-def cost_report(store: Store, days: int, model: str | None = None) -> dict[str, Any]:
+def cost_report(store: Store, days: int, model: str | None = None,
+                now: datetime | None = None) -> dict[str, Any]:
     """The job runs' resources over the last `days` days, per model and per job, and money.
 
     keys: days, since, prices; models: [{model (None: store-wide jobs such as backup),
@@ -94,13 +95,14 @@ def cost_report(store: Store, days: int, model: str | None = None) -> dict[str, 
     monthly: {cpu_hours_30d, disk_gb, cpu, disk, total}}]; jobs: [{job, kind, model, runs,
     measured, cpu_s, cpu_hours, wall_s, peak_memory_mb, rows, cpu_cost, monthly_cpu}];
     totals: {runs, measured, cpu_s, cpu_hours, wall_s, peak_memory_mb, rows, cpu_cost,
-    monthly_total}. `measured` counts the runs whose resources were recorded."""
+    monthly_total}. `measured` counts the runs whose resources were recorded. The windows
+    end at `now` (default the clock; the console passes its own)."""
     if days < 1:
         raise InvalidInput(f"days must be 1 or more, not {days}", field="days", example="30")
     from store.types import utcnow
 
     prices = cost_prices(store.location.root)
-    now = utcnow()
+    now = now or utcnow()
     since, since_month = now - timedelta(days=days), now - timedelta(days=MONTH_DAYS)
     with store.db.read_core() as conn:
         names = model_names(conn)

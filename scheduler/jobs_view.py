@@ -61,14 +61,15 @@ def daemon_state(daemon: SchedulerDaemon | None, now: datetime | None = None) ->
             "note": daemon.note}
 
 
-def scheduler_state(store: Store) -> dict[str, Any]:
+def scheduler_state(store: Store, now: datetime | None = None) -> dict[str, Any]:
     with store.db.read() as session:
-        return daemon_state(job_rows.daemon_row(session))
+        return daemon_state(job_rows.daemon_row(session), now)
 
 
-def list_jobs(store: Store) -> dict[str, Any]:
-    """Every job with its schedule, next and last run, and the daemon's state."""
-    now = utcnow()
+def list_jobs(store: Store, now: datetime | None = None) -> dict[str, Any]:
+    """Every job with its schedule, next and last run, and the daemon's state (next runs
+    and the heartbeat's age as of `now`: the console passes its clock)."""
+    now = now or utcnow()
     with store.db.read() as session:
         jobs = job_rows.list_jobs(session)
         last = job_rows.last_runs(session)

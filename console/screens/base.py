@@ -75,7 +75,9 @@ class WkScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.wk
-        yield StatusHeader(app.store_label, app.user, app.role, self.title_text())
+        header = StatusHeader(app.store_label, app.user, app.role, self.title_text())
+        header.set_scheduler(*app.scheduler_mark())
+        yield header
         with Vertical(id="body"):
             yield from self.compose_body()
         yield FilterBar()

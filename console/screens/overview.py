@@ -6,18 +6,21 @@ table, the selected model's last 3 hours: requests per minute, p95 and error rat
 sparklines. From the stored monitoring reports: the newest drift state (how many
 features drifted; too few rows and inputs not logged said as such, never ok) and the
 newest performance of each version (its main metric, with label coverage; thin windows
-marked). Later issues add alerts."""
+marked). Over the table, the scheduler's heartbeat (up, down since, stopped, never) and
+the job runs that failed in the last 24 hours. Later issues add alerts."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.widgets import Static
 
 from console.charts import span_text, trend_cell
 from console.columns import Column
 from console.screens.base import ModelRowsScreen
 from console.screens.cells import error_rate, millis, per_minute, percent
+from console.screens.scheduler_cells import overview_lines
 from console.screens.time_format import age
 from console.widgets.live_table import LiveTable, TableRow
 from console.widgets.row_detail import RowDetail
@@ -76,6 +79,7 @@ class OverviewScreen(ModelRowsScreen):
         self.trend_step = 1
 
     def compose_body(self) -> ComposeResult:
+        yield Static("", id="scheduler-line")
         yield LiveTable(self.COLUMNS, id="table")
         yield TrendPanel(id="trend")
         yield RowDetail(id="detail-line")
@@ -83,6 +87,7 @@ class OverviewScreen(ModelRowsScreen):
     def fetch(self) -> Any:
         from monitoring.reading import latest_states
         from registry.models import overview
+        from scheduler.health import scheduler_health
         from serving.traffic import dashboard
 
         now = self.wk.clock()
@@ -90,7 +95,17 @@ class OverviewScreen(ModelRowsScreen):
         return {"models": overview(self.wk.store, now=now),
                 "traffic": dashboard.traffic_by_model(self.wk.store, minutes=TRAFFIC_MINUTES, now=now),
                 "trend_step": step, "trends": {s.model: s.points for s in series},
-                "monitoring": latest_states(self.wk.store)}
+                "monitoring": latest_states(self.wk.store),
+                "scheduler": scheduler_health(self.wk.store, now=now)}
+
+    def show(self, data: dict[str, Any]) -> None:
+        health = data["scheduler"]
+        now = self.wk.clock()
+        lines = overview_lines(health, now)
+        lines.no_wrap, lines.overflow = True, "ellipsis"
+        self.query_one("#scheduler-line", Static).update(lines)
+        self.wk.show_scheduler(health["scheduler"])
+        super().show(data)
 
     def rows_from(self, data: dict[str, Any]) -> list[TableRow]:
         now = self.wk.clock()

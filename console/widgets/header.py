@@ -1,4 +1,5 @@
-"""The top line: where we are, who we are, and when the data was last read."""
+"""The top line: where we are, who we are, and when the data was last read; first of all,
+when the scheduler is down (the whole line in the theme's error colour) or stopped."""
 
 from __future__ import annotations
 
@@ -9,22 +10,35 @@ from textual.widgets import Static
 class StatusHeader(Static):
     DEFAULT_CSS = """
     StatusHeader { dock: top; height: 1; background: $primary; color: $text; padding: 0 1; }
+    StatusHeader.-scheduler-down { background: $error; text-style: bold; }
+    StatusHeader.-scheduler-stopped { background: $warning; color: $text; }
     """
 
     view_title: reactive[str] = reactive("")
     refreshed: reactive[str] = reactive("never")
     paused: reactive[bool] = reactive(False)
+    #: "SCHEDULER DOWN since 08:12", "scheduler stopped 08:12", or "" (up, or never ran)
+    scheduler: reactive[str] = reactive("")
 
     def __init__(self, store: str, user: str, role: str, title: str = "") -> None:
         super().__init__()
         self.store_label, self.user, self.role = store, user, role
         self.view_title = title
 
+    def set_scheduler(self, text: str, level: str) -> None:
+        """The scheduler's marker (console/screens/scheduler_cells.daemon_mark) and its
+        level: "down", "stopped" or "" (nothing to say)."""
+        self.scheduler = text
+        self.set_class(level == "down", "-scheduler-down")
+        self.set_class(level == "stopped", "-scheduler-stopped")
+
     def render(self) -> str:
         """What matters at 3am first: the view and how fresh it is; the store path only
         where it fits."""
         state = "PAUSED" if self.paused else f"refreshed {self.refreshed}"
         text = f"{self.view_title} | {state} | {self.user} ({self.role})"
+        if self.scheduler:  # first, so 80 columns never cut it off
+            text = f"{self.scheduler} | {text}"
         room = self.size.width - 2
         for extra in (f"Watchkeeper | {text} | {self.store_label}", f"Watchkeeper | {text}"):
             if len(extra) <= room:
