@@ -63,13 +63,18 @@ def test_memory_hog_is_killed_at_its_limit(tmp_path):
     root = tmp_path / "store"
     store = new_store(root)
     add(store, "hog", GREEDY, every="1h", memory_mb=200)
+    # one allocation far past the limit, faster than the watch: the address-space backstop
+    add(store, "gulp", "python -c 'bytearray(4 * 2**30)'", every="1h", memory_mb=100)
     from scheduler import jobs_service
 
     with running_daemon(root) as daemon:
         jobs_service.run_now(store, "hog", actor="test")
+        jobs_service.run_now(store, "gulp", actor="test")
         run = wait_for("the hog killed", lambda: runs(store, "hog", "failed"), 15, daemon)[0]
+        gulp = wait_for("the gulp refused", lambda: runs(store, "gulp", "failed"), 15, daemon)[0]
     assert run.error.startswith("killed at its memory limit of 200 MB (peak "), run.error
     assert run.signal == signal.SIGKILL and run.peak_memory_mb >= 200
+    assert "MemoryError" in gulp.log_tail and gulp.peak_memory_mb < 100
 
 
 def test_failures_are_retried_with_backoff_then_given_up(tmp_path):
