@@ -20,6 +20,7 @@ is left of its process group when it ends is killed: a run's processes end with 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -153,7 +154,15 @@ class Runner:
         log.info("started run %s (pid %s)", run_id, proc.pid, extra={**extra, "pid": proc.pid})
         write_retrying(self.store, lambda s: run_ledger.set_child(
             s, run_id, pid=proc.pid, log_path=str(path)), "record a run's process")
-        ending = self._watch(proc, limits, began)
+        try:
+            ending = self._watch(proc, limits, began)
+        except Exception as exc:  # a bug here must not leave the run `running` with its child
+            log.exception("watching run %s failed", run_id, extra=extra)
+            kill_group(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired, ChildProcessError):
+                proc.wait(KILL_GRACE_S)
+            ending = Ending(JobRunStatus.FAILED, error=f"the scheduler lost track of the run "
+                                                       f"({type(exc).__name__}: {exc}); killed")
         ending = replace(ending, log_tail=log_tail(path))
         done = self._finish(run_id, ending)
         log.info("run %s %s%s", run_id, done.status, f": {done.error}" if done.error else "",
