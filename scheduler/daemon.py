@@ -8,9 +8,10 @@ start APScheduler 3's BackgroundScheduler over an in-memory timetable of the job
 
 The main loop, at least once a second: writes the slots APScheduler handed over as
 queued (or missed) runs, re-reads the job table (an edit takes effect within about a
-second), starts due queued runs on a bounded pool of worker threads (a slot's run, a
-run-now someone asked for, a retry whose backoff passed, a job that follows one that
-succeeded), renews the lease and the running runs' heartbeats every HEARTBEAT_S, runs a
+second), claims due queued runs one by one in the order they came (running, or skipped
+beside a running run of the job) and hands the claimed ones to a bounded pool of worker
+threads (a slot's run, a run-now someone asked for, a retry whose backoff passed, a job
+that follows one that succeeded), renews the lease and the running runs' heartbeats every HEARTBEAT_S, runs a
 WAL checkpoint every CHECKPOINT_S, and checks APScheduler's thread is alive. A dead
 scheduler thread ends the daemon with exit 1, so its supervisor (systemd) restarts it;
 a store locked past its busy timeout is tried again each second, and a daemon that could
