@@ -8,9 +8,10 @@ start APScheduler 3's BackgroundScheduler over an in-memory timetable of the job
 
 The main loop, at least once a second: writes the slots APScheduler handed over as
 queued (or missed) runs, re-reads the job table (an edit takes effect within about a
-second), starts due queued runs on a bounded pool of worker threads (a slot's run, a
-run-now someone asked for, a retry whose backoff passed, a job that follows one that
-succeeded), renews the lease and the running runs' heartbeats every HEARTBEAT_S, runs a
+second), claims due queued runs one by one in the order they came (running, or skipped
+beside a running run of the job) and hands the claimed ones to a bounded pool of worker
+threads (a slot's run, a run-now someone asked for, a retry whose backoff passed, a job
+that follows one that succeeded), renews the lease and the running runs' heartbeats every HEARTBEAT_S, runs a
 WAL checkpoint every CHECKPOINT_S, and checks APScheduler's thread is alive. A dead
 scheduler thread ends the daemon with exit 1, so its supervisor (systemd) restarts it;
 a store locked past its busy timeout is tried again each second, and a daemon that could
@@ -37,7 +38,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from scheduler import recovery
-from scheduler.runner import STOP_GRACE_S, Runner
+from scheduler.runner import STOP_GRACE_S, Claim, Runner
 from scheduler.timetable import EXECUTOR, Slot, SlotExecutor, Timetable
 from store import run_ledger, scheduler_lease, wal_upkeep
 from store.errors import StoreUnavailable
@@ -79,7 +80,8 @@ class Daemon:
         self.pending: list[Slot] = []  # slots taken off the queue, not yet written
         self.in_flight: dict[int, tuple[int | None, Future[Any]]] = {}  # run id -> (job id, work)
         self.in_flight_lock = threading.Lock()  # the workers remove their runs as they end
-        self.runner = Runner(store, host=self.host, daemon_pid=self.pid, stopping=self.stopping)
+        self.runner = Runner(store, host=self.host, daemon_pid=self.pid, stopping=self.stopping,
+                             on_trouble=self._trouble)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
         self.scheduler: Any = None
         self.timetable: Timetable | None = None
@@ -179,8 +181,7 @@ class Daemon:
                 down = time.monotonic() - self.last_beat
                 log.warning("the store is unavailable (%.0f s without a heartbeat): %s", down,
                             exc.message)
-                self.problem = f"{utcnow():%H:%M:%S} UTC: {exc.message}"
-                self.problem_at = time.monotonic()
+                self._trouble(exc.message)
                 if down > GIVE_UP_S:
                     log.error("no heartbeat written for %.0f s: exiting", down)
                     return EXIT_STORE
@@ -248,20 +249,28 @@ class Daemon:
                 continue
             run_id = run.id
             assert run_id is not None
+            claim = self.runner.claim(run_id)  # running, or skipped beside a running one
+            if not claim.running:
+                continue
             busy.add(run.job_id)
             with self.in_flight_lock:
-                self.in_flight[run_id] = (run.job_id, self.pool.submit(self._run_one, run_id))
+                self.in_flight[run_id] = (run.job_id, self.pool.submit(self._run_one, claim))
             free -= 1
 
-    def _run_one(self, run_id: int) -> None:
+    def _run_one(self, claim: Claim) -> None:
+        run_id = int(claim.run.id or 0)
         try:
-            self.runner.run(run_id)
+            self.runner.run(claim)
         except Exception:
             log.exception("run %s: the runner failed", run_id, extra={"run_id": run_id})
         finally:
             with self.in_flight_lock:
                 self.in_flight.pop(run_id, None)
             self.wake.set()
+
+    def _trouble(self, message: str) -> None:
+        self.problem = f"{utcnow():%H:%M:%S} UTC: {message}"
+        self.problem_at = time.monotonic()
 
     def _heartbeat(self) -> None:
         if self.problem and time.monotonic() - self.problem_at > PROBLEM_SHOWN_S:

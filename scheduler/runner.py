@@ -20,6 +20,7 @@ is left of its process group when it ends is killed: a run's processes end with 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,24 +118,46 @@ def log_tail(path: Path, size: int = LOG_TAIL_BYTES) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Claim:
+    run: JobRun
+    job: Job | None  # None: the run is not running (skipped, or its job was removed)
+    since_first_s: float  # since the slot's first attempt started
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.run.status == JobRunStatus.RUNNING
+
+
 class Runner:
     def __init__(self, store: Store, *, host: str, daemon_pid: int,
-                 stopping: threading.Event) -> None:
+                 stopping: threading.Event,
+                 on_trouble: Callable[[str], None] | None = None) -> None:
         self.store = store
+        self.on_trouble = on_trouble
         self.host, self.daemon_pid = host, daemon_pid
         self.stopping = stopping
         self.stop_deadline: float | None = None  # monotonic time the stop grace ends
 
-    def run(self, run_id: int) -> JobRun:
-        """Start the queued run, watch it to its end and record it (and its follow-ups:
-        a retry, or the jobs that run after it). Returns the run as recorded."""
+    def claim(self, run_id: int) -> Claim:
+        """Mark the queued run running (or skipped: its job runs already), in one write
+        transaction. The daemon's main loop claims runs one after another in the order they
+        came, so two runs of a job never race for its running slot in this daemon."""
         from sqlalchemy.exc import IntegrityError
 
         try:
-            started = write_retrying(self.store, lambda s: self._start(s, run_id), "start a run")
+            with self.store.db.write() as session:
+                return Claim(*self._start(session, run_id))
         except IntegrityError:  # another run of the job started at the same moment: skipped
-            started = write_retrying(self.store, lambda s: self._start(s, run_id), "start a run")
-        run, job, since_first_s = started
+            with self.store.db.write() as session:
+                return Claim(*self._start(session, run_id))
+
+    def run(self, claim: Claim) -> JobRun:
+        """Run a claimed run's child, watch it to its end and record it (and its
+        follow-ups: a retry, or the jobs that run after it). Returns the run as recorded."""
+        run, job, since_first_s = claim.run, claim.job, claim.since_first_s
+        run_id = run.id
+        assert run_id is not None
         if run.status != JobRunStatus.RUNNING or job is None:
             return run
         path = logs_dir(self.store) / f"{run_id}.log"
@@ -152,8 +176,17 @@ class Runner:
                 return self._finish(run_id, ending)
         log.info("started run %s (pid %s)", run_id, proc.pid, extra={**extra, "pid": proc.pid})
         write_retrying(self.store, lambda s: run_ledger.set_child(
-            s, run_id, pid=proc.pid, log_path=str(path)), "record a run's process")
-        ending = self._watch(proc, limits, began)
+            s, run_id, pid=proc.pid, log_path=str(path)), "record a run's process",
+            on_trouble=self.on_trouble)
+        try:
+            ending = self._watch(proc, limits, began)
+        except Exception as exc:  # a bug here must not leave the run `running` with its child
+            log.exception("watching run %s failed", run_id, extra=extra)
+            kill_group(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired, ChildProcessError):
+                proc.wait(KILL_GRACE_S)
+            ending = Ending(JobRunStatus.FAILED, error=f"the scheduler lost track of the run "
+                                                       f"({type(exc).__name__}: {exc}); killed")
         ending = replace(ending, log_tail=log_tail(path))
         done = self._finish(run_id, ending)
         log.info("run %s %s%s", run_id, done.status, f": {done.error}" if done.error else "",
@@ -185,7 +218,8 @@ class Runner:
             follow_up.after_finish(session, run)
             return run
 
-        return write_retrying(self.store, write, "record the end of a run", forever=True)
+        return write_retrying(self.store, write, "record the end of a run", forever=True,
+                              on_trouble=self.on_trouble)
 
     def _watch(self, proc: subprocess.Popen[bytes], limits: Limits, began: float) -> Ending:
         pid = proc.pid

@@ -27,7 +27,9 @@ PAUSE_S = 1.0
 
 
 def write_retrying(store: Store, work: Callable[[Session], T], what: str, *,
-                   forever: bool = False) -> T:
+                   forever: bool = False, on_trouble: Callable[[str], None] | None = None) -> T:
+    """`work` in a write transaction, tried again while the store is unavailable;
+    `on_trouble` hears each failure (the daemon shows the last one in its status)."""
     began, tries = time.monotonic(), 0
     while True:
         tries += 1
@@ -40,4 +42,6 @@ def write_retrying(store: Store, work: Callable[[Session], T], what: str, *,
                 raise
             log.warning("could not %s (try %d, %.0f s): %s; trying again", what, tries, spent,
                         exc.message)
+            if on_trouble is not None:
+                on_trouble(exc.message)
             time.sleep(PAUSE_S)

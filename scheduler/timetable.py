@@ -120,7 +120,3 @@ class Timetable:
             _never_called, trigger=trigger, args=[id_of(job)], id=str(id_of(job)), name=job.name,
             executor=EXECUTOR, misfire_grace_time=misfire_grace_s(job, now), coalesce=False,
             max_instances=1, replace_existing=True, **options)
-
-    def next_run(self, job_id: int) -> datetime | None:
-        job = self.scheduler.get_job(str(job_id))
-        return job.next_run_time if job else None

@@ -178,12 +178,6 @@ def due(session: Session, now: datetime, *, exclude: Sequence[int] = (),
     return session.exec(query.order_by(col(JobRun.id)).limit(limit)).all()
 
 
-def next_due_at(session: Session) -> datetime | None:
-    """When the earliest waiting retry is due."""
-    return session.exec(select(func.min(JobRun.not_before)).where(
-        JobRun.status == JobRunStatus.QUEUED)).one()
-
-
 def heartbeat(session: Session, daemon_pid: int) -> int:
     """Mark this daemon's running runs alive; returns how many there are."""
     result = session.execute(update(JobRun).where(

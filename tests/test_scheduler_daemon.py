@@ -33,6 +33,12 @@ def test_second_daemon_refused_naming_the_holder(tmp_path):
                                  str(root)], capture_output=True, text=True, timeout=30)
         assert status.returncode == 0, status.stderr
         assert str(first.proc.pid) in status.stdout
+        as_json = subprocess.run([PY, "-m", "console.cli", "scheduler", "--status", "--json",
+                                  "--store", str(root)], capture_output=True, text=True, timeout=30)
+        import json
+
+        doc = json.loads(as_json.stdout)
+        assert as_json.returncode == 0 and doc["alive"] and doc["holder"]["pid"] == first.proc.pid
     # stopped cleanly: the lease is free, --status says no daemon (3), a new one starts
     status = subprocess.run([PY, "-m", "console.cli", "scheduler", "--status", "--store", str(root)],
                             capture_output=True, text=True, timeout=30)
@@ -76,6 +82,11 @@ def test_edits_reach_the_daemon_within_two_seconds(tmp_path):
         with store.db.read() as session:
             assert session.exec(select(func.count()).select_from(JobRun)).one() == total
         assert daemon.proc.poll() is None
+        import sqlite3
+
+        tables = {row[0] for row in sqlite3.connect(root / "watchkeeper.db").execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "apscheduler_jobs" not in tables  # APScheduler keeps its jobs in memory only
         lines = daemon.lines()
         assert lines and all({"time", "level", "logger", "message"} <= set(e) for e in lines)
         assert any(e.get("run_id") for e in lines)

@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from scheduler_harness import add, gone, new_store, running_daemon, runs, start_daemon, wait_for
 
 SYSTEMD = Path(__file__).resolve().parent.parent / "scheduler" / "systemd"
@@ -70,6 +71,7 @@ def test_store_locked_past_busy_timeout_while_a_job_is_due(tmp_path):
         assert status["alive"]
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_dead_scheduler_thread_ends_the_daemon_non_zero(tmp_path):
     """A trigger that raises kills APScheduler 3's thread (base.py calls the trigger outside
     any try after submitting a job): the loop notices and exits 1 for its supervisor."""
