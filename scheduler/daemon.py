@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from scheduler import recovery
 from scheduler.runner import STOP_GRACE_S, Claim, Runner
 from scheduler.timetable import EXECUTOR, Slot, SlotExecutor, Timetable
-from store import run_ledger, scheduler_lease, wal_upkeep
+from store import run_ledger, scheduler_lease, wal
 from store.errors import StoreUnavailable
 from store.job_tables import Job
 from store.jobs import list_jobs
@@ -87,7 +87,7 @@ class Daemon:
         self.timetable: Timetable | None = None
         self.last_beat = time.monotonic()
         self.last_sync = self.last_checkpoint = 0.0
-        self.wal: wal_upkeep.Checkpoint | None = None
+        self.wal: wal.Checkpoint | None = None
         self.problem = ""  # the last store trouble, shown in the lease row's note for a while
         self.problem_at = 0.0
 
@@ -201,7 +201,7 @@ class Daemon:
             self._heartbeat()
         if self.store.db.is_sqlite and now - self.last_checkpoint >= CHECKPOINT_S:
             self.last_checkpoint = now
-            self.wal = wal_upkeep.checkpoint(self.store.db)
+            self.wal = wal.periodic_checkpoint(self.store)
             if self.wal is not None and self.wal.warning:
                 log.warning(self.wal.warning)
 

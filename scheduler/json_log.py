@@ -4,35 +4,24 @@ as `extra={"run_id": ..., "job": ...}`), for journald, log shippers and `jq`."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-from datetime import UTC, datetime
 
-#: record attributes copied into the line when a call passes them in `extra`
-FIELDS = ("run_id", "job", "pid", "attempt", "status")
+from serving.http.server import JsonLines as BaseJsonLines
 
 
-class JsonLines(logging.Formatter):
+class JsonLines(BaseJsonLines):
+    """wk serve's JSON lines (serving/http/server.py: the same fields, one format for both
+    daemons), with the run id on every line of a run's child."""
+
     def __init__(self, run_id: int | None = None) -> None:
         super().__init__()
-        self.run_id = run_id  # a child logs about one run: every line carries its id
+        self.run_id = run_id
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if self.run_id is not None:
-            entry["run_id"] = self.run_id
-        for name in FIELDS:
-            if (value := getattr(record, name, None)) is not None:
-                entry[name] = value
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        if self.run_id is not None and getattr(record, "run_id", None) is None:
+            record.run_id = self.run_id
+        return super().format(record)
 
 
 def setup(level: int = logging.INFO, run_id: int | None = None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 WAL_WARN_BYTES = 64 * 1024 * 1024
 CHECKPOINT_MODES = ("PASSIVE", "FULL", "RESTART", "TRUNCATE")
 CHECKPOINT_BUSY_TIMEOUT_MS = 1000
+#: the daemon's periodic checkpoint waits less: a long reader would hold its loop meanwhile
+DAEMON_CHECKPOINT_WAIT_MS = 200
 
 
 @contextmanager
@@ -94,3 +97,34 @@ def checkpoint_wal(store: Store, mode: str = "TRUNCATE",
         busy, frames, copied = raw.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
     return {"busy": int(busy), "log_frames": int(frames), "checkpointed": int(copied),
             "wal_bytes": file_bytes(wal_path(store))}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The daemon's periodic TRUNCATE checkpoint, with the warning it logs and shows."""
+
+    busy: bool  # a reader or writer kept the checkpoint from finishing
+    wal_frames: int  # frames in the WAL when it ran
+    checkpointed: int  # frames copied back
+    wal_bytes: int  # the WAL file's size afterwards
+
+    @property
+    def warning(self) -> str:
+        """'' or the warning the daemon logs and shows in its status."""
+        if self.wal_bytes <= WAL_WARN_BYTES:
+            return ""
+        return (f"the WAL is {self.wal_bytes / 2**20:.0f} MB (over "
+                f"{WAL_WARN_BYTES // 2**20} MB) after a checkpoint"
+                f"{' that a reader kept busy' if self.busy else ''}: a process holds a long read "
+                "transaction (a console left on a screen, a long export); the database file "
+                "stays correct but reads slow down until it lets go")
+
+
+def periodic_checkpoint(store: Store) -> Checkpoint | None:
+    """The daemon's TRUNCATE checkpoint of a SQLite store (None for PostgreSQL), waiting
+    at most DAEMON_CHECKPOINT_WAIT_MS for readers."""
+    if not store.db.is_sqlite:
+        return None
+    done = checkpoint_wal(store, "TRUNCATE", busy_timeout_ms=DAEMON_CHECKPOINT_WAIT_MS)
+    return Checkpoint(busy=bool(done["busy"]), wal_frames=done["log_frames"],
+                      checkpointed=done["checkpointed"], wal_bytes=done["wal_bytes"])

@@ -14,7 +14,7 @@ from scheduler_harness import add, new_store
 
 from scheduler import follow_up, recovery
 from scheduler.runner import limits_for, log_tail
-from store import jobs, run_ledger, scheduler_lease, wal_upkeep
+from store import jobs, run_ledger, scheduler_lease, wal
 from store.engine import BUSY_TIMEOUT_MS
 from store.errors import Conflict
 from store.job_tables import Job, SchedulerDaemon
@@ -110,21 +110,21 @@ def test_wal_checkpoint_truncates_and_warns_past_its_bound(tmp_path):
     store = new_store(tmp_path / "store")
     for i in range(5):
         add(store, f"j{i}", "true")
-    assert wal_upkeep.wal_bytes(store.db) > 0
-    done = wal_upkeep.checkpoint(store.db)
+    assert wal.file_bytes(wal.wal_path(store)) > 0
+    done = wal.periodic_checkpoint(store)
     assert done is not None and not done.busy and done.wal_bytes == 0 and done.warning == ""
     reader = sqlite3.connect(tmp_path / "store" / "watchkeeper.db", isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM job").fetchone()  # a long read holds the WAL
     add(store, "more", "true")
-    held = wal_upkeep.checkpoint(store.db)
+    held = wal.periodic_checkpoint(store)
     reader.close()
     assert held is not None and held.busy and held.wal_bytes > 0
     with store.db.read() as session:  # the connection got its busy timeout back
         from sqlmodel import text
 
         assert session.exec(text("PRAGMA busy_timeout")).one()[0] == BUSY_TIMEOUT_MS
-    big = wal_upkeep.Checkpoint(busy=True, wal_frames=1, checkpointed=0, wal_bytes=65 * 2**20 + 1)
+    big = wal.Checkpoint(busy=True, wal_frames=1, checkpointed=0, wal_bytes=65 * 2**20 + 1)
     assert big.warning.startswith("the WAL is 65 MB (over 64 MB) after a checkpoint")
 
 

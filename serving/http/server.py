@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 #: what a log call may add with `extra={...}`, copied into its line when present, so a
 #: line about one request, prediction or job run can be found with `jq 'select(.run_id==7)'`
-CONTEXT_FIELDS = ("request_id", "prediction_id", "model", "version", "run_id", "job")
+CONTEXT_FIELDS = ("request_id", "prediction_id", "model", "version", "run_id", "job", "pid",
+                  "attempt", "status")
 
 
 class JsonLines(logging.Formatter):
