@@ -14,6 +14,7 @@ import getpass
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy.exc
 from sqlmodel import Session, select
 
 from store.errors import Conflict
@@ -77,13 +78,22 @@ def acquire(session: Session, *, host: str, pid: int) -> Holder | None:
                 f"another scheduler holds this store: host {row.host}, pid {row.pid}, since "
                 f"{row.started_at:%Y-%m-%d %H:%M} UTC (heartbeat {age:.0f} s ago); stop it "
                 "first (one scheduler per store), or wait for it to end", field="store")
+    first = row is None
     if row is None:
         row = SchedulerDaemon(id=LEASE_ID, host=host, pid=pid)
     row.host, row.pid, row.user = host, pid, _user()
     row.started_at = row.heartbeat_at = now
     row.stopped_at, row.jobs, row.running, row.note = None, 0, 0, ""
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except sqlalchemy.exc.IntegrityError:
+        if not first:
+            raise
+        # two first daemons at the same moment (PostgreSQL: no row to lock yet): the
+        # other one's insert won
+        raise Conflict("another scheduler took this store at the same moment (one scheduler "
+                       "per store): this one stops") from None
     return previous
 
 

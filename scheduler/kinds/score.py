@@ -9,6 +9,7 @@ run `job-<job>-<slot>`: a retry of the same slot replaces its rows, never duplic
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext
@@ -28,6 +29,10 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
                                field="sink", example="scores-{date}.parquet")
     if args["chunk_size"] <= 0:
         raise InvalidInput("the chunk size must be above 0", field="chunk_size", example="10000")
+    # files are named from where the job was added: the daemon's children run elsewhere
+    for key in ("source", "sink"):
+        if "://" not in args[key]:
+            args[key] = os.path.abspath(os.path.expanduser(args[key]))
     return args
 
 
