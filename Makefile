@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test lint bench bench-serving check-mlflow-client bench-drift drift-agreement
+.PHONY: demo test install install-test lint bench bench-serving check-mlflow-client bench-drift drift-agreement bench-scheduler
 
 # pip -qq: errors only. A plain --quiet still prints every warning, and an editable install
 # prints a boxed setuptools BuildBackendWarning (plus, on machines whose pip config lists
@@ -40,6 +40,12 @@ test: install-test
 bench: install
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.console_paint
+
+## make bench-scheduler: the job daemon's idle CPU and memory with 50 jobs beside a bare APScheduler,
+## one empty run's overhead beside a bare Python start and APScheduler's process pool, and runs a
+## minute with 4 workers beside 4-way Python starts (about 7 minutes: the idle part is 5 of them)
+bench-scheduler: install
+	$(BIN)/python -m bench.scheduler
 
 ## make bench-serving: wk serve against mlflow models serve, and batch scoring against a bare
 ## sqlite3 insert (about 3 minutes; needs wrk, and makes bench/.venv-mlflow with MLflow from PyPI

@@ -13,6 +13,7 @@ from scheduler.schedule import trigger_for
 from store import jobs as job_rows
 from store.models import find_model, models_by_ids
 from store.probes import uptime
+from store.scheduler_lease import STALE_S
 from store.types import utcnow
 from store.vocabulary import JobKind
 
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
     from store.handle import Store
     from store.job_tables import Job, JobRun, SchedulerDaemon
 
-#: a heartbeat older than this means the daemon is down (it beats every few seconds)
-HEARTBEAT_STALE_S = 30.0
+#: a heartbeat older than this means the daemon is down (the lease's own bound)
+HEARTBEAT_STALE_S = float(STALE_S)
 
 
 def next_run(job: Job, now: datetime) -> datetime | None:
