@@ -9,7 +9,7 @@ console/actions.py can read the view names from it).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,20 @@ QUIT = ("q", "quit")
 
 class WrongArguments(ValueError):
     """A view's arguments do not fit its usage (the caller says the usage)."""
+
+
+def key_value_filters(args: Sequence[str], keys: Collection[str], *, first: str) -> dict[str, str]:
+    """`:view a key=value ...` arguments: the first may be a bare value for `first`; every
+    other is key=value with a known key (else WrongArguments, which shows the usage)."""
+    filters: dict[str, str] = {}
+    for i, arg in enumerate(args):
+        key, sep, value = arg.partition("=")
+        if not sep and i == 0:
+            key, value = first, arg
+        elif not sep or key not in keys or not value:
+            raise WrongArguments()
+        filters[key] = value
+    return filters
 
 
 @dataclass(frozen=True)
@@ -357,14 +371,7 @@ def prediction_filters(args: list[str]) -> dict[str, str]:
     from console.screens.predictions import FILTERS, ROUTES
     from store.errors import UsageError
 
-    filters: dict[str, str] = {}
-    for i, arg in enumerate(args):
-        key, sep, value = arg.partition("=")
-        if not sep and i == 0:
-            key, value = "model", arg
-        elif not sep or key not in FILTERS or not value:
-            raise WrongArguments()
-        filters[key] = value
+    filters = key_value_filters(args, FILTERS, first="model")
     if "version" in filters and "model" not in filters:
         raise ValueError("version= needs model= (version numbers belong to a model)")
     if filters.get("route", ROUTES[0]) not in ROUTES:

@@ -5,7 +5,6 @@ Approvals, Usage, the Overview's heartbeat and the header's marker; snapshots at
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from scheduler_store import (
     build_scheduler_store,
     set_daemon,
 )
+from test_console_pilot import until
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Markdown, Static
 
@@ -60,15 +60,6 @@ def console(store: Store, start: str, *, files: bool = False) -> WatchkeeperApp:
     app = make_app(shown, clock=lambda: NOW, refresh_interval=3600, start=start)
     app.user = ACTOR
     return app
-
-
-async def until(pilot: Pilot[Any], done: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting after {seconds:.0f} s for {what}")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.01)
 
 
 async def settled(pilot: Pilot[Any]) -> None:

@@ -30,17 +30,10 @@ def run_filters(args: list[str]) -> dict[str, str]:
     so a typo is named at once."""
     from console.cli.common import parse_span
     from console.errors import error_text
-    from console.navigation import WrongArguments
+    from console.navigation import key_value_filters
     from store.errors import UsageError
 
-    filters: dict[str, str] = {}
-    for i, arg in enumerate(args):
-        key, sep, value = arg.partition("=")
-        if not sep and i == 0:
-            key, value = "job", arg
-        elif not sep or key not in FILTERS or not value:
-            raise WrongArguments()
-        filters[key] = value
+    filters = key_value_filters(args, FILTERS, first="job")
     if "status" in filters and filters["status"] not in tuple(JobRunStatus):
         raise ValueError(f"status={filters['status']} is not one of {', '.join(JobRunStatus)}")
     if "since" in filters:
