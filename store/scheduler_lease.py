@@ -77,7 +77,7 @@ def acquire(session: Session, *, host: str, pid: int) -> Holder | None:
             raise Conflict(
                 f"another scheduler holds this store: host {row.host}, pid {row.pid}, since "
                 f"{row.started_at:%Y-%m-%d %H:%M} UTC (heartbeat {age:.0f} s ago); stop it "
-                "first (one scheduler per store), or wait for it to end", field="store")
+                "first (one scheduler per store), or wait for it to end")
     first = row is None
     if row is None:
         row = SchedulerDaemon(id=LEASE_ID, host=host, pid=pid)
@@ -105,7 +105,7 @@ def heartbeat(session: Session, *, host: str, pid: int, jobs: int, running: int,
     if row is None or (row.host, row.pid) != (host, pid) or row.stopped_at is not None:
         who = f"host {row.host}, pid {row.pid}" if row else "nobody"
         raise Conflict(f"this scheduler (host {host}, pid {pid}) lost its lease of the store "
-                       f"(now held by {who})", field="store")
+                       f"(now held by {who})")
     row.heartbeat_at, row.jobs, row.running = utcnow(), jobs, running
     if note is not None:
         row.note = note
