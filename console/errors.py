@@ -29,6 +29,8 @@ VIEW_OF_LISTING = {
     Listing.PREDICTIONS: ":predictions",
     Listing.DEPLOYMENT: ":deployments",
     Listing.REPORTS: ":drift {0}",
+    Listing.APPROVALS: ":approvals {0}",
+    Listing.JOBS: ":jobs",
     # no console view: batch runs, quarantined rows, creating a store
 }
 

@@ -15,7 +15,7 @@ from store import approvals as approval_store
 from store import audit
 from store import models as model_store
 from store import versions as version_store
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, InvalidInput, Listing, NotFound, see
 from store.identity import current_actor
 from store.job_tables import ApprovalRequest
 from store.rows import id_of
@@ -48,8 +48,9 @@ def _version_int(version: int | str) -> int:
     try:
         return int(str(version).lstrip("v"))
     except ValueError:
-        raise InvalidInput(f"version {version!r} is not a number; give the number "
-                           "wk models approvals shows") from None
+        raise InvalidInput(f"version {version!r} is not a number; give the version's number",
+                           field="version", example="3",
+                           see=see(Listing.APPROVALS)) from None
 
 
 def request_approval(store: Store, name: str, version: int, *, report_md: str = "",
@@ -63,8 +64,8 @@ def request_approval(store: Store, name: str, version: int, *, report_md: str = 
         model = model_store.get_model(session, name)
         target = version_store.get_version(session, model, version)
         if approval_store.find_request(session, id_of(target)) is not None:
-            raise Conflict(f"{name} v{version} already has an approval request; "
-                           f"see wk models approvals {name} --all")
+            raise Conflict(f"{name} v{version} already has an approval request",
+                           see=see(Listing.APPROVALS, name))
         superseded = []
         for old in approval_store.pending_of_model(session, id_of(model)):
             old.status, old.decided_at, old.decided_by = ApprovalStatus.SUPERSEDED, utcnow(), actor
@@ -91,8 +92,8 @@ def _pending(session: Session, name: str, version: int | str,
     row = approval_store.find_request(session, id_of(target))
     if row is None:
         raise NotFound(f"{name} v{number} has no approval request (only versions a retrain "
-                       f"registered under the manual policy wait for one); to make it production "
-                       f"anyway: wk models promote {name} {number} production --reason ...")
+                       f"registered under the manual policy wait for one); promote it to "
+                       f"production directly to make it production anyway")
     if row.status != ApprovalStatus.PENDING:
         when = iso(row.decided_at) or "?"
         raise Conflict(f"cannot {doing} {name} v{number}: its request is {row.status}, not "
@@ -166,6 +167,6 @@ def show_approval(store: Store, name: str, version: int | str) -> dict[str, Any]
         row = approval_store.find_request(
             session, id_of(version_store.get_version(session, model, number)))
         if row is None:
-            raise NotFound(f"{name} v{number} has no approval request; see "
-                           f"wk models approvals {name} --all")
+            raise NotFound(f"{name} v{number} has no approval request",
+                           see=see(Listing.APPROVALS, name))
         return approval_view(session, row, name)

@@ -63,8 +63,8 @@ def promote_to_staging(store: Store, name: str, version: int, *, reason: str,
 
 def _checked(criticality: str | None, policy: str | None, max_age_days: int | None) -> None:
     if criticality is None and policy is None and max_age_days is None:
-        raise UsageError("nothing to set: give --criticality, --policy or --max-age-days",
-                         field="criticality", example="mission-critical")
+        raise UsageError("nothing to set: give a criticality, a promotion policy or a maximum "
+                         "age", field="criticality", example="mission-critical")
     if criticality is not None and criticality not in tuple(Criticality):
         raise InvalidInput(
             f"criticality {criticality!r} is not one of {', '.join(Criticality)}",
@@ -75,7 +75,7 @@ def _checked(criticality: str | None, policy: str | None, max_age_days: int | No
             f"promotion policy {policy!r} is not one of {', '.join(allowed)} ({DEFAULT_POLICY}: "
             "the criticality's default)", field="policy", example="manual")
     if max_age_days is not None and max_age_days < 0:
-        raise InvalidInput(f"--max-age-days must be 0 (no limit) or more, not {max_age_days}",
+        raise InvalidInput(f"the maximum age must be 0 days (no limit) or more, not {max_age_days}",
                            field="max_age_days", example="30")
 
 

@@ -43,6 +43,8 @@ class Listing(StrEnum):
     DEPLOYMENT = "deployment"  # how a model is served (args: model)
     REPORTS = "reports"  # the stored monitoring reports of a model (args: optional model)
     INIT = "init"  # no store yet: create one (args: optional store folder)
+    APPROVALS = "approvals"  # versions waiting for approval (args: optional model)
+    JOBS = "jobs"  # the scheduler's jobs
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ COMMAND_OF_LISTING: dict[Listing, tuple[str, str | None]] = {
     Listing.DEPLOYMENT: ("wk deploy show", "MODEL"),
     Listing.REPORTS: ("wk monitor reports", "MODEL"),
     Listing.INIT: ("wk init", "--store"),
+    Listing.APPROVALS: ("wk models approvals", "MODEL"),
+    Listing.JOBS: ("wk jobs list", None),
 }
 
 
