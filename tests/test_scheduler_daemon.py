@@ -10,7 +10,6 @@ import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from scheduler_harness import PY, add, new_store, running_daemon, runs, start_daemon, wait_for
 
 from scheduler import catch_up, jobs_service
@@ -52,17 +51,29 @@ def test_edits_reach_the_daemon_within_two_seconds(tmp_path):
         add(store, "tick", OK)  # added while it runs
         wait_for("a slot of the new job", lambda: runs(store, "tick"), 2.5, daemon)
         wait_for("a run of the new job", lambda: runs(store, "tick", "succeeded"), 8, daemon)
+        def took(change: str, seen: int) -> None:  # the daemon logged the change within 2 s
+            wait_for(f"the daemon's '{change}'", lambda: daemon.log().count(change) > seen, 2.5,
+                     daemon)
+
+        with store.db.read() as session:
+            from store.jobs import get_job
+
+            off = f"job {get_job(session, 'tick').id} off the timetable"
+        seen = daemon.log().count(off)
         jobs_service.set_paused(store, "tick", True, actor="test")
-        time.sleep(2.0)  # the pause reaches the daemon (its loop reads the table each second)
+        took(off, seen)
+        time.sleep(0.5)  # a run claimed just before the pause may still be written
         count = len(runs(store, "tick"))
-        time.sleep(2.5)
+        time.sleep(1.6)  # more than one 1 s interval
         assert len(runs(store, "tick")) == count, "a paused job kept running"
         jobs_service.set_paused(store, "tick", False, actor="test")
         wait_for("a slot after resume", lambda: len(runs(store, "tick")) > count, 2.5, daemon)
+        seen = daemon.log().count("job tick updated")
         jobs_service.edit_job(store, "tick", JobSettings(every="1h"), actor="test")
-        time.sleep(2.0)
+        took("job tick updated", seen)
+        time.sleep(0.5)
         count = len(runs(store, "tick"))
-        time.sleep(2.5)
+        time.sleep(1.6)
         assert len(runs(store, "tick")) == count, "the edit to hourly did not take effect"
         jobs_service.run_now(store, "tick", actor="test")  # paused or hourly: a person asked
         wait_for("the run-now run", lambda: [r for r in runs(store, "tick", "succeeded")
@@ -71,14 +82,16 @@ def test_edits_reach_the_daemon_within_two_seconds(tmp_path):
         jobs_service.edit_job(store, "tick", JobSettings(every="1s"), actor="test")
         wait_for("slots at the edited interval", lambda: len(runs(store, "tick")) > count, 2.5,
                  daemon)
+        seen = daemon.log().count(off)
         jobs_service.remove_job(store, "tick", actor="test")
-        time.sleep(2.0)
+        took(off, seen)
+        time.sleep(0.5)
         with store.db.read() as session:
             from sqlmodel import func, select
 
             from store.job_tables import JobRun
             total = session.exec(select(func.count()).select_from(JobRun)).one()
-        time.sleep(2.0)
+        time.sleep(1.6)
         with store.db.read() as session:
             assert session.exec(select(func.count()).select_from(JobRun)).one() == total
         assert daemon.proc.poll() is None
@@ -92,48 +105,61 @@ def test_edits_reach_the_daemon_within_two_seconds(tmp_path):
         assert any(e.get("run_id") for e in lines)
 
 
-def _down_for(store, root, seconds: float, **settings) -> None:
-    add(store, "hourly-ish", OK, **settings)
-    with running_daemon(root) as daemon:
-        wait_for("a first run", lambda: runs(store, "hourly-ish", "succeeded"), 8, daemon)
-        daemon.stop(signal.SIGKILL)
-    time.sleep(seconds)
+#: the three catch-up policies, one job each in one store: (policy, limit, runs expected)
+POLICIES = {"latest": (CatchUp.LATEST, 1, 1), "skip": (CatchUp.SKIP, 1, 0),
+            "all": (CatchUp.ALL, 2, 2)}
 
 
-@pytest.mark.parametrize(("policy", "limit", "ran", "down_s"), [
-    (CatchUp.LATEST, 1, 1, 6.0), (CatchUp.SKIP, 1, 0, 2.0), (CatchUp.ALL, 2, 2, 2.0)])
-def test_catch_up_after_downtime(tmp_path, policy, limit, ran, down_s):
-    root = tmp_path / "store"
-    store = new_store(root)
-    _down_for(store, root, down_s, catch_up=policy, catch_up_limit=limit)
-    before = runs(store, "hourly-ish")
-    last_before = max(r.scheduled_for for r in before if r.scheduled_for)
-    with running_daemon(root) as daemon:
-        wait_for("the catch-up runs and a slot after them", lambda: len(
-            [r for r in runs(store, "hourly-ish", "succeeded") if r.trigger == JobTrigger.CATCH_UP]
-        ) == ran and [r for r in runs(store, "hourly-ish") if r.trigger == JobTrigger.SCHEDULE
-                      and r.id > before[-1].id], 12, daemon)
-        new = [r for r in runs(store, "hourly-ish") if r.id > before[-1].id]
-    caught = [r for r in new if r.trigger == JobTrigger.CATCH_UP and r.status != "missed"]
-    missed = [r for r in new if r.status == JobRunStatus.MISSED and "while down" in r.note]
-    assert all(r.trigger == JobTrigger.CATCH_UP for r in missed)
-    assert len(caught) == ran
-    total = len(caught) + len(missed)
-    note = f"missed {total} while down, ran {ran}"
-    assert all(note in r.note for r in caught + missed)
-    # every slot of the downtime is in the ledger once, and the timetable goes on from there
-    slots = sorted(r.scheduled_for for r in caught + missed)
-    assert slots == [last_before + timedelta(seconds=k + 1) for k in range(total)]
-    assert total >= (4 if down_s > 5 else 2)
-    first_after = min(r.scheduled_for for r in new if r.trigger == JobTrigger.SCHEDULE)
-    assert first_after == slots[-1] + timedelta(seconds=1)
-    if policy == CatchUp.ALL:  # the oldest ones run, oldest first
-        assert [r.scheduled_for for r in caught] == slots[:2]
+def test_catch_up_after_downtime(tmp_path):
+    """Three 1 s jobs (one per policy) and a daemon SIGKILLed, then down for 6 s (at least
+    four slots): after the restart each job runs what its policy says, every missed slot is
+    in the ledger once with the note, and the timetable goes on from there."""
     from store import audit
 
-    with store.db.read() as session:
-        events = audit.list_events(session, action="scheduler.catch_up")
-    assert events and events[0].after["ran"] == ran and events[0].after["missed"] == total
+    root = tmp_path / "store"
+    store = new_store(root)
+    for name, (policy, limit, _ran) in POLICIES.items():
+        add(store, name, OK, catch_up=policy, catch_up_limit=limit)
+    with running_daemon(root) as daemon:
+        wait_for("a first run of each", lambda: all(runs(store, n, "succeeded") for n in POLICIES),
+                 10, daemon)
+        daemon.stop(signal.SIGKILL)
+    time.sleep(6.0)
+    before = {n: runs(store, n) for n in POLICIES}
+
+    def caught_up(name: str) -> bool:
+        ran = POLICIES[name][2]
+        new = [r for r in runs(store, name) if r.id > before[name][-1].id]
+        return len([r for r in new if r.trigger == JobTrigger.CATCH_UP
+                    and r.status == "succeeded"]) == ran and any(
+            r.trigger == JobTrigger.SCHEDULE for r in new)
+
+    with running_daemon(root) as daemon:
+        wait_for("the catch-up runs and a slot after them",
+                 lambda: all(caught_up(n) for n in POLICIES), 15, daemon)
+    for name, (policy, _limit, ran) in POLICIES.items():
+        last_before = max(r.scheduled_for for r in before[name] if r.scheduled_for)
+        new = [r for r in runs(store, name) if r.id > before[name][-1].id]
+        caught = [r for r in new if r.trigger == JobTrigger.CATCH_UP and r.status != "missed"]
+        missed = [r for r in new if r.status == JobRunStatus.MISSED and "while down" in r.note]
+        assert all(r.trigger == JobTrigger.CATCH_UP for r in missed)
+        assert len(caught) == ran, name
+        total = len(caught) + len(missed)
+        note = f"missed {total} while down, ran {ran}"
+        assert all(note in r.note for r in caught + missed), name
+        # every slot of the downtime is in the ledger once, and the timetable goes on from there
+        slots = sorted(r.scheduled_for for r in caught + missed)
+        assert slots == [last_before + timedelta(seconds=k + 1) for k in range(total)], name
+        assert total >= 4, name
+        first_after = min(r.scheduled_for for r in new if r.trigger == JobTrigger.SCHEDULE)
+        assert first_after == slots[-1] + timedelta(seconds=1), name
+        if policy == CatchUp.ALL:  # the oldest ones run, oldest first
+            assert [r.scheduled_for for r in caught] == slots[:2]
+        with store.db.read() as session:
+            events = audit.list_events(session, action="scheduler.catch_up",
+                                       target_prefix=f"job/{name}")
+        assert events and events[0].after["ran"] == ran and events[0].after["missed"] == total
+    store.close()
 
 
 def test_catch_up_plan_is_the_policy():
