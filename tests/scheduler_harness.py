@@ -102,7 +102,11 @@ def start_daemon(root: Path, *args: str, env: dict[str, str] | None = None,
     logs.mkdir(exist_ok=True)
     log_path = logs / f"daemon-{len(list(logs.iterdir()))}.log"
     with log_path.open("wb") as out:
-        proc = subprocess.Popen([PY, "-m", "console.cli", "scheduler", "--store", str(root), *args],
+        # a test's daemon stops at the end of the test with whatever still runs (a `sleep 30`):
+        # 1 s of grace, not the 10 s a real stop gives, unless the test sets its own
+        grace = () if "--stop-grace" in args else ("--stop-grace", "1")
+        proc = subprocess.Popen([PY, "-m", "console.cli", "scheduler", "--store", str(root), *grace,
+                                 *args],
                                 stdout=out, stderr=out, stdin=subprocess.DEVNULL,
                                 env={**os.environ, **(env or {})})
     daemon = Daemon(proc, log_path)
