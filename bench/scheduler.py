@@ -5,8 +5,10 @@ Each figure is measured beside its floor in the same run, so the verdict is a ra
 - idle: a bare APScheduler 3 BackgroundScheduler holding the same 50 jobs in memory (what
   any APScheduler daemon costs), in a process of its own for the same seconds;
 - one run: starting and waiting for `python -c pass` (what any runner that isolates a job
-  in a fresh Python process pays), and APScheduler's own ProcessPoolExecutor running an
-  empty function (its built-in way to keep a job out of the daemon);
+  in a fresh Python process pays), the same importing the store (what a child that writes
+  its own ledger row cannot avoid), and APScheduler's own ProcessPoolExecutor running an
+  empty function in a warm worker (its built-in way to keep a job out of the daemon, which
+  shares one long-lived process between jobs and so isolates less);
 - runs a minute: the same number of `python -c pass` started 4 at a time.
 
     python -m bench.scheduler [--idle-seconds 300] [--runs 20] [--burst 120]
@@ -29,6 +31,9 @@ from typing import Any
 import psutil
 
 WK = str(Path(sys.executable).parent / "wk")
+#: what any child that reads and writes its own ledger row must import: the floor of a run
+#: isolated in a fresh interpreter
+STORE_IMPORT = "import store.handle, store.jobs, store.run_ledger"
 FLOOR_SCHEDULER = """
 import sys, time
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -136,15 +141,19 @@ def one_run(runs: int) -> dict[str, Any]:
             cpu.append(run.cpu_s or 0.0)
         _stop(daemon)
         store.close()
-    floor = []
+    floor, store_floor = [], []
     for _ in range(runs):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         floor.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", STORE_IMPORT], check=True)
+        store_floor.append(time.perf_counter() - started)
     return {"runs": runs, "request_to_end_s": round(statistics.median(total), 3),
             "child_wall_s": round(statistics.median(child), 3),
             "child_cpu_s": round(statistics.median(cpu), 3),
             "floor_python_start_s": round(statistics.median(floor), 3),
+            "floor_store_import_s": round(statistics.median(store_floor), 3),
             "peer_apscheduler_process_pool_s": round(_apscheduler_process_pool(runs), 3)}
 
 
@@ -207,7 +216,9 @@ def main(argv: list[str] | None = None) -> None:
     r = one_run(args.runs)
     print(f"one empty run: {r['request_to_end_s']:.3f} s from run-now to succeeded "
           f"(child {r['child_wall_s']:.3f} s, {r['child_cpu_s']:.3f} CPU s); floor python start "
-          f"{r['floor_python_start_s']:.3f} s ({r['child_wall_s'] / r['floor_python_start_s']:.1f}x); "
+          f"{r['floor_python_start_s']:.3f} s ({r['child_wall_s'] / r['floor_python_start_s']:.1f}x), "
+          f"python importing the store {r['floor_store_import_s']:.3f} s "
+          f"({r['child_wall_s'] / r['floor_store_import_s']:.2f}x); "
           f"APScheduler's process pool {r['peer_apscheduler_process_pool_s']:.3f} s")
     b = burst(args.burst)
     print(f"sustained: {b['runs_per_minute']} runs/min with {b['workers']} workers "
