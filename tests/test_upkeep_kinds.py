@@ -113,6 +113,26 @@ def test_prune_gives_pages_back_once_the_store_has_incremental_vacuum(tmp_path: 
     store.close()
 
 
+def test_prune_deletes_run_logs_as_old_as_the_runs_it_deletes(store: Any) -> None:
+    import os
+
+    from scheduler.kinds.prune import run
+    from scheduler.runner import logs_dir
+    from store.types import utcnow
+
+    folder = logs_dir(store)
+    folder.mkdir(parents=True)
+    old, recent = folder / "1.log", folder / "2.log"
+    for path in (old, recent):
+        path.write_text("a run's output\n")
+    forty_days = (utcnow() - timedelta(days=40)).timestamp()
+    os.utime(old, (forty_days, forty_days))
+    outcome = run(_context(store, "prune", {"days": 7, "vacuum": "none"}))
+    # job runs (and so their logs) are kept 30 days whatever the prune's days
+    assert outcome.result["run_logs"] == 1 and not old.exists() and recent.exists()
+    assert "(1 run logs)" in outcome.summary
+
+
 def test_prune_options_are_checked() -> None:
     from scheduler.kinds import kind_spec
     from store.errors import InvalidInput

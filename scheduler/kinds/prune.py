@@ -12,7 +12,7 @@ Either way the WAL is checkpointed (TRUNCATE) afterwards."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext
@@ -36,7 +36,7 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
 def run(ctx: RunContext) -> Outcome:
     from store import audit
     from store.identity import current_actor
-    from store.prune import prune_before
+    from store.prune import job_run_cutoff, prune_before
     from store.types import utcnow
     from store.vocabulary import AuditAction
 
@@ -45,6 +45,7 @@ def run(ctx: RunContext) -> Outcome:
     pruned = prune_before(ctx.store, cutoff, now=now, heartbeat=ctx.heartbeat)
     ctx.log.info("deleted %s in %d batches in %.1f s", pruned["deleted"], pruned["batches"],
                  pruned["seconds"])
+    logs = _prune_run_logs(ctx, job_run_cutoff(cutoff, now))
     space = _reclaim(ctx, ctx.args["vacuum"])
     with ctx.store.db.write() as session:
         audit.record(session, actor=current_actor(), action=AuditAction.STORE_PRUNE,
@@ -53,9 +54,29 @@ def run(ctx: RunContext) -> Outcome:
                             "vacuum": ctx.args["vacuum"], "space": _short(space)})
     d = pruned["deleted"]
     summary = (f"deleted {d['prediction']} predictions, {d['quarantine']} quarantined rows, "
-               f"{d['probe_result']} probe answers, {d['job_run']} job runs older than "
-               f"{ctx.args['days']} days; {space.get('note', '')}").rstrip("; ")
-    return Outcome(summary=summary, rows=pruned["rows"], result={**pruned, "space": space})
+               f"{d['probe_result']} probe answers, {d['job_run']} job runs ({logs} run logs) "
+               f"older than {ctx.args['days']} days; {space.get('note', '')}").rstrip("; ")
+    return Outcome(summary=summary, rows=pruned["rows"],
+                   result={**pruned, "run_logs": logs, "space": space})
+
+
+def _prune_run_logs(ctx: RunContext, before: datetime) -> int:
+    """Delete the run log files last written before `before` (the runs they belong to go
+    at the same age): a probe every 30 s writes 2,880 of them a day."""
+    from scheduler.runner import logs_dir
+
+    folder, removed, limit = logs_dir(ctx.store), 0, before.timestamp()
+    if not folder.is_dir():
+        return 0
+    for path in folder.glob("*.log"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    ctx.log.info("deleted %d run logs older than %s", removed, before.isoformat())
+    return removed
 
 
 def _reclaim(ctx: RunContext, mode: str) -> dict[str, Any]:
