@@ -46,6 +46,7 @@ class WatchkeeperApp(App[None]):
         #: the scheduler daemon's state (scheduler.jobs_view.daemon_state) as last read: the
         #: header of every screen marks a daemon that is down
         self.scheduler: dict[str, Any] | None = None
+        self._reading_scheduler = False
 
     @property
     def store_label(self) -> str:
@@ -65,18 +66,27 @@ class WatchkeeperApp(App[None]):
 
     def on_mount(self) -> None:
         self.run_command(self.start_command, first=True)
-        self.read_scheduler()
+        self._tick_scheduler()
         self.set_interval(self.refresh_interval, self._tick_scheduler)
 
     # --- the scheduler's heartbeat, for every screen's header ----------------------------
     def _tick_scheduler(self) -> None:
-        if not self.paused:
+        # one read at a time: a tick that comes while the last read still runs (a slow disk,
+        # a busy machine) is skipped, never cancelling the read under way
+        if not self.paused and not self._reading_scheduler:
+            self._reading_scheduler = True  # cleared by the read when it ends
             self.read_scheduler()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="scheduler")
+    @work(thread=True, exit_on_error=False, group="scheduler")
     def read_scheduler(self) -> None:
         """One small read (the daemon's row); a failure is left to the screens, whose own
         reads fail the same way and say so."""
+        try:
+            self._read_scheduler()
+        finally:
+            self._reading_scheduler = False
+
+    def _read_scheduler(self) -> None:
         from scheduler.jobs_view import scheduler_state
 
         self.call_from_thread(self.show_scheduler, scheduler_state(self.store, now=self.clock()))

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from scheduler_harness import running_daemon, runs, wait_for
 
-from scheduler.jobs_service import JobSettings, add_job, run_now
+from scheduler.jobs_service import JobSettings, add_job, run_now, set_paused
 from store.handle import open_store
 from store.vocabulary import JobRunStatus
 
@@ -81,13 +81,13 @@ def test_scheduled_checks_retrain_approval_and_commit(wk: Any, store_dir: Path, 
                                                            args={"window": "1h"}))
         add_job(store, "nightly-retrain", "retrain", JobSettings(
             cron="0 3 * * *", model="credit-default", args={"spec": str(spec)}))
-        add_job(store, "on-commit", "on-commit", JobSettings(
-            every="2s", model="credit-default", args={"repo": str(code), "spec": "spec.toml"}))
         with running_daemon(store_dir) as daemon:
             drift = wait_for("a scheduled drift check", lambda: runs(
                 store, "drift-check", JobRunStatus.SUCCEEDED), 60, daemon)[0]
             assert drift.trigger == "schedule" and drift.result["reports"]
             assert "drift" in drift.result["statuses"], drift.note
+            # its children would compete with the retrain's for the two cores from here on
+            set_paused(store, "drift-check", True)
 
             run_now(store, "nightly-retrain")
             retrain = wait_for("the retrain", lambda: [
@@ -105,6 +105,8 @@ def test_scheduled_checks_retrain_approval_and_commit(wk: Any, store_dir: Path, 
             assert approved.code == 0, approved.err
             assert wk("models", "show", "credit-default", "--json").json()["aliases"]["production"] == 2
 
+            add_job(store, "on-commit", "on-commit", JobSettings(
+                every="2s", model="credit-default", args={"repo": str(code), "spec": "spec.toml"}))
             wait_for("the head recorded", lambda: [r for r in runs(store, "on-commit")
                                                    if r.status == JobRunStatus.SUCCEEDED], 60, daemon)
             _spec(code, tmp_path / "newer" / "credit.csv", c=0.5)
