@@ -309,6 +309,18 @@ class BatchRun(SQLModel, table=True):
     created_by: str = ""
 
 
+from store.alert_tables import (  # noqa: E402,F401
+    Alert,
+    AlertEvent,
+    AlertRule,
+    AlertRuleState,
+    CanaryWatch,
+    Channel,
+    Notification,
+    NotificationAttempt,
+    Silence,
+)
+
 # The monitoring tables live in their own module (this one would pass 400 lines); importing
 # them here registers them on the same metadata for everything that imports store.tables.
 from store.job_tables import (  # noqa: E402,F401

@@ -103,6 +103,20 @@ class AuditAction(StrEnum):
     STORE_BACKUP = "store.backup"
     STORE_VACUUM = "store.vacuum"
     STORE_PRUNE = "store.prune"
+    ALERT_ACK = "alert.ack"
+    ALERT_UNACK = "alert.unack"
+    ALERT_RESOLVE = "alert.resolve"  # by hand, with a note
+    ALERT_ACTION = "alert.action"  # an action taken from an alert (rollback, pause, retrain)
+    SILENCE_ADD = "silence.add"
+    SILENCE_END = "silence.end"
+    RULE_ADD = "alert_rule.add"
+    RULE_EDIT = "alert_rule.edit"
+    RULE_REMOVE = "alert_rule.remove"
+    CHANNEL_ADD = "channel.add"
+    CHANNEL_REMOVE = "channel.remove"
+    CANARY_START = "canary.start"  # promotion policy auto put a version on a canary share
+    CANARY_PROMOTE = "canary.promote"  # no alert fired in its period: it became production
+    CANARY_ROLLBACK = "canary.rollback"  # an alert fired on it: taken off at once
 
 
 class CheckStatus(StrEnum):
@@ -193,6 +207,7 @@ class PromotionPolicy(StrEnum):
 
     MANUAL = "manual"  # pending approval with a report; a person approves or rejects
     STAGING = "staging"  # it becomes the `staging` alias
+    AUTO = "auto"  # a canary share for a set period, then production unless an alert fired
 
 
 class ApprovalStatus(StrEnum):
@@ -200,3 +215,85 @@ class ApprovalStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     SUPERSEDED = "superseded"  # a newer version of the model asked for approval
+
+
+class AlertKind(StrEnum):
+    """What an alert rule watches."""
+
+    DRIFT = "drift"  # a drift report: one feature (or any), or the whole input
+    QUALITY = "quality"  # a data quality report failed
+    PERFORMANCE = "performance"  # realised metric below training by a margin
+    PERFORMANCE_ESTIMATED = "performance-estimated"  # the label-free estimate, same test
+    LATENCY = "latency"  # p95 latency from the rollups above a bound
+    ERROR_RATE = "error-rate"  # errors / requests from the rollups above a bound
+    TRAFFIC = "traffic"  # requests stopped, or fell by a factor against the day before
+    MODEL_AGE = "model-age"  # the production version is older than the model's maximum age
+    JOB_FAILED = "job-failed"  # a job's run failed, or its retries are exhausted
+    HEARTBEAT = "heartbeat"  # the scheduler daemon's heartbeat is missing
+    PROBE = "probe"  # a server's /readyz uptime below a bound
+    DISK = "disk"  # free space of the store's file system below a bound
+    SERVER_MEMORY = "server-memory"  # a server's resident memory above a bound
+    SERVER_CPU = "server-cpu"  # a server's CPU share above a bound
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class AlertState(StrEnum):
+    """An alert's life. `insufficient data` is a rule state (AlertRuleState.condition),
+    never an alert: it is shown and never notified as firing."""
+
+    PENDING = "pending"  # the condition holds, not yet for N of the last M evaluations
+    FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"  # a person has it, until ack_until
+    SILENCED = "silenced"  # a silence matches it: no notifications
+    RESOLVED = "resolved"  # cleared by itself (hysteresis) or by hand with a note
+
+
+ALERT_OPEN_STATES = (AlertState.PENDING, AlertState.FIRING, AlertState.ACKNOWLEDGED,
+                     AlertState.SILENCED)
+
+
+class Condition(StrEnum):
+    """What one evaluation of a rule said about one target."""
+
+    HOLDS = "holds"
+    CLEAR = "clear"
+    INSUFFICIENT = "insufficient"  # too little data to say: never fires, never resolves
+
+
+class AlertEventKind(StrEnum):
+    PENDING = "pending"
+    FIRING = "firing"
+    REPEAT = "repeat"  # still firing, notified again after the repeat interval
+    ACKNOWLEDGED = "acknowledged"
+    UNACKNOWLEDGED = "unacknowledged"
+    ACK_EXPIRED = "ack-expired"  # the acknowledgement ran out while it still fired
+    SILENCED = "silenced"
+    UNSILENCED = "unsilenced"
+    RESOLVED = "resolved"
+    ANNOTATED = "annotated"  # a note, or an action taken from it
+    NOTIFIED = "notified"  # outbox rows were queued for it
+
+
+class ChannelKind(StrEnum):
+    WEBHOOK = "webhook"  # POST of an Alertmanager v4 JSON message (plus Slack's `text`)
+    SMTP = "smtp"  # email, STARTTLS
+    SHELL = "shell"  # a command, the alert's fields in environment variables
+    APPRISE = "apprise"  # an apprise URL: Slack, Teams, Discord, PagerDuty, ntfy, Matrix ...
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
+    DELIVERED = "delivered"
+    FAILED = "failed"  # given up: a 4xx answer, or out of attempts
+
+
+class CanaryWatchStatus(StrEnum):
+    WATCHING = "watching"
+    PROMOTED = "promoted"
+    ROLLED_BACK = "rolled_back"
+    CANCELLED = "cancelled"  # someone changed the deployment by hand meanwhile
