@@ -147,6 +147,10 @@ class ProbeResult(SQLModel, table=True):
     status_code: int | None = None
     latency_ms: float | None = None
     error: str = _text()
+    # the server's process metrics read from its /metrics at the same time (alert rules
+    # server-memory and server-cpu): resident memory, and CPU seconds since it started
+    rss_mb: float | None = None
+    cpu_s: float | None = None
 
 
 class ApprovalRequest(SQLModel, table=True):
