@@ -4,11 +4,14 @@ gate passed, and the model settings that choose it (criticality, policy, maximum
 The effective policy is the model's own `promotion_policy`, else the default of its
 criticality: a mission-critical model waits for a person (`manual`), an internal one
 goes to `staging`. `manual` is carried out by registry.approvals (a pending request with
-a report); `staging` by `promote_to_staging` here.
+a report); `staging` by `promote_to_staging` here; `auto` (a canary share for a set period,
+then production unless an alert fired on it) by scheduler.canary, which changes the
+deployment, with the share and period `canary_settings` gives.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from registry.aliases import AliasMove, promote_in
@@ -26,6 +29,11 @@ if TYPE_CHECKING:
 STAGING = "staging"
 #: `wk models set --policy default`: back to the criticality's default
 DEFAULT_POLICY = "default"
+#: policy auto, when the model names none: a tenth of the traffic for an hour
+DEFAULT_CANARY_SHARE = 0.1
+DEFAULT_CANARY_PERIOD_S = 3600
+_PERIOD = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def default_policy(criticality: str) -> PromotionPolicy:
@@ -41,14 +49,33 @@ def effective_policy(model: RegisteredModel) -> PromotionPolicy:
     return default_policy(model.criticality)
 
 
+def canary_settings(model: RegisteredModel) -> tuple[float, int]:
+    """Policy auto: the challenger's share and the canary period in seconds."""
+    share = model.canary_share if model.canary_share is not None else DEFAULT_CANARY_SHARE
+    period = (model.canary_period_s if model.canary_period_s is not None
+              else DEFAULT_CANARY_PERIOD_S)
+    return share, period
+
+
+def parse_period(text: str) -> int:
+    """A canary period: '2m' -> 120; units s, m, h, d (a bare number is seconds)."""
+    match = _PERIOD.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise InvalidInput(f"a canary period is a count and a unit (s, m, h, d), not {text!r}",
+                           field="canary_period", example="2m")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
 def policy_view(model: RegisteredModel) -> dict[str, Any]:
     """The settings as screens and --json show them, with where the policy comes from."""
+    share, period = canary_settings(model)
     return {"model": model.name, "criticality": model.criticality,
             "promotion_policy": model.promotion_policy,
             "effective_policy": str(effective_policy(model)),
             "policy_from": "the model's own setting" if model.promotion_policy else
                            f"criticality {model.criticality}",
-            "max_age_days": model.max_age_days}
+            "max_age_days": model.max_age_days,
+            "canary_share": share, "canary_period_s": period}
 
 
 def promote_to_staging(store: Store, name: str, version: int, *, reason: str,
@@ -61,10 +88,23 @@ def promote_to_staging(store: Store, name: str, version: int, *, reason: str,
         return promote_in(session, model, target, STAGING, actor=actor, reason=reason)
 
 
-def _checked(criticality: str | None, policy: str | None, max_age_days: int | None) -> None:
-    if criticality is None and policy is None and max_age_days is None:
-        raise UsageError("nothing to set: give a criticality, a promotion policy or a maximum "
-                         "age", field="criticality", example="mission-critical")
+def _checked_canary(share: float | None, period_s: int | None) -> None:
+    if share is not None and not 0.0 < share < 1.0:
+        raise InvalidInput(f"a canary share is a fraction between 0 and 1 (exclusive), not "
+                           f"{share}", field="canary_share", example="0.1")
+    if period_s is not None and period_s <= 0:
+        raise InvalidInput(f"a canary period must be at least one second, not {period_s} s",
+                           field="canary_period", example="2m")
+
+
+def _checked(criticality: str | None, policy: str | None, max_age_days: int | None,
+             canary: tuple[float | None, int | None] = (None, None)) -> None:
+    if criticality is None and policy is None and max_age_days is None \
+            and canary == (None, None):
+        raise UsageError("nothing to set: give a criticality, a promotion policy, a maximum "
+                         "age or a canary share or period", field="criticality",
+                         example="mission-critical")
+    _checked_canary(*canary)
     if criticality is not None and criticality not in tuple(Criticality):
         raise InvalidInput(
             f"criticality {criticality!r} is not one of {', '.join(Criticality)}",
@@ -81,11 +121,13 @@ def _checked(criticality: str | None, policy: str | None, max_age_days: int | No
 
 def set_model(store: Store, name: str, *, criticality: str | None = None,
               policy: str | None = None, max_age_days: int | None = None,
+              canary_share: float | None = None, canary_period_s: int | None = None,
               actor: str | None = None) -> dict[str, Any]:
-    """Change a model's criticality, promotion policy ("default" clears it) or maximum age
-    in days (0 clears it); audited as model.set with the settings before and after."""
+    """Change a model's criticality, promotion policy ("default" clears it), maximum age
+    in days (0 clears it) or policy auto's canary share and period (seconds); audited as
+    model.set with the settings before and after."""
     actor = actor or current_actor()
-    _checked(criticality, policy, max_age_days)
+    _checked(criticality, policy, max_age_days, (canary_share, canary_period_s))
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         before = policy_view(model)
@@ -95,6 +137,10 @@ def set_model(store: Store, name: str, *, criticality: str | None = None,
             model.promotion_policy = None if policy == DEFAULT_POLICY else policy
         if max_age_days is not None:
             model.max_age_days = max_age_days or None
+        if canary_share is not None:
+            model.canary_share = canary_share
+        if canary_period_s is not None:
+            model.canary_period_s = canary_period_s
         session.add(model)
         after = policy_view(model)
         changed = {k: v for k, v in after.items() if before[k] != v}

@@ -12,7 +12,8 @@ second), claims due queued runs one by one in the order they came (running, or s
 beside a running run of the job) and hands the claimed ones to a bounded pool of worker
 threads (a slot's run, a run-now someone asked for, a retry whose backoff passed, a job
 that follows one that succeeded), renews the lease and the running runs' heartbeats every HEARTBEAT_S, runs a
-WAL checkpoint every CHECKPOINT_S, and checks APScheduler's thread is alive. A dead
+WAL checkpoint every CHECKPOINT_S, decides open canary watches (promotion policy auto,
+scheduler/canary.py) every CANARY_S, and checks APScheduler's thread is alive. A dead
 scheduler thread ends the daemon with exit 1, so its supervisor (systemd) restarts it;
 a store locked past its busy timeout is tried again each second, and a daemon that could
 not write its heartbeat for GIVE_UP_S exits 3.
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOOP_S = 1.0
+#: open canary watches of promotion policy auto are decided this often (scheduler/canary.py)
+CANARY_S = 2.0
 CHECKPOINT_S = 300.0
 #: the daemon exits (3) when its heartbeat could not be written this long
 GIVE_UP_S = 60.0
@@ -86,7 +89,7 @@ class Daemon:
         self.scheduler: Any = None
         self.timetable: Timetable | None = None
         self.last_beat = time.monotonic()
-        self.last_sync = self.last_checkpoint = 0.0
+        self.last_sync = self.last_checkpoint = self.last_canary = 0.0
         self.wal: wal.Checkpoint | None = None
         self.problem = ""  # the last store trouble, shown in the lease row's note for a while
         self.problem_at = 0.0
@@ -197,6 +200,9 @@ class Daemon:
             self._log_changes(self.timetable.sync(jobs, now=utcnow()))
             self.last_sync = now
         self._dispatch()
+        if now - self.last_canary >= CANARY_S:
+            self.last_canary = now
+            self._decide_canaries()
         if now - self.last_beat >= HEARTBEAT_S:
             self._heartbeat()
         if self.store.db.is_sqlite and now - self.last_checkpoint >= CHECKPOINT_S:
@@ -267,6 +273,13 @@ class Daemon:
             with self.in_flight_lock:
                 self.in_flight.pop(run_id, None)
             self.wake.set()
+
+    def _decide_canaries(self) -> None:
+        """Promote or roll back the canaries whose outcome is known (one indexed query when
+        none is open)."""
+        from scheduler.canary import decide_watches
+
+        decide_watches(self.store, utcnow())
 
     def _trouble(self, message: str) -> None:
         self.problem = f"{utcnow():%H:%M:%S} UTC: {message}"

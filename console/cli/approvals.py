@@ -12,7 +12,7 @@ from console.cli.output import emit_json, fields, info, table
 from console.cli.parser import Commands, model_name
 
 CRITICALITIES = ("mission-critical", "internal")
-POLICIES = ("manual", "staging", "default")
+POLICIES = ("manual", "staging", "auto", "default")
 
 
 def register_approvals(mv: Commands) -> None:
@@ -36,9 +36,16 @@ def register_approvals(mv: Commands) -> None:
                    help="mission-critical models default to the manual policy")
     p.add_argument("--policy", choices=POLICIES,
                    help="what a retrain that passed its gate does: manual (wait for approval), "
-                        "staging, or default (by criticality)")
+                        "staging, auto (a canary share for a period, then production unless "
+                        "an alert fires on it), or default (by criticality)")
     p.add_argument("--max-age-days", type=int, dest="max_age_days", metavar="N",
                    help="an expiry job retrains a production version older than this (0: none)")
+    p.add_argument("--canary-share", dest="canary_share", metavar="FRACTION",
+                   help="policy auto: the new version's share of traffic, 0.1 or 10%% "
+                        "(default 10%%)")
+    p.add_argument("--canary-period", dest="canary_period", metavar="DURATION",
+                   help="policy auto: how long the canary runs before it becomes production, "
+                        "e.g. 2m or 1h (default 1h)")
 
 
 def _metric_text(summary: dict[str, Any]) -> str:
@@ -99,8 +106,14 @@ def cmd_reject(args: argparse.Namespace) -> int:
 def cmd_set(args: argparse.Namespace) -> int:
     from registry.promotion import set_model
 
+    from console.cli.deploy import parse_fraction
+    from registry.promotion import parse_period
+
     result = set_model(store_from(args), args.name, criticality=args.criticality,
-                       policy=args.policy, max_age_days=args.max_age_days)
+                       policy=args.policy, max_age_days=args.max_age_days,
+                       canary_share=parse_fraction(args.canary_share, "--canary-share"),
+                       canary_period_s=parse_period(args.canary_period)
+                       if args.canary_period is not None else None)
     if args.json:
         emit_json(result)
         return 0
@@ -108,5 +121,7 @@ def cmd_set(args: argparse.Namespace) -> int:
         info(f"{args.name} already had these settings; nothing changed")
     fields([("model", result["model"]), ("criticality", result["criticality"]),
             ("policy", f"{result['effective_policy']} (from {result['policy_from']})"),
-            ("max age", f"{result['max_age_days']} days" if result["max_age_days"] else "none")])
+            ("max age", f"{result['max_age_days']} days" if result["max_age_days"] else "none"),
+            ("canary", f"{result['canary_share']:.0%} for {result['canary_period_s']} s"
+             if result["effective_policy"] == "auto" else None)])
     return 0

@@ -61,7 +61,16 @@ def parse_fraction(value: str | None, option: str) -> float | None:
     return number
 
 
-def _print(d: dict[str, Any], traffic: list[dict[str, Any]] | None = None) -> None:
+def canary_text(watch: dict[str, Any] | None) -> str | None:
+    """An open canary watch (promotion policy auto) as one line."""
+    if watch is None:
+        return None
+    return (f"v{watch['version']} at {watch['share']:.0%}, watched until {watch['ends_at']} "
+            f"(ends in {watch['ends_in_s']} s): production then, unless an alert fires on it")
+
+
+def _print(d: dict[str, Any], traffic: list[dict[str, Any]] | None = None,
+           watch: dict[str, Any] | None = None) -> None:
     fields([
         ("model", d["model"]), ("mode", d["mode"]),
         ("champion", f"v{d['champion']} (production)" if d["champion"] else "none: promote a version to production"),
@@ -71,6 +80,7 @@ def _print(d: dict[str, Any], traffic: list[dict[str, Any]] | None = None) -> No
                                           if d["log_mode"] == LogMode.FULL and d["input_sample_rate"] < 1 else "")),
         ("updated", f"{d['updated_at']} by {d['updated_by']}" if d["updated_at"] else None),
         ("reason", d["reason"] or None),
+        ("canary watch", canary_text(watch)),
     ])
     if traffic is not None:
         _traffic(traffic)
@@ -122,12 +132,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = store_from(args)
     traffic = deployments.traffic(store, minutes=args.minutes)
     if args.name:
+        from scheduler.canary import open_watch
+
         d = deployments.show(store, args.name)
         mine = [t for t in traffic if t["model"] == args.name]
+        watch = open_watch(store, args.name)
         if args.json:
-            emit_json({**d, "traffic": mine})
+            emit_json({**d, "canary_watch": watch, "traffic": mine})
         else:
-            _print(d, mine)
+            _print(d, mine, watch)
             if not args.no_chart and out_width.is_terminal():
                 _chart(store, d)
         return 0

@@ -1,5 +1,6 @@
 """wk models list|show|versions|runs|run|register|promote|rollback|archive|compare|lineage
-(and approvals|approve|reject|set, from console.cli.approvals)."""
+(and approvals|approve|reject|set, from console.cli.approvals; canary, from
+console.cli.canary)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.cli import tables as col
 from console.cli.approvals import register_approvals
+from console.cli.canary import register_canary
 from console.cli.common import confirm, store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, fields, fmt, info, section, table
@@ -68,6 +70,7 @@ def register(nouns: Commands) -> None:
     model_name(p.add_argument("name"))
     p.add_argument("version")
     register_approvals(mv)
+    register_canary(mv)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """The retrain the retrain, expiry and on-commit kinds share: train the spec (its gate and
 [expectations] included), fail the run when the gate refuses, else apply the model's
 promotion policy (registry.promotion): `staging` moves the staging alias, `manual` writes
-the approval report and a pending approval request. Imported only in a run's child."""
+the approval report and a pending approval request, `auto` puts the version on a canary
+share watched by scheduler.canary. Imported only in a run's child."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def apply_policy(ctx: RunContext, model: str, version: int, training_run_id: int
                                   reason=f"retrain job {ctx.job.id} passed its gate")
         return {"policy": str(policy), "staging": move.as_dict(),
                 "text": f"v{version} is now staging ({move.change()})"}
+    if policy == PromotionPolicy.AUTO:
+        from scheduler.canary import start_canary
+
+        watch = start_canary(ctx.store, model, version, actor=actor, job_run_id=ctx.run.id,
+                             reason=f"retrain job {ctx.job.id} passed its gate")
+        return {"policy": str(policy), "canary": watch,
+                "text": f"v{version} is on a {watch['share']:.0%} canary beside "
+                        f"v{watch['champion']} until {watch['ends_at']} (production then, "
+                        "unless an alert fires on it)"}
     paths: dict[str, Any] = {"report_md": "", "report_html": ""}
     summary: dict[str, Any]
     try:

@@ -141,51 +141,64 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
         raise InvalidInput(f"input sample rate {sample_rate} is outside 0..1 (e.g. 0.1 keeps one row in ten)",
                            field="sample_rate", example="0.1")
     with store.db.write() as session:
-        model = model_store.get_model(session, name)
-        dep = deployments_q.find_deployment(session, id_of(model))
-        before = _view(session, model, dep)
-        if dep is None:
-            dep = Deployment(model_id=id_of(model))
-        if challenger is not None:
-            version = resolve_version(session, model, challenger)
-            if version.status == VersionStatus.ARCHIVED:
-                raise Refused(f"{name} v{version.version} is archived; it cannot take traffic",
-                              field="challenger", see=see(Listing.VERSIONS, name))
-            champion = deployments_q.champion_version(session, id_of(model))
-            if champion is not None and champion.id == version.id:
-                raise InvalidInput(
-                    f"{name} v{version.version} is already the champion (production); choose "
-                    "another version as challenger", field="challenger", see=see(Listing.VERSIONS, name))
-            dep.challenger_version_id = version.id
-        if clear_challenger:
-            dep.challenger_version_id = None
-            dep.mode, dep.challenger_share = Mode.SINGLE, 0.0
-        if mode is not None:
-            dep.mode = mode
-        if share is not None:
-            dep.challenger_share = share
-        if log_mode is not None:
-            dep.log_mode = log_mode
-        if sample_rate is not None:
-            dep.input_sample_rate = sample_rate
-        problem = mode_problem(dep.mode, dep.challenger_share, dep.challenger_version_id is not None)
-        if problem:
-            message, field = problem
-            raise InvalidInput(f"deployment of {name}: {message}", field=field,
-                               example={"challenger": "VERSION", "share": "0.1"}.get(field),
-                               see=see(Listing.VERSIONS, name) if field == "challenger" else None)
-        if dep.mode != Mode.SINGLE and deployments_q.champion_version(session, id_of(model)) is None:
-            raise Refused(f"{name} has no production version to act as champion; promote one to "
-                          "production first", see=see(Listing.VERSIONS, name))
-        dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
-        session.add(dep)
-        session.flush()
-        after = _view(session, model, dep)
-        if _settings(after) != _settings(before):
-            audit.record(session, actor=actor, action=AuditAction.DEPLOYMENT_SET,
-                         target=f"model/{name}/deployment", before=_settings(before),
-                         after=_settings(after), reason=reason)
-        return DeploymentChange(after, _settings(after) != _settings(before), _settings(before))
+        return set_deployment_in(session, model_store.get_model(session, name), mode=mode,
+                                 challenger=challenger, share=share, log_mode=log_mode,
+                                 sample_rate=sample_rate, clear_challenger=clear_challenger,
+                                 reason=reason, actor=actor)
+
+
+def set_deployment_in(session: Session, model: RegisteredModel, *, mode: str | None = None,
+                      challenger: str | int | None = None, share: float | None = None,
+                      log_mode: str | None = None, sample_rate: float | None = None,
+                      clear_challenger: bool = False, reason: str = "",
+                      actor: str) -> DeploymentChange:
+    """`set_deployment` inside the caller's write transaction (a canary start uses it with
+    its watch row, scheduler/canary.py)."""
+    name = model.name
+    dep = deployments_q.find_deployment(session, id_of(model))
+    before = _view(session, model, dep)
+    if dep is None:
+        dep = Deployment(model_id=id_of(model))
+    if challenger is not None:
+        version = resolve_version(session, model, challenger)
+        if version.status == VersionStatus.ARCHIVED:
+            raise Refused(f"{name} v{version.version} is archived; it cannot take traffic",
+                          field="challenger", see=see(Listing.VERSIONS, name))
+        champion = deployments_q.champion_version(session, id_of(model))
+        if champion is not None and champion.id == version.id:
+            raise InvalidInput(
+                f"{name} v{version.version} is already the champion (production); choose "
+                "another version as challenger", field="challenger", see=see(Listing.VERSIONS, name))
+        dep.challenger_version_id = version.id
+    if clear_challenger:
+        dep.challenger_version_id = None
+        dep.mode, dep.challenger_share = Mode.SINGLE, 0.0
+    if mode is not None:
+        dep.mode = mode
+    if share is not None:
+        dep.challenger_share = share
+    if log_mode is not None:
+        dep.log_mode = log_mode
+    if sample_rate is not None:
+        dep.input_sample_rate = sample_rate
+    problem = mode_problem(dep.mode, dep.challenger_share, dep.challenger_version_id is not None)
+    if problem:
+        message, field = problem
+        raise InvalidInput(f"deployment of {name}: {message}", field=field,
+                           example={"challenger": "VERSION", "share": "0.1"}.get(field),
+                           see=see(Listing.VERSIONS, name) if field == "challenger" else None)
+    if dep.mode != Mode.SINGLE and deployments_q.champion_version(session, id_of(model)) is None:
+        raise Refused(f"{name} has no production version to act as champion; promote one to "
+                      "production first", see=see(Listing.VERSIONS, name))
+    dep.updated_at, dep.updated_by, dep.reason = utcnow(), actor, reason
+    session.add(dep)
+    session.flush()
+    after = _view(session, model, dep)
+    if _settings(after) != _settings(before):
+        audit.record(session, actor=actor, action=AuditAction.DEPLOYMENT_SET,
+                     target=f"model/{name}/deployment", before=_settings(before),
+                     after=_settings(after), reason=reason)
+    return DeploymentChange(after, _settings(after) != _settings(before), _settings(before))
 
 
 def _challenger_out(session: Session, model: RegisteredModel, dep: Deployment, before: dict[str, Any],
@@ -212,11 +225,27 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
         if dep is None or dep.challenger_version_id is None:
             raise NotFound(f"{name} has no challenger to promote; set one first",
                            see=see(Listing.DEPLOYMENT, name))
-        before = _view(session, model, dep)
-        target = version_store.version_by_id(session, dep.challenger_version_id)
-        moved = registry_aliases.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
-        after = _challenger_out(session, model, dep, before, AuditAction.DEPLOYMENT_PROMOTE, actor, reason)
-        return replace(after, alias_move=moved)
+        return promote_in(session, model, dep, reason=reason, actor=actor)
+
+
+def promote_in(session: Session, model: RegisteredModel, dep: Deployment, *, reason: str,
+               actor: str) -> DeploymentChange:
+    """`promote` inside the caller's write transaction, for a deployment with a challenger."""
+    assert dep.challenger_version_id is not None
+    before = _view(session, model, dep)
+    target = version_store.version_by_id(session, dep.challenger_version_id)
+    moved = registry_aliases.promote_in(session, model, target, CHAMPION_ALIAS, actor=actor, reason=reason)
+    after = _challenger_out(session, model, dep, before, AuditAction.DEPLOYMENT_PROMOTE, actor, reason)
+    return replace(after, alias_move=moved)
+
+
+def challenger_out_in(session: Session, model: RegisteredModel, dep: Deployment, *, reason: str,
+                      actor: str) -> DeploymentChange:
+    """The challenger-out half of `rollback` inside the caller's write transaction: mode
+    single on the production alias, audited as deployment.rollback."""
+    after = _challenger_out(session, model, dep, _view(session, model, dep),
+                            AuditAction.DEPLOYMENT_ROLLBACK, actor, reason)
+    return replace(after, undid=Undid.CHALLENGER)
 
 
 def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> DeploymentChange:
