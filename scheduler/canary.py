@@ -117,7 +117,7 @@ def decide_watches(store: Store, now: datetime | None = None, *,
     when no watch is open. Returns the decisions taken."""
     now = now or utcnow()
     with store.db.read() as session:
-        due = [w.id for w in canary_q.open_watches(session) if _decidable(session, w, now)]
+        due = [id_of(w) for w in canary_q.open_watches(session) if _decidable(session, w, now)]
     decisions = []
     for watch_id in due:
         try:

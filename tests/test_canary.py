@@ -5,12 +5,13 @@ cancels the watch; both outcomes queue a notification to the model's rules' chan
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
 from canary_store import MODEL, firing_alert, notifications, rule_with_channels, two_versions
 from retrain_store import credit_spec, run_context, trained_in_production
+from sqlmodel import select
 
 from registry.promotion import parse_period, set_model
 from scheduler.canary import decide_watches, list_watches, start_canary
@@ -161,3 +162,28 @@ def test_a_bad_canary_share_is_refused(store, tmp_path) -> None:
     view = set_model(store, MODEL, policy="auto", canary_period_s=120, actor="tests")
     assert (view["effective_policy"], view["canary_share"], view["canary_period_s"]) == \
         ("auto", 0.1, 120)
+
+
+def test_the_cli_sets_auto_and_shows_the_open_watch(wk, trained) -> None:
+    from store.handle import open_store
+
+    assert wk("train", trained, "--param", "C=0.5").code == 0  # v2
+    assert wk("models", "promote", "tiny", "1", "production", "--reason", "first").code == 0
+    bad = wk("models", "set", "tiny", "--canary-period", "soon")
+    assert bad.code != 0 and "a canary period is a count and a unit" in bad.err
+    set_ = wk("models", "set", "tiny", "--policy", "auto", "--canary-share", "10%",
+              "--canary-period", "2m", "--json").json()
+    assert (set_["effective_policy"], set_["canary_share"], set_["canary_period_s"]) == \
+        ("auto", 0.1, 120)
+    assert "10% for 120 s" in wk("models", "set", "tiny", "--canary-share", "0.1").out
+    opened = open_store(os.environ["WK_STORE"])
+    try:
+        start_canary(opened, "tiny", 2, reason="test", actor="tests")
+    finally:
+        opened.close()
+    shown = wk("deploy", "show", "tiny", "--json").json()
+    assert shown["canary_watch"]["version"] == 2 and 115 <= shown["canary_watch"]["ends_in_s"] <= 120
+    assert "v2 at 10%, watched until" in wk("deploy", "show", "tiny", "--no-chart").out
+    [row] = wk("models", "canary", "tiny", "--json").json()
+    assert (row["version"], row["status"], row["share"]) == (2, "watching", 0.1)
+    assert "watching" in wk("models", "canary", "tiny").out

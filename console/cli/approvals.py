@@ -104,10 +104,8 @@ def cmd_reject(args: argparse.Namespace) -> int:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
-    from registry.promotion import set_model
-
     from console.cli.deploy import parse_fraction
-    from registry.promotion import parse_period
+    from registry.promotion import parse_period, set_model
 
     result = set_model(store_from(args), args.name, criticality=args.criticality,
                        policy=args.policy, max_age_days=args.max_age_days,
