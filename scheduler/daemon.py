@@ -279,7 +279,12 @@ class Daemon:
         none is open)."""
         from scheduler.canary import decide_watches
 
-        decide_watches(self.store, utcnow())
+        try:
+            decide_watches(self.store, utcnow())
+        except StoreUnavailable:
+            raise  # the loop's handler: tried again, the daemon's note says so
+        except Exception:  # a fault in deciding canaries must not stop every job's schedule
+            log.exception("deciding the canary watches failed")
 
     def _trouble(self, message: str) -> None:
         self.problem = f"{utcnow():%H:%M:%S} UTC: {message}"

@@ -135,11 +135,6 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
                    reason: str = "", actor: str | None = None) -> DeploymentChange:
     """Change any of the settings; the others keep their values."""
     actor = actor or current_actor()
-    if log_mode is not None and log_mode not in LOG_MODES:
-        raise InvalidInput(f"log mode {log_mode!r} is not one of {', '.join(LOG_MODES)}", field="log_mode")
-    if sample_rate is not None and not 0.0 <= sample_rate <= 1.0:
-        raise InvalidInput(f"input sample rate {sample_rate} is outside 0..1 (e.g. 0.1 keeps one row in ten)",
-                           field="sample_rate", example="0.1")
     with store.db.write() as session:
         return set_deployment_in(session, model_store.get_model(session, name), mode=mode,
                                  challenger=challenger, share=share, log_mode=log_mode,
@@ -154,6 +149,11 @@ def set_deployment_in(session: Session, model: RegisteredModel, *, mode: str | N
                       actor: str) -> DeploymentChange:
     """`set_deployment` inside the caller's write transaction (a canary start uses it with
     its watch row, scheduler/canary.py)."""
+    if log_mode is not None and log_mode not in LOG_MODES:
+        raise InvalidInput(f"log mode {log_mode!r} is not one of {', '.join(LOG_MODES)}", field="log_mode")
+    if sample_rate is not None and not 0.0 <= sample_rate <= 1.0:
+        raise InvalidInput(f"input sample rate {sample_rate} is outside 0..1 (e.g. 0.1 keeps one row in ten)",
+                           field="sample_rate", example="0.1")
     name = model.name
     dep = deployments_q.find_deployment(session, id_of(model))
     before = _view(session, model, dep)
