@@ -71,7 +71,8 @@ class WebhookListener:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)
 
     def answer(self, path: str) -> int:
         if path in self.status_by_path:
@@ -158,7 +159,7 @@ def smtp_server(user: str = "", password: str = "") -> Iterator[SmtpServer]:
                      auth_data: Any) -> AuthResult:
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user
               and auth_data.password.decode() == password)
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
