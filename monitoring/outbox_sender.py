@@ -124,8 +124,8 @@ def run_forever(store: Store, stop_event: threading.Event, interval: float | Non
     is unavailable is tried again at the next pass."""
     policy = policy or policy_of(store)
     wait = interval if interval is not None else policy.interval_s
-    log.info("outbox sender started (a pass every %.1f s, at most %d attempts, backoff %.0f s "
-             "to %.0f s)", wait, policy.max_attempts, policy.backoff_s, policy.max_backoff_s)
+    log.info("outbox sender started (a pass every %g s, at most %d attempts, backoff %g s "
+             "to %g s)", wait, policy.max_attempts, policy.backoff_s, policy.max_backoff_s)
     while not stop_event.is_set():
         try:
             sent = run_once(store, policy=policy)

@@ -19,8 +19,8 @@ from store.audit import list_events
 from store.errors import InvalidInput
 from store.outbox_delivery import claim_due
 from store.outbox_settings import DeliveryPolicy, delivery_policy
-from tests.alert_outbox_store import T0, add_channel, message, queue, set_outbox
-from tests.notify_listeners import webhook_listener
+from alert_outbox_store import T0, add_channel, message, queue, set_outbox
+from notify_listeners import webhook_listener
 
 FAST = DeliveryPolicy(backoff_s=5, max_backoff_s=40, max_attempts=6, lease_s=30)
 

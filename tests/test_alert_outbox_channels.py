@@ -15,8 +15,8 @@ import pytest
 
 from monitoring.alert_message import subject
 from monitoring.notifiers.smtp import message_id
-from tests.alert_outbox_store import message, queue
-from tests.notify_listeners import smtp_server, webhook_listener
+from alert_outbox_store import message, queue
+from notify_listeners import smtp_server, webhook_listener
 
 PASSWORD = "hunter2-n0t-in-any-log"
 
