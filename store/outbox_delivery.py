@@ -113,9 +113,9 @@ def _interrupted(session: Session, row: Notification, now: datetime,
     _, _, pid = owner.rpartition(":")
     error = (f"interrupted: {owner} stopped before recording the outcome (the receiver may "
              "have got it; it drops the repeat by dedup key)")
-    session.add(NotificationAttempt(notification_id=row.id, at=now, attempt=row.attempts,
-                                    outcome=AttemptOutcome.RETRY, error=error,
-                                    sender_pid=int(pid) if pid.isdigit() else None))
+    session.add(NotificationAttempt(notification_id=int(row.id or 0), at=now,
+                                    attempt=row.attempts, outcome=AttemptOutcome.RETRY,
+                                    error=error, sender_pid=int(pid) if pid.isdigit() else None))
     row.claimed_until = None
     row.last_error = error
     if row.attempts >= policy.max_attempts:

@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alert_outbox_store import T0, add_channel, message, queue, set_outbox
+from notify_listeners import webhook_listener
 from sqlmodel import select
 
 from monitoring.outbox_sender import run_once
@@ -19,8 +21,6 @@ from store.audit import list_events
 from store.errors import InvalidInput
 from store.outbox_delivery import claim_due
 from store.outbox_settings import DeliveryPolicy, delivery_policy
-from alert_outbox_store import T0, add_channel, message, queue, set_outbox
-from notify_listeners import webhook_listener
 
 FAST = DeliveryPolicy(backoff_s=5, max_backoff_s=40, max_attempts=6, lease_s=30)
 

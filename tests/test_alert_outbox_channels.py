@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alert_outbox_store import message, queue
+from notify_listeners import smtp_server, webhook_listener
 
 from monitoring.alert_message import subject
 from monitoring.notifiers.smtp import message_id
-from alert_outbox_store import message, queue
-from notify_listeners import smtp_server, webhook_listener
 
 PASSWORD = "hunter2-n0t-in-any-log"
 

@@ -18,13 +18,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import killtest
+from alert_outbox_store import add_channel, message, queue, set_outbox
+from notify_listeners import webhook_listener
 from sqlmodel import select
 
 from monitoring.channel_service import outbox_rows
 from store.alert_tables import Notification, NotificationAttempt
-import killtest
-from alert_outbox_store import add_channel, message, queue, set_outbox
-from notify_listeners import webhook_listener
 
 CHANNELS = {"ops-a": "/a", "ops-b": "/b"}
 ALERTS = 10  # x 2 channels = 20 notifications
@@ -114,3 +114,20 @@ def test_sigkill_ten_times_every_notification_delivered_once_per_channel(
           f"notifications, {len(attempts)} attempts ({interrupted} interrupted by a kill, "
           f"{sum(1 for a in attempts if a.status_code == 500)} answered 500), "
           f"{len(received)} POSTs received, {duplicates} duplicate deliveries at the receiver")
+
+
+def test_the_scheduler_daemon_sends_the_outbox_and_stops_on_sigterm(store: Any) -> None:
+    from scheduler_harness import running_daemon, wait_for
+
+    set_outbox(store, backoff_s=0.05, interval_s=0.1)
+    with webhook_listener() as hook:
+        add_channel(store, "ops", "webhook", url=hook.url("/d"))
+        with running_daemon(store.location.root) as daemon:
+            queue(store, "ops", "daemon/1", message("credit", "income"))
+            (got,) = wait_for("the daemon's delivery", lambda: hook.delivered(), daemon=daemon)
+            assert daemon.stop() == 0
+    assert got.dedup_key == "daemon/1"
+    lines = [line["message"] for line in daemon.lines()]
+    assert any("outbox sender started" in m for m in lines)
+    assert any("dedup daemon/1) to ops: attempt 1 delivered" in m for m in lines)
+    assert lines[-1] == "scheduler stopped" and "outbox sender stopped" in lines

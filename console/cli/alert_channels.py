@@ -41,7 +41,8 @@ def register_under(alerts: Commands) -> None:
     p.add_argument("--command", help="shell: the program and its arguments (no shell; the "
                    "alert is in ALERT_* variables, the whole JSON in ALERT_PAYLOAD)")
     p.add_argument("--url-file", metavar="PATH",
-                   help="apprise: a chmod 600 file holding the apprise URL (slack://..., ntfy://...)")
+                   help="apprise: a chmod 600 file holding the apprise URL "
+                        "(slack://..., ntfy://...)")
     p.add_argument("--url-env", metavar="VAR", help="apprise: the variable holding the URL")
     ch.command("list", f"{here}:cmd_list", "every channel with its settings (no secrets) and "
                "its notifications", tables=True)
