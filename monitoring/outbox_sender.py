@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitoring.notifiers import Delivery, Message, deliver
 from store import outbox_delivery
-from store.errors import StoreUnavailable
+from store.errors import InvalidInput, StoreUnavailable
 from store.outbox_delivery import Claimed
 from store.outbox_settings import DeliveryPolicy, delivery_policy
 from store.run_life import this_process
@@ -122,7 +122,12 @@ def run_forever(store: Store, stop_event: threading.Event, interval: float | Non
     """Send until `stop_event` is set: a pass every `interval` seconds (the [outbox]
     interval_s by default), at once again while a pass found a full batch. A store that
     is unavailable is tried again at the next pass."""
-    policy = policy or policy_of(store)
+    if policy is None:
+        try:
+            policy = policy_of(store)
+        except InvalidInput as exc:  # a thread of the daemon: say so and send anyway
+            log.error("outbox sender: %s; sending with the default settings", exc.message)
+            policy = DeliveryPolicy()
     wait = interval if interval is not None else policy.interval_s
     log.info("outbox sender started (a pass every %g s, at most %d attempts, backoff %g s "
              "to %g s)", wait, policy.max_attempts, policy.backoff_s, policy.max_backoff_s)

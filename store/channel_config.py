@@ -58,7 +58,7 @@ def check_config(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
         out["command"] = _command(given.get("command"))
     else:
         out.update(_one_secret(given, "url_file", "url_env", what="the apprise URL",
-                               example="slack://T000/B000/XXXX in a chmod 600 file"))
+                               example="~/.config/watchkeeper/apprise-url"))
     return out
 
 
@@ -142,7 +142,7 @@ def _smtp(given: Mapping[str, Any]) -> dict[str, Any]:
                            "variables, not both", field="credentials_file")
     if given.get("credentials_file"):
         out.update(_one_secret(given, "credentials_file", None, what="the SMTP login",
-                               example="a chmod 600 file: the user, then the password"))
+                               example="~/.config/watchkeeper/smtp-login"))
     elif given.get("user_env") or given.get("password_env"):
         for key in ("user_env", "password_env"):
             out[key] = _env_name(given.get(key), key)

@@ -43,8 +43,7 @@ def get_channel(session: Session, name: str) -> Channel:
     if channel is None:
         known = [c.name for c in list_channels(session)]
         raise NotFound(f"no channel named {name!r}; the channels: "
-                       + (", ".join(known) if known else "none yet (add one first)"),
-                       field="name")
+                       + (", ".join(known) if known else "none yet (add one first)"))
     return channel
 
 
@@ -60,7 +59,7 @@ def add_channel(session: Session, *, name: str, kind: str, config: Mapping[str, 
     settings = check_config(kind, config)
     if find_channel(session, name) is not None:
         raise Conflict(f"a channel named {name!r} exists already: choose another name, or "
-                       "remove that channel first", field="name")
+                       "remove that channel first")
     channel = Channel(name=name, kind=kind, config=settings, created_by=actor)
     session.add(channel)
     session.flush()

@@ -33,7 +33,11 @@ def _rows(store):  # type: ignore[no-untyped-def]
     return rows, attempts
 
 
-def test_webhook_gets_the_alertmanager_body_unchanged_with_its_dedup_key(store) -> None:
+def test_webhook_gets_the_alertmanager_body_unchanged_with_its_dedup_key(
+        store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # a loopback URL never uses it
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
     with webhook_listener() as hook:
         add_channel(store, "hook", "webhook", url=hook.url("/am"))
         payload = message("credit", "income")
