@@ -107,7 +107,7 @@ def _command(value: Any) -> list[str]:
         value = shlex.split(value)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise InvalidInput("a shell channel needs a command: the program and its arguments",
-                           field="command", example='"/usr/local/bin/page-oncall --team ml"')
+                           field="command", example='"/usr/local/bin/page-oncall ml-team"')
     return list(value)
 
 
