@@ -22,6 +22,8 @@ Paused jobs have no slots (run-now still runs them: a person asked). A slot, or 
 that comes while the job's previous run is running is recorded as `skipped`; catch-up,
 retry and after runs wait for it instead.
 
+A thread delivers the alert notification outbox alongside (monitoring/outbox_sender.py).
+
 SIGTERM or SIGINT: no more slots are taken, running children get stop_grace_s (10) to end, then
 their groups are killed and the runs marked failed "stopped with the daemon"; the lease is
 released and the daemon exits 0.
@@ -38,6 +40,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from monitoring import outbox_sender
 from scheduler import recovery
 from scheduler.runner import STOP_GRACE_S, Claim, Runner
 from scheduler.timetable import EXECUTOR, Slot, SlotExecutor, Timetable
@@ -87,6 +90,7 @@ class Daemon:
                              on_trouble=self._trouble)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
         self.scheduler: Any = None
+        self.sender: threading.Thread | None = None  # the outbox sender (alert notifications)
         self.timetable: Timetable | None = None
         self.last_beat = time.monotonic()
         self.last_sync = self.last_checkpoint = self.last_canary = 0.0
@@ -105,6 +109,7 @@ class Daemon:
         try:
             since = self._recover(previous)
             self._start_scheduler(since)
+            self.sender = outbox_sender.start_thread(self.store, self.stopping)
             return self._loop()
         finally:
             self._shutdown()
@@ -152,6 +157,8 @@ class Daemon:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.sender is not None:  # ends its pass: at most one delivery's timeout
+            self.sender.join(timeout=self.stop_grace_s)
         try:
             with self.store.db.write() as session:
                 for run in run_ledger.queued_by(session, self.pid, self.host):

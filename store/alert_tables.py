@@ -205,6 +205,7 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = _time()
     claimed_until: datetime | None = _time(nullable=True)  # a sender holds it until then
+    claimed_by: str = _text()  # "host:pid" of the sender that claimed it last
     created_at: datetime = _time(index=True)
     delivered_at: datetime | None = _time(nullable=True)
     last_error: str = _text()

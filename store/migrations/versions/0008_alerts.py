@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('claimed_until', store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.Text(), server_default='', nullable=False),
     sa.Column('created_at', store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('delivered_at', store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), server_default='', nullable=False),
