@@ -1,0 +1,187 @@
+"""One model's timeline: in one chronological list what an on-call engineer otherwise
+pieces together from five places: alias and deployment changes, training and job runs,
+approval requests, canary watches, drift, quality and performance reports, alerts with
+every step of their life (pending, firing, acknowledged with who and the note, silenced,
+annotated with what was done, resolved), silences on the model, quarantine bursts, and
+spikes in latency or errors found in the per-minute rollups (monitoring/spikes.py says
+the rule).
+
+Entries are oldest first. Entries at the same time keep one order on every read: by
+kind (KIND_ORDER: the change before what it caused, so a rollback comes before the
+alert annotated with it), then by the stored row's id. Reports, and runs of a job, that
+repeat the one before them of the same kind (the same version and status, the same job
+and status) are one entry with a count, from the first to the last: a check every 30 s
+would otherwise bury the one report that changed.
+
+`model_timeline` is the service the CLI (`wk timeline`) and the console's Timeline
+screen call; `entry_view` is its JSON form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from monitoring.spikes import QuarantineRule, SpikeRule
+from store.errors import InvalidInput
+from store.handle import Store
+from store.types import utcnow
+
+
+class TimelineKind(StrEnum):
+    TRAINING = "training"  # a training or reproduce run
+    APPROVAL = "approval"  # a retrained version waits for a person; approved or rejected
+    ALIAS = "alias"  # an alias moved (promote, rollback)
+    DEPLOYMENT = "deployment"  # a challenger set, promoted or taken out
+    CANARY = "canary"  # automatic promotion: a canary share, then promoted or rolled back
+    JOB = "job"  # a scheduled job's run
+    DRIFT = "drift"
+    QUALITY = "quality"
+    PERFORMANCE = "performance"
+    QUARANTINE = "quarantine"  # a burst of refused rows, or a batch run's refused rows
+    SPIKE = "spike"  # latency or errors well above the window's usual
+    ALERT = "alert"  # a step in an alert's life
+    SILENCE = "silence"  # a silence on the model added or ended
+
+
+#: The order of entries at the same time (the module docstring).
+KIND_ORDER = {kind: rank for rank, kind in enumerate(TimelineKind)}
+KINDS: tuple[str, ...] = tuple(TimelineKind)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime  # UTC
+    kind: str  # TimelineKind
+    title: str  # one line
+    version: int | None = None
+    detail: str = ""
+    actor: str = ""
+    #: what to open: {"report": 12}, {"alert": 3, "event": 9}, {"run": 5}, {"job_run": 40} ...
+    ids: dict[str, Any] = field(default_factory=dict)
+    until: datetime | None = None  # the end of an entry that spans time (merged, a spike)
+    count: int = 1  # stored rows (reports, runs) the entry stands for
+    seq: int = field(default=0, compare=False)  # the stored row's id: the order at equal times
+
+    def sort_key(self) -> tuple[datetime, int, int]:
+        return (self.at, KIND_ORDER.get(TimelineKind(self.kind), 99), self.seq)
+
+
+@dataclass(frozen=True)
+class TimelineRules:
+    spikes: SpikeRule = SpikeRule()
+    quarantine: QuarantineRule = QuarantineRule()
+
+
+def parse_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
+    """The kinds asked for (all when None or empty), each checked."""
+    asked = [k.strip() for k in kinds or () if k.strip()]
+    wrong = [k for k in asked if k not in KINDS]
+    if wrong:
+        raise InvalidInput(f"unknown timeline kind {', '.join(map(repr, wrong))}; the kinds are "
+                           f"{', '.join(KINDS)}", field="kind", example="alert,drift")
+    return tuple(dict.fromkeys(asked)) if asked else KINDS
+
+
+def window(since: timedelta | datetime, until: datetime | None = None,
+           now: datetime | None = None) -> tuple[datetime, datetime]:
+    """[since, until) in UTC: `since` a length of time back from `until` (default now) or a
+    time; a time without a zone is UTC."""
+    def utc(moment: datetime) -> datetime:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+    end = utc(until) if until is not None else (now or utcnow())
+    if isinstance(since, timedelta):
+        if since <= timedelta(0):
+            raise InvalidInput(f"the timeline's length {since} is not positive", field="since",
+                               example="7d")
+        return end - since, end
+    start = utc(since)
+    if start >= end:
+        raise InvalidInput(f"the timeline starts at {start.isoformat()}, not before its end "
+                           f"{end.isoformat()}", field="since", example="7d")
+    return start, end
+
+
+def model_timeline(store: Store, model_name: str, since: timedelta | datetime,
+                   until: datetime | None = None, kinds: Iterable[str] | None = None, *,
+                   rules: TimelineRules | None = None, now: datetime | None = None) -> list[TimelineEntry]:
+    """Everything that happened to `model_name` in [since, until), oldest first (module
+    docstring). NotFound names the model and the models there are."""
+    from monitoring import timeline_entries as build
+    from store import models as model_store
+    from store.rows import id_of
+
+    wanted = set(parse_kinds(kinds))
+    start, end = window(since, until, now)
+    rules = rules or TimelineRules()
+    entries: list[TimelineEntry] = []
+    with store.db.read() as session:
+        model = model_store.get_model(session, model_name)
+        model_id = id_of(model)
+        sources: list[tuple[TimelineKind, Callable[[], list[TimelineEntry]]]] = [
+            (TimelineKind.TRAINING, lambda: build.training(session, model_id, start, end)),
+            (TimelineKind.APPROVAL, lambda: build.approvals(session, model_id, start, end)),
+            (TimelineKind.ALIAS, lambda: build.aliases(session, model_id, start, end)),
+            (TimelineKind.DEPLOYMENT, lambda: build.deployments(session, model_id, model_name, start, end)),
+            (TimelineKind.CANARY, lambda: build.canaries(session, model_id, start, end)),
+            (TimelineKind.JOB, lambda: merge_repeats(build.jobs(session, model_id, start, end))),
+            (TimelineKind.DRIFT, lambda: merge_repeats(build.reports(session, "drift", model_id, start, end))),
+            (TimelineKind.QUALITY,
+             lambda: merge_repeats(build.reports(session, "quality", model_id, start, end))),
+            (TimelineKind.PERFORMANCE,
+             lambda: merge_repeats(build.reports(session, "performance", model_id, start, end))),
+            (TimelineKind.QUARANTINE,
+             lambda: build.quarantine(session, model_id, start, end, rules.quarantine)),
+            (TimelineKind.SPIKE, lambda: build.spikes(session, model_id, start, end, rules.spikes)),
+            (TimelineKind.ALERT, lambda: build.alerts(session, model_id, start, end)),
+            (TimelineKind.SILENCE, lambda: build.silences(session, model_name, start, end)),
+        ]
+        for kind, read in sources:
+            if kind in wanted:
+                entries += read()
+    return sorted(entries, key=TimelineEntry.sort_key)
+
+
+def merge_repeats(entries: Sequence[TimelineEntry]) -> list[TimelineEntry]:
+    """Entries of one source, oldest first, with each run of entries that repeat the one
+    before (the same `ids["repeat"]` key) folded into its first: the count, the last time
+    (`until`) and the last row's id (`ids["last"]`)."""
+    out: list[TimelineEntry] = []
+    for entry in sorted(entries, key=TimelineEntry.sort_key):
+        key = entry.ids.get("repeat")
+        if out and key is not None and out[-1].ids.get("repeat") == key:
+            first = out[-1]
+            out[-1] = replace(first, count=first.count + 1, until=entry.until or entry.at,
+                              ids={**first.ids, "last": entry.seq})
+            continue
+        out.append(entry)
+    return [_said_merged(e) for e in out]
+
+
+def _said_merged(entry: TimelineEntry) -> TimelineEntry:
+    if entry.count == 1:
+        return entry
+    what = "reports" if entry.kind in {TimelineKind.DRIFT, TimelineKind.QUALITY,
+                                       TimelineKind.PERFORMANCE} else "runs"
+    return replace(entry, title=f"{entry.title} (x{entry.count})",
+                   detail=f"{entry.count} {what} alike, the last #{entry.ids['last']}"
+                          + (f"; {entry.detail}" if entry.detail else ""))
+
+
+def entry_view(entry: TimelineEntry) -> dict[str, Any]:
+    """An entry as JSON (times ISO in UTC; `ids` without the merge key)."""
+    return {"at": entry.at.isoformat(), "kind": entry.kind, "version": entry.version,
+            "title": entry.title, "detail": entry.detail, "actor": entry.actor,
+            "ids": {k: v for k, v in entry.ids.items() if k != "repeat"},
+            "until": entry.until.isoformat() if entry.until else None, "count": entry.count}
+
+
+def timeline_view(model: str, since: datetime, until: datetime, kinds: Sequence[str],
+                  entries: Sequence[TimelineEntry]) -> dict[str, Any]:
+    """The whole timeline as one JSON document (`wk timeline --json`)."""
+    return {"model": model, "since": since.isoformat(), "until": until.isoformat(),
+            "kinds": list(kinds), "entries": [entry_view(e) for e in entries]}
