@@ -101,7 +101,7 @@ def deployments(session: Session, model_id: int, model: str, since: datetime,
     for e in events:
         verb = DEPLOYMENT_VERBS.get(e.action, e.action)
         after = e.after or {}
-        title = f"deployment {verb}: {_serving(e.before)} -> {_serving(after)}"
+        title = f"{verb}: {_serving(e.before)} -> {_serving(after)}"
         out.append(TimelineEntry(e.at, TimelineKind.DEPLOYMENT, title, after.get("challenger") or after.get("champion"),
                                  detail=e.reason, actor=e.actor, ids={"audit": e.id}, seq=e.id))
     now = reads.deployment_now(session, model_id)
@@ -111,7 +111,7 @@ def deployments(session: Session, model_id: int, model: str, since: datetime,
             abs((e.at - now.updated_at).total_seconds()) < 1 for e in events):
         challenger = f", challenger v{now.challenger} at {now.share:.0%}" if now.challenger else ""
         out.append(TimelineEntry(now.updated_at, TimelineKind.DEPLOYMENT,
-                                 f"deployment changed: {now.mode}{challenger}", now.challenger,
+                                 f"changed: {now.mode}{challenger}", now.challenger,
                                  detail=now.reason, actor=now.updated_by, ids={"deployment": model}))
     return out
 
@@ -140,7 +140,7 @@ def jobs(session: Session, model_id: int, since: datetime, until: datetime) -> l
         at = r.ended_at or r.started_at or r.queued_at
         took = _when(r.started_at, r.ended_at) if r.started_at else ""
         said = r.error.splitlines()[0] if r.error else r.note
-        title = f"job {r.job} ({r.kind}) {r.status}" + (f": {said}" if said else "")
+        title = f"{r.job} ({r.kind}) {r.status}" + (f": {said}" if said else "")
         detail = ", ".join(p for p in (f"run #{r.id}", f"attempt {r.attempt}" if r.attempt > 1 else "",
                                        r.trigger, f"took {took}" if took else "") if p)
         out.append(TimelineEntry(at, TimelineKind.JOB, title, detail=detail, actor=r.actor,
@@ -151,13 +151,13 @@ def jobs(session: Session, model_id: int, since: datetime, until: datetime) -> l
 
 def _report_title(r: reads.ReportRow) -> str:
     f = r.figures
-    if r.kind == "drift" and r.status in {CheckStatus.DRIFT, CheckStatus.OK}:
+    if r.kind == "drift" and r.status in {CheckStatus.DRIFT, CheckStatus.OK} and not r.reason:
         said = f"{f['drifted']} of {f['features']} features drifted"
         if f.get("domain_auc") is not None:
             said += f", domain AUC {f['domain_auc']:.2f}"
-        return f"drift report {r.status}: {said}"
+        return f"{r.status}: {said}"
     if r.kind == "quality" and r.status in {CheckStatus.OK, CheckStatus.FAILED}:
-        return (f"quality report {r.status}: {f['errors']} errors, {f['warnings']} warnings"
+        return (f"{r.status}: {f['errors']} errors, {f['warnings']} warnings"
                 + (f", {f['quarantined']} quarantined" if f["quarantined"] else ""))
     if r.kind == "performance" and (f.get("realised") or f.get("estimated")):
         metrics = f.get("realised") or {}
@@ -170,8 +170,10 @@ def _report_title(r: reads.ReportRow) -> str:
             parts.append(f"est. {estimate:.3f}")
         if isinstance(training, float):
             parts.append(f"training {training:.3f}")
-        return f"performance report {r.status}: {', '.join(parts)}, coverage {f['coverage']:.1%}"
-    return f"{r.kind} report {r.status.replace('_', ' ')}" + (f": {r.reason}" if r.reason else "")
+        return f"{r.status}: {', '.join(parts)}, coverage {f['coverage']:.1%}"
+    said = r.status.replace("_", " ")
+    return f"{said}: {r.reason[len(said):].lstrip(': ')}" if r.reason.startswith(said) else (
+        f"{said}: {r.reason}" if r.reason else said)
 
 
 def reports(session: Session, kind: str, model_id: int, since: datetime, until: datetime) -> list[TimelineEntry]:
@@ -212,7 +214,7 @@ def quarantine(session: Session, model_id: int, since: datetime, until: datetime
     for i, burst in enumerate(merge_bursts(online)):
         minutes = int((burst.end - burst.start).total_seconds() // 60)
         out.append(TimelineEntry(burst.start, TimelineKind.QUARANTINE,
-                                 f"{burst.rows:,} rows quarantined in {minutes} min "
+                                 f"{burst.rows:,} rows refused in {minutes} min "
                                  f"({fields_text(burst.by_field)})",
                                  detail=f"at least {rule.min_rows} refused rows a minute of online traffic",
                                  until=burst.end, count=burst.rows, seq=i))
@@ -226,9 +228,9 @@ def spikes(session: Session, model_id: int, since: datetime, until: datetime,
     for i, s in enumerate(find_spikes(minutes, rule)):
         span = f"{s.minutes} min"
         if s.kind is SpikeKind.LATENCY:
-            title = f"latency spike for {span}: p95 up to {s.peak:.0f} ms (usual {s.baseline:.1f} ms)"
+            title = f"latency for {span}: p95 up to {s.peak:.0f} ms (usual {s.baseline:.1f} ms)"
         else:
-            title = f"error spike for {span}: up to {s.peak:.1%} refused (usual {s.baseline:.1%})"
+            title = f"errors for {span}: up to {s.peak:.1%} refused (usual {s.baseline:.1%})"
         out.append(TimelineEntry(s.start, TimelineKind.SPIKE, title, s.version,
                                  detail=f"peak at {s.peak_at.isoformat()}; {s.rows:,} rows, {s.errors:,} refused",
                                  ids={"spike": s.kind.value}, until=s.end, seq=i))
@@ -242,7 +244,7 @@ EVENT_WORDS = {AlertEventKind.ACK_EXPIRED: "acknowledgement expired", AlertEvent
 
 def _alert_title(a: reads.AlertRow, event: str, actor: str, note: str) -> str:
     word = EVENT_WORDS.get(AlertEventKind(event), event) if event in set(AlertEventKind) else event
-    head = f"alert {a.rule} {word}"
+    head = f"{a.rule} {word}"
     if event in {AlertEventKind.PENDING, AlertEventKind.FIRING}:
         target = f" {a.feature}" if a.feature else ""
         return f"{head} ({a.severity}){target}: {note or a.reason}"

@@ -23,7 +23,7 @@ Rows come back as plain tuples, oldest first; the timeline's wording and rules
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, literal, or_, select, type_coerce
@@ -44,6 +44,9 @@ from store.tables import (
     TrainingRun,
 )
 from store.types import UTCDateTime
+
+#: How long after its window ends a report may be written and still be found (reports).
+REPORT_LAG = timedelta(days=1)
 
 
 class AliasRow(NamedTuple):
@@ -276,8 +279,9 @@ def job_runs(session: Session, model_id: int, since: datetime, until: datetime) 
 
 def reports(session: Session, kind: str, model_id: int, since: datetime, until: datetime) -> list[ReportRow]:
     """A model's stored reports of `kind` written in [since, until), found by the end of
-    their window (indexed): a report is written at or after its window ends, so one whose
-    window ended before `since` is left out even if it was written later (a backfill)."""
+    their window (indexed): a report is written when its window ends or soon after, so
+    those whose window ended up to REPORT_LAG before `since` are looked at; one written
+    later still (a backfill of an old window) is left out."""
     table: Any = {"drift": DriftReport, "quality": QualityReport, "performance": PerformanceReport}[kind]
     every: dict[str, dict[str, Any]] = {
         "drift": {"drifted": DriftReport.drifted, "features": DriftReport.features, "rows": DriftReport.rows,
@@ -294,7 +298,7 @@ def reports(session: Session, kind: str, model_id: int, since: datetime, until: 
                    col(table.window_end), col(table.created_at), col(table.created_by), reason,
                    *[col(c) for c in figures.values()])
             .outerjoin(ModelVersion, col(ModelVersion.id) == col(table.version_id))
-            .where(col(table.model_id) == model_id, col(table.window_end) >= since,
+            .where(col(table.model_id) == model_id, col(table.window_end) >= since - REPORT_LAG,
                    col(table.created_at) >= since, col(table.created_at) < until)
             .order_by(col(table.created_at), col(table.id)))
     names = list(figures)

@@ -47,8 +47,8 @@ def since_value(value: str, option: str = "--since") -> timedelta | datetime:
 
 
 def local_time(moment: datetime) -> str:
-    """"11-21 03:02:17" in the machine's time zone (the year and UTC are in --json)."""
-    return moment.astimezone().strftime("%m-%d %H:%M:%S")
+    """"11-21 03:02" in the machine's time zone (the year, seconds and UTC are in --json)."""
+    return moment.astimezone().strftime("%m-%d %H:%M")
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
@@ -64,7 +64,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
         emit_json(timeline_view(args.name, start, end, kinds, entries))
         return 0
     table([col.Column("time"), col.Column("kind"), col.Column("ver"), col.text("what", 20),
-           col.Column("by", min_width=6, shrink=1, drop=1)],
+           col.Column("by", min_width=8, shrink=3, drop=1)],
           [[local_time(e.at), e.kind, f"v{e.version}" if e.version is not None else "-", e.title,
             e.actor or "-"] for e in entries],
           empty=f"nothing happened to {args.name} from {local_time(start)} to {local_time(end)}"
