@@ -185,3 +185,23 @@ def timeline_view(model: str, since: datetime, until: datetime, kinds: Sequence[
     """The whole timeline as one JSON document (`wk timeline --json`)."""
     return {"model": model, "since": since.isoformat(), "until": until.isoformat(),
             "kinds": list(kinds), "entries": [entry_view(e) for e in entries]}
+
+
+def alert_detail(store: Store, alert_id: int) -> dict[str, Any]:
+    """One alert in full: what fired, on what, its state and times, and every step of its
+    life with who and the note, oldest first (the console's detail of an alert entry,
+    until the Alerts screen shows it). NotFound names the alert."""
+    from store import timeline as reads
+    from store.errors import NotFound
+
+    with store.db.read() as session:
+        found = reads.alert_with_events(session, alert_id)
+    if found is None:
+        raise NotFound(f"alert #{alert_id} does not exist")
+    a, model, events = found
+    return {"id": a.id, "rule": a.rule, "kind": a.kind, "severity": a.severity, "model": model,
+            "version": a.version, "feature": a.feature, "state": a.state, "value": a.value,
+            "reason": a.reason, "started_at": a.started_at, "fired_at": a.fired_at,
+            "resolved_at": a.resolved_at, "resolved_by": a.resolved_by,
+            "events": [{"id": e.id, "at": e.at, "event": e.event, "actor": e.actor, "note": e.note}
+                       for e in events]}
