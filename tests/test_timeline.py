@@ -289,3 +289,59 @@ def test_kind_words_are_the_cli_help() -> None:
     sub = build_parser()._subparsers._group_actions[0].choices["timeline"]  # type: ignore[union-attr]
     help_text = " ".join(a.help or "" for a in sub._actions if a.dest == "kind")
     assert all(kind in help_text for kind in TimelineKind)
+
+
+def test_jobs_approvals_canaries_silences_and_deployments(tmp_path: Path) -> None:
+    """The other sources, one row or a few each: repeated job runs fold, a failure stands
+    alone; an approval asked and decided; a canary started and rolled back by an alert; a
+    silence on the model (and one on another model, not shown); a deployment change."""
+    from store import audit
+    from store.alert_tables import CanaryWatch, Silence
+    from store.job_tables import ApprovalRequest, JobRun
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("WK_DATABASE_URL", raising=False)
+        store, logged = build_logged_store(tmp_path / "store", rows=10, days=1)
+    v2 = logged.version_ids[2]
+    with store.db.write() as session:
+        for i, status in enumerate(["succeeded"] * 3 + ["failed"]):
+            at = T0 + i * 10 * MINUTE
+            session.add(JobRun(job_name="tiny-drift", kind="drift", model_id=logged.model_id, status=status,
+                               queued_at=at, started_at=at, ended_at=at + MINUTE,
+                               error="the store was locked" if status == "failed" else ""))
+        session.add(ApprovalRequest(model_id=logged.model_id, version_id=v2, status="approved",
+                                    requested_at=T0 + HOUR, decided_at=T0 + 2 * HOUR, decided_by=ONCALL,
+                                    reason="report reviewed"))
+        session.add(CanaryWatch(model_id=logged.model_id, version_id=v2, version=2, share=0.1,
+                                started_at=T0 + 3 * HOUR, ends_at=T0 + 5 * HOUR, status="rolled_back",
+                                alert_id=7, decided_at=T0 + 4 * HOUR))
+        for model in ("tiny", "other"):
+            session.add(Silence(matchers={"model": model}, starts_at=T0 + 6 * HOUR, ends_at=T0 + 8 * HOUR,
+                                created_at=T0 + 6 * HOUR, created_by=ONCALL, comment="maintenance"))
+        audit.record(session, actor=ONCALL, action="deployment.rollback", target="model/tiny/deployment",
+                     before={"mode": "canary", "champion": 1, "challenger": 2, "challenger_share": 0.1},
+                     after={"mode": "single", "champion": 1, "challenger": None, "challenger_share": 0.0},
+                     reason="canary errors")
+    with store.db.write() as session:  # the audit event's time is the wall clock's: set it
+        from sqlalchemy import update
+
+        from store.tables import AuditEvent
+
+        session.execute(update(AuditEvent).where(AuditEvent.action == "deployment.rollback")
+                        .values(at=T0 + 4 * HOUR))
+    entries = model_timeline(store, "tiny", T0, T0 + 10 * HOUR,
+                             kinds=["job", "approval", "canary", "silence", "deployment"])
+    assert [(e.kind, e.title) for e in entries] == [
+        ("job", "tiny-drift (drift) succeeded (x3)"),
+        ("job", "tiny-drift (drift) failed: the store was locked"),
+        ("approval", "v2 waits for approval"),
+        ("approval", "v2 approved: report reviewed"),
+        ("canary", "canary v2 at 10% for 2h"),
+        ("deployment", "rolled back: canary v1+v2 10% -> single v1"),
+        ("canary", "canary v2 rolled back by alert #7"),
+        ("silence", "silence #1 model=tiny for 2h: maintenance"),
+        ("silence", "silence #1 expired"),
+    ]
+    assert entries[0].count == 3 and entries[0].until == T0 + 21 * MINUTE
+    assert entries[6].ids["alert"] == 7
+    store.close()
