@@ -48,7 +48,7 @@ class TimelineKind(StrEnum):
 
 
 #: The order of entries at the same time (the module docstring).
-KIND_ORDER = {kind: rank for rank, kind in enumerate(TimelineKind)}
+KIND_ORDER: dict[str, int] = {kind: rank for rank, kind in enumerate(TimelineKind)}
 KINDS: tuple[str, ...] = tuple(TimelineKind)
 
 
@@ -67,7 +67,7 @@ class TimelineEntry:
     seq: int = field(default=0, compare=False)  # the stored row's id: the order at equal times
 
     def sort_key(self) -> tuple[datetime, int, int]:
-        return (self.at, KIND_ORDER.get(TimelineKind(self.kind), 99), self.seq)
+        return (self.at, KIND_ORDER.get(self.kind, 99), self.seq)
 
 
 @dataclass(frozen=True)
@@ -128,12 +128,12 @@ def model_timeline(store: Store, model_name: str, since: timedelta | datetime,
             (TimelineKind.ALIAS, lambda: build.aliases(session, model_id, start, end)),
             (TimelineKind.DEPLOYMENT, lambda: build.deployments(session, model_id, model_name, start, end)),
             (TimelineKind.CANARY, lambda: build.canaries(session, model_id, start, end)),
-            (TimelineKind.JOB, lambda: merge_repeats(build.jobs(session, model_id, start, end))),
-            (TimelineKind.DRIFT, lambda: merge_repeats(build.reports(session, "drift", model_id, start, end))),
+            (TimelineKind.JOB, lambda: build.jobs(session, model_id, start, end)),
+            (TimelineKind.DRIFT, lambda: build.reports(session, "drift", model_id, start, end)),
             (TimelineKind.QUALITY,
-             lambda: merge_repeats(build.reports(session, "quality", model_id, start, end))),
+             lambda: build.reports(session, "quality", model_id, start, end)),
             (TimelineKind.PERFORMANCE,
-             lambda: merge_repeats(build.reports(session, "performance", model_id, start, end))),
+             lambda: build.reports(session, "performance", model_id, start, end)),
             (TimelineKind.QUARANTINE,
              lambda: build.quarantine(session, model_id, start, end, rules.quarantine)),
             (TimelineKind.SPIKE, lambda: build.spikes(session, model_id, start, end, rules.spikes)),
@@ -146,23 +146,8 @@ def model_timeline(store: Store, model_name: str, since: timedelta | datetime,
     return sorted(entries, key=TimelineEntry.sort_key)
 
 
-def merge_repeats(entries: Sequence[TimelineEntry]) -> list[TimelineEntry]:
-    """Entries of one source, oldest first, with each run of entries that repeat the one
-    before (the same `ids["repeat"]` key) folded into its first: the count, the last time
-    (`until`) and the last row's id (`ids["last"]`)."""
-    out: list[TimelineEntry] = []
-    for entry in sorted(entries, key=TimelineEntry.sort_key):
-        key = entry.ids.get("repeat")
-        if out and key is not None and out[-1].ids.get("repeat") == key:
-            first = out[-1]
-            out[-1] = replace(first, count=first.count + 1, until=entry.until or entry.at,
-                              ids={**first.ids, "last": entry.seq})
-            continue
-        out.append(entry)
-    return [_said_merged(e) for e in out]
-
-
-def _said_merged(entry: TimelineEntry) -> TimelineEntry:
+def said_merged(entry: TimelineEntry) -> TimelineEntry:
+    """A folded entry's title and detail say how many rows it stands for."""
     if entry.count == 1:
         return entry
     what = "reports" if entry.kind in {TimelineKind.DRIFT, TimelineKind.QUALITY,
@@ -173,10 +158,10 @@ def _said_merged(entry: TimelineEntry) -> TimelineEntry:
 
 
 def entry_view(entry: TimelineEntry) -> dict[str, Any]:
-    """An entry as JSON (times ISO in UTC; `ids` without the merge key)."""
+    """An entry as JSON (times ISO in UTC)."""
     return {"at": entry.at.isoformat(), "kind": entry.kind, "version": entry.version,
             "title": entry.title, "detail": entry.detail, "actor": entry.actor,
-            "ids": {k: v for k, v in entry.ids.items() if k != "repeat"},
+            "ids": dict(entry.ids),
             "until": entry.until.isoformat() if entry.until else None, "count": entry.count}
 
 

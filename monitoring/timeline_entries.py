@@ -4,8 +4,10 @@ ids that open it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 
@@ -17,9 +19,11 @@ from monitoring.spikes import (
     find_spikes,
     merge_bursts,
 )
-from monitoring.timeline import TimelineEntry, TimelineKind
+from monitoring.timeline import TimelineEntry, TimelineKind, said_merged
 from store import timeline as reads
 from store.vocabulary import AlertEventKind, AliasAction, AuditAction, CheckStatus, JobRunStatus
+
+Row = TypeVar("Row", reads.JobRunRow, reads.ReportRow)
 
 
 def _v(version: int | None) -> str:
@@ -134,18 +138,47 @@ def canaries(session: Session, model_id: int, since: datetime, until: datetime) 
     return out
 
 
+def _folded(rows: Iterable[Row], key: Callable[[Row], Hashable]) -> Iterator[tuple[Row, Row, int]]:
+    """(first, last, count) of each run of consecutive rows with the same key: a check
+    every 30 s is one entry until its outcome changes (built once, not per row)."""
+    first: Row | None = None
+    last: Row | None = None
+    count, current = 0, None
+    for row in rows:
+        k = key(row)
+        if first is not None and k == current:
+            last, count = row, count + 1
+            continue
+        if first is not None and last is not None:
+            yield first, last, count
+        first, last, count, current = row, row, 1, k
+    if first is not None and last is not None:
+        yield first, last, count
+
+
+def _merged(entry: TimelineEntry, last_at: datetime, last_id: int, count: int) -> TimelineEntry:
+    if count == 1:
+        return entry
+    return said_merged(replace(entry, count=count, until=last_at, ids={**entry.ids, "last": last_id}))
+
+
+def _said(r: reads.JobRunRow) -> str:
+    return r.error.splitlines()[0] if r.error else r.note
+
+
 def jobs(session: Session, model_id: int, since: datetime, until: datetime) -> list[TimelineEntry]:
     out = []
-    for r in reads.job_runs(session, model_id, since, until):
+    rows = reads.job_runs(session, model_id, since, until)
+    for r, last, count in _folded(rows, lambda r: (r.job_id or r.job, r.status, _said(r))):
         at = r.ended_at or r.started_at or r.queued_at
         took = _when(r.started_at, r.ended_at) if r.started_at else ""
-        said = r.error.splitlines()[0] if r.error else r.note
+        said = _said(r)
         title = f"{r.job} ({r.kind}) {r.status}" + (f": {said}" if said else "")
         detail = ", ".join(p for p in (f"run #{r.id}", f"attempt {r.attempt}" if r.attempt > 1 else "",
                                        r.trigger, f"took {took}" if took else "") if p)
-        out.append(TimelineEntry(at, TimelineKind.JOB, title, detail=detail, actor=r.actor,
-                                 ids={"job_run": r.id, "repeat": (r.job_id or r.job, r.status, said)},
-                                 seq=r.id, until=at if r.status != JobRunStatus.RUNNING else None))
+        entry = TimelineEntry(at, TimelineKind.JOB, title, detail=detail, actor=r.actor, ids={"job_run": r.id},
+                              seq=r.id, until=at if r.status != JobRunStatus.RUNNING else None)
+        out.append(_merged(entry, last.ended_at or last.started_at or last.queued_at, last.id, count))
     return out
 
 
@@ -178,12 +211,13 @@ def _report_title(r: reads.ReportRow) -> str:
 
 def reports(session: Session, kind: str, model_id: int, since: datetime, until: datetime) -> list[TimelineEntry]:
     out = []
-    for r in reads.reports(session, kind, model_id, since, until):
+    rows = reads.reports(session, kind, model_id, since, until)
+    for r, last, count in _folded(rows, lambda r: (r.version, r.status)):
         window = f"window {r.window_start.isoformat()} - {r.window_end.isoformat()}"
-        out.append(TimelineEntry(r.created_at, kind, _report_title(r), r.version,
-                                 detail=f"{window}; {r.reason}" if r.reason else window, actor=r.actor,
-                                 ids={"report": r.id, "repeat": (r.version, r.status)}, seq=r.id,
-                                 until=r.created_at))
+        entry = TimelineEntry(r.created_at, kind, _report_title(r), r.version,
+                              detail=f"{window}; {r.reason}" if r.reason else window, actor=r.actor,
+                              ids={"report": r.id}, seq=r.id, until=r.created_at)
+        out.append(_merged(entry, last.created_at, last.id, count))
     return out
 
 

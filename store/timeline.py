@@ -67,7 +67,7 @@ REPORT_LAG = timedelta(days=1)
 def _rows(session: Session, stmt: Any) -> list[Any]:
     """The rows of a select of columns (untyped: most here have more columns than the
     typed helpers spell out; each NamedTuple below says what a row holds)."""
-    return list(session.execute(stmt).all())
+    return list(session.connection().execute(stmt).all())  # Core: no ORM work per row
 
 
 def _versions() -> Any:
