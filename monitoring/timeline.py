@@ -3,8 +3,15 @@ pieces together from five places: alias and deployment changes, training and job
 approval requests, canary watches, drift, quality and performance reports, alerts with
 every step of their life (pending, firing, acknowledged with who and the note, silenced,
 annotated with what was done, resolved), silences on the model, quarantine bursts, and
-spikes in latency or errors found in the per-minute rollups (monitoring/spikes.py says
-the rule).
+spikes in latency or errors found in the per-minute rollups.
+
+The spike rule (monitoring/spikes.py, pure): per version over the window asked for, a
+minute with at least 20 rows is a latency spike when its p95 (from the rollup's
+histogram) is at least 3 times the median minute's p95 and 5 ms above it, an error spike
+when its refused share is at least 5 points above the median share and 3 times it, with
+5 refused rows; consecutive minutes at least halfway there around such a minute are one
+spike. A quarantine burst is consecutive minutes of 10 or more refused online rows each;
+a batch run's refused rows are one entry.
 
 Entries are oldest first. Entries at the same time keep one order on every read: by
 kind (KIND_ORDER: the change before what it caused, so a rollback comes before the
