@@ -17,7 +17,7 @@ MONITOR_VIEWS = ("drift", "quality", "performance")
 #: The scheduler's views (console/screens/jobs.py, job_runs.py, approvals.py, usage.py).
 SCHEDULER_TABLES = ("jobs", "jobruns", "approvals", "usage")
 TABLE_VIEWS = ("overview", "models", "versions", "datasets", "dataset", "runs", "audit", "deployments",
-               "predictions", "labelling", *MONITOR_VIEWS, *SCHEDULER_TABLES)
+               "predictions", "labelling", *MONITOR_VIEWS, *SCHEDULER_TABLES, "timeline")
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,11 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                ("overview", "models", *MONITOR_VIEWS), show=False),
     ActionSpec("performance", "m", "Performance of the model: metrics per version, estimate, coverage",
                ("overview", "models", *MONITOR_VIEWS), short="perf"),
+    # one model's timeline, from the model's views; on it, `f` keeps only some kinds
+    ActionSpec("timeline", "t", "Timeline of the model: changes, runs, reports, alerts, spikes",
+               ("overview", "models", "versions", "version", *MONITOR_VIEWS), show=False),
+    ActionSpec("timeline_kinds", "f", "Show only some kinds of entry (alert, drift, alias ...)",
+               ("timeline",), short="kinds"),
     # the scheduler's views: `p` stays the console's refresh pause everywhere, so a job
     # pauses with P and resumes with U (capitals, as the other changes here are)
     ActionSpec("run_job", "r", "Run the job now (the scheduler starts it within seconds)", ("jobs",),

@@ -231,6 +231,13 @@ def _approval(args: list[str]) -> Screen[Any]:
     return ApprovalScreen(args[0], int(args[1].lstrip("v")))
 
 
+def _timeline(args: list[str]) -> Screen[Any]:
+    from console.screens.timeline import TimelineScreen, timeline_filters
+
+    model, filters = timeline_filters(args)
+    return TimelineScreen(model, filters)
+
+
 def _usage(args: list[str]) -> Screen[Any]:
     from console.screens.usage import UsageScreen
 
@@ -282,6 +289,11 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("performance", "a model's metrics per version and window, estimate beside realised, "
                             "with label coverage", _performance, "MODEL", arity=1, aliases=("perf",),
              completions=("performance {model}",)),
+
+    ViewSpec("timeline", "one model's timeline: alias and deployment changes, runs, reports, alerts "
+                         "with their acknowledgements, quarantine bursts, latency and error spikes",
+             _timeline, "MODEL [since=7d] [kind=alert,drift]", aliases=("tl",),
+             completions=("timeline {model}",)),
 
     # the scheduler: jobs, their runs, approvals of retrained versions, what it all costs
     ViewSpec("jobs", "scheduled jobs: schedule, next and last run; run now, pause, resume", _jobs,

@@ -35,6 +35,7 @@ from console.cli import (
     serve,
     store_cmds,
     store_upkeep,
+    timeline,
     train,
     ui,
 )
@@ -53,7 +54,7 @@ DESCRIPTION = (
 #: The noun modules, in the order `wk --help` lists their commands. Each has
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
-                label, predictions, quarantine, score, batch, checks, audit,
+                label, predictions, quarantine, score, batch, checks, audit, timeline,
                 monitor, jobs, scheduler_cmd, store_upkeep, alerts)
 
 

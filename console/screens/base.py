@@ -346,3 +346,6 @@ class ModelRowsScreen(TableScreen):
 
     def action_performance(self) -> None:
         self._open_for_model("performance")
+
+    def action_timeline(self) -> None:
+        self._open_for_model("timeline")

@@ -81,3 +81,6 @@ class ReportScreen(TableScreen):
 
     def action_performance(self) -> None:
         self.wk.run_command(f"performance {self.model}")
+
+    def action_timeline(self) -> None:
+        self.wk.run_command(f"timeline {self.model}")

@@ -66,6 +66,9 @@ class VersionScreen(WkScreen):
         held = self.data["version"]["aliases"] if self.data else []
         start_rollback(self, self.model, held[0] if held else "production")
 
+    def action_timeline(self) -> None:
+        self.wk.run_command(f"timeline {self.model}")
+
     def action_lineage(self) -> None:
         if (v := self._number()) is not None:
             self.wk.run_command(f"lineage {self.model} {v}")

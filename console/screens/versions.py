@@ -65,6 +65,9 @@ class VersionsScreen(TableScreen):
         held = row.raw["aliases"] if row is not None and row.raw["aliases"] else ["production"]
         start_rollback(self, self.model, held[0])
 
+    def action_timeline(self) -> None:
+        self.wk.run_command(f"timeline {self.model}")
+
     def action_lineage(self) -> None:
         if (v := self._version()) is not None:
             self.wk.run_command(f"lineage {self.model} {v}")
