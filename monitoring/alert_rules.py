@@ -103,6 +103,8 @@ def drift_feature(report: Mapping[str, Any] | None, row: Mapping[str, Any] | Non
     stale = _stale(report, now, params.get("max_report_age_s"))
     if stale:
         return _insufficient(stale)
+    if report["status"] in (CheckStatus.INSUFFICIENT, CheckStatus.NOT_LOGGED):
+        return _insufficient(report.get("reason") or report["status"])
     if row is None:
         return _insufficient(f"the newest drift report has no feature {feature!r}")
     value = row.get("statistic")

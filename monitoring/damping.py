@@ -78,25 +78,30 @@ def decide(recent: str, condition: Condition, damping: Damping, *, open_alert: s
     return Decision(window, step, held, clears)
 
 
-def simulate(conditions: list[Condition], damping: Damping) -> list[Step]:
-    """The steps a sequence of evaluations gives (for tests and the damping figures)."""
-    recent, state, steps = "", None, []
+def simulate(conditions: list[Condition], damping: Damping) -> list[str]:
+    """The state changes a sequence of evaluations gives, one word per evaluation:
+    "pending", "fired", "resolved" (after firing), "dropped" (a pending alert whose
+    condition cleared before it fired: never notified) or "" (no change)."""
+    recent, state, changes = "", None, []
     for condition in conditions:
         decision = decide(recent, condition, damping, open_alert=state)
         recent = decision.recent
+        change = ""
         if decision.step == Step.PENDING:
-            state = "pending"
+            state, change = "pending", "pending"
         elif decision.step == Step.FIRES:
-            state = "firing"
+            state, change = "firing", "fired"
         elif decision.step == Step.RESOLVES:
+            change = "dropped" if state == "pending" else "resolved"
             state = None
-        steps.append(decision.step)
-    return steps
+        changes.append(change)
+    return changes
 
 
-def state_changes(steps: list[Step]) -> dict[str, int]:
-    """How often the alert changed state: pending, fired, resolved, and their total."""
-    out = {"pending": steps.count(Step.PENDING), "fired": steps.count(Step.FIRES),
-           "resolved": steps.count(Step.RESOLVES)}
+def state_changes(changes: list[str]) -> dict[str, int]:
+    """How often the alert changed state, by change, with the total and the notified
+    ones (fired and resolved: what an on-call engineer receives)."""
+    out = {word: changes.count(word) for word in ("pending", "fired", "resolved", "dropped")}
     out["total"] = sum(out.values())
+    out["notified"] = out["fired"] + out["resolved"]
     return out
