@@ -64,6 +64,5 @@ def test_hundred_windows_at_the_threshold(record_property: pytest.RecordProperty
     print(f"\n100 windows at the bound: damped (3 of 5, clear 3) {damped}; "
           f"undamped (1 of 1) {plain}")
     assert damped["total"] <= DAMPED_BOUND
-    assert plain["total"] >= 2 * damped["total"]
     assert damped["notified"] <= NOTIFIED_BOUND
     assert plain["notified"] == plain["total"] > 5 * damped["notified"]
