@@ -118,8 +118,12 @@ def plan(alert: AlertNow | None, step: Step, *, silenced: bool, channels: Sequen
             return keep
         if not notified:
             return _fire(alert.id, channels, now, repeat, False, [AlertEventKind.UNSILENCED])
-        return Plan(AlertState.FIRING, [AlertEventKind.UNSILENCED],
-                    next_notify_at=alert.next_notify_at, notified_channels=notified)
+        due = alert.next_notify_at is None or now >= alert.next_notify_at
+        send = (Send("repeat", channels, f"{alert.id}:repeat:{_iso(alert.next_notify_at)}")
+                if due and channels else None)
+        return Plan(AlertState.FIRING, [AlertEventKind.UNSILENCED], send=send,
+                    next_notify_at=now + repeat if send else alert.next_notify_at,
+                    notified_channels=tuple(dict.fromkeys((*notified, *channels))))
     # firing
     if silenced:
         return Plan(AlertState.SILENCED, [AlertEventKind.SILENCED],

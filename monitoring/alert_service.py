@@ -40,6 +40,11 @@ EDITABLE = ("params", "severity", "channels", "for_n", "of_m", "clear_n", "repea
             "feature", "version")
 
 
+def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An audit row's JSON: times as ISO text."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
 def rule_dict(rule: AlertRule) -> dict[str, Any]:
     return {"id": rule.id, "name": rule.name, "kind": rule.kind, "model_id": rule.model_id,
             "version": rule.version, "feature": rule.feature, "job_id": rule.job_id,
@@ -168,7 +173,7 @@ def add_rule(store: Store, *, name: str, kind: str, model: str | None = None,
             updated_by=actor, **target))
         out = rule_dict(rule)
         audit.record(session, actor=actor, action=AuditAction.RULE_ADD,
-                     target=f"alert_rule/{name}", after=out, reason=reason)
+                     target=f"alert_rule/{name}", after=_plain(out), reason=reason)
     return out
 
 
@@ -209,7 +214,7 @@ def edit_rule(store: Store, name: str, changes: Mapping[str, Any], *,
         session.add(rule)
         after = rule_dict(rule)
         audit.record(session, actor=actor, action=AuditAction.RULE_EDIT,
-                     target=f"alert_rule/{name}", before=before, after=after, reason=reason)
+                     target=f"alert_rule/{name}", before=_plain(before), after=_plain(after), reason=reason)
     return after
 
 
@@ -220,7 +225,7 @@ def remove_rule(store: Store, name: str, *, reason: str = "") -> dict[str, Any]:
         before = rule_dict(rule)
         alert_store.remove_rule(session, rule)
         audit.record(session, actor=actor, action=AuditAction.RULE_REMOVE,
-                     target=f"alert_rule/{name}", before=before, reason=reason)
+                     target=f"alert_rule/{name}", before=_plain(before), reason=reason)
     return before
 
 
@@ -265,8 +270,8 @@ def ack(store: Store, alert_id: int, note: str, *, until: datetime | None = None
         alert_store.add_event(session, alert_id, AlertEventKind.ACKNOWLEDGED, at=now, actor=actor,
                               note=note, details={"until": until.isoformat() if until else None})
         audit.record(session, actor=actor, action=AuditAction.ALERT_ACK,
-                     target=f"alert/{alert_id}", before=before,
-                     after={"state": alert.state, "ack_until": until}, reason=note)
+                     target=f"alert/{alert_id}", before=_plain(before),
+                     after=_plain({"state": alert.state, "ack_until": until}), reason=note)
         return _short(alert)
 
 
@@ -284,8 +289,8 @@ def unack(store: Store, alert_id: int, note: str = "", *,
         alert_store.add_event(session, alert_id, AlertEventKind.UNACKNOWLEDGED, at=now,
                               actor=actor, note=note)
         audit.record(session, actor=actor, action=AuditAction.ALERT_UNACK,
-                     target=f"alert/{alert_id}", before={"state": AlertState.ACKNOWLEDGED},
-                     after={"state": alert.state}, reason=note)
+                     target=f"alert/{alert_id}", before=_plain({"state": AlertState.ACKNOWLEDGED}),
+                     after=_plain({"state": alert.state}), reason=note)
         return _short(alert)
 
 
@@ -312,7 +317,7 @@ def resolve(store: Store, alert_id: int, note: str, *,
             channels = list(dict.fromkeys([*notified, *((rule.channels or []) if rule else [])]))
             queue_one(session, alert, "resolved", channels, f"{alert_id}:resolved", now)
         audit.record(session, actor=actor, action=AuditAction.ALERT_RESOLVE,
-                     target=f"alert/{alert_id}", before=before, after={"state": alert.state},
+                     target=f"alert/{alert_id}", before=_plain(before), after=_plain({"state": alert.state}),
                      reason=note)
         return _short(alert)
 
@@ -357,7 +362,7 @@ def add_silence(store: Store, matchers: Mapping[str, str], *, comment: str,
         out = {"id": silence.id, "matchers": silence.matchers, "starts_at": starts,
                "ends_at": ends, "comment": comment, "matched": matched}
         audit.record(session, actor=actor, action=AuditAction.SILENCE_ADD,
-                     target=f"silence/{silence.id}", after=out, reason=comment)
+                     target=f"silence/{silence.id}", after=_plain(out), reason=comment)
     return out
 
 
@@ -372,6 +377,6 @@ def end_silence(store: Store, silence_id: int, note: str = "", *,
         silence.ended_at, silence.ended_by = now, actor
         session.add(silence)
         audit.record(session, actor=actor, action=AuditAction.SILENCE_END,
-                     target=f"silence/{silence_id}", before={"ends_at": silence.ends_at},
-                     after={"ended_at": now}, reason=note)
+                     target=f"silence/{silence_id}", before=_plain({"ends_at": silence.ends_at}),
+                     after=_plain({"ended_at": now}), reason=note)
         return {"id": silence_id, "ended_at": now, "ended_by": actor}

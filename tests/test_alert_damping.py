@@ -12,7 +12,7 @@ from monitoring import alert_rules
 from monitoring.damping import Damping, Step, decide, simulate, state_changes
 from store.vocabulary import AlertKind, Condition
 
-H, C, I = Condition.HOLDS, Condition.CLEAR, Condition.INSUFFICIENT
+H, C, U = Condition.HOLDS, Condition.CLEAR, Condition.INSUFFICIENT
 DAMPED = Damping(for_n=3, of_m=5, clear_n=3)
 #: over the 100 windows (seed 12) the damped alert changes state at most this often (27:
 #: 12 pending, 4 fired, 3 resolved, 8 pending ones dropped), and notifies at most
@@ -35,11 +35,11 @@ def test_fires_on_n_of_m_and_resolves_after_consecutive_clears() -> None:
 
 
 def test_insufficient_data_never_fires_nor_resolves() -> None:
-    assert steps([I] * 6) == [""] * 6
-    assert steps([H, H, H, I, I, I, I, I]) == ["pending", "", "fired", "", "", "", "", ""]
+    assert steps([U] * 6) == [""] * 6
+    assert steps([H, H, H, U, U, U, U, U]) == ["pending", "", "fired", "", "", "", "", ""]
     # a gap of insufficient data breaks a run of clears
-    assert steps([H, H, H, C, C, I, C]) == ["pending", "", "fired", "", "", "", ""]
-    decision = decide("111", I, DAMPED, open_alert="firing")
+    assert steps([H, H, H, C, C, U, C]) == ["pending", "", "fired", "", "", "", ""]
+    decision = decide("111", U, DAMPED, open_alert="firing")
     assert decision.step == Step.INSUFFICIENT and decision.recent == "111?"
 
 
