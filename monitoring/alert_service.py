@@ -17,7 +17,7 @@ from monitoring.alert_rules import MODEL_KINDS, PARAM_DEFAULTS
 from store import alerts as alert_store
 from store import audit
 from store.alert_tables import AlertRule, Channel, Silence
-from store.errors import Conflict, InvalidInput, Listing, NotFound, see
+from store.errors import Conflict, InvalidInput, Listing, NotFound, UsageError, see
 from store.identity import current_actor
 from store.types import utcnow
 from store.vocabulary import (
@@ -138,7 +138,7 @@ def _check_channels(session: Session, names: Sequence[str]) -> list[str]:
 def _check_damping(for_n: int, of_m: int, clear_n: int, repeat_s: int) -> None:
     if not 1 <= for_n <= of_m <= 100:
         raise InvalidInput(f"damping fires on N of the last M evaluations with 1 <= N <= M <= 100, "
-                           f"not {for_n} of {of_m}", field="for_n", example="3 of 5")
+                           f"not {for_n} of {of_m}", field="for_n", example="3")
     if not 1 <= clear_n <= 100:
         raise InvalidInput(f"clear_n must be 1 to 100, not {clear_n}", field="clear_n", example="3")
     if repeat_s < 60:
@@ -235,14 +235,14 @@ def remove_rule(store: Store, name: str, *, reason: str = "") -> dict[str, Any]:
 def _open(session: Session, alert_id: int, doing: str) -> Any:
     alert = alert_store.get_alert(session, alert_id)
     if alert.state not in ALERT_OPEN_STATES:
-        raise Conflict(f"alert {alert_id} is resolved: nothing to {doing}", field="alert_id")
+        raise Conflict(f"alert {alert_id} is resolved: nothing to {doing}")
     return alert
 
 
-def _needs_note(note: str, doing: str) -> str:
+def _needs_note(note: str, doing: str, field: str = "note") -> str:
     if not note.strip():
         raise InvalidInput(f"say why you {doing} (a note is kept with the alert and in the "
-                           "audit log)", field="note", example='"on it, rolling back"')
+                           "audit log)", field=field, example='"on it, rolling back"')
     return note.strip()
 
 
@@ -261,7 +261,7 @@ def ack(store: Store, alert_id: int, note: str, *, until: datetime | None = None
     with store.db.write() as session:
         alert = _open(session, alert_id, "acknowledge")
         if alert.state == AlertState.PENDING:
-            raise Conflict(f"alert {alert_id} is pending: it has not fired yet", field="alert_id")
+            raise Conflict(f"alert {alert_id} is pending: it has not fired yet")
         before = {"state": alert.state, "ack_until": alert.ack_until}
         alert.state, alert.ack_by, alert.ack_note, alert.ack_until = (
             AlertState.ACKNOWLEDGED, actor, note, until)
@@ -282,8 +282,7 @@ def unack(store: Store, alert_id: int, note: str = "", *,
     with store.db.write() as session:
         alert = _open(session, alert_id, "unacknowledge")
         if alert.state != AlertState.ACKNOWLEDGED:
-            raise Conflict(f"alert {alert_id} is {alert.state}, not acknowledged",
-                           field="alert_id")
+            raise Conflict(f"alert {alert_id} is {alert.state}, not acknowledged")
         alert.state, alert.ack_until, alert.updated_at = AlertState.FIRING, None, now
         alert.next_notify_at = now
         alert_store.add_event(session, alert_id, AlertEventKind.UNACKNOWLEDGED, at=now,
@@ -341,14 +340,14 @@ def add_silence(store: Store, matchers: Mapping[str, str], *, comment: str,
     if not matchers:
         raise InvalidInput("a silence needs at least one matcher (label=value)",
                            field="matchers", example="model=credit-default")
-    comment = _needs_note(comment, "silence it")
+    comment = _needs_note(comment, "silence it", "comment")
     now = now or utcnow()
     starts = starts or now
     if ends is None and duration_s is not None:
         ends = starts + timedelta(seconds=duration_s)
     if ends is None:
-        raise InvalidInput("a silence needs an end (a time, or a duration)", field="ends",
-                           example="2h")
+        raise UsageError("a silence needs an end: a time, or a duration", field="ends",
+                         example="2h")
     if ends <= starts or ends <= now:
         raise InvalidInput("a silence must end after it starts, and in the future",
                            field="ends", example="2h")
@@ -373,7 +372,7 @@ def end_silence(store: Store, silence_id: int, note: str = "", *,
     with store.db.write() as session:
         silence = alert_store.get_silence(session, silence_id)
         if silence.ended_at is not None or silence.ends_at <= now:
-            raise Conflict(f"silence {silence_id} has ended already", field="silence_id")
+            raise Conflict(f"silence {silence_id} has ended already")
         silence.ended_at, silence.ended_by = now, actor
         session.add(silence)
         audit.record(session, actor=actor, action=AuditAction.SILENCE_END,

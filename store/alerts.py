@@ -39,7 +39,7 @@ def get_rule(session: Session, name: str) -> AlertRule:
     if rule is None:
         names = [r.name for r in list_rules(session)][:8]
         raise NotFound(f"no alert rule {name!r}" + (f"; the rules: {', '.join(names)}" if names
-                                                     else "; no rule exists yet"), field="rule")
+                                                     else "; no rule exists yet"))
     return rule
 
 
@@ -118,7 +118,7 @@ def get_alert(session: Session, alert_id: int) -> Alert:
     if alert is None:
         newest = session.exec(select(func.max(Alert.id))).one()
         raise NotFound(f"no alert {alert_id}" + (f" (the newest is {newest})" if newest
-                                                 else " (no alert yet)"), field="alert_id")
+                                                 else " (no alert yet)"))
     return alert
 
 
@@ -178,7 +178,7 @@ def add_silence(session: Session, silence: Silence) -> Silence:
 def get_silence(session: Session, silence_id: int) -> Silence:
     row = session.get(Silence, silence_id)
     if row is None:
-        raise NotFound(f"no silence {silence_id}", field="silence_id")
+        raise NotFound(f"no silence {silence_id}")
     return row
 
 

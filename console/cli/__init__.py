@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from console.cli import (
+    alerts,
     audit,
     batch,
     checks,
@@ -53,7 +54,7 @@ DESCRIPTION = (
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
                 label, predictions, quarantine, score, batch, checks, audit,
-                monitor, jobs, scheduler_cmd, store_upkeep)
+                monitor, alerts, jobs, scheduler_cmd, store_upkeep)
 
 
 def build_parser() -> argparse.ArgumentParser:

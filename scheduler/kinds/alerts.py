@@ -13,7 +13,10 @@ def run(ctx: RunContext) -> Outcome:
     from monitoring.alert_pass import evaluate
 
     summary = evaluate(ctx.store, rule=ctx.args.get("rule"))
-    return Outcome(summary=summary.line(), rows=summary.targets, result=summary.as_dict())
+    result = summary.as_dict()
+    result["at"] = summary.at.isoformat()
+    result["transitions"] = {str(k): n for k, n in summary.transitions.items()}
+    return Outcome(summary=summary.line(), rows=summary.targets, result=result)
 
 
 KIND = JobKindSpec(
