@@ -12,26 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import Column, ForeignKey, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
-from store.types import UTCDateTime, utcnow
+from store.fields import json_field as _json
+from store.fields import text_field as _text
+from store.fields import time_field as _time
 from store.vocabulary import AlertState, CanaryWatchStatus, NotificationStatus, Severity
-
-
-def _json() -> Any:
-    return Field(default=None, sa_column=Column(JSON, nullable=True))
-
-
-def _time(nullable: bool = False, index: bool = False) -> Any:
-    return Field(
-        default_factory=utcnow if not nullable else None,
-        sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
-    )
-
-
-def _text() -> Any:
-    return Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class AlertRule(SQLModel, table=True):

@@ -10,22 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.types import UTCDateTime, utcnow
+from store.fields import json_field as _json
+from store.fields import time_field as _time
 from store.vocabulary import LogMode, Mode, RunKind, RunStatus, VersionSource, VersionStatus
-
-
-def _json(nullable: bool = True) -> Any:
-    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
-
-
-def _time(nullable: bool = False, index: bool = False) -> Any:
-    return Field(
-        default_factory=utcnow if not nullable else None,
-        sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
-    )
 
 
 class RegisteredModel(SQLModel, table=True):
