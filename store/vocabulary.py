@@ -157,6 +157,7 @@ class JobKind(StrEnum):
     PROBE = "probe"  # ask a server's /readyz and record the answer
     ON_COMMIT = "on-commit"  # retrain when a branch of a local git repository moves
     COMMAND = "command"  # a command of the user's (argv), run as a job
+    ALERTS = "alerts"  # one evaluation pass over the alert rules
 
 
 class JobRunStatus(StrEnum):

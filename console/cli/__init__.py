@@ -55,7 +55,7 @@ DESCRIPTION = (
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
                 label, predictions, quarantine, score, batch, checks, audit, timeline,
-                monitor, jobs, scheduler_cmd, store_upkeep, alerts)
+                monitor, alerts, jobs, scheduler_cmd, store_upkeep)
 
 
 def build_parser() -> argparse.ArgumentParser:

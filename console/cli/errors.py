@@ -32,7 +32,11 @@ EXIT_OF_KIND = {
 
 #: a field whose flag is not simply --field-with-dashes
 FLAG_OF_FIELD = {"log_mode": "--log", "timeout_s": "--timeout", "deadline_s": "--deadline",
-                 "backoff_s": "--backoff", "misfire_grace_s": "--misfire-grace"}
+                 "backoff_s": "--backoff", "misfire_grace_s": "--misfire-grace",
+                 # wk alerts: a rule's damping, bounds and channels, a silence's matchers and end
+                 "for_n": "--for", "of_m": "--of", "clear_n": "--clear", "repeat_s": "--repeat",
+                 "params": "--set", "channels": "--channel", "matchers": "--match",
+                 "ends": "--for"}
 
 #: fields that are switches: the fix is to repeat the command with the flag, no value
 SWITCHES = frozenset({"trust", "yes"})

@@ -6,14 +6,25 @@ cheap: a kind's heavy imports happen inside its run function, in the run's child
 
 from __future__ import annotations
 
-from scheduler.kinds import backup, checks, command, expiry, on_commit, probe, prune, retrain, score
+from scheduler.kinds import (
+    alerts,
+    backup,
+    checks,
+    command,
+    expiry,
+    on_commit,
+    probe,
+    prune,
+    retrain,
+    score,
+)
 from scheduler.kinds.base import JobKindSpec
 from store.errors import InvalidInput
 
 #: every kind, by name
 KINDS: dict[str, JobKindSpec] = {spec.kind: spec for spec in (
     command.KIND, *checks.KINDS, probe.KIND, score.KIND, retrain.KIND, expiry.KIND, on_commit.KIND,
-    prune.KIND, backup.KIND)}
+    prune.KIND, backup.KIND, alerts.KIND)}
 
 
 def kind_spec(kind: str) -> JobKindSpec:

@@ -1,5 +1,6 @@
 """`probe`: ask a server's /readyz and record the answer (status, latency, error), so a
-server's uptime is measured from its answers, not assumed. Schedule it often
+server's uptime is measured from its answers, not assumed; and read its /metrics for the
+process's resident memory and CPU seconds (the server-memory and server-cpu rules). Schedule it often
 (`--every 30s`); `wk jobs show` gives the uptime over the last day and week.
 
 An answer that is not ready is recorded and the run still succeeds: the probe did its
@@ -33,6 +34,41 @@ def readyz_url(base: str) -> str:
     return base if base.endswith("/readyz") else base + "/readyz"
 
 
+def metrics_url(base: str) -> str:
+    base = base.rstrip("/")
+    return (base[: -len("/readyz")] if base.endswith("/readyz") else base) + "/metrics"
+
+
+def process_figures(text: str) -> tuple[float | None, float | None]:
+    """(resident memory in MB, CPU seconds) from a Prometheus text exposition, read with
+    prometheus_client's parser (the format's escaping and types as Prometheus defines
+    them); None for a figure the server does not expose."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    rss = cpu = None
+    try:
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "process_resident_memory_bytes":
+                    rss = float(sample.value) / 2**20
+                elif sample.name == "process_cpu_seconds_total":
+                    cpu = float(sample.value)
+    except ValueError:
+        return None, None
+    return rss, cpu
+
+
+def _read_metrics(opener: Any, base: str, timeout: float) -> tuple[float | None, float | None]:
+    """The server's process figures from its /metrics; (None, None) when it has none."""
+    import urllib.error
+
+    try:
+        with opener.open(metrics_url(base), timeout=timeout) as answer:
+            return process_figures(answer.read(4_000_000).decode("utf-8", "replace"))
+    except (urllib.error.URLError, OSError, TimeoutError, ValueError):
+        return None, None
+
+
 def run(ctx: RunContext) -> Outcome:
     import time
     import urllib.error
@@ -57,16 +93,20 @@ def run(ctx: RunContext) -> Outcome:
         error = str(getattr(exc, "reason", exc))
     latency_ms = (time.perf_counter() - started) * 1000
     ok = status == 200
+    # the server's memory and CPU for the server-memory and server-cpu alert rules
+    rss_mb, cpu_s = (_read_metrics(opener, ctx.args["url"], float(ctx.args["probe_timeout"]))
+                     if status is not None else (None, None))
     with ctx.store.db.write() as session:
         add_probe_result(session, ProbeResult(job_id=ctx.job.id, url=url, ok=ok,
                                               status_code=status, latency_ms=latency_ms,
-                                              error=error[:2000]))
+                                              error=error[:2000], rss_mb=rss_mb, cpu_s=cpu_s))
     said = f"{status}" if status is not None else "no answer"
     summary = (f"ready ({said}) in {latency_ms:.0f} ms" if ok
                else f"NOT ready: {said}{': ' + error.splitlines()[0][:200] if error else ''}")
     ctx.log.info("probe %s: %s", url, summary)
     return Outcome(summary=summary, result={"url": url, "ok": ok, "status_code": status,
-                                            "latency_ms": round(latency_ms, 1)})
+                                            "latency_ms": round(latency_ms, 1),
+                                            "rss_mb": rss_mb, "cpu_s": cpu_s})
 
 
 KIND = JobKindSpec(

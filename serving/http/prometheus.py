@@ -15,6 +15,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
@@ -28,6 +29,9 @@ LATENCY_BUCKETS_S = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.
 class ServerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # process_resident_memory_bytes and process_cpu_seconds_total: a probe job records
+        # them, for the server-memory and server-cpu alert rules
+        ProcessCollector(registry=self.registry)
         labels = ("model", "version", "route")
         self.requests = Counter("wk_requests", "Prediction requests answered or refused",
                                 labels, registry=self.registry)
