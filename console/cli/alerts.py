@@ -59,9 +59,10 @@ def register(nouns: Commands) -> None:
                    "silences in force or to come, with what they match", tables=True)
     p.add_argument("--all", action="store_true", help="ended ones too")
     _rules(av.noun("rules", help="what raises alerts: kind, target, bounds, damping, channels"))
-    from console.cli import alert_channels
+    from console.cli import alert_actions_cmd, alert_channels
 
     alert_channels.register_under(av)
+    alert_actions_cmd.register_under(av)
 
 
 def _rules(rv: Commands) -> None:
