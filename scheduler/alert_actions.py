@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from store.errors import InvalidInput, Listing, Refused, see
+from store.errors import InvalidInput, Listing, Refused, UsageError, see
 from store.vocabulary import AlertKind, JobKind
 
 if TYPE_CHECKING:
@@ -94,7 +94,8 @@ def _drift_subject(store: Store, alert: Mapping[str, Any]) -> dict[str, Any]:
     features = report["feature_rows"]  # by severity: the most drifted first
     feature = alert.get("feature") or (features[0]["feature"] if features else None)
     row = next((f for f in features if f["feature"] == feature), None)
-    return {"kind": "drift", "report": report["id"], "version": report["version"],
+    version = report["version"] or alert.get("version") or _production(store, alert["model"])
+    return {"kind": "drift", "report": report["id"], "version": version,
             "feature": feature, "status": row["status"] if row else None,
             "reason": (row or {}).get("reason") or report.get("reason") or "",
             "window_start": report.get("window_start"), "window_end": report.get("window_end")}
@@ -123,12 +124,15 @@ def _job_subject(store: Store, alert: Mapping[str, Any]) -> dict[str, Any]:
                 "reason": (run.error if run else "") or alert.get("reason") or ""}
 
 
-def _version_subject(store: Store, alert: Mapping[str, Any]) -> dict[str, Any]:
+def _production(store: Store, model: str) -> int | None:
     from registry.models import show_model
 
-    version = alert.get("version")
-    if version is None:
-        version = show_model(store, alert["model"])["aliases"].get("production")
+    version = show_model(store, model)["aliases"].get("production")
+    return int(version) if version is not None else None
+
+
+def _version_subject(store: Store, alert: Mapping[str, Any]) -> dict[str, Any]:
+    version = alert.get("version") or _production(store, alert["model"])
     return {"kind": "version", "version": version, "reason": alert.get("reason") or ""}
 
 
@@ -180,8 +184,8 @@ def _check(action: str, reason: str) -> str:
     if action not in ACTIONS:
         raise InvalidInput(f"unknown action {action!r}: one of {', '.join(ACTIONS)}",
                            field="action", example=ROLLBACK)
-    if not reason.strip():
-        raise InvalidInput(f"acting on an alert ({action}) needs a reason: it is kept with the "
+    if not reason.strip():  # a usage error, as a rollback's missing reason is everywhere
+        raise UsageError(f"acting on an alert ({action}) needs a reason: it is kept with the "
                            "alert and in the audit log", field="reason",
                            example='"drift on income since 03:10, back to v1"')
     return reason.strip()

@@ -6,6 +6,7 @@ module parses and prints. Called from console/cli/alerts.py."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from console.cli.common import store_from
@@ -105,14 +106,15 @@ def cmd_open(args: argparse.Namespace) -> int:
             ("state", alert["state"]), ("on", _target(alert)),
             ("reason", alert["reason"] or "-"), ("about", _about(out["subject"]))])
     section("look closer")
-    for command in out["commands"]:
-        info(f"  {command}")
-    section("actions that fit")
+    lines = [f"  {command}" for command in out["commands"]]
+    lines.append("")
+    lines.append("actions that fit")
     if not out["actions"]:
-        info("  none: acknowledge it ('wk alerts ack') or resolve it by hand")
-    for action in out["actions"]:
-        info(f"  wk alerts act {alert['id']} {FLAGS[action['name']]} --reason \"...\"   "
-             f"# {action['does']}")
+        lines.append(f"  none: acknowledge it ('wk alerts ack {alert['id']} --note ...') or "
+                     "resolve it by hand")
+    lines += [f"  wk alerts act {alert['id']} {FLAGS[action['name']]} --reason \"...\"   "
+              f"# {action['does']}" for action in out["actions"]]
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 
