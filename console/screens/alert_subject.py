@@ -25,6 +25,7 @@ def subject_screen(subject: dict[str, Any], alert_id: int) -> Screen[Any] | str 
 
         screen = DriftScreen(model or "", subject.get("report"))
         screen.focus_feature, screen.alert_id = subject.get("feature"), alert_id
+        screen.alert_version = subject.get("version")
         return screen
     if kind == "version" and subject.get("version") is not None:
         from console.screens.version import VersionScreen

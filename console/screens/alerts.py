@@ -1,6 +1,6 @@
 """Alerts: firing first, then acknowledged, silenced, pending, and the last day's resolved
 ones; per alert its state, severity, rule, what it is on (model, version, feature or job),
-since when and its next notification (monitoring.alerts_view reads them). Enter opens
+since when and its next notification (the worst severity first within a state) (monitoring.alerts_view reads them). Enter opens
 what the alert is about (scheduler.alert_actions.alert_subject): the Drift screen on the
 report that fired it with the feature selected, the version with its lineage, the job
 run, the charts. `a` acknowledges (a note and an expiry), `s` silences alerts like it,
@@ -22,6 +22,7 @@ from store.vocabulary import AlertState
 
 #: resolved alerts stay on the screen this long
 RESOLVED_FOR = timedelta(days=1)
+SEVERITIES = ("critical", "warning", "info")
 SEVERITY_SHORT = {"critical": "crit", "warning": "warn", "info": "info"}
 
 
@@ -66,12 +67,15 @@ class AlertsScreen(TableScreen):
         return "alerts"
 
     def fetch(self) -> Any:
-        from monitoring.alerts_view import list_alerts
+        from monitoring.alerts_view import STATE_ORDER, list_alerts
 
         now = self.wk.clock()
         opened = list_alerts(self.wk.store)
         resolved = list_alerts(self.wk.store, state=AlertState.RESOLVED, since=now - RESOLVED_FOR)
-        return opened + resolved
+        # within a state (list_alerts keeps the on-call order of states), the worst first
+        return sorted(opened, key=lambda a: (STATE_ORDER.index(a["state"]),
+                                             SEVERITIES.index(a["severity"])
+                                             if a["severity"] in SEVERITIES else 9)) + resolved
 
     def rows_from(self, data: list[dict[str, Any]]) -> list[TableRow]:
         now = self.wk.clock()

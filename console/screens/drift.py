@@ -83,6 +83,8 @@ class DriftScreen(ReportScreen):
         #: first, and the alert, so `v` opens the version with it (its rollback annotates it)
         self.focus_feature: str | None = None
         self.alert_id: int | None = None
+        #: the alert's version, for a report over every version (the production one)
+        self.alert_version: int | None = None
 
     def title_text(self) -> str:
         return f"drift {self.model}" + (f" #{self.report_id}" if self.report_id else "")
@@ -140,7 +142,7 @@ class DriftScreen(ReportScreen):
         """The report's version with its lineage (from an alert: its rollback is the alert's)."""
         from console.screens.version import VersionScreen
 
-        version = (self.report or {}).get("version")
+        version = (self.report or {}).get("version") or self.alert_version
         if version is None:
             self.notify("this report covers all versions: open one from :versions", timeout=4)
             return
