@@ -143,6 +143,9 @@ def test_ack_with_a_note_and_an_expiry(alert_store: Store) -> None:
         assert change.startswith("alert #1 credit-drift: firing -> acknowledged (until 1h")
         await until(pilot, lambda: rows(pilot.app)["1"][0] == "acknowledged", "the acked row")
         assert list(rows(pilot.app)) == ["2", "1"]  # firing first, then acknowledged
+        await select(pilot, "1")
+        await pilot.press("enter")  # the acknowledged alert still opens what it is about
+        await until(pilot, lambda: getattr(pilot.app.screen, "VIEW", "") == "drift", "drift")
 
     run(alert_store, "alerts", scenario)
     alert = show_alert(alert_store, 1)
