@@ -233,8 +233,9 @@ def test_3am(tmp_path: Path, tmux_name: str, monkeypatch: pytest.MonkeyPatch) ->
                 console.key("Enter")
                 console.wait_for("alert #1 acknowledged")  # the notice, not the dialog
                 console.key("Enter")  # what the alert is about: the drifted feature
-                drift_screen = console.wait_for("drift credit")
-                assert "income" in drift_screen
+                console.wait_for("drift credit")
+                drift_screen = console.wait_for(" income ")  # its row, once the report is read
+                assert "effect" in drift_screen
                 console.key("v")  # the report's version, with its lineage
                 console.wait_for("credit v2")
                 console.key("B")  # roll back, as the alert's action
