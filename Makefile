@@ -34,7 +34,7 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## make bench: start-up of each kind of command beside wk --help, and the console's first paint and refresh queries (figures go to bench/RESULTS.md by hand)
 bench: install

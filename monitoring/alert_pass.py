@@ -88,11 +88,15 @@ def message_alert(alert: Alert, kind: str) -> MessageAlert:
 
 
 class _Pass:
-    def __init__(self, session: Session, store: Store, now: datetime, rules: list[AlertRule]):
+    def __init__(self, session: Session, store: Store, now: datetime, rules: list[AlertRule],
+                 every_rule: bool):
         self.session, self.store, self.now, self.rules = session, store, now, rules
-        ids = [r.id for r in rules if r.id is not None]
-        self.states = alert_store.rule_states(session, ids)
+        ids = None if every_rule else [r.id for r in rules if r.id is not None]
+        self.states = alert_store.state_windows(session, ids)
         self.open = alert_store.open_alerts(session, ids)
+        self.open_by_rule: dict[int | None, list[Alert]] = {}
+        for alert in self.open.values():
+            self.open_by_rule.setdefault(alert.rule_id, []).append(alert)
         self.silences = list(alert_store.active_silences(session, now))
         self.out: dict[tuple[str, str, str], _Out] = {}
         self.new_states: list[dict[str, Any]] = []
@@ -111,7 +115,7 @@ class _Pass:
         alert = self.open.get(fp)
         opened = None if alert is None else (
             "pending" if alert.state == AlertState.PENDING else str(alert.state))
-        decision = decide(state.recent if state else "", verdict.condition,
+        decision = decide(state[1] if state else "", verdict.condition,
                           Damping(rule.for_n, rule.of_m, rule.clear_n), open_alert=opened)
         silence = self.silence_for(target.labels)
         now = self.now
@@ -142,7 +146,7 @@ class _Pass:
         if state is None:
             self.new_states.append({"rule_id": rule.id, "fingerprint": fp, **row})
         else:
-            self.changed_states.append({"id": state.id, **row})
+            self.changed_states.append({"id": state[0], **row})
 
     def _change(self, rule: AlertRule, alert: Alert, p: Plan, silence: Silence | None) -> None:
         now = self.now
@@ -219,8 +223,8 @@ class _Pass:
     def vanished(self, rule: AlertRule, seen: set[str]) -> None:
         """An open alert whose target the rule no longer has (a feature gone from the
         reports, a removed job, a version no longer served): evaluated as clear."""
-        for fp, alert in list(self.open.items()):
-            if alert.rule_id != rule.id or fp in seen:
+        for alert in list(self.open_by_rule.get(rule.id, [])):
+            if alert.fingerprint in seen:
                 continue
             labels = dict(alert.labels or {})
             target = Target(labels, _group_labels(labels), model_id=alert.model_id,
@@ -266,7 +270,7 @@ def evaluate(store: Store, *, now: datetime | None = None, rule: str | None = No
             rules = [alert_store.get_rule(session, rule)]
         else:
             rules = list(alert_store.list_rules(session, enabled_only=True))
-        run = _Pass(session, store, now, rules)
+        run = _Pass(session, store, now, rules, every_rule=rule is None)
         data = AlertInputs(session, now)
         for one in rules:
             seen: set[str] = set()

@@ -146,8 +146,8 @@ def _model_rule(rule: AlertRule, data: AlertInputs, now: datetime,
     def sums(days_back: int = 0) -> tuple[int, int, int, list[int]]:
         answered = errors = requests = 0
         buckets: list[int] = []
-        for t in data.rollups(window, days_back):
-            if t.model_id != model_id or (rule.version is not None and t.version != rule.version):
+        for t in data.model_rollups(model_id, window, days_back):
+            if rule.version is not None and t.version != rule.version:
                 continue
             answered, errors, requests = answered + t.answered, errors + t.errors, requests + t.requests
             hist = [int(b or 0) for b in t.buckets]

@@ -74,8 +74,12 @@ class AlertInputs:
     def _newest(self, kind: str, table: Any) -> dict[VersionKey, dict[str, Any]]:
         """The newest report per (model, version id) and per model (version None)."""
         def read() -> dict[VersionKey, dict[str, Any]]:
-            newest = (select(func.max(col(table.id)))
-                      .group_by(col(table.model_id), col(table.version_id)).scalar_subquery())
+            # the newest window of each (model, version), whatever order reports were written in
+            rank = func.row_number().over(
+                partition_by=(col(table.model_id), col(table.version_id)),
+                order_by=(col(table.window_end).desc(), col(table.id).desc())).label("rank")
+            ranked = select(col(table.id), rank).subquery()
+            newest = select(ranked.c.id).where(ranked.c.rank == 1)
             keys = REPORT_KEYS[kind]
             stmt = select(*[getattr(table, k) for k in keys]).where(col(table.id).in_(newest))
             out: dict[VersionKey, dict[str, Any]] = {}
@@ -123,6 +127,15 @@ class AlertInputs:
         since = until - timedelta(seconds=window_s)
         return self._once(("rollups", window_s, days_back),
                           lambda: rollup_totals(self.session, since, until=until))
+
+    def model_rollups(self, model_id: int, window_s: int, days_back: int = 0) -> list[RollupTotal]:
+        """`rollups` of one model (indexed once per window)."""
+        def read() -> dict[int, list[RollupTotal]]:
+            out: dict[int, list[RollupTotal]] = {}
+            for total in self.rollups(window_s, days_back):
+                out.setdefault(total.model_id, []).append(total)
+            return out
+        return self._once(("by_model", window_s, days_back), read).get(model_id, [])
 
     # --- jobs, the daemon, probes ---------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,9 @@ def long_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     reasons, and quarantined rows from a CLI prediction and a named batch run."""
     from console.cli import main
 
-    folder = tmp_path_factory.mktemp("tables")
+    # a short folder: `models show` prints the data file's URI whole (a path is never cut), and
+    # pytest's own temporary paths grow with its worker names (popen-gw0) past 80 columns
+    folder = Path(tempfile.mkdtemp(prefix="wk-tables-"))
     store = folder / "store"
     spec = make_tiny(folder / "project")
     shutil.copy(FIXTURES / "tiny_model.py", folder / "project" / "tiny_model.py")
@@ -147,6 +150,7 @@ def long_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield store
     finally:
         mp.undo()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The README runs as written: every ```sh block of "A first session" and "Serving", in order.
+"""The README runs as written: every ```sh block of the sections in SECTIONS, in order.
 
 The blocks are read from README.md with a Markdown parser (never copied here) and run in one
 bash shell with ``set -e -o pipefail`` on a fresh store, from a folder that holds only a link
@@ -27,7 +27,7 @@ from markdown_it import MarkdownIt
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
-SECTIONS = ("A first session", "Serving", "The scheduler")
+SECTIONS = ("A first session", "Serving", "The scheduler", "Alerts and the on-call path")
 TIMEOUT_S = 240
 # Line 1 of README.md is its title, never a block line, so the script's set-up goes there.
 PRELUDE = (
@@ -133,6 +133,9 @@ def test_readme_runs_as_written(tmp_path: Path) -> None:
     failed = [line for line in output.splitlines() if line.startswith("README.md line ")]
     assert code == 0, f"the README walkthrough failed (exit {code}): {failed}\n{output[-6000:]}"
     assert "1 of 1 label(s) matched" in output
+    # the README's shell channel got the firing once, then the resolve once
+    sent = [line.split()[0] for line in (tmp_path / "alerts.log").read_text().splitlines()]
+    assert sent == ["firing", "resolved"], sent
 
 
 def test_a_failing_readme_command_fails_the_run(tmp_path: Path) -> None:

@@ -39,15 +39,17 @@ def test_child_killed_mid_run_fails_with_signal_and_the_next_slot_runs(tmp_path)
 def test_hung_job_is_killed_with_its_children_while_another_keeps_its_schedule(tmp_path):
     root = tmp_path / "store"
     store = new_store(root)
-    add(store, "hang", HANG, every="1h", timeout_s=4)
+    # the timeout counts the child's start-up too (about 2 s of imports, more under load):
+    # 7 s leaves the hanging script time to start its grandchildren before the kill
+    add(store, "hang", HANG, every="1h", timeout_s=7)
     add(store, "steady", "true", every="2s")
     from scheduler import jobs_service
 
     with running_daemon(root) as daemon:
         jobs_service.run_now(store, "hang", actor="test")
-        run = wait_for("the hung run times out", lambda: runs(store, "hang", "timed_out"), 12,
+        run = wait_for("the hung run times out", lambda: runs(store, "hang", "timed_out"), 16,
                        daemon)[0]
-        assert "timed out" in run.error and "timeout: 4 s" in run.error
+        assert "timed out" in run.error and "timeout: 7 s" in run.error
         assert run.signal in (signal.SIGTERM, signal.SIGKILL)
         pids = [int(line.split()[1]) for line in run.log_tail.splitlines()
                 if line.startswith(("grandchild ", "bg "))]

@@ -163,7 +163,8 @@ def test_log04_locked_store_gives_503_then_recovers(root: Path) -> None:
             for _ in range(8):
                 started = time.monotonic()
                 assert httpx.get(server.url + "/healthz", timeout=2).status_code == 200
-                assert time.monotonic() - started < 0.5
+                # well under --timeout (1.5 s): health does not wait for the write lock
+                assert time.monotonic() - started < 1.0
                 time.sleep(0.5)
             during = dict(load.statuses)
         finally:

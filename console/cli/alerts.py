@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from console.cli import alert_actions_cmd
 from console.cli import tables as col
+from console.cli.alert_channels import register_under
 from console.cli.common import parse_span, parse_time, store_from
 from console.cli.output import emit_json, fields, info, section, table
 from console.cli.parser import Commands, model_name
@@ -17,6 +19,17 @@ from store.errors import UsageError
 from store.vocabulary import AlertKind, AlertState, Severity
 
 HERE = __name__
+
+
+def _t(value: Any) -> Any:
+    """A stored time as the tables show it (UTC, to the second)."""
+    from datetime import datetime
+
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value
+
+
+def _row(cells: list[Any]) -> list[Any]:
+    return [_t(c) for c in cells]
 
 
 def register(nouns: Commands) -> None:
@@ -59,10 +72,8 @@ def register(nouns: Commands) -> None:
                    "silences in force or to come, with what they match", tables=True)
     p.add_argument("--all", action="store_true", help="ended ones too")
     _rules(av.noun("rules", help="what raises alerts: kind, target, bounds, damping, channels"))
-    from console.cli import alert_actions_cmd, alert_channels
-
-    alert_channels.register_under(av)
-    alert_actions_cmd.register_under(av)
+    register_under(av)  # channels add|list|test|remove and send
+    alert_actions_cmd.register_under(av)  # open, act
 
 
 def _rules(rv: Commands) -> None:
@@ -136,9 +147,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _alert_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[r["id"], r["state"], r["severity"], r["rule"], r["model"] or "-",
-             r["feature"] or (r["labels"].get("job") or "-"), r["reason"],
-             r["fired_at"] or r["started_at"], r["next_notify_at"] or "-"] for r in rows]
+    return [_row([r["id"], r["state"], r["severity"], r["rule"], r["model"] or "-",
+                  r["feature"] or (r["labels"].get("job") or "-"), r["reason"],
+                  r["fired_at"] or r["started_at"], r["next_notify_at"] or "-"]) for r in rows]
 
 
 ALERT_COLUMNS = [col.fixed("id"), col.fixed("state"), col.fixed("severity", drop=3),
@@ -167,26 +178,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(alert)
         return 0
-    fields([("alert", alert["id"]), ("state", alert["state"]), ("rule", alert["rule"]),
+    fields([(k, _t(v)) for k, v in [("alert", alert["id"]), ("state", alert["state"]), ("rule", alert["rule"]),
             ("severity", alert["severity"]), ("model", alert["model"] or "-"),
             ("target", alert["feature"] or alert["labels"].get("job") or "-"),
             ("reason", alert["reason"]), ("since", alert["fired_at"] or alert["started_at"]),
-            ("acknowledged", f"{alert['ack_by']} until {alert['ack_until'] or 'resolved'}: "
+            ("acknowledged", f"{alert['ack_by']} until {_t(alert['ack_until']) or 'resolved'}: "
                              f"{alert['ack_note']}" if alert["state"] == "acknowledged" else "-"),
             ("next notification", alert["next_notify_at"] or "-"),
             ("notified", ", ".join(alert["notified_channels"]) or "-"),
-            ("fingerprint", alert["fingerprint"])])
+            ("fingerprint", alert["fingerprint"])]])
     section("events")
     table([col.time("at"), col.fixed("event"), col.name("by", 8), col.text("note", 16)],
-          [[e["at"], e["event"], e["actor"] or "-", e["note"] or e["details"].get("channel", "")]
-           for e in alert["events"]])
+          [_row([e["at"], e["event"], e["actor"] or "-",
+                 e["note"] or e["details"].get("channel", "")]) for e in alert["events"]])
     section("notifications")
     rows = []
     for n in alert["notifications"]:
-        rows.append([n["id"], n["channel"], n["kind"], n["status"], n["attempts"],
-                     n["created_at"], n["delivered_at"] or n["next_attempt_at"], n["last_error"]])
-        rows.extend([["", "", f"  try {t['attempt']}", t["outcome"], t["status_code"] or "-",
-                      t["at"], "", t["error"]] for t in n["tries"]])
+        rows.append(_row([n["id"], n["channel"], n["kind"], n["status"], n["attempts"],
+                          n["created_at"], n["delivered_at"] or n["next_attempt_at"],
+                          n["last_error"]]))
+        rows.extend([_row(["", "", f"  try {t['attempt']}", t["outcome"],
+                           t["status_code"] or "-", t["at"], "", t["error"]])
+                     for t in n["tries"]])
     table([col.fixed("id"), col.name("channel", 8), col.fixed("kind"), col.fixed("status"),
            col.fixed("tries"), col.time("queued"), col.time("delivered/next", drop=1),
            col.text("error", 12)], rows, empty="no notification yet")
@@ -198,7 +211,8 @@ def _done(result: dict[str, Any], as_json: bool, verb: str) -> int:
         emit_json(result)
     else:
         info(f"alert {result['id']} ({result['rule']}) {verb}: now {result['state']}"
-             + (f", next notification {result['next_notify_at']}" if result.get("next_notify_at")
+             + (f", next notification {_t(result['next_notify_at'])} UTC"
+               if result.get("next_notify_at")
                 else ""))
     return 0
 
@@ -261,8 +275,8 @@ def cmd_silences(args: argparse.Namespace) -> int:
     table([col.fixed("id"), col.fixed("state"),
            col.payload("matchers", 16), col.time("ends"), col.text("matches", 12),
            col.name("by", 8, drop=2), col.text("comment", 12, drop=1)],
-          [[s["id"], s["state"], ", ".join(f"{k}={v}" for k, v in s["matchers"].items()),
-            s["ends_at"], s["matches"], s["created_by"], s["comment"]] for s in rows],
+          [_row([s["id"], s["state"], ", ".join(f"{k}={v}" for k, v in s["matchers"].items()),
+                 s["ends_at"], s["matches"], s["created_by"], s["comment"]]) for s in rows],
           empty="no silence" + ("" if args.all else " in force (--all: ended ones too)"))
     return 0
 
