@@ -17,7 +17,10 @@ one step). The acceptance's "at most 10" is asserted on steps; keys_sent is asse
 against its exact figure so a change in the path shows.
 
 The interval is WK_3AM_INTERVAL_S (default 10 s here, so the test stays within ~90 s;
-the acceptance's 30 s is run by setting it to 30)."""
+the acceptance's 30 s is run by setting it to 30). Measured on this 2-core machine: at
+10 s, alert to webhook 15.6 s and to mailbox 15.9 s, drift stopped to resolve 27.3 s, the
+whole test 83 s; at 30 s, 50.6 s, 50.8 s and 79.0 s, the whole test 160 s. Both: 8
+steps, 46 keys."""
 
 from __future__ import annotations
 
