@@ -180,3 +180,24 @@ def _after(*pressed: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
 def test_snapshot_80x24(snap_compare: Any, alert_store: Store, pressed: tuple[str, ...]) -> None:
     assert snap_compare(console(alert_store, "alerts"), terminal_size=SIZE,
                         run_before=_after(*pressed))
+
+
+def test_overview_column_and_header_words() -> None:
+    from console.screens.overview import alerts_cell
+
+    assert alerts_cell({"warning": 2, "critical": 1}) == "3 crit"
+    assert alerts_cell({"info": 1}) == "1 info" and alerts_cell(None) == "-"
+    header = StatusHeader("/s", "u", "operator")
+    header.set_alerts(1, 3)
+    assert header.alerts == "1 FIRING/3 open"
+    header.set_alerts(0, 1)
+    assert header.alerts == "1 alert open"
+    header.set_alerts(0, 0)
+    assert header.alerts == ""
+
+
+def test_the_overview_counts_open_alerts_per_model(alert_store: Store) -> None:
+    async def scenario(pilot: Pilot[Any]) -> None:
+        assert rows(pilot.app)["credit"][2] == "1 crit"  # the drift alert; the job's is store-wide
+
+    run(alert_store, "overview", scenario)
