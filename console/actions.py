@@ -17,7 +17,7 @@ MONITOR_VIEWS = ("drift", "quality", "performance")
 #: The scheduler's views (console/screens/jobs.py, job_runs.py, approvals.py, usage.py).
 SCHEDULER_TABLES = ("jobs", "jobruns", "approvals", "usage")
 TABLE_VIEWS = ("overview", "models", "versions", "datasets", "dataset", "runs", "audit", "deployments",
-               "predictions", "labelling", *MONITOR_VIEWS, *SCHEDULER_TABLES, "timeline")
+               "predictions", "labelling", *MONITOR_VIEWS, *SCHEDULER_TABLES, "timeline", "alerts")
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                ("overview", "models", *MONITOR_VIEWS), short="perf"),
     # one model's timeline, from the model's views; on it, `f` keeps only some kinds
     ActionSpec("timeline", "t", "Timeline of the model: changes, runs, reports, alerts, spikes",
-               ("overview", "models", "versions", "version", *MONITOR_VIEWS), show=False),
+               ("overview", "models", "versions", "version", *MONITOR_VIEWS, "alerts"), show=False),
     ActionSpec("timeline_kinds", "f", "Show only some kinds of entry (alert, drift, alias ...)",
                ("timeline",), short="kinds"),
     # the scheduler's views: `p` stays the console's refresh pause everywhere, so a job
@@ -97,6 +97,23 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                ("approvals", "approval"), dangerous=True, short="approve"),
     ActionSpec("reject", "x", "Reject the pending version (production stays)", ("approvals", "approval"),
                dangerous=True, short="reject"),
+    # the alerts view (enter opens what the alert is about); on the drift view, v opens the
+    # report's version, and from an alert b there rolls back as the alert's action
+    ActionSpec("ack_alert", "a", "Acknowledge the alert: a note, and an expiry after which it "
+               "notifies again", ("alerts",), dangerous=True, short="ack"),
+    ActionSpec("silence_alert", "s", "Silence alerts like this one (its rule and target) for a while",
+               ("alerts",), dangerous=True, short="silence"),
+    ActionSpec("resolve_alert", "x", "Resolve the alert by hand, with a note", ("alerts",),
+               dangerous=True, short="resolve"),
+    ActionSpec("alert_rollback", "b", "Roll back the alert's model (challenger out, else production "
+               "back a version); the alert is annotated", ("alerts",), dangerous=True,
+               short="rollback"),
+    ActionSpec("alert_pause_job", "P", "Pause the job of a job-failed alert", ("alerts",),
+               dangerous=True, show=False),
+    ActionSpec("alert_retrain", "R", "Retrain: run the model's retrain job now", ("alerts",),
+               dangerous=True, show=False),
+    ActionSpec("open_version", "v", "The report's version, with its lineage", ("drift",),
+               short="version"),
     ActionSpec("older_report", "left_square_bracket", "The drift report before this one", ("drift",),
                show=False),
     ActionSpec("newer_report", "right_square_bracket", "The drift report after this one", ("drift",),

@@ -47,6 +47,8 @@ class WatchkeeperApp(App[None]):
         #: header of every screen marks a daemon that is down
         self.scheduler: dict[str, Any] | None = None
         self._reading_scheduler = False
+        #: the open alerts (monitoring.alerts_view.open_alert_counts) as last read
+        self.alert_counts: dict[str, Any] | None = None
 
     @property
     def store_label(self) -> str:
@@ -87,9 +89,22 @@ class WatchkeeperApp(App[None]):
             self._reading_scheduler = False
 
     def _read_scheduler(self) -> None:
+        from monitoring.alerts_view import open_alert_counts
         from scheduler.jobs_view import scheduler_state
 
-        self.call_from_thread(self.show_scheduler, scheduler_state(self.store, now=self.clock()))
+        state = scheduler_state(self.store, now=self.clock())
+        counts = open_alert_counts(self.store)  # one grouped query over the open alerts
+        self.call_from_thread(self.show_alert_counts, counts)
+        self.call_from_thread(self.show_scheduler, state)
+
+    def show_alert_counts(self, counts: dict[str, Any]) -> None:
+        """Mark every screen's header with the open alerts (firing / open)."""
+        from console.widgets.header import StatusHeader
+
+        self.alert_counts = counts
+        for screen in self.screen_stack:
+            for header in screen.query(StatusHeader):
+                header.set_alerts(counts["firing"], counts["total"])
 
     def show_scheduler(self, state: dict[str, Any]) -> None:
         """Mark every screen's header with the daemon's state (on the UI thread; the Jobs and
@@ -134,6 +149,13 @@ class WatchkeeperApp(App[None]):
             self._open_after_first_read(command, screen, self.opens_started)
         else:
             self.push_screen(screen)
+
+    def open_screen(self, screen: WkScreen, label: str) -> None:
+        """Open a screen built by another (an alert's subject: the Drift screen with the
+        feature selected) as a `:` command opens one: after its first read succeeds."""
+        self.opens_started += 1
+        screen.opened_by = self
+        self._open_after_first_read(label, screen, self.opens_started)
 
     @work(thread=True, exit_on_error=False, group="open")
     def _open_after_first_read(self, command: str, screen: WkScreen, opening: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -72,16 +72,19 @@ class ViewSpec:
 
 
 # --- the screens each view opens (imported when it opens) ------------------------------
+def _bare(module: str, screen: str) -> Callable[[list[str]], Screen[Any]]:
+    """A view without arguments: console.screens.<module>.<screen>()."""
+    def open_screen(args: list[str]) -> Screen[Any]:
+        import importlib
+
+        return cast("Screen[Any]", getattr(importlib.import_module(f"console.screens.{module}"), screen)())
+    return open_screen
+
+
 def _overview(args: list[str]) -> Screen[Any]:
     from console.screens.overview import OverviewScreen
 
     return OverviewScreen()
-
-
-def _models(args: list[str]) -> Screen[Any]:
-    from console.screens.models import ModelsScreen
-
-    return ModelsScreen()
 
 
 def _versions(args: list[str]) -> Screen[Any]:
@@ -106,12 +109,6 @@ def _compare(args: list[str]) -> Screen[Any]:
     from console.screens.compare import CompareScreen
 
     return CompareScreen(args[0], args[1], args[2])
-
-
-def _datasets(args: list[str]) -> Screen[Any]:
-    from console.screens.datasets import DatasetsScreen
-
-    return DatasetsScreen()
 
 
 def _dataset(args: list[str]) -> Screen[Any]:
@@ -238,10 +235,12 @@ def _timeline(args: list[str]) -> Screen[Any]:
     return TimelineScreen(model, filters)
 
 
-def _usage(args: list[str]) -> Screen[Any]:
-    from console.screens.usage import UsageScreen
+def _alerts(args: list[str]) -> Screen[Any]:
+    from console.screens.alerts import AlertsScreen
 
-    return UsageScreen()
+    if len(args) > 1 or (args and not args[0].lstrip("#").isdigit()):
+        raise WrongArguments()
+    return AlertsScreen(int(args[0].lstrip("#")) if args else None)
 
 
 def _help(args: list[str]) -> Screen[Any]:
@@ -253,7 +252,7 @@ def _help(args: list[str]) -> Screen[Any]:
 VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("overview", "every model: production, traffic and latency, staging, last run, gate failures",
              _overview, aliases=("ov", "home")),
-    ViewSpec("models", "registered models", _models, aliases=("m",)),
+    ViewSpec("models", "registered models", _bare("models", "ModelsScreen"), aliases=("m",)),
     ViewSpec("versions", "versions of a model", _versions, "MODEL", arity=1, aliases=("model",),
              completions=("versions {model}",)),
     ViewSpec("version", "one version in full", _version, "MODEL VERSION", arity=2,
@@ -261,7 +260,8 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("lineage", "dataset -> run -> version -> aliases", _lineage, "MODEL VERSION", arity=2,
              completions=("lineage {model} ",)),
     ViewSpec("compare", "two versions side by side", _compare, "MODEL A B", arity=3),
-    ViewSpec("datasets", "datasets and what was trained on them", _datasets, aliases=("ds", "data")),
+    ViewSpec("datasets", "datasets and what was trained on them", _bare("datasets", "DatasetsScreen"),
+             aliases=("ds", "data")),
     ViewSpec("dataset", "what was trained on one dataset", _dataset, "NAME", "NAME-OR-ID", arity=1),
     ViewSpec("runs", "training runs with their results", _runs, "[MODEL]", aliases=("r",)),
     ViewSpec("run", "one run with its log", _run, "ID", arity=1),
@@ -295,6 +295,9 @@ VIEWS: tuple[ViewSpec, ...] = (
              _timeline, "MODEL [since=7d] [kind=alert,drift]", aliases=("tl",),
              completions=("timeline {model}",)),
 
+    ViewSpec("alerts", "alerts, firing first: ack, silence, resolve; enter opens what one is "
+                       "about, b rolls back", _alerts, "[ID]", aliases=("al",)),
+
     # the scheduler: jobs, their runs, approvals of retrained versions, what it all costs
     ViewSpec("jobs", "scheduled jobs: schedule, next and last run; run now, pause, resume", _jobs,
              arity=0, aliases=("sched",)),
@@ -308,7 +311,7 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("approval", "one pending version's report; approve or reject it", _approval,
              "MODEL VERSION", arity=2),
     ViewSpec("usage", "per model: CPU, wall time and memory of runs over 7 and 30 days, disk, "
-                      "served memory, cost", _usage, arity=0, aliases=("cost",)),
+                      "served memory, cost", _bare("usage", "UsageScreen"), arity=0, aliases=("cost",)),
     ViewSpec("help", "every key and every view", _help, listed=False),
 )
 

@@ -427,10 +427,10 @@ def test_deployments_view_shows_the_canary_with_its_share_and_traffic(canary: Pa
             await settle(pilot)
             # the Overview: 2 requests (one of 3 rows) in the 5-minute window, none failed
             row = cells(app.screen)[0]
-            model, prod, _age, per_minute, p95, errors = row[:6]
+            model, prod, alerts, _age, per_minute, p95, errors = row[:7]
             # 2 requests, 4 rows, over 5 whole minutes plus the part of this one gone by,
             # shown to one decimal (so 2/6 reads 0.3): within half a step of the range
-            assert (model, prod, errors) == ("tiny", "v1", "0.0%") and p95 != "-"
+            assert (model, prod, alerts, errors) == ("tiny", "v1", "-", "0.0%") and p95 != "-"
             assert 2 / 6 - 0.05 <= float(per_minute) <= 2 / 5 + 0.05
             rows_per_minute = [c.label for c in app.screen.COLUMNS].index("rows/min")
             assert 4 / 6 - 0.05 <= float(row[rows_per_minute]) <= 4 / 5 + 0.05

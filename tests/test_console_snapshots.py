@@ -399,7 +399,7 @@ def test_80x24_overview_shows_requests_rows_and_the_last_hours(shared_store: Sto
         await select_row(pilot, "store-demand")
         lines = screen_text(pilot.app).splitlines()
         row = next(line for line in lines if line.startswith(" store-demand"))
-        assert row.split()[:4] == ["store-demand", "v2", "9d", "61"]
+        assert row.split()[:4] == ["store-demand", "v2", "-", "61"]  # no open alert
         text = words("\n".join(lines))
         assert "rows/min 80" in text
         panel = {line.split()[0]: line for line in lines
@@ -412,7 +412,7 @@ def test_80x24_overview_shows_requests_rows_and_the_last_hours(shared_store: Sto
         assert all(len(line) <= 80 for line in lines)
         # the columns that matter still show at 80 beside the panel (under the scheduler's line)
         header = next(line for line in lines if line.split()[:1] == ["model"])
-        assert header.split()[:8] == ["model", "prod", "age", "req/min", "p95", "ms", "err", "%"]
+        assert header.split()[:8] == ["model", "prod", "alerts", "req/min", "p95", "ms", "err", "%"]
 
     run_80x24(shared_store, "overview", scenario)
 

@@ -16,12 +16,12 @@ import pytest
 from console_store import SNAPSHOT_NOW
 from test_console_pilot import until
 from test_console_snapshots import console, settle
-from timeline_story import ACK_NOTE, Story, add_story
+from timeline_story import Story, add_story
 
+from console.screens.alerts import AlertsScreen
 from console.screens.drift import DriftScreen
 from console.screens.timeline import TimelineScreen
 from console.widgets.ask_modal import AskModal
-from console.widgets.text_modal import TextModal
 from store.handle import Store
 
 utc_time_zone = pytest.fixture(scope="module", autouse=True)(console_store.utc_time_zone)
@@ -73,14 +73,13 @@ def test_t_opens_the_timeline_and_enter_opens_what_an_entry_is_about(
             assert isinstance(app.screen, DriftScreen) and app.screen.report_id == story.report_id
             await pilot.press("escape")
             await until(pilot, lambda: app.screen is screen, "back on the timeline")
-            # enter on the acknowledgement: the alert's history over the table
+            # enter on the acknowledgement: the Alerts screen, on that alert
             screen.table.move_cursor(row=_row_of(screen, "alert", alert=story.alert_id, event=4))
             await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, TextModal), "the alert's detail")
-            text = app.screen.text  # type: ignore[attr-defined]
-            assert f"> 11-21 03:15:00  acknowledged alice: {ACK_NOTE}" in text
-            assert "drift, critical, on credit-default v2 income" in text
+            await settle(pilot, lambda s: isinstance(s, AlertsScreen) and s._loaded_once)
+            assert app.screen.selected().key == str(story.alert_id)  # type: ignore[attr-defined]
             await pilot.press("escape")
+            await until(pilot, lambda: app.screen is screen, "back on the timeline")
             # f: only the alerts
             await pilot.press("f")
             await until(pilot, lambda: isinstance(app.screen, AskModal), "the kinds question")
@@ -121,8 +120,8 @@ def test_snapshot_alert_detail_80x24(snap_compare: Any, story_console: tuple[Sto
         await settle(pilot)
         screen = pilot.app.screen
         screen.table.move_cursor(row=_row_of(screen, "alert", alert=story.alert_id, event=4))
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(pilot.app.screen, TextModal), "the alert's detail")
+        await pilot.press("enter")  # the Alerts screen, on that alert
+        await settle(pilot, lambda s: isinstance(s, AlertsScreen) and s._loaded_once)
         await pilot.pause()
 
     app = console(store, "timeline credit-default since=1d kind=alert,alias")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from console.cli import alert_actions_cmd
 from console.cli import tables as col
 from console.cli.alert_channels import register_under
 from console.cli.common import parse_span, parse_time, store_from
@@ -72,6 +73,7 @@ def register(nouns: Commands) -> None:
     p.add_argument("--all", action="store_true", help="ended ones too")
     _rules(av.noun("rules", help="what raises alerts: kind, target, bounds, damping, channels"))
     register_under(av)  # channels add|list|test|remove and send
+    alert_actions_cmd.register_under(av)  # open, act
 
 
 def _rules(rv: Commands) -> None:

@@ -77,6 +77,8 @@ class WkScreen(Screen[None]):
         app = self.wk
         header = StatusHeader(app.store_label, app.user, app.role, self.title_text())
         header.set_scheduler(*app.scheduler_mark())
+        if app.alert_counts is not None:
+            header.set_alerts(app.alert_counts["firing"], app.alert_counts["total"])
         yield header
         with Vertical(id="body"):
             yield from self.compose_body()

@@ -79,6 +79,12 @@ class DriftScreen(ReportScreen):
         self.report_id = report_id
         self.report: dict[str, Any] | None = None
         self.report_ids: list[int] = []  # the trend's reports, oldest first
+        #: opened from an alert (console/screens/alert_subject.py): the feature to select
+        #: first, and the alert, so `v` opens the version with it (its rollback annotates it)
+        self.focus_feature: str | None = None
+        self.alert_id: int | None = None
+        #: the alert's version, for a report over every version (the production one)
+        self.alert_version: int | None = None
 
     def title_text(self) -> str:
         return f"drift {self.model}" + (f" #{self.report_id}" if self.report_id else "")
@@ -122,6 +128,27 @@ class DriftScreen(ReportScreen):
             f["feature"], state_text(f["status"]), _number(f["effect_size"]), f["test"] or "-",
             _stat(f["statistic"]), _number(f["p_value"]), f"{f['n_current']:,}", f["kind"],
         ), f) for f in report["feature_rows"]]
+
+    def show(self, data: Any) -> None:
+        super().show(data)
+        if self.focus_feature is not None:
+            keys = [r.key for r in self.table.shown_rows]
+            if self.focus_feature in keys:
+                self.table.move_cursor(row=keys.index(self.focus_feature), animate=False)
+                self.show_detail()
+            self.focus_feature = None
+
+    def action_open_version(self) -> None:
+        """The report's version with its lineage (from an alert: its rollback is the alert's)."""
+        from console.screens.version import VersionScreen
+
+        version = (self.report or {}).get("version") or self.alert_version
+        if version is None:
+            self.notify("this report covers all versions: open one from :versions", timeout=4)
+            return
+        screen = VersionScreen(self.model, str(version))
+        screen.alert_id = self.alert_id
+        self.wk.open_screen(screen, f"version {self.model} {version}")
 
     def _summary(self, report: dict[str, Any] | None) -> Text:
         if report is None:

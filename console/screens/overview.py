@@ -7,7 +7,8 @@ sparklines. From the stored monitoring reports: the newest drift state (how many
 features drifted; too few rows and inputs not logged said as such, never ok) and the
 newest performance of each version (its main metric, with label coverage; thin windows
 marked). Over the table, the scheduler's heartbeat (up, down since, stopped, never) and
-the job runs that failed in the last 24 hours. Later issues add alerts."""
+the job runs that failed in the last 24 hours. Beside production, the model's open alerts
+(how many, and the worst severity among them); the header counts them for every model."""
 
 from __future__ import annotations
 
@@ -62,11 +63,23 @@ def performance_cell(performance: list[dict[str, Any]], production: int | None) 
     return f"{p['metric'] or '-'} {value} {percent(p['coverage'])}{thin}{other}"
 
 
+SEVERITY_ORDER = ("critical", "warning", "info")
+
+
+def alerts_cell(by_severity: dict[str, int] | None) -> str:
+    """A model's open alerts: "2 crit" (two open, the worst critical), "1 warn", "-"."""
+    if not by_severity:
+        return "-"
+    worst = next((s for s in SEVERITY_ORDER if by_severity.get(s)), next(iter(by_severity)))
+    return f"{sum(by_severity.values())} {worst[:4]}"
+
+
 class OverviewScreen(ModelRowsScreen):
     VIEW = "overview"
     #: What matters at 3am first: the model, what serves it and how that goes; at 80
     #: columns the rest is in the detail line, the last hours in the panel under the table.
-    COLUMNS = (Column("model", min_width=14), Column("prod"), Column("age", 2), Column("req/min", 1),
+    COLUMNS = (Column("model", min_width=14), Column("prod"), Column("alerts"), Column("age", 2),
+               Column("req/min", 1),
                Column("p95 ms", 1), Column("err %", 1),
                Column("drift", 1), Column("perf", 2),
                Column("staging", 1), Column("last run", 1), Column("rows/min", 2),
@@ -85,6 +98,7 @@ class OverviewScreen(ModelRowsScreen):
         yield RowDetail(id="detail-line")
 
     def fetch(self) -> Any:
+        from monitoring.alerts_view import open_alert_counts
         from monitoring.reading import latest_states
         from registry.models import overview
         from scheduler.health import scheduler_health
@@ -96,6 +110,7 @@ class OverviewScreen(ModelRowsScreen):
                 "traffic": dashboard.traffic_by_model(self.wk.store, minutes=TRAFFIC_MINUTES, now=now),
                 "trend_step": step, "trends": {s.model: s.points for s in series},
                 "monitoring": latest_states(self.wk.store),
+                "alerts": open_alert_counts(self.wk.store)["models"],
                 "scheduler": scheduler_health(self.wk.store, now=now)}
 
     def show(self, data: dict[str, Any]) -> None:
@@ -122,6 +137,7 @@ class OverviewScreen(ModelRowsScreen):
             rows.append(TableRow(m["name"], (
                 m["name"],
                 f"v{m['production']}" if m["production"] else "-",
+                alerts_cell(data["alerts"].get(m["name"])),
                 age(m["production_since"], now),
                 per_minute(t["per_minute"] if t else 0.0) if served else "-",
                 millis(t["p95_ms"]) if t else "-",

@@ -2,8 +2,8 @@
 notes), quarantine bursts and latency or error spikes, oldest first, in one table
 (monitoring/timeline.py reads it). Opens on the newest entry. Enter opens what an entry
 is about where the console has a screen for it (a drift report, a training or job run, a
-version, an approval, the deployments); an alert, until the Alerts screen, and anything
-else open their detail in a window over the table. `f` keeps only some kinds; `/`
+version, an approval, the deployments, an alert on the Alerts screen); anything else
+opens its detail in a window over the table. `f` keeps only some kinds; `/`
 filters the rows' text. Refreshes with the console (every 2 s by default).
 
 `:timeline MODEL [since=7d] [kind=alert,drift]`; `t` opens it from a model's row, its
@@ -130,7 +130,7 @@ class TimelineScreen(TableScreen):
 
     def command_for(self, entry: dict[str, Any]) -> str | None:
         """The `:` command that opens what `entry` is about, or None where the console has
-        no screen for it (an alert, a spike, a burst, a silence)."""
+        no screen for it (a spike, a burst, a silence)."""
         ids, kind, version, model = entry["ids"], entry["kind"], entry["version"], self.model
         if kind == "drift" and "report" in ids:
             return f"drift {model} {ids['report']}"
@@ -146,6 +146,8 @@ class TimelineScreen(TableScreen):
             return "deployments"
         if kind in {"alias", "canary"} and version is not None:
             return f"version {model} {version}"
+        if "alert" in ids:
+            return f"alerts {ids['alert']}"
         return None
 
     def _show_text(self, entry: dict[str, Any]) -> None:

@@ -29,6 +29,9 @@ class VersionScreen(WkScreen):
         super().__init__()
         self.model, self.version_ref = model, version
         self.data: dict[str, Any] | None = None
+        #: opened from an alert (its drift report): B rolls back as the alert's action, so
+        #: the alert is annotated with it
+        self.alert_id: int | None = None
 
     def title_text(self) -> str:
         return f"{self.model} v{self.version_ref}"
@@ -63,8 +66,20 @@ class VersionScreen(WkScreen):
             start_archive(self, self.model, v)
 
     def action_rollback(self) -> None:
+        if self.alert_id is not None:
+            from console.screens.alert_subject import act_from_alert
+
+            act_from_alert(self, self.alert_id, "rollback")
+            return
         held = self.data["version"]["aliases"] if self.data else []
         start_rollback(self, self.model, held[0] if held else "production")
+
+    def describe_result(self, what: str, result: Any) -> str:
+        if self.alert_id is not None and what == "rollback":
+            from console.screens.alert_actions import acted
+
+            return acted(result)
+        return super().describe_result(what, result)
 
     def action_timeline(self) -> None:
         self.wk.run_command(f"timeline {self.model}")

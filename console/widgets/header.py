@@ -1,5 +1,6 @@
 """The top line: where we are, who we are, and when the data was last read; first of all,
-when the scheduler is down (the whole line in the theme's error colour) or stopped."""
+when the scheduler is down (the whole line in the theme's error colour) or stopped, then
+the open alerts (firing / open)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class StatusHeader(Static):
     paused: reactive[bool] = reactive(False)
     #: "SCHEDULER DOWN since 08:12", "scheduler stopped 08:12", or "" (up, or never ran)
     scheduler: reactive[str] = reactive("")
+    #: "2 FIRING/3 open", "1 alert open", or "" (none open)
+    alerts: reactive[str] = reactive("")
 
     def __init__(self, store: str, user: str, role: str, title: str = "") -> None:
         super().__init__()
@@ -32,11 +35,20 @@ class StatusHeader(Static):
         self.set_class(level == "down", "-scheduler-down")
         self.set_class(level == "stopped", "-scheduler-stopped")
 
+    def set_alerts(self, firing: int, total: int) -> None:
+        """The open alerts: firing ones first, as they need someone now."""
+        if firing:
+            self.alerts = f"{firing} FIRING/{total} open"
+        else:
+            self.alerts = f"{total} alert{'s' if total != 1 else ''} open" if total else ""
+
     def render(self) -> str:
         """What matters at 3am first: the view and how fresh it is; the store path only
         where it fits."""
         state = "PAUSED" if self.paused else f"refreshed {self.refreshed}"
         text = f"{self.view_title} | {state} | {self.user} ({self.role})"
+        if self.alerts:
+            text = f"{self.alerts} | {text}"
         if self.scheduler:  # first, so 80 columns never cut it off
             text = f"{self.scheduler} | {text}"
         room = self.size.width - 2
