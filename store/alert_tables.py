@@ -16,6 +16,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 from store.fields import json_field as _json
+from store.fields import set_null_reference
 from store.fields import text_field as _text
 from store.fields import time_field as _time
 from store.vocabulary import AlertState, CanaryWatchStatus, NotificationStatus, Severity
@@ -35,9 +36,7 @@ class AlertRule(SQLModel, table=True):
     model_id: int | None = Field(default=None, foreign_key="registered_model.id", index=True)
     version: int | None = None  # one version of the model; None: the served ones
     feature: str | None = None  # drift: one feature; None: any feature (one alert each)
-    job_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("job.id", ondelete="SET NULL"),
-                                       nullable=True))
+    job_id: int | None = set_null_reference("job.id")
     params: dict[str, Any] | None = _json()  # threshold, margin, factor, window_s, bound ...
     severity: str = Severity.WARNING
     channels: list[str] | None = _json()  # channel names
@@ -89,9 +88,7 @@ class Alert(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    rule_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("alert_rule.id", ondelete="SET NULL"),
-                                       nullable=True))
+    rule_id: int | None = set_null_reference("alert_rule.id")
     rule_name: str  # kept when the rule is removed
     kind: str
     fingerprint: str = Field(index=True)
@@ -180,9 +177,7 @@ class Notification(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dedup_key: str = Field(unique=True)
-    channel_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("channel.id", ondelete="SET NULL"),
-                                       nullable=True))
+    channel_id: int | None = set_null_reference("channel.id")
     channel_name: str
     group_key: str
     kind: str  # firing | resolved | repeat | ack-expired | silence-ending | test | canary

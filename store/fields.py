@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, ForeignKey, Integer, Text
 from sqlmodel import Field
 
 from store.types import UTCDateTime, utcnow
@@ -25,3 +25,10 @@ def time_field(nullable: bool = False, index: bool = False) -> Any:
 
 def text_field() -> Any:
     return Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+def set_null_reference(target: str, index: bool = False) -> Any:
+    """A nullable reference to `target` ("job.id") that goes NULL when its row is deleted,
+    so a history row outlives what it pointed at."""
+    return Field(default=None, sa_column=Column(Integer, ForeignKey(target, ondelete="SET NULL"),
+                                                nullable=True, index=index))

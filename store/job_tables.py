@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, text
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from store.fields import json_field as _json
+from store.fields import set_null_reference
 from store.fields import text_field as _text
 from store.fields import time_field as _time
 from store.vocabulary import ApprovalStatus, CatchUp, JobRunStatus, JobTrigger
@@ -33,9 +34,7 @@ class Job(SQLModel, table=True):
     model_id: int | None = Field(default=None, foreign_key="registered_model.id", index=True)
     cron: str | None = None  # a crontab line (5 fields), in `timezone`
     every_s: int | None = None  # or a fixed interval in seconds
-    after_job_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("job.id", ondelete="SET NULL"),
-                                       nullable=True, index=True))
+    after_job_id: int | None = set_null_reference("job.id", index=True)
     timezone: str = "UTC"
     paused: bool = False
     catch_up: str = CatchUp.LATEST
@@ -67,9 +66,7 @@ class JobRun(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    job_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("job.id", ondelete="SET NULL"),
-                                       nullable=True))
+    job_id: int | None = set_null_reference("job.id")
     job_name: str  # kept when the job is removed
     kind: str
     model_id: int | None = Field(default=None, foreign_key="registered_model.id", index=True)
@@ -125,9 +122,7 @@ class ProbeResult(SQLModel, table=True):
     __table_args__ = (Index("ix_probe_result_job_time", "job_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    job_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("job.id", ondelete="SET NULL"),
-                                       nullable=True))
+    job_id: int | None = set_null_reference("job.id")
     url: str
     at: datetime = _time()
     ok: bool
