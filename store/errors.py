@@ -45,6 +45,8 @@ class Listing(StrEnum):
     INIT = "init"  # no store yet: create one (args: optional store folder)
     APPROVALS = "approvals"  # versions waiting for approval (args: optional model)
     JOBS = "jobs"  # the scheduler's jobs
+    USERS = "users"  # the store's users and their roles
+    TOKENS = "tokens"  # the HTTP API's tokens
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,17 @@ class Refused(WatchkeeperError):
     """Not allowed: a policy, a read-only store, an untrusted file."""
 
     kind = Kind.REFUSED
+
+
+class PermissionDenied(Refused):
+    """The acting user or token lacks the role an action needs (it was audited)."""
+
+    def __init__(self, message: str, *, permission: str, needs: tuple[str, ...],
+                 role: str | None, see: See | None = None) -> None:
+        super().__init__(message, see=see)
+        self.permission = permission
+        self.needs = needs
+        self.role = role
 
 
 class StoreUnavailable(WatchkeeperError):

@@ -32,6 +32,10 @@ class RegisteredModel(SQLModel, table=True):
     max_age_days: int | None = None
     canary_share: float | None = None  # policy auto: the challenger's share; None: the default
     canary_period_s: int | None = None  # policy auto: how long the canary runs; None: default
+    approval_by: str = ""  # vocabulary.ApprovalBy: who must approve production changes ("": no one)
+    store_explanations: bool = False  # the owner asked for explanations to be kept
+    rate_per_s: float | None = None  # the model's request rate limit on the server (None: none)
+    burst: int | None = None
     task: str = ""
     created_at: datetime = _time()
     created_by: str = ""
@@ -165,6 +169,7 @@ class Deployment(SQLModel, table=True):
     challenger_share: float = 0.0  # canary and ab: the challenger's share of requests, 0..1
     log_mode: str = LogMode.FULL  # full (inputs and outputs) | metadata (outputs only)
     input_sample_rate: float = 1.0  # full mode: the share of rows whose inputs are kept
+    guardrails: dict[str, Any] | None = _json()  # what a sane answer is, and what to do if not
     updated_at: datetime = _time()
     updated_by: str = ""
     reason: str = ""
@@ -197,6 +202,7 @@ class Prediction(SQLModel, table=True):
     latency_ms: float = 0.0
     label: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     label_at: datetime | None = _time(nullable=True)
+    guardrail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # why flagged
 
 
 #: Upper bounds (ms) of the latency histogram buckets of MetricRollup; one more bucket
@@ -301,6 +307,12 @@ class BatchRun(SQLModel, table=True):
     created_by: str = ""
 
 
+from store.access_tables import (  # noqa: E402,F401
+    ApiToken,
+    PredictionExplanation,
+    TokenUsage,
+    User,
+)
 from store.alert_tables import (  # noqa: E402,F401
     Alert,
     AlertEvent,

@@ -117,6 +117,15 @@ class AuditAction(StrEnum):
     CANARY_START = "canary.start"  # promotion policy auto put a version on a canary share
     CANARY_PROMOTE = "canary.promote"  # no alert fired in its period: it became production
     CANARY_ROLLBACK = "canary.rollback"  # an alert fired on it: taken off at once
+    ACCESS_DENIED = "access.denied"  # an action refused for want of a role (its own transaction)
+    USER_ADD = "user.add"
+    USER_SET_ROLE = "user.set_role"
+    USER_REMOVE = "user.remove"
+    TOKEN_CREATE = "token.create"
+    TOKEN_REVOKE = "token.revoke"
+    MODEL_TRANSFER = "model.transfer"  # a new owner (and team), with a reason
+    EXPLANATION_STORE = "prediction.explain"  # an explanation kept with its prediction
+    GUARDRAIL_SET = "deployment.guardrails"
 
 
 class CheckStatus(StrEnum):
@@ -298,3 +307,20 @@ class CanaryWatchStatus(StrEnum):
     PROMOTED = "promoted"
     ROLLED_BACK = "rolled_back"
     CANCELLED = "cancelled"  # someone changed the deployment by hand meanwhile
+
+
+class Role(StrEnum):
+    """What a user or token may do (store/roles.py holds the table)."""
+
+    VIEWER = "viewer"  # read
+    SCIENTIST = "scientist"  # train, register, propose, request approval, label
+    OPERATOR = "operator"  # deploy, promote, roll back, approve, alerts, jobs
+    ADMIN = "admin"  # everything, and users, tokens, channels, rules, retention
+
+
+class ApprovalBy(StrEnum):
+    """Whose approval a model's production changes need (`registered_model.approval_by`)."""
+
+    NONE = ""  # the role table alone decides
+    OWNER = "owner"  # the model's owner (or an admin) approves
+    OPERATOR = "operator"  # an operator (or an admin) approves

@@ -57,6 +57,8 @@ COMMAND_OF_LISTING: dict[Listing, tuple[str, str | None]] = {
     Listing.INIT: ("wk init", "--store"),
     Listing.APPROVALS: ("wk models approvals", "MODEL"),
     Listing.JOBS: ("wk jobs list", None),
+    Listing.USERS: ("wk users list", None),
+    Listing.TOKENS: ("wk tokens list", None),
 }
 
 
