@@ -13,8 +13,10 @@ from monitoring.drift_check import DEFAULT_MIN_ROWS
 from monitoring.subject import resolve_subject
 from monitoring.windows import Window
 from store import reports as report_store
+from store.access import authorize
 from store.identity import current_actor
 from store.logged_window import quarantine_reasons, read_window
+from store.roles import Permission
 from store.vocabulary import CheckStatus
 
 if TYPE_CHECKING:
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 def run_quality(store: Store, model: str, window: Window, *, version: str | int | None = None,
                 actor: str | None = None, store_report: bool = True) -> dict[str, Any]:
+    if store_report:
+        actor = authorize(store, actor, Permission.CHECK, model=model)
     from monitoring.quality import check_quality
 
     started = time.perf_counter()

@@ -30,9 +30,10 @@ from store import audit
 from store import canary as canary_q
 from store import deployments as deployments_q
 from store import models as model_store
+from store.access import authorize
 from store.alert_tables import Alert, AlertEvent, CanaryWatch
 from store.errors import StoreUnavailable, WatchkeeperError
-from store.identity import current_actor
+from store.roles import Permission
 from store.rows import id_of
 from store.types import utcnow
 from store.vocabulary import AlertEventKind, AuditAction, CanaryWatchStatus, Mode
@@ -83,7 +84,7 @@ def start_canary(store: Store, name: str, version: int, *, reason: str,
     """Put `version` on the model's canary share for its canary period: the deployment
     becomes mode canary with it as challenger, a watch row is written, audited as
     canary.start. A watch still open for the model is cancelled (superseded)."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.DEPLOY, model=name)
     now = now or utcnow()
     with store.db.write() as session:
         model = model_store.get_model(session, name)
