@@ -15,6 +15,7 @@ from monitoring.outbox_sender import policy_of, send_one
 from store import channels, outbox
 from store.access import authorize
 from store.alert_tables import Channel
+from store.audit import self_recording
 from store.channel_config import env_notes, shown_config
 from store.errors import Conflict
 from store.outbox_delivery import attempts_of, find_by_dedup_key, list_outbox
@@ -77,6 +78,7 @@ def test_message(name: str, now: datetime) -> dict[str, Any]:
                          group_labels={"channel": name}, receiver=name)
 
 
+@self_recording("a test notification is an outbox row with its attempts, which record when and how it went")
 def test_channel(store: Store, name: str) -> dict[str, Any]:
     """Queue a test message for the channel and make one attempt at once. A retry stays
     queued: the sender tries again after the backoff."""

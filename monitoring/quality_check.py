@@ -14,6 +14,7 @@ from monitoring.subject import resolve_subject
 from monitoring.windows import Window
 from store import reports as report_store
 from store.access import authorize
+from store.audit import self_recording
 from store.identity import current_actor
 from store.logged_window import quarantine_reasons, read_window
 from store.roles import Permission
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@self_recording("a quality report is its own record, with who ran it (created_by) and when")
 def run_quality(store: Store, model: str, window: Window, *, version: str | int | None = None,
                 actor: str | None = None, store_report: bool = True) -> dict[str, Any]:
     if store_report:

@@ -32,6 +32,7 @@ from store import deployments as deployments_q
 from store import models as model_store
 from store.access import authorize
 from store.alert_tables import Alert, AlertEvent, CanaryWatch
+from store.audit import no_permission_check, self_recording
 from store.errors import StoreUnavailable, WatchkeeperError
 from store.roles import Permission
 from store.rows import id_of
@@ -112,6 +113,8 @@ def start_canary(store: Store, name: str, version: int, *, reason: str,
         return {**view, "period_s": period_s, "champion": change.deployment["champion"]}
 
 
+@no_permission_check("the daemon carries out promotion policy auto, which an operator set "
+                     "on the model; each decision is audited as canary.promote or canary.rollback")
 def decide_watches(store: Store, now: datetime | None = None, *,
                    actor: str = DECIDER) -> list[CanaryDecision]:
     """End every open watch whose outcome is known by `now`; cheap (one indexed query)
@@ -143,6 +146,7 @@ def _decide_one(store: Store, watch_id: int, now: datetime,
         return _decide(session, watch, now, actor)
 
 
+@self_recording("the cancelled watch row records that the decision could not be carried out, and why")
 def _give_up(store: Store, watch_id: int, now: datetime, why: str) -> CanaryDecision | None:
     """A decision that could not be carried out: the watch is cancelled with the reason,
     so the loop does not try it again every few seconds; nothing else moves."""

@@ -32,6 +32,7 @@ from store import deployments as deployments_q
 from store import models as model_store
 from store import prediction_log, run_life, vocabulary
 from store.access import authorize
+from store.audit import self_recording
 from store.errors import InvalidInput, Refused
 from store.roles import Permission
 from store.rows import id_of
@@ -61,6 +62,7 @@ def _check_run_id(run_id: str) -> None:
         raise InvalidInput(f"run id {run_id[:40]!r}: use 1-100 letters, digits, '-', '_', '.' or ':'")
 
 
+@self_recording("a batch run row records who started it (created_by), when and what it read and wrote")
 def _start(store: Store, model: str, version: str | int | None, run_id: str | None,
            source: Source, sink: Sink, actor: str) -> Plan:
     """Create the run (or take over an earlier attempt of the same id)."""
@@ -94,6 +96,7 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
         return Plan(run_id, VersionInfo(*details[0]), route, keep, dep.input_sample_rate if dep else 1.0)
 
 
+@self_recording("a batch run row records how it ended")
 def _finish(store: Store, run_id: str, status: str, error: str = "", rows_read: int | None = None) -> None:
     with store.db.write() as session:
         run = batch_runs_q.get_batch_run(session, run_id)
