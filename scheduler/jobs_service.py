@@ -18,13 +18,13 @@ from scheduler.schedule import (
 )
 from store import audit
 from store import jobs as job_rows
-from store.access import authorize
+from store.access import authorize, authorize_principal, owner_of_work
 from store.errors import Conflict, InvalidInput, NotFound
 from store.job_tables import Job
 from store.models import find_model, model_name
 from store.roles import Permission
 from store.rows import id_of
-from store.vocabulary import AuditAction, CatchUp, JobTrigger
+from store.vocabulary import AuditAction, CatchUp, JobKind, JobTrigger
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -146,11 +146,16 @@ def schedule_text(job: Job, after: str | None) -> str:
 
 def add_job(store: Store, name: str, kind: str, settings: JobSettings, *, paused: bool = False,
             actor: str | None = None) -> dict[str, Any]:
-    actor = authorize(store, actor, Permission.JOBS)
+    # a prune job deletes history when it runs: adding one needs what pruning needs
+    principal = authorize_principal(store, actor, Permission.RETENTION if kind == JobKind.PRUNE
+                                    else Permission.JOBS)
+    actor = principal.name
     check_job_name(name)
     kind_spec(kind)
     with store.db.write() as session:
-        job = Job(name=name, kind=kind, paused=paused, created_by=actor, updated_by=actor)
+        # the job acts with its owner's role when it runs (store.access.resolve)
+        job = Job(name=name, kind=kind, paused=paused, created_by=owner_of_work(principal),
+                  updated_by=actor)
         _apply(session, job, settings, new=True)
         job_rows.add_job(session, job)
         after = describe(session, job)

@@ -147,7 +147,7 @@ def _callers_in_module(fn: Fn) -> list[Fn]:
 
 
 def _authorizes(fn: Fn, seen: frozenset[str] = frozenset()) -> bool:
-    if "authorize" in fn.calls or fn.system:
+    if fn.calls & {"authorize", "authorize_principal"} or fn.system:
         return True
     if not fn.name.startswith("_") or fn.name in seen:
         return False
