@@ -45,10 +45,13 @@ def default_policy(criticality: str) -> PromotionPolicy:
 
 
 def effective_policy(model: RegisteredModel) -> PromotionPolicy:
-    """The model's own policy, else its criticality's default."""
-    if model.promotion_policy:
-        return PromotionPolicy(model.promotion_policy)
-    return default_policy(model.criticality)
+    """The model's own policy, else its criticality's default; `auto` waits for approval
+    (manual) while the model's approval policy asks someone to approve production changes."""
+    policy = (PromotionPolicy(model.promotion_policy) if model.promotion_policy
+              else default_policy(model.criticality))
+    if policy is PromotionPolicy.AUTO and model.approval_by:
+        return PromotionPolicy.MANUAL
+    return policy
 
 
 def canary_settings(model: RegisteredModel) -> tuple[float, int]:
@@ -68,14 +71,21 @@ def parse_period(text: str) -> int:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
+def _policy_from(model: RegisteredModel) -> str:
+    source = ("the model's own setting" if model.promotion_policy else
+              f"criticality {model.criticality}")
+    if model.promotion_policy == PromotionPolicy.AUTO and model.approval_by:
+        source += f"; auto waits for approval by {model.approval_by}"
+    return source
+
+
 def policy_view(model: RegisteredModel) -> dict[str, Any]:
     """The settings as screens and --json show them, with where the policy comes from."""
     share, period = canary_settings(model)
     return {"model": model.name, "criticality": model.criticality,
             "promotion_policy": model.promotion_policy,
             "effective_policy": str(effective_policy(model)),
-            "policy_from": "the model's own setting" if model.promotion_policy else
-                           f"criticality {model.criticality}",
+            "policy_from": _policy_from(model),
             "max_age_days": model.max_age_days,
             "canary_share": share, "canary_period_s": period,
             "approval_by": model.approval_by or NO_APPROVAL}

@@ -163,3 +163,21 @@ def test_a_token_cannot_approve_its_own_request(owned: Store) -> None:
         approve(owned, "credit", 2, reason="mine", actor="token:ops-token")
     approve(owned, "credit", 2, reason="another operator", actor="token:ops-token-2")
     assert _production(owned) == 2
+
+
+def test_policy_auto_waits_for_approval_while_the_model_asks_for_one(owned: Store) -> None:
+    out = set_model(owned, "credit", policy="auto")
+    assert out["effective_policy"] == "auto"
+    out = set_model(owned, "credit", approval_by="owner")
+    assert out["effective_policy"] == "manual"  # a retrain leaves a request, no canary
+    assert out["policy_from"] == "the model's own setting; auto waits for approval by owner"
+    assert set_model(owned, "credit", approval_by="none")["effective_policy"] == "auto"
+
+
+def test_a_request_made_by_a_job_counts_as_its_creators(owned: Store) -> None:
+    set_model(owned, "credit", approval_by="operator")
+    request_approval(owned, "credit", 2, reason="nightly retrain", actor=as_user("oli"))
+    with pytest.raises(PermissionDenied, match="four eyes"):
+        approve(owned, "credit", 2, reason="oli's own job asked", actor=as_user("oli"))
+    approve(owned, "credit", 2, reason="a second operator", actor=as_user("ops"))
+    assert _production(owned) == 2

@@ -133,7 +133,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         emit_json(m)
         return 0
     fields([("model", m["name"]), ("owner", m["owner"]), ("team", m["team"] or None),
-            ("approval by", m.get("approval_by") or None), ("task", m["task"]),
+            ("approval by", m.get("approval_by") or "none"), ("task", m["task"]),
             ("description", m["description"]), ("tags", m["tags"]),
             ("aliases", ", ".join(f"{k}=v{v}" for k, v in m["aliases"].items()) or None)])
     section("versions")
