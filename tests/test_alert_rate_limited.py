@@ -64,13 +64,17 @@ def test_a_harvesting_token_fires_then_resolves(tmp_path: Path) -> None:
 
 
 def test_rules_add_from_the_cli(wk: Callable[..., Result], store_dir: Path) -> None:
-    build_alert_store(store_dir)
+    store, _ids = build_alert_store(store_dir)
     done = wk("alerts", "rules", "add", "harvest", "--kind", "rate-limited", "--set",
               "min_limited=50", "--set", "window_s=600", "--set", "token=harvester", "--json")
     assert done.code == 0, done.err
     assert done.json()["params"] == {"min_limited": 50, "window_s": 600, "token": "harvester"}
     refused = wk("alerts", "rules", "add", "bad", "--kind", "rate-limited", "--model", "credit")
     assert refused.code != 0 and "store-wide" in refused.err
+    add_token_usage(store, "harvester", utcnow(), 5, requests=40, limited=20)
+    assert wk("alerts", "evaluate").code == 0
+    listed = wk("alerts", "list")
+    assert "harvest" in listed.out and "harvester" in listed.out, listed.out
 
 
 def test_unknown_settings_are_refused(tmp_path: Path) -> None:

@@ -5,10 +5,11 @@ approve and rollback service functions with users, tokens and jobs acting in-pro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import Result
 from ownership_store import as_user, build_ownership_store
 
 from registry import aliases
@@ -68,9 +69,9 @@ def test_operator_policy_is_four_eyes() -> None:
 
 
 @pytest.fixture
-def owned(tmp_path: Path) -> Iterator[Store]:
-    """credit (v1 production, v2) handed to ops (an operator)."""
-    store = build_ownership_store(tmp_path / "store")
+def owned(store_dir: Path) -> Iterator[Store]:
+    """credit (v1 production, v2) handed to ops (an operator), at WK_STORE."""
+    store = build_ownership_store(store_dir)
     transfer_model(store, "credit", "ops", team="operations", reason="handed over")
     yield store
     store.close()
@@ -181,3 +182,18 @@ def test_a_request_made_by_a_job_counts_as_its_creators(owned: Store) -> None:
         approve(owned, "credit", 2, reason="oli's own job asked", actor=as_user("oli"))
     approve(owned, "credit", 2, reason="a second operator", actor=as_user("ops"))
     assert _production(owned) == 2
+
+
+def test_cli_set_request_and_refusals(owned: Store, wk: Callable[..., Result]) -> None:
+    done = wk("models", "set", "credit", "--approval-by", "operator", "--json")
+    assert done.code == 0 and done.json()["approval_by"] == "operator", done.err
+    direct = wk("models", "promote", "credit", "2", "production", "--reason", "direct")
+    assert direct.code == 5 and "request an approval" in direct.err
+    asked = wk("models", "request-approval", "credit", "2", "--reason", "v2", "--json")
+    assert asked.code == 0 and asked.json()["status"] == "pending", asked.err
+    own = wk("models", "approve", "credit", "2", "--reason", "mine")
+    assert own.code == 5 and "four eyes" in own.err
+    back = wk("models", "rollback", "credit", "production", "--reason", "3am")
+    assert back.code == 5 and "no previous version" in back.err  # refused for its own reason
+    assert wk("models", "set", "credit", "--approval-by", "none").code == 0
+    assert wk("models", "promote", "credit", "2", "production", "--reason", "ok").code == 0
