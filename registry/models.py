@@ -71,11 +71,12 @@ def list_models(store: Store) -> list[dict[str, Any]]:
             aliases.setdefault(mid, {})[alias] = number
         runs = run_store.last_run_summaries(session)
         out = []
-        for mid, name, owner, task, created_at in model_store.model_list_rows(session):
+        for mid, name, owner, task, created_at, team in model_store.model_list_rows(session):
             count, latest, newest = stats.get(mid, (0, None, None))
             out.append({
                 "name": name,
                 "owner": owner,
+                "team": team,
                 "task": task,
                 "versions": count,
                 "latest_version": latest,

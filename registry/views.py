@@ -18,6 +18,7 @@ def model_view(model: RegisteredModel) -> dict[str, Any]:
         "name": model.name,
         "owner": model.owner,
         "team": model.team,
+        "approval_by": model.approval_by,
         "description": model.description,
         "tags": model.tags or [],
         "task": model.task,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from store.access_tables import ApiToken, TokenUsage
 from store.job_tables import Job, JobRun, ProbeResult, SchedulerDaemon
 from store.report_tables import DriftFeature, DriftReport, PerformanceReport, QualityReport
 from store.reports import REPORT_KEYS
@@ -186,6 +187,29 @@ class AlertInputs:
                 out.setdefault(job_id, []).append((at, bool(ok), rss, cpu))
             return out
         return self._once(("probes", window_s), read)
+
+    # --- API tokens -----------------------------------------------------------------------
+
+    def token_usage(self, window_s: int) -> dict[str, tuple[int, int]]:
+        """Per token name: (requests, rate-limited) summed over the minutes in
+        [now - window, now); every live token (not revoked, not expired) is there, (0, 0)
+        when it made no request, and so is any token with use in the window."""
+        def read() -> dict[str, tuple[int, int]]:
+            since = self.now - timedelta(seconds=window_s)
+            rows = self.session.execute(
+                select(col(ApiToken.name), func.sum(col(TokenUsage.requests)),
+                       func.sum(col(TokenUsage.limited)))
+                .join(ApiToken, col(ApiToken.id) == col(TokenUsage.token_id))
+                .where(col(TokenUsage.minute) >= since, col(TokenUsage.minute) < self.now)
+                .group_by(col(ApiToken.name))).all()
+            out = {n: (0, 0) for n in self.session.execute(
+                select(col(ApiToken.name)).where(
+                    col(ApiToken.revoked_at).is_(None),
+                    col(ApiToken.expires_at).is_(None) | (col(ApiToken.expires_at) > self.now))
+            ).scalars()}
+            out.update({n: (int(r or 0), int(lim or 0)) for n, r, lim in rows})
+            return out
+        return self._once(("token_usage", window_s), read)
 
 
 def model_ids_named(session: Session, names: Sequence[str]) -> dict[str, int]:

@@ -13,6 +13,7 @@ from console.cli.parser import Commands, model_name
 
 CRITICALITIES = ("mission-critical", "internal")
 POLICIES = ("manual", "staging", "auto", "default")
+APPROVERS = ("owner", "operator", "none")
 
 
 def register_approvals(mv: Commands) -> None:
@@ -46,6 +47,10 @@ def register_approvals(mv: Commands) -> None:
     p.add_argument("--canary-period", dest="canary_period", metavar="DURATION",
                    help="policy auto: how long the canary runs before it becomes production, "
                         "e.g. 2m or 1h (default 1h)")
+    p.add_argument("--approval-by", dest="approval_by", choices=APPROVERS,
+                   help="who approves production changes: owner (the owner or an admin "
+                        "promotes; others request an approval), operator (every change is an "
+                        "approval another operator decides), none; rollback is never blocked")
 
 
 def _metric_text(summary: dict[str, Any]) -> str:
@@ -111,7 +116,8 @@ def cmd_set(args: argparse.Namespace) -> int:
                        policy=args.policy, max_age_days=args.max_age_days,
                        canary_share=parse_fraction(args.canary_share, "--canary-share"),
                        canary_period_s=parse_period(args.canary_period)
-                       if args.canary_period is not None else None)
+                       if args.canary_period is not None else None,
+                       approval_by=args.approval_by)
     if args.json:
         emit_json(result)
         return 0
@@ -121,5 +127,6 @@ def cmd_set(args: argparse.Namespace) -> int:
             ("policy", f"{result['effective_policy']} (from {result['policy_from']})"),
             ("max age", f"{result['max_age_days']} days" if result["max_age_days"] else "none"),
             ("canary", f"{result['canary_share']:.0%} for {result['canary_period_s']} s"
-             if result["effective_policy"] == "auto" else None)])
+             if result["effective_policy"] == "auto" else None),
+            ("approval by", result["approval_by"])])
     return 0

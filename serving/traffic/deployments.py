@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from registry import aliases as registry_aliases
 from registry import views
 from registry.aliases import AliasMove
+from registry.production_guard import guard_production
 from registry.versions import resolve_version
 from serving.traffic.router import mode_problem
 from store import audit
@@ -220,6 +221,7 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
     all traffic; the old champion can be brought back with `rollback`."""
     actor = authorize(store, actor, Permission.PROMOTE, model=name)
     registry_aliases.require_reason("promoting a challenger (it changes production)", reason)
+    guard_production(store, name, actor)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         dep = deployments_q.find_deployment(session, id_of(model))
