@@ -49,7 +49,7 @@ ROLES_OF: dict[Permission, frozenset[Role]] = {
     Permission.PREDICT: _ALL,
     Permission.TRAIN: _SCI,
     Permission.REGISTER: _SCI,
-    Permission.PROPOSE: _SCI,
+    Permission.PROPOSE: _SCI_OPS,  # operators ask for approvals too (four eyes)
     Permission.LABEL: _SCI,
     Permission.CHECK: _SCI_OPS,
     Permission.SCORE_BATCH: _SCI_OPS,
@@ -71,6 +71,8 @@ ROLES_OF: dict[Permission, frozenset[Role]] = {
 
 #: permissions a model's owner holds on that model whatever the owner's role (above viewer)
 OWNER_MAY: frozenset[Permission] = frozenset({Permission.TRANSFER})
+#: ... and, where the model's production changes need its owner's approval, these too
+OWNER_APPROVAL_MAY: frozenset[Permission] = frozenset({Permission.PROMOTE, Permission.APPROVE})
 
 #: what each permission lets one do, in the words of a denial and of the README's table
 WHAT: dict[Permission, str] = {

@@ -33,7 +33,7 @@ class World:
     spec: Path  # a tiny training spec
     skops_file: Path
     data_csv: Path
-    accounts: list[str]  # spare OS accounts for `users add`
+    accounts: list[str]  # spare OS accounts for `users add`; the last one is a user (owner)
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,24 @@ def _channels(world: World, actor: str | None, n: int) -> Any:
 def _users(world: World, actor: str | None, n: int) -> Any:
     from store.users import add_user
 
-    return add_user(world.store, world.accounts[n % len(world.accounts)], "viewer", actor=actor)
+    return add_user(world.store, world.accounts[n % (len(world.accounts) - 1)], "viewer",
+                    actor=actor)
+
+
+def _new_owner(world: World) -> str:
+    """Whoever does not own `tiny` now: the store's admin or the spare user (a transfer that
+    changes nothing writes nothing)."""
+    from registry.models import show_model
+    from store.identity import current_actor
+
+    owner = show_model(world.store, "tiny").get("owner")
+    return world.accounts[-1] if owner == current_actor() else current_actor()
+
+
+def _transfer(world: World, actor: str | None, n: int) -> Any:
+    from registry.ownership import transfer_model
+
+    return transfer_model(world.store, "tiny", _new_owner(world), reason="matrix", actor=actor)
 
 
 def _read(world: World, actor: str | None, n: int) -> Any:
@@ -262,8 +279,12 @@ CASES: list[Case] = [
          lambda w, n: ["alerts", "channels", "add", f"cli-shell-{n}", "--kind", "shell",
                        "--command", "true"], "channel.add"),
     Case(Permission.USERS, _users,
-         lambda w, n: ["users", "add", w.accounts[(n + 1) % len(w.accounts)], "--role", "viewer"],
+         lambda w, n: ["users", "add", w.accounts[(n + 1) % (len(w.accounts) - 1)], "--role",
+                       "viewer"],
          "user.add"),
+    Case(Permission.TRANSFER, _transfer,
+         lambda w, n: ["models", "transfer", "tiny", "--owner", _new_owner(w), "--reason", "m"],
+         "model.transfer"),
     Case(Permission.RETENTION, _retention,
          lambda w, n: ["jobs", "add", f"cli-prune-{n}", "--kind", "prune", "--days", "90",
                        "--every", "1d", "--paused"], "job.add"),

@@ -35,7 +35,7 @@ ROLES = ("viewer", "scientist", "operator", "admin")
 #: permissions whose actions are on the HTTP API (tests/test_api_tokens.py covers them)
 HTTP_ONLY = {"predict"}
 #: cases whose command depends on, or sets up, the model's aliases and deployment
-STATEFUL = {"propose", "promote", "rollback", "approve", "deploy", "register", "train"}
+STATEFUL = {"propose", "promote", "rollback", "approve", "deploy", "register", "train", "transfer"}
 
 
 def readme_table() -> dict[str, dict[str, bool]]:
@@ -86,7 +86,11 @@ def _world(root: Path, work: Path) -> World:
     X.to_csv(data, index=False)
     skops_file = work / "tiny.skops"
     dump(train(X, y, {"C": 0.5}), skops_file)
-    return World(open_store(root), root, work, spec, skops_file, data, spare_accounts(6))
+    from store.users import add_user
+
+    world = World(open_store(root), root, work, spec, skops_file, data, spare_accounts(6))
+    add_user(world.store, world.accounts[-1], "viewer")  # a user a model can be handed to
+    return world
 
 
 def _tokens(world: World) -> dict[str, str]:
