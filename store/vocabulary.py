@@ -245,6 +245,7 @@ class AlertKind(StrEnum):
     DISK = "disk"  # free space of the store's file system below a bound
     SERVER_MEMORY = "server-memory"  # a server's resident memory above a bound
     SERVER_CPU = "server-cpu"  # a server's CPU share above a bound
+    GUARDRAIL = "guardrail"  # answers flagged by the deployment's guardrails above a count or share
 
 
 class Severity(StrEnum):
