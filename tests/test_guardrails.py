@@ -114,6 +114,35 @@ def test_set_show_clear_are_audited_and_shown_with_the_deployment(tmp_path: Path
         store.close()
 
 
+def test_only_a_role_that_may_deploy_sets_guardrails_and_a_refusal_is_audited(tmp_path: Path) -> None:
+    from serving.traffic import guardrails_config
+    from store.access_tables import ApiToken
+    from store.errors import PermissionDenied
+    from store.handle import open_store
+    from store.tables import AuditEvent
+
+    store = open_store(build_store(tmp_path / "store"))
+    try:
+        with store.db.write() as session:
+            for role in ("viewer", "operator"):
+                session.add(ApiToken(name=role, prefix=role, secret_sha256=role * 8, role=role))
+        with pytest.raises(PermissionDenied):
+            guardrails_config.set_guardrails(store, "num", {"min_confidence": 0.6, "action": "alert"},
+                                             actor="token:viewer")
+        assert guardrails_config.show(store, "num") is None
+        guardrails_config.set_guardrails(store, "num", {"min_confidence": 0.6, "action": "alert"},
+                                         actor="token:operator")
+        with store.db.read() as session:
+            from sqlmodel import select
+
+            actions = [(e.actor, e.action) for e in session.exec(select(AuditEvent)).all()
+                       if e.target.startswith("model/num")]
+        assert ("token:viewer", "access.denied") in actions
+        assert ("token:operator", "deployment.guardrails") in actions
+    finally:
+        store.close()
+
+
 def test_wk_deploy_guardrails_sets_shows_and_clears(wk: Callable[..., Any], store_dir: Path) -> None:
     build_store(store_dir)
     r = wk("deploy", "guardrails", "num", "--range", "0:", "--min-confidence", "60%", "--action", "withhold",
@@ -127,6 +156,11 @@ def test_wk_deploy_guardrails_sets_shows_and_clears(wk: Callable[..., Any], stor
     assert bad.code != 0 and "low bound above its high bound" in bad.err and "--range" in bad.err
     assert wk("deploy", "guardrails", "num", "--range", "1-9", "--action", "alert").code != 0
     assert "add --action" in wk("deploy", "guardrails", "num", "--range", "0:1").err
+    assert wk("deploy", "guardrails", "num", "--min-confidence", "0.9999", "--action", "withhold").code == 0
+    answered = wk("predict", "num", "--row", json.dumps(NUM_ROW), "--json")  # wk predict only flags
+    assert answered.code == 0, answered.err
+    flagged = rows(store_dir, "SELECT guardrail FROM prediction WHERE source = 'cli'")
+    assert len(flagged) == 1 and flagged[0][0].startswith("flagged: min_confidence")
     assert wk("deploy", "guardrails", "num", "--clear", "--json").json()["guardrails"] is None
 
 
