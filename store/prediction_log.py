@@ -93,6 +93,14 @@ def insert_chunk_predictions(conn: Connection, same: dict[str, Any], rows: Seque
     conn.exec_driver_sql(sql, list(rows))
 
 
+def flag_predictions(conn: Executes, flags: Sequence[tuple[str, str]]) -> None:
+    """Set the guardrail text of logged rows: (text, prediction_id) pairs (batch scoring
+    flags the few rows outside a deployment's guardrails after their chunk's insert)."""
+    if flags:
+        conn.exec_driver_sql(f"UPDATE {Prediction.__tablename__} SET guardrail = {_marks(conn, 1)} "
+                             f"WHERE prediction_id = {_marks(conn, 1)}", list(flags))
+
+
 #: The columns of a quarantine record (serving.scoring.core.quarantine_record).
 QUARANTINE_COLUMNS = ("at", "model_id", "version_id", "route", "source", "request_id", "batch_run_id",
                       "row_index", "field", "reason", "payload")

@@ -60,6 +60,20 @@ def test_a_guard_without_flags_returns_none_and_the_stored_form_reads_back() -> 
     assert Guard(rails).check([{"value": 3.0}, {"class": 1, "probabilities": {"0": 0.2, "1": 0.8}}]) is None
 
 
+def test_batch_flags_are_the_same_checks_column_wise() -> None:
+    import numpy as np
+
+    from serving.traffic.guardrails import flag_columns
+
+    rails = parse({"range": [0, 10], "min_confidence": 0.6, "action": "alert"})
+    values = np.array([-1.0, 5.0, 10.0, 11.0])
+    assert flag_columns(rails, values, None) == {i: check_answer(rails, {"value": float(v)})
+                                                 for i, v in enumerate(values) if i in (0, 3)}
+    top = np.array([0.9, 0.55])
+    assert flag_columns(rails, None, top) == {1: check_answer(rails, {"class": 1, "probabilities": {"1": 0.55}})}
+    assert flag_columns(parse({"max_class_share": 0.5, "action": "alert"}), values, top) == {}
+
+
 @pytest.mark.parametrize("config, field, words", [
     ({"range": [0, 1]}, "action", "is not one of withhold, champion, alert"),
     ({"action": "withhold"}, "range", "at least one of range"),
@@ -322,3 +336,32 @@ def test_a_champions_own_answer_and_a_shadows_are_only_flagged(served: Any) -> N
     assert all(reason.startswith("flagged: min_confidence") for reason in logged.values())
     assert rows(root, "SELECT guardrail FROM prediction p JOIN registered_model m ON m.id = p.model_id "
                       "WHERE m.name = 'num'") == [(None,)]
+
+
+def test_batch_scoring_flags_rows_outside_and_changes_nothing_else(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from serving.batch.io import parse_sink, parse_source
+    from serving.batch.run import score_batch
+    from serving.traffic import guardrails_config
+    from store.handle import open_store
+
+    root = build_store(tmp_path / "store")
+    store = open_store(root)
+    try:
+        source = tmp_path / "in.csv"
+        pd.DataFrame([{**NUM_ROW, "a": a / 2} for a in range(-10, 10)]).to_csv(source, index=False)
+        guardrails_config.set_guardrails(store, "num", {"min_confidence": 0.9, "max_class_share": 0.5,
+                                                        "action": "withhold"})
+        done = score_batch(store, "num", parse_source(str(source), None), parse_sink(str(tmp_path / "out.csv"), None),
+                           run_id="flagged-run")
+        assert done["rows_scored"] == 20
+    finally:
+        store.close()
+    out = pd.read_csv(tmp_path / "out.csv")
+    top = out[["proba_0", "proba_1"]].max(axis=1)
+    logged = dict(rows(root, "SELECT row_index, guardrail FROM prediction WHERE batch_run_id = 'flagged-run'"))
+    assert len(logged) == 20
+    flagged = {i for i, reason in logged.items() if reason is not None}
+    assert flagged == set(top.index[top < 0.9]) and flagged  # no class share in a batch: only confidence
+    assert all(logged[i].startswith("flagged: min_confidence") for i in flagged)

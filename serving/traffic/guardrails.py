@@ -226,6 +226,28 @@ class Guard:
         return reasons
 
 
+def flag_columns(rails: Guardrails, values: Any | None, top: Any | None) -> dict[int, str]:
+    """The stateless guardrails on a batch's answers, column-wise: `values` a regressor's
+    answers, `top` a classifier's top probabilities (numpy arrays, or None where the
+    model gives none); {row position: why} for the rows outside."""
+    import numpy as np
+
+    out: dict[int, str] = {}
+    if values is not None and rails.has_range:
+        v = np.asarray(values, dtype=float)
+        if rails.low is not None:
+            for i in np.flatnonzero(v < rails.low).tolist():
+                out[i] = f"range: value {v[i]:g} is below the minimum {rails.low:g}"
+        if rails.high is not None:
+            for i in np.flatnonzero(v > rails.high).tolist():
+                out[i] = f"range: value {v[i]:g} is above the maximum {rails.high:g}"
+    if top is not None and rails.min_confidence is not None:
+        t = np.asarray(top, dtype=float)
+        for i in np.flatnonzero(t < rails.min_confidence).tolist():
+            out.setdefault(i, f"min_confidence: top probability {t[i]:.3g} is below {rails.min_confidence:g}")
+    return out
+
+
 def logged(done: str, reason: str) -> str:
     """The log row's `guardrail` text: what was done with the answer, then why."""
     return f"{done}: {reason}"[:2000]
