@@ -13,7 +13,8 @@ model-age: (the model's max_age_days); job-failed: exhausted (only once retries 
 heartbeat: max_age_s; probe: uptime, window_s, min_probes; disk: min_free_share;
 server-memory: rss_mb, window_s; server-cpu: share, window_s; rate-limited: window_s,
 min_limited (refused requests of one token in the window), share (of its requests refused,
-0: the count alone), token (one token's name; "": every token).
+0: the count alone), token (one token's name; "": every token); guardrail: count, share,
+window_s, min_answers (share 0: fires above `count` flagged answers; else above that share).
 """
 
 from __future__ import annotations
@@ -44,11 +45,13 @@ PARAM_DEFAULTS: dict[str, dict[str, Any]] = {
     AlertKind.SERVER_MEMORY: {"rss_mb": 2048.0, "window_s": 600},
     AlertKind.SERVER_CPU: {"share": 0.9, "window_s": 600},
     AlertKind.RATE_LIMITED: {"window_s": 900, "min_limited": 100, "share": 0.0, "token": ""},
+    AlertKind.GUARDRAIL: {"count": 0, "share": 0.0, "window_s": 600, "min_answers": 20},
 }
 #: Kinds about one model (the others are store-wide: jobs, the scheduler, servers, disk).
 MODEL_KINDS = frozenset({AlertKind.DRIFT, AlertKind.QUALITY, AlertKind.PERFORMANCE,
                          AlertKind.PERFORMANCE_ESTIMATED, AlertKind.LATENCY,
-                         AlertKind.ERROR_RATE, AlertKind.TRAFFIC, AlertKind.MODEL_AGE})
+                         AlertKind.ERROR_RATE, AlertKind.TRAFFIC, AlertKind.MODEL_AGE,
+                         AlertKind.GUARDRAIL})
 PRIMARY = {"classification": ("roc_auc", "accuracy", "f1"), "regression": ("rmse", "mae", "r2")}
 BAD_RUNS = frozenset({JobRunStatus.FAILED, JobRunStatus.TIMED_OUT, JobRunStatus.ABANDONED})
 
@@ -184,6 +187,21 @@ def error_rate(answered: int, errors: int, params: Mapping[str, Any]) -> Verdict
     bound = float(params["rate"])
     return _verdict(rate > bound, rate, f"{errors} of {rows} rows refused ({rate:.1%}, "
                                         f"bound {bound:.1%})")
+
+
+def guardrail(flagged: int, rows: int, params: Mapping[str, Any]) -> Verdict:
+    """Answers flagged by the deployment's guardrails in the window: above `count`, or,
+    with a `share` set, above that share of the rows answered and refused."""
+    share = float(params["share"])
+    if share <= 0:
+        bound = int(params["count"])
+        return _verdict(flagged > bound, float(flagged),
+                        f"{flagged} answer(s) outside the guardrails in the window (fires above {bound})")
+    if rows < int(params["min_answers"]):
+        return _insufficient(f"{rows} rows in the window, need {params['min_answers']}", float(flagged))
+    rate = flagged / rows
+    return _verdict(rate > share, rate, f"{flagged} of {rows} answers outside the guardrails ({rate:.1%}, "
+                                        f"bound {share:.1%})")
 
 
 def traffic(current: int, day_before: int, params: Mapping[str, Any]) -> Verdict:

@@ -165,6 +165,11 @@ def _model_rule(rule: AlertRule, data: AlertInputs, now: datetime,
         verdict = rules.latency(requests, buckets, params)
     elif kind == AlertKind.ERROR_RATE:
         verdict = rules.error_rate(answered, errors, params)
+    elif kind == AlertKind.GUARDRAIL:
+        shadowless = [t for t in data.model_rollups(model_id, window)
+                      if t.route != "shadow" and (rule.version is None or t.version == rule.version)]
+        verdict = rules.guardrail(data.flagged(model_id, window, pinned),
+                                  sum(t.answered + t.errors for t in shadowless), params)
     else:
         verdict = rules.traffic(requests, sums(days_back=1)[2], params)
     return [(_model_target(rule, model), verdict)]

@@ -1,5 +1,6 @@
 """The reads an evaluation pass needs, a few grouped queries for every rule at once (per
-kind, all models together), never one query per rule and never the prediction log:
+kind, all models together), never one query per rule and never the prediction log
+(but for guardrail rules: the flagged rows of one model's window, through its index):
 the newest report of each model (and version), the production versions, rollup sums
 per window, the newest finished run of each job, the daemon's heartbeat, probe answers.
 
@@ -21,7 +22,7 @@ from store.job_tables import Job, JobRun, ProbeResult, SchedulerDaemon
 from store.report_tables import DriftFeature, DriftReport, PerformanceReport, QualityReport
 from store.reports import REPORT_KEYS
 from store.rollups import RollupTotal, rollup_totals
-from store.tables import Alias, ModelVersion, RegisteredModel
+from store.tables import Alias, ModelVersion, Prediction, RegisteredModel
 from store.vocabulary import JOB_RUN_FINAL
 
 VersionKey = tuple[int, int | None]
@@ -137,6 +138,22 @@ class AlertInputs:
                 out.setdefault(total.model_id, []).append(total)
             return out
         return self._once(("by_model", window_s, days_back), read).get(model_id, [])
+
+    def flagged(self, model_id: int, window_s: int, version_id: int | None = None) -> int:
+        """Rows of the model (of one version, if given) its guardrails flagged over
+        [now - window, now), shadow rows left out: a count over the prediction log's
+        (model_id, at) index, once per model and window, only for guardrail rules."""
+        since = self.now - timedelta(seconds=window_s)
+
+        def read() -> int:
+            stmt = (select(func.count()).select_from(Prediction)
+                    .where(col(Prediction.model_id) == model_id, col(Prediction.at) >= since,
+                           col(Prediction.at) < self.now, col(Prediction.guardrail).is_not(None),
+                           col(Prediction.route) != "shadow"))
+            if version_id is not None:
+                stmt = stmt.where(col(Prediction.version_id) == version_id)
+            return int(self.session.execute(stmt).scalar_one())
+        return int(self._once(("flagged", model_id, window_s, version_id), read))
 
     # --- jobs, the daemon, probes ---------------------------------------------------------
 

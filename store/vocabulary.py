@@ -246,6 +246,7 @@ class AlertKind(StrEnum):
     SERVER_MEMORY = "server-memory"  # a server's resident memory above a bound
     SERVER_CPU = "server-cpu"  # a server's CPU share above a bound
     RATE_LIMITED = "rate-limited"  # an API token keeps hitting its rate limit
+    GUARDRAIL = "guardrail"  # answers flagged by the deployment's guardrails above a count or share
 
 
 class Severity(StrEnum):

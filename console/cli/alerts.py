@@ -83,7 +83,7 @@ def _rules(rv: Commands) -> None:
                    "latency p95_ms; error-rate rate; traffic factor; heartbeat max_age_s; "
                    "probe uptime; disk min_free_share; server-memory rss_mb; server-cpu share; "
                    "rate-limited min_limited, share, token (one token; default each); "
-                   "window_s where it reads a window.")
+                   "guardrail count or share (of flagged answers); window_s where it reads a window.")
     p.add_argument("name", help="the rule's name (letters, digits, . _ -)")
     p.add_argument("--kind", required=True, choices=[str(k) for k in AlertKind])
     model_name(p.add_argument("--model", help="the model it watches (model kinds)"))

@@ -17,6 +17,7 @@ from registry import views
 from registry.aliases import AliasMove
 from registry.production_guard import guard_production
 from registry.versions import resolve_version
+from serving.traffic.guardrails_config import view as guardrails_view
 from serving.traffic.router import mode_problem
 from store import audit
 from store import deployments as deployments_q
@@ -107,6 +108,7 @@ def _view(session: Session, model: RegisteredModel, dep: Deployment | None) -> d
         "updated_at": views.iso(dep.updated_at) if dep else None,
         "updated_by": dep.updated_by if dep else None,
         "reason": dep.reason if dep else "",
+        "guardrails": guardrails_view(dep.guardrails if dep else None),
     }
 
 
