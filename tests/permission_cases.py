@@ -33,6 +33,7 @@ class World:
     spec: Path  # a tiny training spec
     skops_file: Path
     data_csv: Path
+    predictions: list[str]  # logged prediction ids (a batch run's)
     accounts: list[str]  # spare OS accounts for `users add`; the last one is a user (owner)
 
 
@@ -43,6 +44,9 @@ class Case:
     cli: Callable[[World, int], list[str]]
     audit: str | None  # the action an allowed call records
     prepare: Callable[[World, int], None] | None = None
+    #: the CLI's exit codes of a call that ran (a drift check exits 1 on drift, 4 when too
+    #: few rows: both are answers, not refusals)
+    ok_codes: tuple[int, ...] = (0,)
 
 
 def _versions(world: World) -> int:
@@ -88,7 +92,12 @@ def _propose(world: World, actor: str | None, n: int) -> Any:
 def _label(world: World, actor: str | None, n: int) -> Any:
     from serving.log.feedback import apply_labels
 
-    return apply_labels(world.store, [{"prediction_id": f"matrix-{n}", "label": 1}], actor=actor)
+    return apply_labels(world.store, [{"prediction_id": _prediction(world, n), "label": 1}],
+                        actor=actor)
+
+
+def _prediction(world: World, n: int) -> str:
+    return world.predictions[n % len(world.predictions)]
 
 
 def _window() -> Any:
@@ -243,9 +252,10 @@ CASES: list[Case] = [
          lambda w, n: ["models", "promote", "tiny", str((n % 3) + 1), "staging", "--reason", "m"],
          "alias.promote"),
     Case(Permission.LABEL, _label,
-         lambda w, n: ["feedback", "--prediction-id", f"matrix-cli-{n}", "--label", "1"],
+         lambda w, n: ["feedback", "--prediction-id", _prediction(w, n), "--label", "1"],
          "label.feedback"),
-    Case(Permission.CHECK, _check, lambda w, n: ["drift", "tiny", "--window", "1h"], None),
+    Case(Permission.CHECK, _check, lambda w, n: ["drift", "tiny", "--window", "1h"], None,
+         ok_codes=(0, 1, 4)),
     Case(Permission.SCORE_BATCH, _score,
          lambda w, n: ["score", "tiny", "--source", str(w.data_csv), "--sink",
                        str(w.work / f"cli-scored-{n}.csv"), "--no-progress"], None),
