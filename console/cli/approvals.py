@@ -46,6 +46,8 @@ def register_approvals(mv: Commands) -> None:
     p.add_argument("--canary-period", dest="canary_period", metavar="DURATION",
                    help="policy auto: how long the canary runs before it becomes production, "
                         "e.g. 2m or 1h (default 1h)")
+    p.add_argument("--store-explanations", dest="store_explanations", choices=("on", "off"),
+                   help="keep every explanation made of this model's predictions (wk explain)")
 
 
 def _metric_text(summary: dict[str, Any]) -> str:
@@ -112,6 +114,12 @@ def cmd_set(args: argparse.Namespace) -> int:
                        canary_share=parse_fraction(args.canary_share, "--canary-share"),
                        canary_period_s=parse_period(args.canary_period)
                        if args.canary_period is not None else None)
+    if args.store_explanations is not None:
+        from registry.explanation_settings import set_store_explanations
+
+        kept = set_store_explanations(store_from(args), args.name, args.store_explanations == "on")
+        result = {**result, "store_explanations": kept["store_explanations"],
+                  "changed": sorted([*result["changed"], *kept["changed"]])}
     if args.json:
         emit_json(result)
         return 0
@@ -121,5 +129,7 @@ def cmd_set(args: argparse.Namespace) -> int:
             ("policy", f"{result['effective_policy']} (from {result['policy_from']})"),
             ("max age", f"{result['max_age_days']} days" if result["max_age_days"] else "none"),
             ("canary", f"{result['canary_share']:.0%} for {result['canary_period_s']} s"
-             if result["effective_policy"] == "auto" else None)])
+             if result["effective_policy"] == "auto" else None),
+            ("explanations", ("kept" if result["store_explanations"] else "not kept")
+             if "store_explanations" in result else None)])
     return 0
