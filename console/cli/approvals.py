@@ -109,6 +109,9 @@ def cmd_set(args: argparse.Namespace) -> int:
     from console.cli.deploy import parse_fraction
     from registry.promotion import parse_period, set_model
 
+    others = (args.criticality, args.policy, args.max_age_days, args.canary_share, args.canary_period)
+    if args.store_explanations is not None and all(v is None for v in others):
+        return _set_store_explanations(args)
     result = set_model(store_from(args), args.name, criticality=args.criticality,
                        policy=args.policy, max_age_days=args.max_age_days,
                        canary_share=parse_fraction(args.canary_share, "--canary-share"),
@@ -132,4 +135,19 @@ def cmd_set(args: argparse.Namespace) -> int:
              if result["effective_policy"] == "auto" else None),
             ("explanations", ("kept" if result["store_explanations"] else "not kept")
              if "store_explanations" in result else None)])
+    return 0
+
+
+def _set_store_explanations(args: argparse.Namespace) -> int:
+    """`wk models set NAME --store-explanations on|off` alone."""
+    from registry.explanation_settings import set_store_explanations
+
+    result = set_store_explanations(store_from(args), args.name, args.store_explanations == "on")
+    if args.json:
+        emit_json(result)
+        return 0
+    if not result["changed"]:
+        info(f"{args.name} already had this setting; nothing changed")
+    fields([("model", result["model"]),
+            ("explanations", "kept with their predictions" if result["store_explanations"] else "not kept")])
     return 0

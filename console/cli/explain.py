@@ -38,7 +38,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 0 if e["reproduced"] else 1
     fields([("prediction id", e["prediction_id"]), ("model", f"{e['model']} v{e['version']}"),
             ("artifact", f"sha256 {e['artifact_sha256']} (checked)"),
-            ("replay", f"same {e['compared']} as logged" if e["reproduced"]
+            ("replay", f"same {e['compared']} as logged (replayed {e['replayed_as']})" if e["reproduced"]
              else f"DIFFERENT {e['compared']}: logged {e['logged_output']}, replayed {e['replayed_output']}"),
             ("method", e["method"]), ("explains", e["space"]),
             ("output", f"{e['output']:.6f}"), ("probability", e["probability"]),
