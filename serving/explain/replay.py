@@ -81,14 +81,13 @@ def _no_inputs(s: _Subject) -> NotFound:
         fix = "set the deployment's log mode to full: predictions logged from then on can be explained"
     elif s.sample_rate is not None and s.sample_rate < 1.0:
         why = (f"the deployment of {model} keeps the inputs of a share {s.sample_rate:g} of "
-               "predictions, and this one's were sampled out")
+               "predictions, and this one's were not kept")
         fix = "raise the deployment's input sample rate to 1 to make every later prediction explainable"
     else:
         why = "its inputs were not logged (the deployment logged metadata only or sampled its inputs then)"
         fix = "predictions logged in full mode with an input sample rate of 1 can be explained"
     return NotFound(f"prediction {pid} of {model} v{s.info.version} cannot be explained: no inputs "
-                    f"logged: {why}. {fix[0].upper()}{fix[1:]}", field="log_mode",
-                    see=see(Listing.DEPLOYMENT, model))
+                    f"logged: {why}. {fix[0].upper()}{fix[1:]}", see=see(Listing.DEPLOYMENT, model))
 
 
 #: A request of at most this many rows is replayed whole when the row alone differs.
