@@ -211,3 +211,20 @@ def test_e_on_the_prediction_screen_shows_the_explanation(explained: Any, store_
             assert not isinstance(app.screen, ExplanationScreen)
 
     asyncio.run(scenario())
+
+
+def test_a_replay_that_differs_from_the_log_says_so_and_fails(explained: Any, wk: Any) -> None:
+    import orjson
+    from sqlalchemy import update
+
+    from store.tables import Prediction
+
+    p = _predict(explained, "demand", 1)[0]
+    with explained.db.write() as session:  # the log says something the model never answered
+        session.execute(update(Prediction).where(Prediction.prediction_id == p["prediction_id"])
+                        .values(outputs=orjson.dumps({"value": p["value"] + 1.0}).decode()))
+    r = wk("explain", p["prediction_id"])
+    assert r.code == 1 and "DIFFERENT value" in r.out and "did not give the logged output" in r.err
+    e = wk("explain", p["prediction_id"], "--json")
+    assert e.code == 1 and e.json()["reproduced"] is False
+    assert e.json()["replayed_output"] == {"value": p["value"]}
