@@ -228,3 +228,52 @@ def test_a_replay_that_differs_from_the_log_says_so_and_fails(explained: Any, wk
     e = wk("explain", p["prediction_id"], "--json")
     assert e.code == 1 and e.json()["reproduced"] is False
     assert e.json()["replayed_output"] == {"value": p["value"]}
+
+
+def test_a_viewer_may_explain_but_not_keep_an_explanation(explained: Any) -> None:
+    from sqlmodel import select
+
+    from registry.explanation_settings import set_store_explanations
+    from serving.explain.replay import explain_prediction
+    from store.access_tables import ApiToken
+    from store.errors import PermissionDenied
+    from store.explanations import get_explanation
+    from store.tables import AuditEvent
+
+    with explained.db.write() as session:
+        session.add(ApiToken(name="auditor", prefix="wk_aud", secret_sha256="0" * 64, role="viewer"))
+    p = _predict(explained, "credit", 1)[0]
+    seen = explain_prediction(explained, p["prediction_id"], actor="token:auditor")  # a read
+    assert seen["reproduced"] is True and seen["stored"] is False
+    with pytest.raises(PermissionDenied, match="needs the role"):
+        explain_prediction(explained, p["prediction_id"], store_result=True, actor="token:auditor")
+    set_store_explanations(explained, "credit", True)
+    kept = explain_prediction(explained, p["prediction_id"], actor="token:auditor")
+    assert kept["stored"] is False and "permission denied" in kept["not_stored"]
+    with explained.db.read() as session:
+        assert get_explanation(session, p["prediction_id"]) is None
+        denied = session.exec(select(AuditEvent).where(AuditEvent.action == "access.denied")).all()
+    assert [d.actor for d in denied] == ["token:auditor"]  # the refused --store-result
+
+
+def test_transformed_columns_map_back_to_their_input_features() -> None:
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from serving.explain.features import linear_model
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [0.5, 0.1, 0.2, 0.9],
+                          "colour": ["red", "blue", "red", "green"], "unused": [0, 0, 1, 1]})
+    y = [0, 1, 0, 1]
+    ct = ColumnTransformer([("num", StandardScaler(), ["a", "b"]),
+                            ("cat", OneHotEncoder(handle_unknown="ignore"), ["colour"])])
+    lm = linear_model(Pipeline([("pre", ct), ("lr", LogisticRegression())]).fit(frame, y), list(frame))
+    assert lm is not None and lm.space == "log-odds"
+    assert lm.owners == ["a", "b", "colour", "colour", "colour"]  # "unused" dropped
+    mixed = Pipeline([("pre", ColumnTransformer([("pca", PCA(1), ["a", "b"])])),
+                      ("lr", LinearRegression())]).fit(frame, [1.0, 2.0, 3.0, 5.0])
+    assert linear_model(mixed, list(frame)) is None  # a PCA component has no single owner: Shapley
