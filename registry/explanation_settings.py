@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def set_store_explanations(store: Store, name: str, keep: bool, *,
                            actor: str | None = None) -> dict[str, Any]:
     """Turn keeping explanations on or off; returns {"model", "store_explanations", "changed"}."""
-    actor = authorize(store, actor, Permission.MODEL_SETTINGS, model=name)
+    actor = authorize(store, actor, Permission.EXPLANATIONS, model=name)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         before = bool(model.store_explanations)

@@ -236,6 +236,18 @@ def _transfer(world: World, actor: str | None, n: int) -> Any:
     return transfer_model(world.store, "tiny", _new_owner(world), reason="matrix", actor=actor)
 
 
+def _keeps_explanations(world: World) -> bool:
+    from registry.models import show_model
+
+    return bool(show_model(world.store, "tiny").get("store_explanations"))
+
+
+def _explanations(world: World, actor: str | None, n: int) -> Any:
+    from registry.explanation_settings import set_store_explanations
+
+    return set_store_explanations(world.store, "tiny", not _keeps_explanations(world), actor=actor)
+
+
 def _read(world: World, actor: str | None, n: int) -> Any:
     from registry.models import list_models
 
@@ -295,6 +307,9 @@ CASES: list[Case] = [
     Case(Permission.TRANSFER, _transfer,
          lambda w, n: ["models", "transfer", "tiny", "--owner", _new_owner(w), "--reason", "m"],
          "model.transfer"),
+    Case(Permission.EXPLANATIONS, _explanations,
+         lambda w, n: ["models", "set", "tiny", "--store-explanations",
+                       "off" if _keeps_explanations(w) else "on"], "model.set"),
     Case(Permission.RETENTION, _retention,
          lambda w, n: ["jobs", "add", f"cli-prune-{n}", "--kind", "prune", "--days", "90",
                        "--every", "1d", "--paused"], "job.add"),
