@@ -9,14 +9,16 @@ from console.cli.parser import Commands
 
 
 def register(nouns: Commands) -> None:
-    nouns.command("init", f"{__name__}:cmd_init", "create a store (or upgrade an existing one)")
+    p = nouns.command("init", f"{__name__}:cmd_init", "create a store (or upgrade an existing one)")
+    p.add_argument("--group", help="an OS group that may read and write the store too "
+                   "(recorded in watchkeeper.toml); without it the store is its owner's only")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from store.handle import init_store
     from store.schema import HEAD_REVISION
 
-    store, created = init_store(args.store)
+    store, created = init_store(args.store, group=args.group)
     try:
         result = {
             "store": str(store.location.root),
@@ -25,6 +27,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             "artifacts": str(store.location.artifacts_dir),
             "schema_revision": HEAD_REVISION,
             "created": created,
+            "readable_by": store.modes.describe(),
         }
     finally:
         store.close()
