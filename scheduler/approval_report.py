@@ -30,6 +30,7 @@ from store import runs as run_store
 from store import versions as version_store
 from store.errors import Failed
 from store.modes import secure_dir
+from store.names import join_inside
 from store.rows import id_of
 from store.types import utcnow
 
@@ -221,7 +222,7 @@ def summary_of(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_folder(store: Store, name: str) -> Path:
-    return store.location.root / "reports" / "approvals" / name
+    return join_inside(store.location.root / "reports" / "approvals", name)
 
 
 def write_report(store: Store, name: str, version: int) -> tuple[Path, Path, dict[str, Any]]:
