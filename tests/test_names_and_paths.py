@@ -89,3 +89,16 @@ def test_cli_names_the_problem(wk, store_dir: Path, tmp_path: Path) -> None:
     assert backup.code != 0 and "NUL" in backup.err
     inside = wk("store", "backup", str(store_dir / "copy"))
     assert inside.code != 0 and "inside the store" in inside.err
+
+
+@pytest.mark.parametrize("name", ["../train", "a/b", "-x", "a\x00b"])
+def test_a_spec_dataset_name_is_checked(tiny_spec: Path, name: str) -> None:
+    import json
+
+    from registry.spec import load_spec
+
+    text = tiny_spec.read_text()
+    assert 'name = "tiny-data"' in text
+    tiny_spec.write_text(text.replace('name = "tiny-data"', f"name = {json.dumps(name)}"))
+    with pytest.raises(InvalidInput, match=r"\[data\] name .* is not allowed"):
+        load_spec(tiny_spec)
