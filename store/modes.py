@@ -99,7 +99,12 @@ def secure_file(path: Path, modes: Modes) -> None:
 
 
 def _own(path: Path, modes: Modes, mode: int) -> None:
-    if modes.gid is not None and path.lstat().st_gid != modes.gid:
+    """Set the mode (and group); an entry another account owns is its owner's to change
+    (a group member opening or upgrading a shared store leaves the owner's files alone)."""
+    info = path.lstat()
+    if os.geteuid() not in (0, info.st_uid):
+        return
+    if modes.gid is not None and info.st_gid != modes.gid:
         os.chown(path, -1, modes.gid, follow_symlinks=False)
     os.chmod(path, mode)
 
