@@ -128,8 +128,7 @@ def init_store(store: str | os.PathLike[str] | None = None, *,
     os.umask(0o077)  # until the settings are read: nothing is ever created open
     try:
         location.root.mkdir(parents=True, exist_ok=True)
-        if group is not None:
-            record_group(location.root, group)
+        grouped = group is not None and record_group(location.root, group)
         modes = store_modes(location.root)
         apply_umask(modes)
         secure_dir(location.root, modes)
@@ -163,19 +162,34 @@ def init_store(store: str | os.PathLike[str] | None = None, *,
         db.dispose()
         raise
     secure_store(location.root, modes)  # an older store, or one given a group now
-    return Store(location=location, db=db, modes=modes), created
+    opened = Store(location=location, db=db, modes=modes)
+    if grouped:
+        _audit_group(opened, modes)
+    return opened, created
 
 
-def record_group(root: Path, group: str) -> None:
+def _audit_group(store: Store, modes: Modes) -> None:
+    from store import audit
+    from store.identity import current_actor
+    from store.vocabulary import AuditAction
+
+    with store.db.write() as session:
+        audit.record(session, actor=current_actor(), action=AuditAction.STORE_GROUP,
+                     target="store", after={"group": modes.group, "dirs": f"{modes.dir_mode:o}",
+                                            "files": f"{modes.file_mode:o}"})
+
+
+def record_group(root: Path, group: str) -> bool:
     """Write `[store] group = "NAME"` into the store's watchkeeper.toml (created if missing;
-    a file that already sets another group is not rewritten: it is the user's to edit)."""
+    a file that already sets another group is not rewritten: it is the user's to edit).
+    Whether it was written (False: the file already named that group)."""
     from store.config import config_path, read_config
     from store.errors import Conflict
 
     path = config_path(root)
     current = read_config(root).get("store", {})
     if isinstance(current, dict) and current.get("group") == group:
-        return
+        return False
     if isinstance(current, dict) and current:
         raise Conflict(f"{path} already has a [store] table ({current}); set group = "
                        f"{group!r} in it by hand", field="group", example=f'group = "{group}"')
@@ -183,3 +197,4 @@ def record_group(root: Path, group: str) -> None:
     if text and not text.endswith("\n"):
         text += "\n"
     path.write_text(text + f'[store]\ngroup = "{group}"\n', encoding="utf-8")
+    return True

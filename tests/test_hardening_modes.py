@@ -102,6 +102,15 @@ def test_a_group_member_reads_the_store_and_others_do_not(tmp_path: Path) -> Non
         root = parent / "store"
         _trained(root, tmp_path / "project", "--group", group)
         assert tomllib.loads((root / "watchkeeper.toml").read_text())["store"]["group"] == group
+        opened = open_store(root)
+        try:
+            with opened.db.read() as session:
+                from store import audit
+
+                [event] = audit.list_events(session, action="store.group")
+            assert event.after == {"group": group, "dirs": "2770", "files": "660"}
+        finally:
+            opened.close()
         _later_process(root)
         info = root.stat()
         assert stat.S_IMODE(info.st_mode) == 0o2770 and info.st_gid == __import__("grp").getgrnam(group).gr_gid
