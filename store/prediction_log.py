@@ -80,6 +80,9 @@ def insert_chunk_predictions(conn: Connection, same: dict[str, Any], rows: Seque
     missing = set(PREDICTION_COLUMNS) - set(CHUNK_ROW_COLUMNS) - set(same)
     if missing:
         raise ValueError(f"insert_chunk_predictions: no value for {', '.join(sorted(missing))}")
+    unknown = set(same) - set(PREDICTION_COLUMNS)
+    if unknown:  # its names go into the statement's text: only the table's own columns
+        raise ValueError(f"insert_chunk_predictions: no column {', '.join(sorted(unknown))}")
     literals = [
         "NULL" if value is None else str(literal(value, columns[name].type).compile(
             dialect=conn.dialect, compile_kwargs={"literal_binds": True}))

@@ -102,6 +102,7 @@ class AuditAction(StrEnum):
     VERSION_APPROVE = "version.approve"
     VERSION_REJECT = "version.reject"
     STORE_BACKUP = "store.backup"
+    STORE_GROUP = "store.group"  # the store's files opened to an OS group (init with a group)
     STORE_VACUUM = "store.vacuum"
     STORE_PRUNE = "store.prune"
     ALERT_ACK = "alert.ack"
