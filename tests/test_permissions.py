@@ -216,7 +216,8 @@ def test_cli_matrix_as_os_accounts() -> None:
         with accounts("wkm", ROLES) as (made, group), reachable_python():
             for role, account in made.items():
                 add_user(world.store, account, role)
-            share_with_group(world.root, group)
+            world.store.close()
+            world.store = _share_store(world.root, group)  # as `wk init --group` does
             share_with_group(world.work, group)
             for r, role in enumerate(ROLES):
                 shell = Account(made[role], world.work)
@@ -244,10 +245,11 @@ def test_cli_matrix_as_os_accounts() -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _reopen(world: World) -> Any:
-    from store.handle import open_store
+def _share_store(root: Path, group: str) -> Any:
+    from store.handle import init_store
 
-    return open_store(world.root)
+    store, _ = init_store(root, group=group)
+    return store
 
 
 def _denials(world: World) -> int:
