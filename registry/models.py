@@ -71,11 +71,12 @@ def list_models(store: Store) -> list[dict[str, Any]]:
             aliases.setdefault(mid, {})[alias] = number
         runs = run_store.last_run_summaries(session)
         out = []
-        for mid, name, owner, task, created_at in model_store.model_list_rows(session):
+        for mid, name, owner, task, created_at, team in model_store.model_list_rows(session):
             count, latest, newest = stats.get(mid, (0, None, None))
             out.append({
                 "name": name,
                 "owner": owner,
+                "team": team,
                 "task": task,
                 "versions": count,
                 "latest_version": latest,
@@ -84,6 +85,14 @@ def list_models(store: Store) -> list[dict[str, Any]]:
                 "updated_at": views.iso(newest or created_at),
             })
         return out
+
+def model_owners(store: Store) -> dict[str, dict[str, str]]:
+    """Every model's owner and team by name ({"owner": "ana", "team": "risk"}): one lean
+    read, for the console's headers."""
+    with store.db.read() as session:
+        return {name: {"owner": owner or "", "team": team or ""}
+                for name, owner, team in model_store.model_owner_rows(session)}
+
 
 def show_model(store: Store, name: str) -> dict[str, Any]:
     with store.db.read() as session:

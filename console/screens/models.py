@@ -14,7 +14,7 @@ class ModelsScreen(ModelRowsScreen):
     VIEW = "models"
     COLUMNS = (Column("model", min_width=14), Column("owner", 3), Column("task", 3), Column("versions", 2),
                Column("latest", 1), Column("aliases", min_width=26), Column("last run", 1),
-               Column("updated", 3))
+               Column("updated", 3), Column("team", 4))
 
     def fetch(self) -> Any:
         from registry.models import list_models
@@ -28,5 +28,5 @@ class ModelsScreen(ModelRowsScreen):
             f"v{m['latest_version']}" if m["latest_version"] else "-",
             " ".join(f"{k}=v{v}" for k, v in m["aliases"].items()) or "-",
             f"#{m['last_run']['id']} {m['last_run']['status']}" if m["last_run"] else "-",
-            local(m["updated_at"]),
+            local(m["updated_at"]), m.get("team") or "-",
         ), m) for m in data]
