@@ -8,7 +8,10 @@ both work and each is audited under the operator's name.
 The test runs as root (the store's creator, so its admin): it creates the two accounts
 (`useradd`, removed again at the end) and a group holding both, and gives the group the
 store's folder tree (read and write: SQLite's WAL readers write its -shm file). Each
-console starts as `runuser -u ACCOUNT -- .venv/bin/wk ui` with a HOME of its own.
+console starts as `runuser -u ACCOUNT -- .venv/bin/wk ui` with a HOME of its own. Where
+the venv's interpreter is out of the account's reach (a pyenv Python under /root), the
+console runs on the system's Python of the same minor version with the venv's packages on
+its path (`_wk_for`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Iterator
@@ -97,13 +102,33 @@ def _share(root: Path, group: str) -> None:
             os.chmod(path, mode | 0o060)
 
 
+def _wk_for(account: str) -> str:
+    """The shell words that run `wk` as `account`: the venv's script, or the system's
+    Python of this minor version on the venv's packages; skip if neither runs."""
+    def runs(words: str) -> bool:
+        probe = subprocess.run(["runuser", "-u", account, "--", "sh", "-c", f"{words} --version"],
+                               capture_output=True, text=True, check=False)
+        return probe.returncode == 0
+
+    if runs(str(WK)):
+        return str(WK)
+    system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    site = sysconfig.get_paths()["purelib"]
+    words = f"PYTHONPATH={REPO}:{site} {system} -m console.cli"
+    if system.exists() and runs(words):
+        return words
+    pytest.skip(f"{account} can run neither {WK} (its interpreter, {sys.executable}, is out "
+                f"of reach) nor {system}")
+
+
 class Console:
     """`wk ui` as `account`, in a detached tmux session at 80x24."""
 
     def __init__(self, root: Path, account: str, home: Path, view: str) -> None:
         self.name = f"wkacc{os.getpid()}{secrets.token_hex(2)}"
-        shell = (f"umask 002; HOME={home} exec {WK} ui --store {root} --refresh 1 "
-                 f"--view '{view}'")
+        # a console that fails to start leaves its error on the pane, for wait_for to show
+        shell = (f"umask 002; export HOME={home}; {_wk_for(account)} ui --store {root} "
+                 f"--refresh 1 --view '{view}'; echo \"wk ui exited: $?\"; sleep 60")
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24",
                         "-c", str(REPO), "runuser", "-u", account, "--", "sh", "-c", shell],
                        check=True)
