@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -51,7 +52,7 @@ def output_text(outputs: Any) -> str:
     return json.dumps(outputs)[:30]
 
 
-def owner_text(found: dict[str, str] | None) -> str:
+def owner_text(found: Mapping[str, Any] | None) -> str:
     """A model's owner and team ("ana/risk"), "-" when unknown or not recorded."""
     if not found or not found.get("owner"):
         return "-"

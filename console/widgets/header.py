@@ -61,7 +61,7 @@ class StatusHeader(Static):
         where it fits."""
         room = self.size.width - 2
         who = f"{self.user} ({self.role})" if self.role else self.user
-        title = f"{self.view_title} {self.owner}" if self.owner else self.view_title
+        title = f"{self.view_title}, {self.owner}" if self.owner else self.view_title
         text = ""
         # the word "refreshed" goes before the owner or the role would be cut off
         for fresh in ("refreshed ", ""):
