@@ -17,6 +17,7 @@ from textual.screen import Screen
 
 from console.actions import GLOBAL_ACTIONS, SCREEN_ACTIONS, global_bindings
 from console.navigation import QUIT, VIEWS, open_view, split_command
+from console.permissions import Capabilities, denial
 from store.handle import Store
 from store.identity import current_actor
 
@@ -39,7 +40,13 @@ class WatchkeeperApp(App[None]):
         self.refresh_interval = refresh_interval
         self.paused = False
         self.user = current_actor()
-        self.role = "viewer" if read_only else "operator"
+        #: the user's role in the header ("" until read_access has read it)
+        self.role = ""
+        #: per permission None or why not (store.access.capabilities), read once at start;
+        #: None until read: the actions are offered, and the services check anyway
+        self.capabilities: Capabilities | None = None
+        #: every model's owner and team by name (registry.models.model_owners), as last read
+        self.owners: dict[str, dict[str, str]] = {}
         self.model_names: list[str] = []
         self.start_command = start
         self.opens_started = 0  # `:` commands that read before they open (the last one wins)
@@ -68,8 +75,35 @@ class WatchkeeperApp(App[None]):
 
     def on_mount(self) -> None:
         self.run_command(self.start_command, first=True)
+        self.read_access()
         self._tick_scheduler()
         self.set_interval(self.refresh_interval, self._tick_scheduler)
+
+    # --- who is using the console, and what they may do ----------------------------------
+    @work(thread=True, exit_on_error=False, group="access")
+    def read_access(self) -> None:
+        """The user's role and capabilities, once (a failure leaves the actions offered:
+        the services check anyway)."""
+        from store.access import capabilities, whoami
+
+        principal = whoami(self.store)
+        caps = capabilities(self.store)
+        self.call_from_thread(self.show_access, str(principal.role) if principal.role else "", caps)
+
+    def show_access(self, role: str, caps: Capabilities) -> None:
+        """The role in every header; actions the user may not take shown disabled."""
+        from console.widgets.header import StatusHeader
+
+        self.role = role_label(role, self.read_only)
+        self.capabilities = caps
+        for screen in self.screen_stack:
+            for header in screen.query(StatusHeader):
+                header.role = self.role
+            screen.refresh_bindings()
+
+    def denial_of(self, action: str) -> str | None:
+        """Why the user may not take `action` (console/permissions.py), or None."""
+        return denial(action, self.capabilities)
 
     # --- the scheduler's heartbeat, for every screen's header ----------------------------
     def _tick_scheduler(self) -> None:
@@ -90,12 +124,26 @@ class WatchkeeperApp(App[None]):
 
     def _read_scheduler(self) -> None:
         from monitoring.alerts_view import open_alert_counts
+        from registry.models import model_owners
         from scheduler.jobs_view import scheduler_state
 
         state = scheduler_state(self.store, now=self.clock())
         counts = open_alert_counts(self.store)  # one grouped query over the open alerts
+        owners = model_owners(self.store)  # one lean read: a transfer shows within a tick
+        self.call_from_thread(self.show_owners, owners)
         self.call_from_thread(self.show_alert_counts, counts)
         self.call_from_thread(self.show_scheduler, state)
+
+    def show_owners(self, owners: dict[str, dict[str, str]]) -> None:
+        """Every model screen's header names the model's owner and team."""
+        if owners == self.owners:
+            return
+        self.owners = owners
+        from console.screens.base import WkScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, WkScreen):
+                screen.show_owner()
 
     def show_alert_counts(self, counts: dict[str, Any]) -> None:
         """Mark every screen's header with the open alerts (firing / open)."""
@@ -232,12 +280,32 @@ class WatchkeeperApp(App[None]):
         view = getattr(screen, "VIEW", "")
         for spec in SCREEN_ACTIONS:
             if view in spec.views and not (self.read_only and spec.dangerous):
-                yield SystemCommand(spec.description, f"key {spec.key}",
-                                    lambda spec=spec: screen.run_action(spec.id))
+                why = self.denial_of(spec.id)
+                help_text = f"key {spec.key}" + (" (not allowed: choose to see why)" if why else "")
+                yield SystemCommand(spec.description, help_text,
+                                    lambda spec=spec: self.run_screen_action(screen, spec.id))
         for spec in GLOBAL_ACTIONS:
             if spec.id not in {"back", "quit"}:
                 yield SystemCommand(spec.description, f"key {spec.key}",
                                     lambda spec=spec: self.run_action(spec.id))
+
+
+    async def run_screen_action(self, screen: Screen[Any], action: str) -> None:
+        """Run a screen's action from the command palette; one the user may not take says
+        why instead (as its key does)."""
+        if (why := self.denial_of(action)) is not None:
+            self.notify_denied(why)
+            return
+        await screen.run_action(action)
+
+    def notify_denied(self, why: str) -> None:
+        self.notify(why, title="not allowed", severity="warning", timeout=8)
+
+
+def role_label(role: str, read_only: bool) -> str:
+    """The header's role: "admin", "viewer, read-only", "not a user" (reads only)."""
+    shown = role or "not a user"
+    return f"{shown}, read-only" if read_only else shown
 
 
 def make_app(store: Store | str | Path | None, *, read_only: bool = False, clock: Clock | None = None,

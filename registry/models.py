@@ -80,6 +80,14 @@ def list_models(store: Store) -> list[dict[str, Any]]:
             })
         return out
 
+def model_owners(store: Store) -> dict[str, dict[str, str]]:
+    """Every model's owner and team by name ({"owner": "ana", "team": "risk"}): one lean
+    read, for the console's headers."""
+    with store.db.read() as session:
+        return {name: {"owner": owner or "", "team": team or ""}
+                for name, owner, team in model_store.model_owner_rows(session)}
+
+
 def show_model(store: Store, name: str) -> dict[str, Any]:
     with store.db.read() as session:
         model = model_store.get_model(session, name)

@@ -58,3 +58,10 @@ def model_list_rows(session: Session) -> Sequence[tuple[int, str, str, str, date
         pk(RegisteredModel.id), col(RegisteredModel.name), col(RegisteredModel.owner),
         col(RegisteredModel.task), col(RegisteredModel.created_at), col(RegisteredModel.team))
         .order_by(col(RegisteredModel.name)))
+
+
+def model_owner_rows(session: Session) -> Sequence[tuple[str, str, str]]:
+    """(name, owner, team) of every model, by name: the console's headers."""
+    return all_rows(session, sa_select(
+        col(RegisteredModel.name), col(RegisteredModel.owner), col(RegisteredModel.team))
+        .order_by(col(RegisteredModel.name)))

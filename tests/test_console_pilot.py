@@ -209,7 +209,7 @@ def test_read_only_offers_no_action_and_says_why(two_versions: Path) -> None:
             assert isinstance(app.screen, VersionsScreen)  # no confirmation opened
             messages = [n.message for n in app._notifications]
             assert any("read-only" in m and "promote is unavailable" in m for m in messages)
-            assert app.role == "viewer"
+            assert app.role == "admin, read-only"  # the real role (the store's creator), and the mode
 
     run(scenario())
     assert audit_log(store, limit=1000) == before

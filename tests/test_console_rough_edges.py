@@ -88,7 +88,7 @@ def test_compare_names_its_order_and_the_delta_is_the_later_named_minus_the_earl
     """credit-default v2 has the higher roc_auc (0.8291 against 0.8134): from v1 to v2 the
     delta is +0.0157, from v2 to v1 it is -0.0157, each under a header naming it."""
     forward = compare_view(store_root, target="credit-default 1 2")
-    assert forward.splitlines()[0].strip().startswith("compare credit-default v1 -> v2 |")
+    assert forward.splitlines()[0].strip().startswith("compare credit-default v1 -> v2, owner risk-ml |")
     header, rows = metric_deltas(forward)
     assert header == "delta v2 - v1"
     assert rows["roc_auc"] == (0.8134, 0.8291, "+0.0157")
@@ -98,7 +98,7 @@ def test_compare_names_its_order_and_the_delta_is_the_later_named_minus_the_earl
 
     # d on v2, then 1 (the "2 vs 1" that read either way): the order as asked, named
     backward = compare_view(store_root, "d", "1", "enter", start="version credit-default 2")
-    assert backward.splitlines()[0].strip().startswith("compare credit-default v2 -> v1 |")
+    assert backward.splitlines()[0].strip().startswith("compare credit-default v2 -> v1, owner risk-ml |")
     header, rows = metric_deltas(backward)
     assert header == "delta v1 - v2"
     assert rows["roc_auc"] == (0.8291, 0.8134, "-0.0157")
@@ -113,7 +113,7 @@ def test_compare_by_alias_names_the_versions_and_the_sign_is_the_subtraction_not
     fixture's rollback, staging v2). store-demand v2 has the lower (better) mae: the delta
     v2 - v1 is negative, the subtraction named, not an improvement score."""
     by_alias = compare_view(store_root, target="credit-default production staging")
-    assert by_alias.splitlines()[0].strip().startswith("compare credit-default v1 -> v2 |")
+    assert by_alias.splitlines()[0].strip().startswith("compare credit-default v1 -> v2, owner risk-ml |")
     assert metric_deltas(by_alias)[1]["roc_auc"][2] == "+0.0157"
     header, rows = metric_deltas(compare_view(store_root, target="store-demand 1 2"))
     assert header == "delta v2 - v1"

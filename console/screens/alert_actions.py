@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from console.permissions import ALERT_ACTION_IDS
 from console.screens.alias_actions import confirm_after_preview
 from console.widgets.confirm_modal import ConfirmModal
 
@@ -54,7 +55,7 @@ def _run(screen: WkScreen, modal: ConfirmModal, what: str, call: Any) -> None:
 def start_ack(screen: WkScreen, alert: dict[str, Any]) -> None:
     from monitoring.alert_service import ack
 
-    if not screen.allowed("acknowledge"):
+    if not screen.allowed("acknowledge", "ack_alert"):
         return
     alert_id = alert["id"]
 
@@ -74,7 +75,7 @@ def start_ack(screen: WkScreen, alert: dict[str, Any]) -> None:
 def start_silence(screen: WkScreen, alert: dict[str, Any]) -> None:
     from monitoring.alert_service import add_silence
 
-    if not screen.allowed("silence"):
+    if not screen.allowed("silence", "silence_alert"):
         return
     matchers = matchers_of(alert)
     shown = ", ".join(f"{k}={v}" for k, v in matchers.items())
@@ -93,7 +94,7 @@ def start_silence(screen: WkScreen, alert: dict[str, Any]) -> None:
 def start_resolve(screen: WkScreen, alert: dict[str, Any]) -> None:
     from monitoring.alert_service import resolve
 
-    if not screen.allowed("resolve"):
+    if not screen.allowed("resolve", "resolve_alert"):
         return
     alert_id = alert["id"]
     change = (f"alert #{alert_id} {alert['rule']}: {alert['state']} -> resolved by hand "
@@ -107,7 +108,7 @@ def start_alert_action(screen: WkScreen, alert_id: int, action: str, target: str
     in a worker), then a confirmation with a reason; the alert is annotated with it."""
     from scheduler.alert_actions import PAUSE_JOB, ROLLBACK, act
 
-    if not screen.allowed(action):
+    if not screen.allowed(action, ALERT_ACTION_IDS.get(action, "alert_rollback")):
         return
 
     def preview() -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from console.columns import Column
 from console.screens.alert_actions import ALERT_ACTIONS
 from console.screens.base import TableScreen
+from console.screens.cells import owner_text
 from console.screens.time_format import age, relative
 from console.widgets.live_table import TableRow
 from store.vocabulary import AlertState
@@ -57,7 +58,7 @@ class AlertsScreen(TableScreen):
     #: the reason in the detail line.
     COLUMNS = (Column("state"), Column("sev"), Column("rule", min_width=10),
                Column("on", min_width=10), Column("since"), Column("next", 1),
-               Column("reason", 2, min_width=12), Column("#", 3))
+               Column("reason", 2, min_width=12), Column("#", 3), Column("owner", 4))
 
     def __init__(self, alert_id: int | None = None) -> None:
         super().__init__()
@@ -82,7 +83,8 @@ class AlertsScreen(TableScreen):
         return [TableRow(str(a["id"]), (
             a["state"], SEVERITY_SHORT.get(a["severity"], a["severity"]), a["rule"],
             target_text(a), age(since_of(a), now), next_text(a, now), a["reason"] or "-",
-            f"#{a['id']}"), a) for a in data]
+            f"#{a['id']}", owner_text(self.wk.owners.get((a.get("labels") or {}).get("model", "")))),
+            a) for a in data]
 
     def show(self, data: Any) -> None:
         super().show(data)

@@ -32,7 +32,7 @@ def start_promote(screen: WkScreen, model: str, version: int, aliases: dict[str,
                   default_alias: str = "production") -> None:
     from registry.aliases import promote
 
-    if not screen.allowed("promote"):
+    if not screen.allowed("promote", "promote"):
         return
 
     def describe(alias: str) -> str:
@@ -48,7 +48,7 @@ def start_promote(screen: WkScreen, model: str, version: int, aliases: dict[str,
 def start_archive(screen: WkScreen, model: str, version: int) -> None:
     from registry.versions import archive
 
-    if not screen.allowed("archive"):
+    if not screen.allowed("archive", "archive"):
         return
     change = f"{model} v{version}: {VersionStatus.ACTIVE} -> {VersionStatus.ARCHIVED}"
     modal = ConfirmModal(f"Archive {model} v{version}", lambda _alias: change, action="archive")
@@ -59,7 +59,7 @@ def start_rollback(screen: WkScreen, model: str, alias: str) -> None:
     """Ask the store what the rollback would do (in a worker), then confirm it."""
     from registry.aliases import rollback, rollback_preview
 
-    if not screen.allowed("rollback"):
+    if not screen.allowed("rollback", "rollback"):
         return
 
     def preview() -> str:

@@ -23,7 +23,7 @@ def start_decision(screen: WkScreen, approval: dict[str, Any], *, approve: bool)
     from registry.approvals import reject
 
     what = "approve" if approve else "reject"
-    if not screen.allowed(what):
+    if not screen.allowed(what, what):
         return
     model, version = approval["model"], approval["version"]
     if approval["status"] != "pending":

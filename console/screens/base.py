@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -33,6 +33,7 @@ from console.widgets.live_table import LiveTable, TableRow
 from console.widgets.row_detail import RowDetail
 from console.widgets.trend_panel import Columns, TrendPanel
 from serving.traffic.dashboard import TREND_MINUTES
+from store.errors import PermissionDenied
 
 if TYPE_CHECKING:
     from console.app import WatchkeeperApp
@@ -76,6 +77,7 @@ class WkScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         app = self.wk
         header = StatusHeader(app.store_label, app.user, app.role, self.title_text())
+        header.set_owner(*self.owner_of_model())
         header.set_scheduler(*app.scheduler_mark())
         if app.alert_counts is not None:
             header.set_alerts(app.alert_counts["firing"], app.alert_counts["total"])
@@ -88,6 +90,36 @@ class WkScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    # --- whose model, and what this user may do -----------------------------------------
+    def model_shown(self) -> str | None:
+        """The model this screen is about, if it is about one (its `model`)."""
+        model = getattr(self, "model", None)
+        return model if isinstance(model, str) and model else None
+
+    def owner_of_model(self) -> tuple[str | None, str | None]:
+        """(owner, team) of the model shown, as the app last read them; (None, None) if
+        the screen is not about one model or the owners are not read yet."""
+        model = self.model_shown()
+        found = self.wk.owners.get(model) if model else None
+        return (found["owner"], found["team"]) if found else (None, None)
+
+    def show_owner(self) -> None:
+        for header in self.query(StatusHeader):
+            header.set_owner(*self.owner_of_model())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """An action the user's role does not allow: shown, dimmed (None); its key says why
+        (on_key), as Textual runs no action it reports disabled."""
+        return None if self.wk.denial_of(action) is not None else True
+
+    def on_key(self, event: events.Key) -> None:
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if (why := self.wk.denial_of(binding.action)) is not None:
+                event.stop()
+                event.prevent_default()
+                self.wk.notify_denied(why)
+                return
 
     # --- data loading -----------------------------------------------------------------
     def fetch(self) -> Any:
@@ -160,12 +192,17 @@ class WkScreen(Screen[None]):
         self.query_one(StatusHeader).paused = paused
 
     # --- shared actions ---------------------------------------------------------------
-    def allowed(self, what: str) -> bool:
-        """The read-only guard: say why a dangerous action is unavailable."""
+    def allowed(self, what: str, action: str) -> bool:
+        """The read-only guard and the role's: say why a dangerous action is unavailable.
+        `action` is its id (console/permissions.py), for actions reached other than by
+        their key (enter on a row, an alert's subject)."""
         if self.wk.read_only:
             self.notify(f"{what} is unavailable: this console is read-only (opened with "
                         "--read-only); use a console without it, or the wk CLI",
                         title="read-only", severity="warning", timeout=6)
+            return False
+        if (why := self.wk.denial_of(action)) is not None:
+            self.wk.notify_denied(why)
             return False
         return True
 
@@ -197,6 +234,9 @@ class WkScreen(Screen[None]):
     def _run_action(self, what: str, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         try:
             result = func(self.wk.store, *args, **kwargs)
+        except PermissionDenied as exc:  # the service's own check: the role does not allow it
+            self.app.call_from_thread(self.wk.notify_denied, error_text(exc))
+            return
         except Exception as exc:  # shown to the user; the store is unchanged by a failed action
             self.app.call_from_thread(self.notify, error_text(exc), title=f"{what} failed",
                                       severity="error", timeout=8)

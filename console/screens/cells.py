@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -49,3 +50,10 @@ def output_text(outputs: Any) -> str:
         value = outputs["value"]
         return f"{value:.4g}" if isinstance(value, float) else str(value)
     return json.dumps(outputs)[:30]
+
+
+def owner_text(found: Mapping[str, Any] | None) -> str:
+    """A model's owner and team ("ana/risk"), "-" when unknown or not recorded."""
+    if not found or not found.get("owner"):
+        return "-"
+    return f"{found['owner']}/{found['team']}" if found.get("team") else found["owner"]

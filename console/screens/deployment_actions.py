@@ -25,7 +25,7 @@ def _v(version: int | None) -> str:
 def start_challenger_promote(screen: WkScreen, dep: dict[str, Any]) -> None:
     from serving.traffic import deployments
 
-    if not screen.allowed("promote"):
+    if not screen.allowed("promote", "promote_challenger"):
         return
     model = dep["model"]
     if not dep["challenger"]:
@@ -43,7 +43,7 @@ def start_deployment_rollback(screen: WkScreen, model: str) -> None:
     version), in a worker; then the confirmation."""
     from serving.traffic import deployments
 
-    if not screen.allowed("rollback"):
+    if not screen.allowed("rollback", "rollback_deployment"):
         return
     confirm_after_preview(screen, f"Roll back {model}",
                           lambda: deployments.rollback_preview(screen.wk.store, model),
@@ -71,7 +71,7 @@ def parse_share(text: str) -> float:
 def start_set_share(screen: WkScreen, dep: dict[str, Any]) -> None:
     from serving.traffic import deployments
 
-    if not screen.allowed("set share"):
+    if not screen.allowed("set share", "set_share"):
         return
     model, mode = dep["model"], dep["mode"]
     if mode not in SHARE_MODES or not dep["challenger"]:

@@ -20,7 +20,7 @@ from console.action_results import DEPLOYMENT_ACTIONS
 from console.charts import span_text
 from console.columns import Column
 from console.screens.base import TableScreen
-from console.screens.cells import error_rate, millis, per_minute, percent
+from console.screens.cells import error_rate, millis, owner_text, per_minute, percent
 from console.screens.deployment_actions import (
     start_challenger_promote,
     start_deployment_rollback,
@@ -48,7 +48,7 @@ class DeploymentsScreen(TableScreen):
     ACTION_RESULTS = DEPLOYMENT_ACTIONS
     COLUMNS = (Column("model", min_width=14), Column("mode", 1), Column("route"), Column("ver"),
                Column("share"), Column("req/min", 1), Column("p50 ms", 2), Column("p95 ms", 1),
-               Column("err %", 1), Column("rows/min", 2), Column("changed", 2))
+               Column("err %", 1), Column("rows/min", 2), Column("changed", 2), Column("owner", 3))
 
     def __init__(self) -> None:
         super().__init__()
@@ -98,7 +98,7 @@ class DeploymentsScreen(TableScreen):
                     millis(t["p50_ms"]) if t else "-", millis(t["p95_ms"]) if t else "-",
                     error_rate(t["error_rate"], t["rows"]) if t else "-",
                     per_minute(t["rows_per_minute"] if t else 0.0),
-                    age(dep["updated_at"], now),
+                    age(dep["updated_at"], now), owner_text(self.wk.owners.get(model)),
                 ), {"deployment": dep, "route": route, "version": version, "share": share, "traffic": t}))
         return rows
 

@@ -23,6 +23,7 @@ class HelpScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         read_only = getattr(self.app, "read_only", False)
+        denial_of = getattr(self.app, "denial_of", lambda _action: None)
         keys = Table(title="keys", title_justify="left", box=None, padding=(0, 2))
         keys.add_column("key", no_wrap=True)
         keys.add_column("does")
@@ -34,6 +35,8 @@ class HelpScreen(Screen[None]):
             keys.add_row(key, does, "tables")
         for spec in SCREEN_ACTIONS:
             note = " (read-only: unavailable)" if read_only and spec.dangerous else ""
+            if not note and denial_of(spec.id) is not None:
+                note = " (not allowed for your role)"
             keys.add_row(key_label(spec.key), spec.description + note, ", ".join(spec.views))
         views = Table(title=": views", title_justify="left", box=None, padding=(0, 2))
         views.add_column("command", no_wrap=True)

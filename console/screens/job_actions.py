@@ -24,7 +24,7 @@ def _waits(scheduler: dict[str, Any] | None) -> str:
 def start_run_now(screen: WkScreen, job: dict[str, Any], scheduler: dict[str, Any] | None) -> None:
     from scheduler.jobs_service import run_now
 
-    if not screen.allowed("run now"):
+    if not screen.allowed("run now", "run_job"):
         return
     name = job["name"]
     what = f"{job['kind']}" + (f" of {job['model']}" if job["model"] else "")
@@ -39,7 +39,7 @@ def start_set_paused(screen: WkScreen, job: dict[str, Any], paused: bool,
     from scheduler.jobs_service import set_paused
 
     what = "pause" if paused else "resume"
-    if not screen.allowed(what):
+    if not screen.allowed(what, "pause_job" if paused else "resume_job"):
         return
     name = job["name"]
     if job["paused"] == paused:

@@ -76,7 +76,7 @@ class LabellingScreen(TableScreen):
 
     def action_label_task(self) -> None:
         row = self.selected()
-        if row is None or not self.allowed("label"):
+        if row is None or not self.allowed("label", "label_task"):
             return
         self.ask_label(row.raw)
 
@@ -108,14 +108,14 @@ class LabellingScreen(TableScreen):
         from serving.log import labelling
 
         row = self.selected()
-        if row is None or not self.allowed("skip"):
+        if row is None or not self.allowed("skip", "skip_task"):
             return
         self.run_service_action("skip", labelling.skip_task, self.model, row.key, actor=self.wk.user)
 
     def action_fill_queue(self) -> None:
         from serving.log import labelling
 
-        if not self.allowed("fill"):
+        if not self.allowed("fill", "fill_queue"):
             return
         now = self.wk.clock()
         self.run_service_action("fill", labelling.fill_queue, self.model, now - labelling.DEFAULT_SPAN, now,

@@ -1,0 +1,262 @@
+"""Issue 13's console acceptance: who uses the console decides what it offers.
+
+The console runs in tmux at 80x24 as two other OS accounts, each a user of the store: a
+viewer, for whom promote and rollback are shown disabled and their keys say why (the
+store's denial words) while production stays where it was; and an operator, for whom
+both work and each is audited under the operator's name.
+
+The test runs as root (the store's creator, so its admin): it creates the two accounts
+(`useradd`, removed again at the end) and a group holding both, and gives the group the
+store's folder tree (read and write: SQLite's WAL readers write its -shm file). Each
+console starts as `runuser -u ACCOUNT -- .venv/bin/wk ui` with a HOME of its own. Where
+the venv's interpreter is out of the account's reach (a pyenv Python under /root), the
+console runs on the system's Python of the same minor version with the venv's packages on
+its path (`_wk_for`).
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from console_store import build_console_store
+
+REPO = Path(__file__).resolve().parents[1]
+WK = REPO / ".venv" / "bin" / "wk"
+MODEL = "credit-default"  # v1 production, v2 staging (tests/console_store.py)
+
+pytestmark = [
+    pytest.mark.acceptance,
+    pytest.mark.skipif(shutil.which("tmux") is None,
+                       reason="drives the console in tmux, which is not installed"),
+    pytest.mark.skipif(os.geteuid() != 0,
+                       reason="creates OS accounts (useradd) to be a viewer and an operator: "
+                              "run as root"),
+    pytest.mark.skipif(not WK.exists(), reason=f"needs the wk script at {WK} (make install)"),
+]
+
+
+def _run(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True, text=True)
+
+
+class Accounts:
+    """Two OS accounts and a group holding both, removed again by `remove`."""
+
+    def __init__(self) -> None:
+        tag = secrets.token_hex(3)
+        self.viewer, self.operator = f"wk-view-{tag}", f"wk-op-{tag}"
+        self.group = f"wk-acc-{tag}"
+        self.made: list[str] = []
+        _run("groupadd", self.group)
+        for name in (self.viewer, self.operator):
+            _run("useradd", "--no-create-home", "--shell", "/bin/sh", "-G", self.group, name)
+            self.made.append(name)
+
+    def remove(self) -> None:
+        for name in self.made:
+            subprocess.run(["userdel", name], check=False, capture_output=True)
+        subprocess.run(["groupdel", self.group], check=False, capture_output=True)
+
+
+@pytest.fixture
+def accounts() -> Iterator[Accounts]:
+    made = Accounts()
+    try:
+        yield made
+    finally:
+        made.remove()
+
+
+@pytest.fixture
+def shared_dir(accounts: Accounts) -> Iterator[Path]:
+    """A folder the two accounts can reach (pytest's tmp folders are root's only)."""
+    path = Path(tempfile.mkdtemp(prefix="wk-access-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _share(root: Path, group: str) -> None:
+    """The group reads and writes the store's tree; new files keep the group."""
+    gid = grp.getgrnam(group).gr_gid
+    os.chown(root.parent, -1, gid)
+    os.chmod(root.parent, 0o750)
+    for path in (root, *root.rglob("*")):
+        os.chown(path, -1, gid)
+        mode = path.stat().st_mode & 0o7777
+        if path.is_dir():
+            os.chmod(path, mode | 0o2070)
+        else:
+            os.chmod(path, mode | 0o060)
+
+
+def _wk_for(account: str) -> str:
+    """The shell words that run `wk` as `account`: the venv's script, or the system's
+    Python of this minor version on the venv's packages; skip if neither runs."""
+    def runs(words: str) -> bool:
+        probe = subprocess.run(["runuser", "-u", account, "--", "sh", "-c", f"{words} --version"],
+                               capture_output=True, text=True, check=False)
+        return probe.returncode == 0
+
+    if runs(str(WK)):
+        return str(WK)
+    system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    site = sysconfig.get_paths()["purelib"]
+    words = f"PYTHONPATH={REPO}:{site} {system} -m console.cli"
+    if system.exists() and runs(words):
+        return words
+    pytest.skip(f"{account} can run neither {WK} (its interpreter, {sys.executable}, is out "
+                f"of reach) nor {system}")
+
+
+class Console:
+    """`wk ui` as `account`, in a detached tmux session at 80x24."""
+
+    def __init__(self, root: Path, account: str, home: Path, view: str) -> None:
+        self.name = f"wkacc{os.getpid()}{secrets.token_hex(2)}"
+        # a console that fails to start leaves its error on the pane, for wait_for to show
+        shell = (f"umask 002; export HOME={home}; {_wk_for(account)} ui --store {root} "
+                 f"--refresh 1 --view '{view}'; echo \"wk ui exited: $?\"; sleep 60")
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24",
+                        "-c", str(REPO), "runuser", "-u", account, "--", "sh", "-c", shell],
+                       check=True)
+
+    def key(self, key: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-J", "-t", self.name],
+                              capture_output=True, text=True, check=False).stdout
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in (shown := self.screen()):
+                return shown
+            time.sleep(0.2)
+        raise AssertionError(f"still waiting after {timeout:.0f} s for {text!r}; the console "
+                             f"shows:\n{self.screen()}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False,
+                       capture_output=True)
+
+
+def _production(root: Path) -> int | None:
+    from registry.models import show_model
+    from store.handle import open_store
+
+    store = open_store(root)
+    try:
+        return show_model(store, MODEL)["aliases"].get("production")
+    finally:
+        store.close()
+
+
+def _audit_by(root: Path, actor: str) -> list[tuple[str, str]]:
+    from sqlmodel import select
+
+    from store.handle import open_store
+    from store.tables import AuditEvent
+
+    store = open_store(root)
+    try:
+        with store.db.read() as session:
+            rows = session.exec(select(AuditEvent).where(AuditEvent.actor == actor)).all()
+            return [(str(r.action), r.target) for r in rows]
+    finally:
+        store.close()
+
+
+def _joined(screen: str) -> str:
+    """The pane's text as one line: a notice wraps the reason over several lines."""
+    return " ".join(line.strip(" │▌▐") for line in screen.splitlines())
+
+
+def test_a_viewer_sees_why_and_an_operator_acts(accounts: Accounts, shared_dir: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from store.users import add_user
+
+    monkeypatch.delenv("WK_DATABASE_URL", raising=False)
+    root = shared_dir / "store"
+    store = build_console_store(root)
+    try:
+        add_user(store, accounts.viewer, "viewer")
+        add_user(store, accounts.operator, "operator")
+    finally:
+        store.close()
+    _share(root, accounts.group)
+    assert _production(root) == 1
+
+    homes = {}
+    for name in (accounts.viewer, accounts.operator):
+        homes[name] = shared_dir / f"home-{name}"
+        homes[name].mkdir()
+        shutil.chown(homes[name], name, accounts.group)
+
+    # --- the viewer: promote and rollback shown, disabled; their keys say why -----------
+    viewer = Console(root, accounts.viewer, homes[accounts.viewer], f"versions {MODEL}")
+    try:
+        viewer.wait_for(f"{accounts.viewer} (viewer)")
+        viewer.wait_for("v2")
+        viewer.key("Down")  # v2 (staging): the newest version is listed first
+        viewer.key("P")
+        shown = viewer.wait_for("not allowed")
+        assert ("permission denied: to promote a version to production (promote) needs the "
+                "role operator or admin" in _joined(shown)), shown
+        assert "Promote credit-default" not in shown  # no confirmation opened
+        viewer.key("B")
+        deadline = time.monotonic() + 20
+        while "roll production back (rollback)" not in _joined(shown := viewer.screen()):
+            assert time.monotonic() < deadline, f"no rollback denial; the console shows:\n{shown}"
+            time.sleep(0.2)
+        assert f"{accounts.viewer} is a viewer" in _joined(shown)
+        assert "Roll back" not in shown
+    finally:
+        viewer.close()
+    assert _production(root) == 1  # the alias did not move
+    assert not [a for a in _audit_by(root, accounts.viewer) if a[0] != "access.denied"]
+
+    # --- the operator: both work, audited under the operator's name ---------------------
+    operator = Console(root, accounts.operator, homes[accounts.operator], f"versions {MODEL}")
+    try:
+        operator.wait_for(f"{accounts.operator} (operator)")
+        operator.wait_for("v2")
+        operator.key("Down")
+        operator.key("P")
+        operator.wait_for("Promote credit-default v2")
+        operator.type("the operator promotes v2")
+        operator.key("Enter")
+        operator.wait_for("production: v1 -> v2")
+        deadline = time.monotonic() + 20
+        while _production(root) != 2:
+            assert time.monotonic() < deadline, f"not promoted; the console shows:\n{operator.screen()}"
+            time.sleep(0.2)
+        operator.key("B")
+        operator.wait_for("Roll back credit-default production")
+        operator.type("the operator rolls back")
+        operator.key("Enter")
+        deadline = time.monotonic() + 20
+        while _production(root) != 1:
+            assert time.monotonic() < deadline, f"not rolled back; the console shows:\n{operator.screen()}"
+            time.sleep(0.2)
+    finally:
+        operator.close()
+    actions = [action for action, target in _audit_by(root, accounts.operator)
+               if target.startswith(f"model/{MODEL}")]
+    assert "alias.promote" in actions and "alias.rollback" in actions, actions
