@@ -69,21 +69,26 @@ class AlertsScreen(TableScreen):
 
     def fetch(self) -> Any:
         from monitoring.alerts_view import STATE_ORDER, list_alerts
+        from registry.models import model_owners
 
         now = self.wk.clock()
+        owners = model_owners(self.wk.store)  # read with the alerts: the column is never late
         opened = list_alerts(self.wk.store)
         resolved = list_alerts(self.wk.store, state=AlertState.RESOLVED, since=now - RESOLVED_FOR)
         # within a state (list_alerts keeps the on-call order of states), the worst first
-        return sorted(opened, key=lambda a: (STATE_ORDER.index(a["state"]),
-                                             SEVERITIES.index(a["severity"])
-                                             if a["severity"] in SEVERITIES else 9)) + resolved
+        found = sorted(opened, key=lambda a: (STATE_ORDER.index(a["state"]),
+                                              SEVERITIES.index(a["severity"])
+                                              if a["severity"] in SEVERITIES else 9)) + resolved
+        for a in found:
+            a["owner_of_model"] = owners.get((a.get("labels") or {}).get("model", ""))
+        return found
 
     def rows_from(self, data: list[dict[str, Any]]) -> list[TableRow]:
         now = self.wk.clock()
         return [TableRow(str(a["id"]), (
             a["state"], SEVERITY_SHORT.get(a["severity"], a["severity"]), a["rule"],
             target_text(a), age(since_of(a), now), next_text(a, now), a["reason"] or "-",
-            f"#{a['id']}", owner_text(self.wk.owners.get((a.get("labels") or {}).get("model", "")))),
+            f"#{a['id']}", owner_text(a.get("owner_of_model"))),
             a) for a in data]
 
     def show(self, data: Any) -> None:

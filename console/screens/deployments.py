@@ -70,13 +70,17 @@ class DeploymentsScreen(TableScreen):
         now = self.wk.clock()
         step, series = dashboard.trends(self.wk.store, minutes=TREND_MINUTES, now=now, by_route=True,
                                         max_points=TREND_POINTS)
-        return {"deployments": deployments.list_deployments(self.wk.store),
+        from registry.models import model_owners
+
+        return {"owners": model_owners(self.wk.store),  # with the rows: never a late column
+                "deployments": deployments.list_deployments(self.wk.store),
                 "traffic": deployments.traffic(self.wk.store, minutes=WINDOW_MINUTES, now=now),
                 "trend_step": step,
                 "trends": {(s.model, s.route or "", s.version or 0): s.points for s in series}}
 
     def rows_from(self, data: dict[str, Any]) -> list[TableRow]:
         now = self.wk.clock()
+        owners = data.get("owners", {})
         self.trends, self.trend_step = data["trends"], data["trend_step"]
         traffic: dict[tuple[str, str, int], dict[str, Any]] = {
             (t["model"], t["route"], t["version"]): t for t in data["traffic"]}
@@ -98,7 +102,7 @@ class DeploymentsScreen(TableScreen):
                     millis(t["p50_ms"]) if t else "-", millis(t["p95_ms"]) if t else "-",
                     error_rate(t["error_rate"], t["rows"]) if t else "-",
                     per_minute(t["rows_per_minute"] if t else 0.0),
-                    age(dep["updated_at"], now), owner_text(self.wk.owners.get(model)),
+                    age(dep["updated_at"], now), owner_text(owners.get(model)),
                 ), {"deployment": dep, "route": route, "version": version, "share": share, "traffic": t}))
         return rows
 
