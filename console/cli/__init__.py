@@ -36,6 +36,7 @@ from console.cli import (
     store_cmds,
     store_upkeep,
     timeline,
+    tokens,
     train,
     ui,
 )
@@ -55,7 +56,7 @@ DESCRIPTION = (
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
                 label, predictions, quarantine, score, batch, checks, audit, timeline,
-                monitor, alerts, jobs, scheduler_cmd, store_upkeep)
+                monitor, alerts, jobs, scheduler_cmd, store_upkeep, tokens)
 
 
 def build_parser() -> argparse.ArgumentParser:
