@@ -19,9 +19,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from serving_store import NUM_ROW, TINY_ROW, Server, bearer, build_store, free_port, predict
-from sqlalchemy import text
 from sqlmodel import select
 
+from registry.rate_limits import set_rate_limit
 from serving.http.api import ServerConfig
 from serving.http.app import make_app
 from store.access_tables import ApiToken
@@ -216,8 +216,7 @@ def test_a_burst_past_the_limit_gets_429_while_another_token_is_served(served: A
 def test_a_models_own_limit_applies_to_every_caller(served: Any) -> None:
     client, api, store, _root = served
     a, b = token(store, "a"), token(store, "b")
-    with store.db.write() as session:
-        session.execute(text("UPDATE registered_model SET rate_per_s = 0.1, burst = 2 WHERE name = 'num'"))
+    set_rate_limit(store, "num", 0.1, 2, reason="a costly model")
     refreshed(api)
     codes = [predict(client, "num", {"row": NUM_ROW}, headers=h).status_code for h in (a, b, a, b)]
     assert codes == [200, 200, 429, 429]
@@ -301,3 +300,65 @@ def test_wk_tokens_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main([*store, "tokens", "revoke", "ci", "--reason", "rotated", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "revoked"
     assert main([*store, "tokens", "revoke", "ci", "--reason", "again"]) != 0
+
+
+def test_wk_models_rate_limit_sets_and_clears_a_models_limit(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from console.cli import main
+
+    root = build_store(tmp_path / "store")
+    store = ["--store", str(root)]
+    assert main([*store, "models", "rate-limit", "num", "--rate", "1200/min", "--reason", "costly", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"model": "num", "rate_per_s": 20.0, "burst": 40, "changed": True}
+    assert rows(root, "SELECT rate_per_s, burst FROM registered_model WHERE name = 'num'") == [(20.0, 40)]
+    assert main([*store, "models", "rate-limit", "num", "--off"]) == 0
+    assert rows(root, "SELECT rate_per_s, burst FROM registered_model WHERE name = 'num'") == [(None, None)]
+    audit = rows(root, "SELECT reason FROM audit_event WHERE action = 'model.set' AND target = 'model/num'")
+    assert audit == [("costly",), ("",)]
+    assert main([*store, "models", "rate-limit", "num", "--rate", "fast"]) == 2
+
+
+def test_a_probe_sends_the_token_from_its_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from scheduler.jobs_service import JobSettings, add_job
+    from scheduler.kinds import kind_spec
+    from scheduler.kinds.base import RunContext
+    from store import jobs as job_rows
+    from store.vocabulary import JobTrigger
+
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200 if seen[-1] == "Bearer wk_probe" else 401)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    store = open_store(build_store(tmp_path / "store"))
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        monkeypatch.setenv("WK_PROBE_TOKEN", "wk_probe")
+        outcomes = []
+        for name, args in (("with", {"url": url, "token_env": "WK_PROBE_TOKEN"}), ("without", {"url": url})):
+            add_job(store, name, "probe", JobSettings(every="1h", args=args))
+            with store.db.write() as session:
+                job = job_rows.get_job(session, name)
+                run = job_rows.queue_run(session, job, trigger=JobTrigger.RUN_NOW)
+                session.expunge_all()
+            ctx = RunContext(store=store, job=job, run=run, args=job.args or {}, model=None,
+                             log=logging.getLogger("test"))
+            outcomes.append(kind_spec("probe").run_function()(ctx).result)
+        assert [o["ok"] for o in outcomes] == [True, False] and outcomes[1]["status_code"] == 401
+        assert seen[:2] == ["Bearer wk_probe", "Bearer wk_probe"]  # /readyz, then /metrics
+        assert "wk_probe" not in json.dumps(rows(tmp_path / "store", "SELECT args FROM job"))
+    finally:
+        server.shutdown()
+        store.close()

@@ -48,6 +48,44 @@ def register(nouns: Commands) -> None:
     p.add_argument("--reason", required=True, help="why (kept in the audit log)")
 
 
+def register_model_limit(models: Commands) -> None:
+    """`wk models rate-limit NAME --rate 20/s [--burst 40] | --off` (under the models noun)."""
+    p = models.command("rate-limit", f"{__name__}:cmd_model_limit",
+                       "a model's own rate limit on wk serve, shared by every caller (429 past it)")
+    model_name(p.add_argument("name"))
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--rate", metavar="RATE", help="requests per second for the model, e.g. 20/s "
+                                                      "or 1200/min")
+    group.add_argument("--off", action="store_true", help="remove the model's limit")
+    p.add_argument("--burst", type=int, metavar="N", help="requests at once (default: 2 s worth)")
+    p.add_argument("--reason", default="", help="why (kept in the audit log)")
+
+
+def _parsed_rate(option: str, text: str) -> float:
+    from serving.http.ratelimit import parse_rate
+
+    try:
+        return parse_rate(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def cmd_model_limit(args: argparse.Namespace) -> int:
+    from registry.rate_limits import set_rate_limit
+
+    if args.off and args.burst is not None:
+        raise UsageError("--burst goes with --rate, not --off")
+    rate = None if args.off else _parsed_rate("--rate", args.rate)
+    out = set_rate_limit(store_from(args), args.name, rate, args.burst, reason=args.reason)
+    if args.json:
+        emit_json(out)
+        return 0
+    info(f"{out['model']}: " + (f"at most {out['rate_per_s']:g} requests a second, bursts of "
+                                 f"{out['burst']}" if out["rate_per_s"] else "no rate limit of its own")
+         + ("" if out["changed"] else " (unchanged)") + "; a running server applies it within about a second")
+    return 0
+
+
 def parse_expiry(text: str, now: datetime | None = None) -> datetime:
     """'30d', '12h', '90m' from now, or an ISO date or time (UTC unless it says otherwise)."""
     now = now or datetime.now(UTC)
@@ -77,15 +115,8 @@ def _models(text: str | None) -> list[str] | None:
 def cmd_create(args: argparse.Namespace) -> int:
     from store.tokens import create_token
 
-    rate = None
-    if args.rate is not None:
-        from serving.http.ratelimit import parse_rate
-
-        try:
-            rate = parse_rate(args.rate)
-        except ValueError as exc:
-            raise UsageError(f"--rate: {exc}") from None
-    elif args.burst is not None:
+    rate = _parsed_rate("--rate", args.rate) if args.rate is not None else None
+    if rate is None and args.burst is not None:
         raise UsageError("--burst needs --rate (the rate the bucket refills at)")
     expires = parse_expiry(args.expires) if args.expires else None
     out = create_token(store_from(args), args.name, args.role, models=_models(args.models),
