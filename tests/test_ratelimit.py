@@ -4,6 +4,7 @@ database), and the parsing of rates and expiries the CLI takes."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,18 @@ def test_expiry_parses_durations_and_dates_in_utc() -> None:
     for bad in ("soon", "0d", "30y"):
         with pytest.raises(UsageError):
             parse_expiry(bad, now)
+
+
+def test_the_servers_default_rate_comes_from_serving_in_watchkeeper_toml(tmp_path: Path) -> None:
+    from store.errors import InvalidInput
+    from store.token_usage import Limits, default_limits
+
+    assert default_limits(tmp_path) is None  # no settings file: the server's built-in 50/s
+    (tmp_path / "watchkeeper.toml").write_text("[serving]\nrate_per_s = 20\nburst = 5\n")
+    assert default_limits(tmp_path) == Limits(20.0, 5)
+    (tmp_path / "watchkeeper.toml").write_text("[serving]\nrate_per_s = 2.5\n")
+    assert default_limits(tmp_path) == Limits(2.5, 5)
+    for bad in ("rate_per_s = 0", "rate_per_s = 'fast'", "burst = 3", "rate_per_s = 5\nburst = 0"):
+        (tmp_path / "watchkeeper.toml").write_text(f"[serving]\n{bad}\n")
+        with pytest.raises(InvalidInput, match=r"\[serving\]"):
+            default_limits(tmp_path)
