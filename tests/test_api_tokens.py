@@ -247,7 +247,7 @@ def test_wk_serve_requires_a_token(tmp_path: Path) -> None:
         secret = create_token(store, "cli", "viewer")["secret"]
     finally:
         store.close()
-    server = Server(root, token=secret).start()
+    server = Server(root, token=secret).start(timeout=180)
     try:
         assert httpx.get(server.url + "/healthz").status_code == 200
         assert httpx.post(server.url + "/v1/models/tiny/predict", json={"row": TINY_ROW}).status_code == 401

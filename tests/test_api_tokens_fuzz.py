@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from serving_store import Server, bearer, build_store
@@ -27,7 +27,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, s
         secret = create_token(store, "fuzz", "scientist", rate_per_s=100_000.0, burst=100_000)["secret"]
     finally:
         store.close()
-    srv = Server(root, token=secret, args=("--max-body", "65536", "--max-rows", "50")).start()
+    srv = Server(root, token=secret, args=("--max-body", "65536", "--max-rows", "50")).start(timeout=180)
     yield srv, secret
     srv.kill()
 
@@ -47,7 +47,8 @@ def _fuzz(server: Server, operations: list[Any], headers: dict[str, str], check:
                 strategy = op.as_strategy(generation_mode=mode, path_parameters=path_parameters)
 
                 @settings(max_examples=examples, deadline=None, derandomize=True,
-                          suppress_health_check=list(HealthCheck))
+                          suppress_health_check=list(HealthCheck),
+                          phases=[Phase.explicit, Phase.generate])  # a failure is plain enough unshrunk
                 @given(case=strategy)
                 def run(case: Any) -> None:
                     nonlocal calls
@@ -71,11 +72,12 @@ def test_without_a_token_nothing_but_healthz_answers(server: tuple[Server, str])
             assert response.status_code == 200, where
         else:
             assert response.status_code == 401, f"{where}: {response.status_code} {response.text[:200]}"
-            assert response.headers["www-authenticate"].startswith("Bearer")
+            challenge = response.headers["www-authenticate"]  # schemathesis: a list per header
+            assert (challenge[0] if isinstance(challenge, list) else challenge).startswith("Bearer")
 
-    assert _fuzz(srv, _operations(srv, secret), {}, check, examples=15) > 50
+    assert _fuzz(srv, _operations(srv, secret), {}, check, examples=10) > 50
     wrong = {"Authorization": "Bearer wk_" + "A" * 43}
-    assert _fuzz(srv, _operations(srv, secret), wrong, check, examples=5) > 20
+    assert _fuzz(srv, _operations(srv, secret), wrong, check, examples=4) > 20
 
 
 def test_with_a_token_no_server_error(server: tuple[Server, str]) -> None:
@@ -84,8 +86,12 @@ def test_with_a_token_no_server_error(server: tuple[Server, str]) -> None:
     def check(case: Any, response: Any) -> None:
         assert response.status_code < 500, f"{case.method} {case.formatted_path}: " \
                                             f"{response.status_code} {response.text[:300]}"
-        assert response.status_code != 401, response.text[:200]
+        # schemathesis also sends cases without the token or with one of its own (the
+        # document declares the scheme): those must get 401, and only those
+        sent = response.request.headers.get("Authorization")
+        assert (response.status_code == 401) == (sent != f"Bearer {secret}" and case.path != "/healthz"), \
+            f"{case.method} {case.formatted_path} with {str(sent)[:12]}...: {response.status_code} {response.text[:200]}"
         if response.status_code >= 400:
             assert response.json()["error"]["message"]
 
-    assert _fuzz(srv, _operations(srv, secret), bearer(secret), check, examples=40) > 200
+    assert _fuzz(srv, _operations(srv, secret), bearer(secret), check, examples=25) > 200
