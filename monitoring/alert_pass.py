@@ -27,6 +27,7 @@ from store import alerts as alert_store
 from store import outbox
 from store.alert_queries import AlertInputs
 from store.alert_tables import Alert, AlertRule, Silence
+from store.audit import self_recording
 from store.types import utcnow
 from store.vocabulary import AlertEventKind, AlertState, Condition
 
@@ -260,6 +261,7 @@ def disk_usage_of(store: Store) -> tuple[int | None, int | None]:
     return int(usage.free), int(usage.total)
 
 
+@self_recording("alert state changes are alert_event rows (rule, time, values); the pass is the system evaluating rules an admin set")
 def evaluate(store: Store, *, now: datetime | None = None, rule: str | None = None,
              silence_warn_s: int = SILENCE_WARN_S) -> PassSummary:
     """One pass over the enabled rules (or the one named, enabled or not)."""

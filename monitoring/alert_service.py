@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from monitoring.alert_rules import MODEL_KINDS, PARAM_DEFAULTS
 from store import alerts as alert_store
 from store import audit
+from store.access import authorize
 from store.alert_tables import AlertRule, Channel, Silence
 from store.errors import Conflict, InvalidInput, Listing, NotFound, UsageError, see
-from store.identity import current_actor
+from store.roles import Permission
 from store.types import utcnow
 from store.vocabulary import (
     ALERT_OPEN_STATES,
@@ -150,7 +151,7 @@ def add_rule(store: Store, *, name: str, kind: str, model: str | None = None,
              version: int | None = None, feature: str | None = None, job: str | None = None,
              params: Mapping[str, Any] | None = None, severity: str = Severity.WARNING,
              channels: Sequence[str] = (), for_n: int = 1, of_m: int = 1, clear_n: int = 1,
-             repeat_s: int = 4 * 3600, enabled: bool = True, reason: str = "") -> dict[str, Any]:
+             repeat_s: int = 4 * 3600, enabled: bool = True, reason: str = "", actor: str | None = None) -> dict[str, Any]:
     if not NAME.match(name):
         raise InvalidInput(f"rule name {name!r}: use letters, digits, . _ - (up to 80)",
                            field="name", example="credit-drift")
@@ -161,7 +162,7 @@ def add_rule(store: Store, *, name: str, kind: str, model: str | None = None,
         raise InvalidInput(f"no severity {severity!r}; use {', '.join(Severity)}",
                            field="severity", example="critical")
     _check_damping(for_n, of_m, clear_n, repeat_s)
-    actor = current_actor()
+    actor = authorize(store, actor, Permission.RULES, model=model)
     with store.db.write() as session:
         if alert_store.find_rule(session, name) is not None:
             raise Conflict(f"an alert rule named {name!r} exists already", field="name")
@@ -178,12 +179,12 @@ def add_rule(store: Store, *, name: str, kind: str, model: str | None = None,
 
 
 def edit_rule(store: Store, name: str, changes: Mapping[str, Any], *,
-              reason: str = "") -> dict[str, Any]:
+              reason: str = "", actor: str | None = None) -> dict[str, Any]:
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise InvalidInput(f"a rule's {unknown[0]} cannot be changed; remove the rule and add it "
                            f"again (changeable: {', '.join(EDITABLE)})", field=unknown[0])
-    actor = current_actor()
+    actor = authorize(store, actor, Permission.RULES)
     with store.db.write() as session:
         rule = alert_store.get_rule(session, name)
         before = rule_dict(rule)
@@ -218,8 +219,8 @@ def edit_rule(store: Store, name: str, changes: Mapping[str, Any], *,
     return after
 
 
-def remove_rule(store: Store, name: str, *, reason: str = "") -> dict[str, Any]:
-    actor = current_actor()
+def remove_rule(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> dict[str, Any]:
+    actor = authorize(store, actor, Permission.RULES)
     with store.db.write() as session:
         rule = alert_store.get_rule(session, name)
         before = rule_dict(rule)
@@ -247,7 +248,7 @@ def _needs_note(note: str, doing: str, field: str = "note") -> str:
 
 
 def ack(store: Store, alert_id: int, note: str, *, until: datetime | None = None,
-        for_s: int | None = None, now: datetime | None = None) -> dict[str, Any]:
+        for_s: int | None = None, now: datetime | None = None, actor: str | None = None) -> dict[str, Any]:
     """Acknowledge: no repeats until `until` (or now + for_s; neither: until it resolves).
     Past it, a still-firing alert notifies again and fires (the pass does it)."""
     note = _needs_note(note, "acknowledge it")
@@ -257,7 +258,7 @@ def ack(store: Store, alert_id: int, note: str, *, until: datetime | None = None
     if until is not None and until <= now:
         raise InvalidInput("an acknowledgement's expiry must be in the future", field="until",
                            example="2h")
-    actor = current_actor()
+    actor = authorize(store, actor, Permission.RESPOND)
     with store.db.write() as session:
         alert = _open(session, alert_id, "acknowledge")
         if alert.state == AlertState.PENDING:
@@ -276,9 +277,9 @@ def ack(store: Store, alert_id: int, note: str, *, until: datetime | None = None
 
 
 def unack(store: Store, alert_id: int, note: str = "", *,
-          now: datetime | None = None) -> dict[str, Any]:
+          now: datetime | None = None, actor: str | None = None) -> dict[str, Any]:
     now = now or utcnow()
-    actor = current_actor()
+    actor = authorize(store, actor, Permission.RESPOND)
     with store.db.write() as session:
         alert = _open(session, alert_id, "unacknowledge")
         if alert.state != AlertState.ACKNOWLEDGED:
@@ -294,14 +295,14 @@ def unack(store: Store, alert_id: int, note: str = "", *,
 
 
 def resolve(store: Store, alert_id: int, note: str, *,
-            now: datetime | None = None) -> dict[str, Any]:
+            now: datetime | None = None, actor: str | None = None) -> dict[str, Any]:
     """Resolve by hand. The resolve goes to every channel that got the firing (and the
     rule's current ones); if the condition still holds, the next pass opens a new alert."""
     from monitoring.alert_pass import queue_one
 
     note = _needs_note(note, "resolve it by hand")
     now = now or utcnow()
-    actor = current_actor()
+    actor = authorize(store, actor, Permission.RESPOND)
     with store.db.write() as session:
         alert = _open(session, alert_id, "resolve")
         before = {"state": alert.state}
@@ -332,7 +333,7 @@ def _short(alert: Any) -> dict[str, Any]:
 
 def add_silence(store: Store, matchers: Mapping[str, str], *, comment: str,
                 starts: datetime | None = None, ends: datetime | None = None,
-                duration_s: int | None = None, now: datetime | None = None) -> dict[str, Any]:
+                duration_s: int | None = None, now: datetime | None = None, actor: str | None = None) -> dict[str, Any]:
     """Silence alerts whose labels match every matcher, from `starts` (default now) to
     `ends` (or starts + duration_s)."""
     from monitoring.alert_policy import matches
@@ -351,7 +352,7 @@ def add_silence(store: Store, matchers: Mapping[str, str], *, comment: str,
     if ends <= starts or ends <= now:
         raise InvalidInput("a silence must end after it starts, and in the future",
                            field="ends", example="2h")
-    actor = current_actor()
+    actor = authorize(store, actor, Permission.RESPOND)
     with store.db.write() as session:
         silence = alert_store.add_silence(session, Silence(
             matchers={str(k): str(v) for k, v in matchers.items()}, starts_at=starts,
@@ -366,9 +367,9 @@ def add_silence(store: Store, matchers: Mapping[str, str], *, comment: str,
 
 
 def end_silence(store: Store, silence_id: int, note: str = "", *,
-                now: datetime | None = None) -> dict[str, Any]:
+                now: datetime | None = None, actor: str | None = None) -> dict[str, Any]:
     now = now or utcnow()
-    actor = current_actor()
+    actor = authorize(store, actor, Permission.RESPOND)
     with store.db.write() as session:
         silence = alert_store.get_silence(session, silence_id)
         if silence.ended_at is not None or silence.ends_at <= now:

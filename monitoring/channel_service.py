@@ -13,11 +13,13 @@ from sqlmodel import Session
 from monitoring.alert_message import MessageAlert, build_message, fingerprint, group_key
 from monitoring.outbox_sender import policy_of, send_one
 from store import channels, outbox
+from store.access import authorize
 from store.alert_tables import Channel
+from store.audit import self_recording
 from store.channel_config import env_notes, shown_config
 from store.errors import Conflict
-from store.identity import current_actor
 from store.outbox_delivery import attempts_of, find_by_dedup_key, list_outbox
+from store.roles import Permission
 from store.types import utcnow
 from store.vocabulary import NotificationStatus
 
@@ -40,10 +42,12 @@ def channel_view(session: Session, channel: Channel) -> dict[str, Any]:
                      "error": last.last_error} if last else None}
 
 
-def add_channel(store: Store, name: str, kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
+def add_channel(store: Store, name: str, kind: str, config: Mapping[str, Any], *,
+                actor: str | None = None) -> dict[str, Any]:
+    actor = authorize(store, actor, Permission.CHANNELS)
     with store.db.write() as session:
         channel = channels.add_channel(session, name=name, kind=kind, config=config,
-                                       actor=current_actor())
+                                       actor=actor)
         view = channel_view(session, channel)
     view["notes"] = env_notes(channel.config or {})
     return view
@@ -54,10 +58,12 @@ def list_channels(store: Store) -> list[dict[str, Any]]:
         return [channel_view(session, channel) for channel in channels.list_channels(session)]
 
 
-def remove_channel(store: Store, name: str, *, reason: str = "") -> dict[str, Any]:
+def remove_channel(store: Store, name: str, *, reason: str = "",
+                   actor: str | None = None) -> dict[str, Any]:
+    actor = authorize(store, actor, Permission.CHANNELS)
     with store.db.write() as session:
         view = channel_view(session, channels.get_channel(session, name))
-        channels.remove_channel(session, name, actor=current_actor(), reason=reason)
+        channels.remove_channel(session, name, actor=actor, reason=reason)
     return view
 
 
@@ -72,6 +78,7 @@ def test_message(name: str, now: datetime) -> dict[str, Any]:
                          group_labels={"channel": name}, receiver=name)
 
 
+@self_recording("a test notification is an outbox row with its attempts, which record when and how it went")
 def test_channel(store: Store, name: str) -> dict[str, Any]:
     """Queue a test message for the channel and make one attempt at once. A retry stays
     queued: the sender tries again after the backoff."""

@@ -16,8 +16,11 @@ import pandas as pd
 from monitoring.subject import Subject, resolve_subject
 from monitoring.windows import Window
 from store import reports as report_store
+from store.access import authorize
+from store.audit import self_recording
 from store.identity import current_actor
 from store.logged_window import parse_json_rows, quarantined_payloads, read_window
+from store.roles import Permission
 from store.vocabulary import CheckStatus
 
 if TYPE_CHECKING:
@@ -64,9 +67,12 @@ def _refused_unseen(store: Store, subject: Subject, window: Window) -> pd.DataFr
     return parse_json_rows(payloads, subject.input_types) if payloads else pd.DataFrame()
 
 
+@self_recording("a drift report is its own record, with who ran it (created_by) and when")
 def run_drift(store: Store, model: str, window: Window, *, version: str | int | None = None,
               actor: str | None = None, store_report: bool = True) -> dict[str, Any]:
     """Run the drift check and store its report; returns the report with its features."""
+    if store_report:
+        actor = authorize(store, actor, Permission.CHECK, model=model)
     from monitoring.domain_classifier import domain_drift
     from monitoring.drift import check_features, drift_share
 

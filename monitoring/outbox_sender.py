@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitoring.notifiers import Delivery, Message, deliver
 from store import outbox_delivery
+from store.audit import self_recording
 from store.errors import InvalidInput, StoreUnavailable
 from store.outbox_delivery import Claimed
 from store.outbox_settings import DeliveryPolicy, delivery_policy
@@ -68,6 +69,7 @@ def run_once(store: Store, now: datetime | None = None, *, policy: DeliveryPolic
     return sent
 
 
+@self_recording("a delivery is the notification row and its attempt rows")
 def send_one(store: Store, now: datetime | None = None, *, policy: DeliveryPolicy,
              only: int | None = None) -> SentAttempt | None:
     """Claim one due notification (`only`: that one), deliver it, record the outcome;
@@ -81,6 +83,7 @@ def send_one(store: Store, now: datetime | None = None, *, policy: DeliveryPolic
     return _deliver_one(store, claimed[0], now=now, policy=policy, pid=pid)
 
 
+@self_recording("a delivery is the notification row and its attempt rows")
 def _deliver_one(store: Store, item: Claimed, *, now: datetime | None, policy: DeliveryPolicy,
                  pid: int) -> SentAttempt:
     message = Message(dedup_key=item.dedup_key, group_key=item.group_key, kind=item.kind,

@@ -18,8 +18,11 @@ from registry.metrics import higher_is_better
 from store import profiles as profile_store
 from store import reports as report_store
 from store import versions as version_store
+from store.access import authorize
+from store.audit import self_recording
 from store.identity import current_actor
 from store.logged_window import LoggedWindow, read_window
+from store.roles import Permission
 from store.vocabulary import CheckStatus
 
 if TYPE_CHECKING:
@@ -100,9 +103,12 @@ def _check_version(task: str, version: Any, profile: dict[str, Any] | None, labe
             "realised": realised or None, "estimated": estimated, "training": training, "reason": reason}
 
 
+@self_recording("a performance report is its own record, with who ran it (created_by) and when")
 def run_performance(store: Store, model: str, window: Window, *, version: str | int | None = None,
                     actor: str | None = None, store_report: bool = True) -> list[dict[str, Any]]:
     """One report per version that answered in the window (or the version given)."""
+    if store_report:
+        actor = authorize(store, actor, Permission.CHECK, model=model)
     subject = resolve_subject(store, model, version)
     with store.db.read_core() as conn:
         logged = read_window(conn, subject.model_id, window.start, window.end,

@@ -13,8 +13,11 @@ from monitoring.drift_check import DEFAULT_MIN_ROWS
 from monitoring.subject import resolve_subject
 from monitoring.windows import Window
 from store import reports as report_store
+from store.access import authorize
+from store.audit import self_recording
 from store.identity import current_actor
 from store.logged_window import quarantine_reasons, read_window
+from store.roles import Permission
 from store.vocabulary import CheckStatus
 
 if TYPE_CHECKING:
@@ -23,8 +26,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@self_recording("a quality report is its own record, with who ran it (created_by) and when")
 def run_quality(store: Store, model: str, window: Window, *, version: str | int | None = None,
                 actor: str | None = None, store_report: bool = True) -> dict[str, Any]:
+    if store_report:
+        actor = authorize(store, actor, Permission.CHECK, model=model)
     from monitoring.quality import check_quality
 
     started = time.perf_counter()

@@ -22,9 +22,10 @@ from store import audit
 from store import models as model_store
 from store import profiles as profile_store
 from store import runs as run_store
+from store.access import authorize
 from store.errors import InvalidInput, UsageError
-from store.identity import current_actor
 from store.logged_window import read_window
+from store.roles import Permission
 from store.rows import id_of
 from store.vocabulary import AuditAction, ProfileSource
 
@@ -49,7 +50,7 @@ def fit_reference(store: Store, model: str, version: str | int, *, data: str | N
     if (data is None) == (window is None):
         raise UsageError("give --data FILE or a window (--from and --to), one of them",
                          field="data", example="reference.csv")
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.CHECK, model=model)
     started = time.perf_counter()
     with store.db.read() as session:
         row = model_store.get_model(session, model)

@@ -12,8 +12,9 @@ from store import aliases as alias_store
 from store import audit
 from store import models as model_store
 from store import versions as version_store
+from store.access import authorize
 from store.errors import InvalidInput, Listing, NotFound, Refused, UsageError, see
-from store.identity import current_actor
+from store.roles import Permission
 from store.rows import id_of
 from store.tables import Alias, AliasChange, ModelVersion, RegisteredModel
 from store.types import utcnow
@@ -97,10 +98,17 @@ def _move(session: Session, model: RegisteredModel, row: Alias, action: AliasAct
     )
     return AliasMove(model.name, row.name, from_number, to_version.version)
 
+def alias_permission(alias: str, *, rollback: bool) -> Permission:
+    """Moving `production` is promote (or rollback); any other alias is a proposal."""
+    if alias != "production":
+        return Permission.PROPOSE
+    return Permission.ROLLBACK if rollback else Permission.PROMOTE
+
+
 def promote(store: Store, name: str, version: str | int, alias: str, *, reason: str = "",
             actor: str | None = None) -> AliasMove:
     """Point `alias` at a version; the previous holder is remembered for rollback."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, alias_permission(alias, rollback=False), model=name)
     check_alias_name(alias)
     _require_reason(alias, reason, "changing")
     with store.db.write() as session:
@@ -164,7 +172,7 @@ def _rollback_plan(session: Session, name: str,
 def rollback(store: Store, name: str, alias: str, *, reason: str = "",
              actor: str | None = None) -> AliasMove:
     """Return `alias` to the version that held it before the current one."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, alias_permission(alias, rollback=True), model=name)
     _require_reason(alias, reason, "rolling back")
     with store.db.write() as session:
         model, current, from_version, to_version = _rollback_plan(session, name, alias)

@@ -15,9 +15,10 @@ from store import approvals as approval_store
 from store import audit
 from store import models as model_store
 from store import versions as version_store
+from store.access import authorize
 from store.errors import Conflict, InvalidInput, Listing, NotFound, see
-from store.identity import current_actor
 from store.job_tables import ApprovalRequest
+from store.roles import Permission
 from store.rows import id_of
 from store.types import utcnow
 from store.vocabulary import ApprovalStatus, AuditAction
@@ -59,7 +60,7 @@ def request_approval(store: Store, name: str, version: int, *, report_md: str = 
                      actor: str | None = None) -> dict[str, Any]:
     """A pending request for `version` (older pending ones of the model become superseded),
     against the version production holds now; audited as version.approval_request."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.PROPOSE, model=name)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         target = version_store.get_version(session, model, version)
@@ -111,7 +112,7 @@ def approve(store: Store, name: str, version: int | str, *, reason: str,
             actor: str | None = None) -> dict[str, Any]:
     """The pending version becomes `production` (promote_in, same transaction) and its
     request approved; audited as version.approve. Returns the request with `move`."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.APPROVE, model=name)
     require_reason(f"approving {name} v{version}", reason)
     with store.db.write() as session:
         model, row = _pending(session, name, version, "approve")
@@ -134,7 +135,7 @@ def reject(store: Store, name: str, version: int | str, *, reason: str,
            actor: str | None = None) -> dict[str, Any]:
     """The pending version stays as it is (no alias moves) and its request is rejected;
     audited as version.reject."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.APPROVE, model=name)
     require_reason(f"rejecting {name} v{version}", reason)
     with store.db.write() as session:
         _model, row = _pending(session, name, version, "reject")

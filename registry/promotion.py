@@ -18,8 +18,9 @@ from registry.aliases import AliasMove, promote_in
 from store import audit
 from store import models as model_store
 from store import versions as version_store
+from store.access import authorize
 from store.errors import InvalidInput, UsageError
-from store.identity import current_actor
+from store.roles import Permission
 from store.tables import RegisteredModel
 from store.vocabulary import AuditAction, Criticality, PromotionPolicy
 
@@ -81,7 +82,7 @@ def policy_view(model: RegisteredModel) -> dict[str, Any]:
 def promote_to_staging(store: Store, name: str, version: int, *, reason: str,
                        actor: str | None = None) -> AliasMove:
     """Policy `staging`: the version becomes the `staging` alias (audited as a promote)."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.PROPOSE, model=name)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         target = version_store.get_version(session, model, version)
@@ -126,7 +127,7 @@ def set_model(store: Store, name: str, *, criticality: str | None = None,
     """Change a model's criticality, promotion policy ("default" clears it), maximum age
     in days (0 clears it) or policy auto's canary share and period (seconds); audited as
     model.set with the settings before and after."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.MODEL_SETTINGS, model=name)
     _checked(criticality, policy, max_age_days, (canary_share, canary_period_s))
     with store.db.write() as session:
         model = model_store.get_model(session, name)

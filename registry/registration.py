@@ -9,8 +9,9 @@ from registry.models import check_model_name, ensure_model
 from store import audit
 from store import profiles as profile_store
 from store import versions as version_store
+from store.access import authorize
 from store.errors import InvalidInput
-from store.identity import current_actor
+from store.roles import Permission
 from store.rows import id_of
 from store.tables import ModelVersion, RegisteredModel
 from store.vocabulary import AuditAction, ProfileSource, VersionSource
@@ -119,7 +120,7 @@ def register_estimator(
     from registry.environment import code_version, environment
     from registry.signature import check_policy, infer_signature, input_example
 
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.REGISTER, model=name)
     check_model_name(name)
     if not hasattr(estimator, "predict"):
         raise InvalidInput(
@@ -192,7 +193,7 @@ def register_file(
 
     from store.artifacts import read_model_file
 
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.REGISTER, model=name)
     check_model_name(name)
     file_path = Path(path).expanduser().absolute()
     if trust:

@@ -17,9 +17,10 @@ from store import audit
 from store import datasets as dataset_store
 from store import models as model_store
 from store import runs as run_store
+from store.access import authorize
 from store.errors import Failed
 from store.handle import Store
-from store.identity import current_actor
+from store.roles import Permission
 from store.rows import id_of
 from store.tables import TrainingRun
 from store.types import utcnow
@@ -47,7 +48,7 @@ def reproduce(store: Store, name: str, version: str | int, actor: str | None = N
               progress: Steps | None = None) -> dict[str, Any]:
     """Retrain a version from its recorded run and compare; `progress` is told each step
     of REPRODUCE_STEPS as it starts, and (n, n, "") at the end."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.TRAIN, model=name)
     step = progress or no_steps
     n = len(REPRODUCE_STEPS)
     with store.db.read() as session:

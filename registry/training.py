@@ -36,9 +36,10 @@ from store import models as model_store
 from store import profiles as profile_store
 from store import runs as run_store
 from store import versions as version_store
+from store.access import authorize
 from store.errors import Failed, InvalidInput, WatchkeeperError
 from store.handle import Store
-from store.identity import current_actor
+from store.roles import Permission
 from store.rows import id_of
 from store.tables import Dataset, TrainingRun
 from store.vocabulary import (
@@ -270,11 +271,11 @@ def train(store: Store, spec_path: str, overrides: list[str] | None = None,
     from registry.environment import code_version, environment
     from registry.signature import infer_signature, input_example
 
-    actor = actor or current_actor()
     step = progress or no_steps
     n = len(TRAIN_STEPS)
     spec = load_spec(spec_path, overrides)
     check_model_name(spec.model_name)
+    actor = authorize(store, actor, Permission.TRAIN, model=spec.model_name)
     step(0, n, TRAIN_STEPS[0])
     prepared = prepare(spec)  # all input checks happen here, before any write
     code = code_version(prepared.entry_file)

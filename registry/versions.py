@@ -12,8 +12,9 @@ from store import aliases as alias_store
 from store import audit
 from store import models as model_store
 from store import versions as version_store
+from store.access import authorize
 from store.errors import Listing, NotFound, Refused, see
-from store.identity import current_actor
+from store.roles import Permission
 from store.rows import id_of
 from store.tables import ModelVersion, RegisteredModel
 from store.types import utcnow
@@ -81,7 +82,7 @@ class VersionStatusChange:
 
 def archive(store: Store, name: str, version: str | int, *, reason: str = "",
             actor: str | None = None) -> VersionStatusChange:
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.REGISTER, model=name)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         row = resolve_version(session, model, version)

@@ -21,7 +21,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from store.access import authorize
 from store.errors import InvalidInput, Listing, Refused, UsageError, see
+from store.roles import Permission
 from store.vocabulary import AlertKind, JobKind
 
 if TYPE_CHECKING:
@@ -217,12 +219,11 @@ def act(store: Store, alert_id: int, action: str, *, reason: str,
     (an `annotated` event, annotations["actions"], an alert.action audit event)."""
     from store import alerts as alert_store
     from store import audit
-    from store.identity import current_actor
     from store.types import utcnow
     from store.vocabulary import AlertEventKind, AuditAction
 
     reason = _check(action, reason)
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.RESPOND)
     about = alert_subject(store, alert_id)
     fitting = {a["name"]: Action(**a) for a in about["actions"]}
     if action not in fitting:

@@ -30,9 +30,11 @@ from store import audit
 from store import canary as canary_q
 from store import deployments as deployments_q
 from store import models as model_store
+from store.access import authorize
 from store.alert_tables import Alert, AlertEvent, CanaryWatch
+from store.audit import no_permission_check, self_recording
 from store.errors import StoreUnavailable, WatchkeeperError
-from store.identity import current_actor
+from store.roles import Permission
 from store.rows import id_of
 from store.types import utcnow
 from store.vocabulary import AlertEventKind, AuditAction, CanaryWatchStatus, Mode
@@ -83,7 +85,7 @@ def start_canary(store: Store, name: str, version: int, *, reason: str,
     """Put `version` on the model's canary share for its canary period: the deployment
     becomes mode canary with it as challenger, a watch row is written, audited as
     canary.start. A watch still open for the model is cancelled (superseded)."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.DEPLOY, model=name)
     now = now or utcnow()
     with store.db.write() as session:
         model = model_store.get_model(session, name)
@@ -111,6 +113,8 @@ def start_canary(store: Store, name: str, version: int, *, reason: str,
         return {**view, "period_s": period_s, "champion": change.deployment["champion"]}
 
 
+@no_permission_check("the daemon carries out promotion policy auto, which an operator set "
+                     "on the model; each decision is audited as canary.promote or canary.rollback")
 def decide_watches(store: Store, now: datetime | None = None, *,
                    actor: str = DECIDER) -> list[CanaryDecision]:
     """End every open watch whose outcome is known by `now`; cheap (one indexed query)
@@ -142,6 +146,7 @@ def _decide_one(store: Store, watch_id: int, now: datetime,
         return _decide(session, watch, now, actor)
 
 
+@self_recording("the cancelled watch row records that the decision could not be carried out, and why")
 def _give_up(store: Store, watch_id: int, now: datetime, why: str) -> CanaryDecision | None:
     """A decision that could not be carried out: the watch is cancelled with the reason,
     so the loop does not try it again every few seconds; nothing else moves."""

@@ -18,6 +18,8 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+from store.audit import self_recording
+
 log = logging.getLogger("scheduler.run")
 
 #: RLIMIT_AS headroom above the job's resident-memory limit: the address space of a Python
@@ -64,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         store.close()
 
 
+@self_recording("a job run's row is its record (status, timing, resources, log)")
 def _run(store: Any, run_id: int) -> int:
     from scheduler.kinds import kind_spec
     from scheduler.kinds.base import RunContext
@@ -83,10 +86,12 @@ def _run(store: Any, run_id: int) -> int:
     job_id = job.id
     assert job_id is not None
 
+    @self_recording("a job's saved state belongs to its run record")
     def save_state(state: dict[str, Any]) -> None:
         with store.db.write() as session:
             run_ledger.save_job_state(session, job_id, state)
 
+    @self_recording("a run's heartbeat is part of its run record")
     def heartbeat() -> None:
         with store.db.write() as session:
             run_ledger.run_heartbeat(session, run_id)
@@ -104,6 +109,7 @@ def _run(store: Any, run_id: int) -> int:
     return 0
 
 
+@self_recording("a job run's row is its record (status, timing, resources, log)")
 def _record_error(store: Any, run_id: int, message: str) -> None:
     from store import run_ledger
     from store.errors import WatchkeeperError

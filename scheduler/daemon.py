@@ -45,6 +45,7 @@ from scheduler import recovery
 from scheduler.runner import STOP_GRACE_S, Claim, Runner
 from scheduler.timetable import EXECUTOR, Slot, SlotExecutor, Timetable
 from store import run_ledger, scheduler_lease, wal
+from store.audit import self_recording
 from store.errors import StoreUnavailable
 from store.job_tables import Job
 from store.jobs import list_jobs
@@ -100,6 +101,7 @@ class Daemon:
 
     # -- life ------------------------------------------------------------------------------
 
+    @self_recording("the daemon's lease and heartbeat row and the job run rows are the record")
     def run(self) -> int:
         with self.store.db.write() as session:
             previous = scheduler_lease.acquire(session, host=self.host, pid=self.pid)
@@ -127,6 +129,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda _n, _f: self.stop())
 
+    @self_recording("recovered runs are recorded on their job run rows")
     def _recover(self, previous: scheduler_lease.Holder | None) -> Any:
         now = utcnow()
         with self.store.db.write() as session:
@@ -152,6 +155,7 @@ class Daemon:
         self.scheduler.start()
         log.info("scheduler running: %d jobs on the timetable", len(self.timetable))
 
+    @self_recording("the daemon's row records its stop")
     def _shutdown(self) -> None:
         self.stop()
         if self.scheduler is not None and self.scheduler.running:
@@ -218,6 +222,7 @@ class Daemon:
             if self.wal is not None and self.wal.warning:
                 log.warning(self.wal.warning)
 
+    @self_recording("the timetable's slots are the scheduler's own state, shown by wk jobs")
     def _write_slots(self) -> None:
         while True:
             try:
@@ -297,6 +302,7 @@ class Daemon:
         self.problem = f"{utcnow():%H:%M:%S} UTC: {message}"
         self.problem_at = time.monotonic()
 
+    @self_recording("the daemon's heartbeat row is its own record")
     def _heartbeat(self) -> None:
         if self.problem and time.monotonic() - self.problem_at > PROBLEM_SHOWN_S:
             self.problem = ""

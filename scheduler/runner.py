@@ -38,6 +38,7 @@ import psutil
 from scheduler import follow_up
 from scheduler.store_retry import write_retrying
 from store import run_ledger
+from store.audit import self_recording
 from store.job_tables import Job, JobRun
 from store.run_ledger import Ending
 from store.types import utcnow
@@ -139,6 +140,7 @@ class Runner:
         self.stopping = stopping
         self.stop_deadline: float | None = None  # monotonic time the stop grace ends
 
+    @self_recording("claiming a due run writes the job run row, which is the record")
     def claim(self, run_id: int) -> Claim:
         """Mark the queued run running (or skipped: its job runs already), in one write
         transaction. The daemon's main loop claims runs one after another in the order they

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from store.audit import self_recording
 from store.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ FOREVER_S = 600.0
 PAUSE_S = 1.0
 
 
+@self_recording("a retried write on behalf of a run record (the caller's records)")
 def write_retrying(store: Store, work: Callable[[Session], T], what: str, *,
                    forever: bool = False, on_trouble: Callable[[str], None] | None = None) -> T:
     """`work` in a write transaction, tried again while the store is unavailable;

@@ -67,9 +67,10 @@ def resolve(session: Session, actor: str | None) -> Principal:
         from store.job_tables import Job
 
         job = session.exec(select(Job).where(Job.name == actor[len(JOB_PREFIX):])).first()
-        if job is not None and job.created_by:
-            return Principal(actor, user_role(session, job.created_by), "job",
-                             account=job.created_by)
+        if job is not None and job.created_by and not job.created_by.startswith(JOB_PREFIX):
+            owner = resolve(session, job.created_by) if job.created_by.startswith(TOKEN_PREFIX) \
+                else Principal(job.created_by, user_role(session, job.created_by))
+            return Principal(actor, owner.role, "job", owner.models, account=job.created_by)
     account = current_actor()
     return Principal(actor or account, user_role(session, account), "user", account=account)
 
@@ -102,11 +103,23 @@ def check(session: Session, principal: Principal, permission: Permission,
 def authorize(store: Store, actor: str | None, permission: Permission, *,
               model: str | None = None) -> str:
     """The actor's name if it may; else audit the refusal and raise PermissionDenied."""
+    return authorize_principal(store, actor, permission, model=model).name
+
+
+def owner_of_work(principal: Principal) -> str:
+    """Whose role a job added by `principal` acts with: the token, or the account (a job
+    added by another job keeps that job's owner)."""
+    return principal.name if principal.kind == "token" else principal.account
+
+
+def authorize_principal(store: Store, actor: str | None, permission: Permission, *,
+                        model: str | None = None) -> Principal:
+    """As authorize, returning who is acting."""
     with store.db.read() as session:
         principal = resolve(session, actor)
         problem = check(session, principal, permission, model)
     if problem is None:
-        return principal.name
+        return principal
     record_denial(store, principal, permission, model, problem)
     raise PermissionDenied(problem, permission=str(permission),
                            needs=tuple(str(r) for r in needed_roles(permission)),

@@ -46,7 +46,11 @@ def backup(store: Store, dest: str | os.PathLike[str], *, method: str = "backup-
            verify: bool = True, actor: str | None = None) -> dict[str, Any]:
     """Copy the store into `dest` (a new or empty folder). Returns what was copied, the
     manifest and, with `verify`, the copy's quick check."""
+    from store.access import authorize
+    from store.roles import Permission
+
     refuse_unless_sqlite(store, "wk's backup", PG_FIX)
+    actor = authorize(store, actor, Permission.MAINTAIN)
     if method not in METHODS:
         raise InvalidInput(f"backup method {method!r} is not one of {', '.join(METHODS)}",
                            field="method", example=METHODS[0])

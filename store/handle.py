@@ -121,15 +121,19 @@ def init_store(store: str | os.PathLike[str] | None = None) -> tuple[Store, bool
             refuse_network_filesystem(location.root)
         db = Database(location.database_url)
         try:
+            before: str | None = None
             if current_revision(db) is None:
                 upgrade_to_head(db)
                 created = True
             else:
-                ensure_current(db, location.describe())
+                before = ensure_current(db, location.describe())
                 created = False
         except Exception:
             db.dispose()
             raise
     finally:
         os.umask(old_umask)
-    return Store(location=location, db=db), created
+    from store.schema import HEAD_REVISION
+
+    return Store(location=location, db=db,
+                 upgraded_from=before if before not in (None, HEAD_REVISION) else None), created

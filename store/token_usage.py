@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from store.access_tables import ApiToken, TokenUsage
+from store.audit import self_recording
 from store.config import config_path, read_config
 from store.errors import InvalidInput
 from store.tables import RegisteredModel
@@ -80,6 +81,8 @@ class UsageDelta:
     minutes: dict[int, tuple[int, int]]  # minute -> (requests, limited)
 
 
+@self_recording("token use is counted by the server for each token (uses, last use, per-minute "
+                "rows); the token's creation and revocation are audited")
 def record_usage(store: Store, deltas: list[UsageDelta]) -> None:
     """Add the deltas in one transaction: the tokens' uses and last use, and their rows in
     token_usage (one per token per minute, added to when it exists)."""

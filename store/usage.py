@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, text
 from sqlmodel import SQLModel
 
+from store.audit import self_recording
 from store.rows import table_of
 
 # every table through store.tables: importing report_tables first is circular
@@ -151,6 +152,7 @@ def served_memory(conn: Connection) -> list[dict[str, Any]]:
              "pid": int(r[4]), "measured_at": r[5]} for r in conn.execute(query)]
 
 
+@self_recording("a served model's memory reading is a measurement row with its time")
 def record_served_memory(store: Store, version_id: int, nbytes: int) -> None:
     """A server's measurement of the memory a version took to load."""
     with store.db.write() as session:

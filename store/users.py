@@ -43,8 +43,7 @@ def _account_uid(name: str) -> int:
         return pwd.getpwnam(name).pw_uid
     except KeyError:
         raise NotFound(f"there is no OS account {name!r} on this host: a user is an OS "
-                       "account; create the account first, or check the spelling",
-                       field="name") from None
+                       "account; create the account first, or check the spelling") from None
 
 
 def _get(session: Session, name: str) -> User:

@@ -39,6 +39,10 @@ def vacuum(store: Store, *, busy_timeout_ms: int = VACUUM_BUSY_TIMEOUT_MS,
     """VACUUM, then a TRUNCATE checkpoint; the sizes before and after."""
     refuse_unless_sqlite(store, "wk's vacuum", "PostgreSQL's autovacuum does this (or run "
                          "VACUUM FULL in psql in a quiet hour)")
+    from store.access import authorize
+    from store.roles import Permission
+
+    actor = authorize(store, actor, Permission.MAINTAIN)
     before = wal_status(store)
     started = time.perf_counter()
     try:

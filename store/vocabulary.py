@@ -89,6 +89,7 @@ class AuditAction(StrEnum):
     LABEL_QUEUE_FILL = "label.queue"  # a sample of predictions offered for labelling
     LABEL_SET = "label.set"  # a person labelled a queued prediction
     LABEL_SKIP = "label.skip"  # a person skipped one
+    LABEL_FEEDBACK = "label.feedback"  # labels by prediction or request id (CLI, API, file)
     MODEL_SET = "model.set"  # criticality, promotion policy, maximum age
     JOB_ADD = "job.add"
     JOB_EDIT = "job.edit"

@@ -39,6 +39,7 @@ from console.cli import (
     tokens,
     train,
     ui,
+    users,
 )
 from console.cli.errors import ExitCode
 from console.cli.parser import Commands, Version, common_options
@@ -56,7 +57,7 @@ DESCRIPTION = (
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
                 label, predictions, quarantine, score, batch, checks, audit, timeline,
-                monitor, alerts, jobs, scheduler_cmd, store_upkeep, tokens)
+                monitor, alerts, jobs, scheduler_cmd, store_upkeep, users, tokens)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,7 +23,20 @@ def store_from(args: argparse.Namespace) -> Store:
     if store.upgraded_from:
         sys.stderr.write(f"wk: upgraded the store at {store.location.describe()} from schema "
                          f"{store.upgraded_from} to {HEAD_REVISION}\n")
+        say_first_admin(store, store.upgraded_from)
     return store
+
+
+def say_first_admin(store: Store, upgraded_from: str | None) -> None:
+    """Users and roles came with schema 0009: say who the upgrade made admin."""
+    if upgraded_from is None or upgraded_from >= "0009":
+        return
+    from store.users import list_users
+
+    admins = [u["name"] for u in list_users(store) if u["role"] == "admin"]
+    sys.stderr.write(f"wk: this store now has users and roles: {', '.join(admins)} (the store's "
+                     "owner) is its admin; see 'wk users list', add others with "
+                     "'wk users add NAME --role ROLE'\n")
 
 
 def confirm(question: str, assume_yes: bool) -> bool:

@@ -13,11 +13,15 @@ def register(nouns: Commands) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from console.cli.common import say_first_admin
     from store.handle import init_store
     from store.schema import HEAD_REVISION
+    from store.users import list_users
 
     store, created = init_store(args.store)
     try:
+        say_first_admin(store, store.upgraded_from)
+        admins = [u["name"] for u in list_users(store) if u["role"] == "admin"]
         result = {
             "store": str(store.location.root),
             "database": store.location.describe() if not store.location.is_sqlite_file
@@ -25,6 +29,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             "artifacts": str(store.location.artifacts_dir),
             "schema_revision": HEAD_REVISION,
             "created": created,
+            "admins": admins,
         }
     finally:
         store.close()

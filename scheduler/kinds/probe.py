@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext
+from store.audit import self_recording
 from store.errors import InvalidInput
 from store.vocabulary import JobKind
 
@@ -86,6 +87,7 @@ def _read_metrics(opener: Any, base: str, timeout: float,
         return None, None
 
 
+@self_recording("a probe's answer is a probe_result row with its time")
 def run(ctx: RunContext) -> Outcome:
     import time
     import urllib.error

@@ -35,11 +35,13 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
 
 def run(ctx: RunContext) -> Outcome:
     from store import audit
-    from store.identity import current_actor
+    from store.access import authorize
     from store.prune import job_run_cutoff, prune_before
+    from store.roles import Permission
     from store.types import utcnow
     from store.vocabulary import AuditAction
 
+    actor = authorize(ctx.store, f"job:{ctx.job.name}", Permission.RETENTION)
     now = utcnow()
     cutoff = now - timedelta(days=ctx.args["days"])
     pruned = prune_before(ctx.store, cutoff, now=now, heartbeat=ctx.heartbeat)
@@ -48,7 +50,7 @@ def run(ctx: RunContext) -> Outcome:
     logs = _prune_run_logs(ctx, job_run_cutoff(cutoff, now))
     space = _reclaim(ctx, ctx.args["vacuum"])
     with ctx.store.db.write() as session:
-        audit.record(session, actor=current_actor(), action=AuditAction.STORE_PRUNE,
+        audit.record(session, actor=actor, action=AuditAction.STORE_PRUNE,
                      target="store", reason=f"job {ctx.job.name}: older than {ctx.args['days']} days",
                      after={"deleted": pruned["deleted"], "cutoff": pruned["cutoff"],
                             "vacuum": ctx.args["vacuum"], "space": _short(space)})

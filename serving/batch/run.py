@@ -31,8 +31,10 @@ from store import batch_runs as batch_runs_q
 from store import deployments as deployments_q
 from store import models as model_store
 from store import prediction_log, run_life, vocabulary
+from store.access import authorize
+from store.audit import self_recording
 from store.errors import InvalidInput, Refused
-from store.identity import current_actor
+from store.roles import Permission
 from store.rows import id_of
 from store.tables import BatchRun
 from store.types import utcnow
@@ -60,8 +62,9 @@ def _check_run_id(run_id: str) -> None:
         raise InvalidInput(f"run id {run_id[:40]!r}: use 1-100 letters, digits, '-', '_', '.' or ':'")
 
 
+@self_recording("a batch run row records who started it (created_by), when and what it read and wrote")
 def _start(store: Store, model: str, version: str | int | None, run_id: str | None,
-           source: Source, sink: Sink) -> Plan:
+           source: Source, sink: Sink, actor: str) -> Plan:
     """Create the run (or take over an earlier attempt of the same id)."""
     from serving.traffic.deployments import version_to_use
 
@@ -85,7 +88,7 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
             run.rows_read = run.rows_scored = run.rows_quarantined = run.chunks = 0
         else:
             run = BatchRun(id=run_id, model_id=id_of(m), version_id=id_of(row), source=source.describe(),
-                           sink=sink.describe(), created_by=current_actor())
+                           sink=sink.describe(), created_by=actor)
         session.add(run_life.start(run))
         dep = deployments_q.find_deployment(session, id_of(m))
         details = deployments_q.version_details(session, [id_of(row)])
@@ -93,6 +96,7 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
         return Plan(run_id, VersionInfo(*details[0]), route, keep, dep.input_sample_rate if dep else 1.0)
 
 
+@self_recording("a batch run row records how it ended")
 def _finish(store: Store, run_id: str, status: str, error: str = "", rows_read: int | None = None) -> None:
     with store.db.write() as session:
         run = batch_runs_q.get_batch_run(session, run_id)
@@ -119,14 +123,15 @@ def _reason(items: list[tuple[str | None, str]], row: pd.Series | None = None) -
 
 def score_batch(store: Store, model: str, source: Source, sink: Sink, *, run_id: str | None = None,
                 version: str | int | None = None, chunk_size: int = 10_000, keep: list[str] | None = None,
-                progress: Progress | None = None) -> dict[str, Any]:
+                progress: Progress | None = None, actor: str | None = None) -> dict[str, Any]:
+    actor = authorize(store, actor, Permission.SCORE_BATCH, model=model)
     if not 1 <= chunk_size <= MAX_CHUNK:
         raise InvalidInput(f"chunk size {chunk_size} must be between 1 and {MAX_CHUNK}", field="chunk_size")
     if source.kind == sink.kind == "sql" and source.location == sink.location and source.location.startswith("sqlite"):
         from dataclasses import replace
 
         source = replace(source, read_whole=True)
-    plan = _start(store, model, version, run_id, source, sink)
+    plan = _start(store, model, version, run_id, source, sink, actor)
     import gc
 
     # Each chunk makes a few hundred thousand short-lived tuples and strings; collecting

@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from store import audit
 from store import models as model_store
 from store import predictions as predictions_q
+from store.access import authorize
 from store.errors import InvalidInput
+from store.roles import Permission
 from store.types import utcnow
+from store.vocabulary import AuditAction
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -70,14 +74,20 @@ def check_item(item: Any) -> str | None:
     return None
 
 
-def apply_labels(store: Store, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Write the labels in one transaction. Unmatched ones are reported, not errors."""
+def apply_labels(store: Store, items: list[dict[str, Any]], *,
+                 actor: str | None = None) -> dict[str, Any]:
+    """Write the labels in one transaction with their audit row (label.feedback, the
+    counts). Unmatched ones are reported, not errors."""
     for i, item in enumerate(items):
         problem = check_item(item)
         if problem:
             raise InvalidInput(f"label {i}: {problem}")
+    actor = authorize(store, actor, Permission.LABEL)
     with store.db.write() as session:
-        return write_labels(session, items, utcnow())
+        result = write_labels(session, items, utcnow())
+        audit.record(session, actor=actor, action=AuditAction.LABEL_FEEDBACK, target="predictions",
+                     after={k: v for k, v in result.items() if isinstance(v, int)})
+        return result
 
 
 def write_labels(session: Session, items: list[dict[str, Any]], at: datetime) -> dict[str, Any]:

@@ -19,9 +19,10 @@ from serving.log.feedback import check_item, write_labels
 from store import audit
 from store import label_tasks as tasks_q
 from store import models as model_store
+from store.access import authorize
 from store.errors import Conflict, InvalidInput, NotFound, UsageError
-from store.identity import current_actor
 from store.report_tables import LabelTask
+from store.roles import Permission
 from store.types import utcnow
 from store.vocabulary import AuditAction, LabelTaskStatus
 
@@ -61,7 +62,7 @@ def fill_queue(store: Store, model: str, since: datetime, until: datetime,
                actor: str | None = None) -> int:
     """Queue up to `per_window` predictions of each window (topping up a window queued
     before, never queueing a prediction twice); the number of tasks added."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.LABEL, model=model)
     if not 1 <= per_window <= MAX_PER_WINDOW:
         raise UsageError(f"{per_window} per window is outside 1..{MAX_PER_WINDOW}", field="per_window",
                          example="20")
@@ -232,7 +233,7 @@ def label_task(store: Store, model: str, prediction_id: str, label: str, *,
                actor: str | None = None) -> TaskDone:
     """Label a queued prediction, checked against its classes (or as a number for a
     regressor), through the feedback path; the task is done, with its audit event."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.LABEL, model=model)
     at = utcnow()
     with store.db.write() as session:
         task, prediction = _task(session, model, prediction_id)
@@ -257,7 +258,7 @@ def label_task(store: Store, model: str, prediction_id: str, label: str, *,
 
 def skip_task(store: Store, model: str, prediction_id: str, *, actor: str | None = None) -> TaskDone:
     """Take a queued prediction out of the queue unlabelled (it is never offered again)."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.LABEL, model=model)
     at = utcnow()
     with store.db.write() as session:
         task, _ = _task(session, model, prediction_id)

@@ -22,9 +22,10 @@ from store import deployments as deployments_q
 from store import models as model_store
 from store import rollups as rollups_q
 from store import versions as version_store
+from store.access import authorize
 from store.deployments import CHAMPION_ALIAS
 from store.errors import InvalidInput, Listing, NotFound, Refused, see
-from store.identity import current_actor
+from store.roles import Permission
 from store.rows import id_of
 from store.tables import Deployment
 from store.types import utcnow
@@ -134,7 +135,7 @@ def set_deployment(store: Store, name: str, *, mode: str | None = None, challeng
                    sample_rate: float | None = None, clear_challenger: bool = False,
                    reason: str = "", actor: str | None = None) -> DeploymentChange:
     """Change any of the settings; the others keep their values."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.DEPLOY, model=name)
     with store.db.write() as session:
         return set_deployment_in(session, model_store.get_model(session, name), mode=mode,
                                  challenger=challenger, share=share, log_mode=log_mode,
@@ -217,7 +218,7 @@ def _challenger_out(session: Session, model: RegisteredModel, dep: Deployment, b
 def promote(store: Store, name: str, *, reason: str = "", actor: str | None = None) -> DeploymentChange:
     """The challenger becomes the champion (the production alias moves to it) and takes
     all traffic; the old champion can be brought back with `rollback`."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.PROMOTE, model=name)
     registry_aliases.require_reason("promoting a challenger (it changes production)", reason)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
@@ -252,7 +253,7 @@ def rollback(store: Store, name: str, *, reason: str = "", actor: str | None = N
     """All traffic back to the known-good version in one step: with a challenger taking
     traffic (shadow, canary, ab), the challenger is taken out; otherwise the production
     alias returns to the version it held before."""
-    actor = actor or current_actor()
+    actor = authorize(store, actor, Permission.ROLLBACK, model=name)
     registry_aliases.require_reason("rolling back production traffic", reason)
     with store.db.write() as session:
         model = model_store.get_model(session, name)

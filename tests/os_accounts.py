@@ -1,0 +1,108 @@
+"""Real OS accounts for the access tests: identity is the process's uid, so acting as a
+viewer or an operator means running `wk` as another account. Created by the test (root
+only: tests skip with the reason otherwise) and removed afterwards.
+
+The test's Python may live under a folder other accounts cannot enter (pyenv under
+/root, 0700): `reachable_python()` gives the folders on the way search permission
+(o+x, not read) for the test's duration, so the other account can run the same venv.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+WK = REPO / ".venv" / "bin" / "wk"
+
+
+def need_root() -> None:
+    if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("runuser"):
+        pytest.skip("needs root with useradd and runuser, to create the OS accounts it acts as")
+
+
+def _ancestors(path: Path) -> list[Path]:
+    return [p for p in [path, *path.parents] if p != Path("/")]
+
+
+@contextmanager
+def reachable_python() -> Iterator[None]:
+    """Search permission for others on every folder above the interpreter and the repo."""
+    targets: set[Path] = set()
+    for start in (Path(os.path.realpath(sys.executable)).parent, REPO):
+        targets.update(_ancestors(start))
+    changed: list[tuple[Path, int]] = []
+    try:
+        for folder in sorted(targets):
+            mode = folder.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+                changed.append((folder, stat.S_IMODE(mode)))
+        yield
+    finally:
+        for folder, mode in reversed(changed):
+            os.chmod(folder, mode)
+
+
+@contextmanager
+def accounts(prefix: str, names: Sequence[str], group: bool = True) -> Iterator[tuple[dict[str, str], str]]:
+    """OS accounts `<prefix>-<name>-<random>` (short enough for useradd), all in one new
+    group when `group`; yields ({name: account}, group) and deletes them afterwards."""
+    need_root()
+    tag = secrets.token_hex(2)
+    group_name = f"{prefix}g{tag}"
+    made: dict[str, str] = {}
+    if group:
+        subprocess.run(["groupadd", group_name], check=True)
+    try:
+        for name in names:
+            account = f"{prefix}{name[:4]}{tag}"
+            cmd = ["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", account]
+            if group:
+                cmd[1:1] = ["-G", group_name]
+            subprocess.run(cmd, check=True)
+            made[name] = account
+        yield made, group_name
+    finally:
+        for account in made.values():
+            subprocess.run(["userdel", account], check=False, capture_output=True)
+        if group:
+            subprocess.run(["groupdel", group_name], check=False, capture_output=True)
+
+
+def share_with_group(root: Path, group: str) -> None:
+    """Give `group` read and write on the store tree (SQLite readers write -shm), with
+    setgid folders so files made later keep the group."""
+    gid = int(subprocess.run(["getent", "group", group], capture_output=True, text=True,
+                             check=True).stdout.split(":")[2])
+    for folder, _dirs, files in os.walk(root):
+        os.chown(folder, -1, gid)
+        os.chmod(folder, 0o2770)
+        for f in files:
+            path = os.path.join(folder, f)
+            os.chown(path, -1, gid)
+            os.chmod(path, 0o660)
+
+
+def run_as(account: str, argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 120,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`wk ARGV` as `account` (umask 007 so what it creates stays the group's)."""
+    home = Path("/tmp") / f"home-{account}"
+    home.mkdir(exist_ok=True)
+    os.chown(home, int(subprocess.run(["id", "-u", account], capture_output=True, text=True,
+                                      check=True).stdout), -1)
+    environment = {"PATH": f"{WK.parent}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+                   "COLUMNS": "200", **(env or {})}
+    command = [shutil.which("runuser") or "/usr/sbin/runuser", "-u", account, "--", "sh", "-c", 'umask 007; exec "$@"', "sh",
+               str(WK), *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                          env=environment)
