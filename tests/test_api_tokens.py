@@ -362,3 +362,17 @@ def test_a_probe_sends_the_token_from_its_variable(tmp_path: Path, monkeypatch: 
     finally:
         server.shutdown()
         store.close()
+
+
+def test_every_role_may_score_and_only_label_roles_may_send_feedback(served: Any) -> None:
+    from store.roles import Permission, allows
+
+    client, api, store, _root = served
+    headers = {role: token(store, f"as-{role}", role) for role in ("viewer", "scientist", "operator", "admin")}
+    refreshed(api)
+    for role, h in headers.items():
+        r = predict(client, "tiny", {"row": TINY_ROW}, headers=h)
+        assert r.status_code == 200, (role, r.text)
+        pid = r.json()["predictions"][0]["prediction_id"]
+        r = client.post("/v1/feedback", json={"prediction_id": pid, "label": 1}, headers=h)
+        assert r.status_code == (200 if allows(role, Permission.LABEL) else 403), (role, r.text)
