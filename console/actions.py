@@ -118,6 +118,8 @@ SCREEN_ACTIONS: tuple[ActionSpec, ...] = (
                show=False),
     ActionSpec("newer_report", "right_square_bracket", "The drift report after this one", ("drift",),
                show=False),
+    ActionSpec("explain", "e", "Explain the prediction: replay it through its version (hash-checked) "
+               "and show each input feature's contribution", ("prediction",), short="explain"),
 )
 
 

@@ -11,7 +11,10 @@ margin (share of the training metric); latency: p95_ms, window_s, min_requests;
 error-rate: rate, window_s, min_requests; traffic: factor, window_s, min_baseline;
 model-age: (the model's max_age_days); job-failed: exhausted (only once retries ran out);
 heartbeat: max_age_s; probe: uptime, window_s, min_probes; disk: min_free_share;
-server-memory: rss_mb, window_s; server-cpu: share, window_s.
+server-memory: rss_mb, window_s; server-cpu: share, window_s; rate-limited: window_s,
+min_limited (refused requests of one token in the window), share (of its requests refused,
+0: the count alone), token (one token's name; "": every token); guardrail: count, share,
+window_s, min_answers (share 0: fires above `count` flagged answers; else above that share).
 """
 
 from __future__ import annotations
@@ -41,11 +44,14 @@ PARAM_DEFAULTS: dict[str, dict[str, Any]] = {
     AlertKind.DISK: {"min_free_share": 0.1},
     AlertKind.SERVER_MEMORY: {"rss_mb": 2048.0, "window_s": 600},
     AlertKind.SERVER_CPU: {"share": 0.9, "window_s": 600},
+    AlertKind.RATE_LIMITED: {"window_s": 900, "min_limited": 100, "share": 0.0, "token": ""},
+    AlertKind.GUARDRAIL: {"count": 0, "share": 0.0, "window_s": 600, "min_answers": 20},
 }
 #: Kinds about one model (the others are store-wide: jobs, the scheduler, servers, disk).
 MODEL_KINDS = frozenset({AlertKind.DRIFT, AlertKind.QUALITY, AlertKind.PERFORMANCE,
                          AlertKind.PERFORMANCE_ESTIMATED, AlertKind.LATENCY,
-                         AlertKind.ERROR_RATE, AlertKind.TRAFFIC, AlertKind.MODEL_AGE})
+                         AlertKind.ERROR_RATE, AlertKind.TRAFFIC, AlertKind.MODEL_AGE,
+                         AlertKind.GUARDRAIL})
 PRIMARY = {"classification": ("roc_auc", "accuracy", "f1"), "regression": ("rmse", "mae", "r2")}
 BAD_RUNS = frozenset({JobRunStatus.FAILED, JobRunStatus.TIMED_OUT, JobRunStatus.ABANDONED})
 
@@ -183,6 +189,21 @@ def error_rate(answered: int, errors: int, params: Mapping[str, Any]) -> Verdict
                                         f"bound {bound:.1%})")
 
 
+def guardrail(flagged: int, rows: int, params: Mapping[str, Any]) -> Verdict:
+    """Answers flagged by the deployment's guardrails in the window: above `count`, or,
+    with a `share` set, above that share of the rows answered and refused."""
+    share = float(params["share"])
+    if share <= 0:
+        bound = int(params["count"])
+        return _verdict(flagged > bound, float(flagged),
+                        f"{flagged} answer(s) outside the guardrails in the window (fires above {bound})")
+    if rows < int(params["min_answers"]):
+        return _insufficient(f"{rows} rows in the window, need {params['min_answers']}", float(flagged))
+    rate = flagged / rows
+    return _verdict(rate > share, rate, f"{flagged} of {rows} answers outside the guardrails ({rate:.1%}, "
+                                        f"bound {share:.1%})")
+
+
 def traffic(current: int, day_before: int, params: Mapping[str, Any]) -> Verdict:
     """Requests stopped, or fell by `factor` against the same window a day earlier."""
     factor = float(params["factor"])
@@ -283,3 +304,20 @@ def server_cpu(samples: Sequence[tuple[datetime, float | None, float | None]],
     bound = float(params["share"])
     return _verdict(share > bound, share, f"CPU {share:.0%} of one core over {wall:.0f} s "
                                           f"(bound {bound:.0%})")
+
+
+def rate_limited(requests: int, limited: int, params: Mapping[str, Any]) -> Verdict:
+    """A token's requests and rate-limit refusals over the window: it holds when the
+    refusals reach min_limited and their share of its requests reaches `share`. A token
+    that made no request is clear (it is not hitting its limit), so the alert resolves
+    when a caller stops."""
+    window = int(params["window_s"])
+    bound = int(params["min_limited"])
+    share_bound = float(params["share"])
+    if requests <= 0:
+        return _verdict(False, 0.0, f"no request in the last {window // 60} min")
+    share = limited / requests
+    said = (f"{limited} of {requests} requests refused by the rate limit in the last "
+            f"{window // 60} min ({share:.0%}; fires at {bound}"
+            + (f" and {share_bound:.0%})" if share_bound > 0 else ")"))
+    return _verdict(limited >= max(bound, 1) and share >= share_bound, float(limited), said)

@@ -19,6 +19,7 @@ from store import audit
 from store.access import authorize
 from store.alert_tables import AlertRule, Channel, Silence
 from store.errors import Conflict, InvalidInput, Listing, NotFound, UsageError, see
+from store.names import check_name
 from store.roles import Permission
 from store.types import utcnow
 from store.vocabulary import (
@@ -151,10 +152,9 @@ def add_rule(store: Store, *, name: str, kind: str, model: str | None = None,
              version: int | None = None, feature: str | None = None, job: str | None = None,
              params: Mapping[str, Any] | None = None, severity: str = Severity.WARNING,
              channels: Sequence[str] = (), for_n: int = 1, of_m: int = 1, clear_n: int = 1,
-             repeat_s: int = 4 * 3600, enabled: bool = True, reason: str = "", actor: str | None = None) -> dict[str, Any]:
-    if not NAME.match(name):
-        raise InvalidInput(f"rule name {name!r}: use letters, digits, . _ - (up to 80)",
-                           field="name", example="credit-drift")
+             repeat_s: int = 4 * 3600, enabled: bool = True, reason: str = "",
+             actor: str | None = None) -> dict[str, Any]:
+    check_name(name, what="rule name", example="credit-drift", max_len=80)
     if kind not in set(AlertKind):
         raise InvalidInput(f"no alert kind {kind!r}; the kinds: {', '.join(AlertKind)}",
                            field="kind", example="drift")

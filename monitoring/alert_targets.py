@@ -1,8 +1,8 @@
 """A rule's targets and their verdicts for one pass: the model (optionally one version and
 one feature; a drift rule without a feature has one target per feature of the newest
-report), a job, a probe job (a server), the scheduler or the store's disk, each with its
-Alertmanager labels, a stable fingerprint and its group (per model; store-wide rules
-group under their kind). The data comes from store/alert_queries.AlertInputs; the
+report), a job, a probe job (a server), an API token, the scheduler or the store's disk,
+each with its Alertmanager labels, a stable fingerprint and its group (per model;
+store-wide rules group under their kind). The data comes from store/alert_queries.AlertInputs; the
 conditions are monitoring/alert_rules.py.
 """
 
@@ -97,6 +97,12 @@ def evaluate_rule(rule: AlertRule, data: AlertInputs, now: datetime,
                            else rules.server_cpu(samples, params))
             out.append((_store_target(rule, job=jobs[j]["name"]), verdict))
         return out
+    if kind == AlertKind.RATE_LIMITED:
+        usage = data.token_usage(int(params["window_s"]))
+        names = [params["token"]] if params.get("token") else sorted(usage)
+        return [(_store_target(rule, token=name), rules.rate_limited(*usage.get(name, (0, 0)),
+                                                                     params))
+                for name in names]
     return []
 
 
@@ -159,6 +165,11 @@ def _model_rule(rule: AlertRule, data: AlertInputs, now: datetime,
         verdict = rules.latency(requests, buckets, params)
     elif kind == AlertKind.ERROR_RATE:
         verdict = rules.error_rate(answered, errors, params)
+    elif kind == AlertKind.GUARDRAIL:
+        shadowless = [t for t in data.model_rollups(model_id, window)
+                      if t.route != "shadow" and (rule.version is None or t.version == rule.version)]
+        verdict = rules.guardrail(data.flagged(model_id, window, pinned),
+                                  sum(t.answered + t.errors for t in shadowless), params)
     else:
         verdict = rules.traffic(requests, sums(days_back=1)[2], params)
     return [(_model_target(rule, model), verdict)]

@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from registry.production_guard import guard_production
 from registry.versions import resolve_version
 from store import aliases as alias_store
 from store import audit
@@ -111,6 +112,7 @@ def promote(store: Store, name: str, version: str | int, alias: str, *, reason: 
     actor = authorize(store, actor, alias_permission(alias, rollback=False), model=name)
     check_alias_name(alias)
     _require_reason(alias, reason, "changing")
+    guard_production(store, name, actor, alias=alias)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         return promote_in(session, model, resolve_version(session, model, version), alias,

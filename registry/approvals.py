@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from registry.aliases import promote_in, require_reason
+from registry.production_guard import guard_production
 from registry.views import iso
 from store import aliases as alias_store
 from store import approvals as approval_store
@@ -57,7 +58,7 @@ def _version_int(version: int | str) -> int:
 def request_approval(store: Store, name: str, version: int, *, report_md: str = "",
                      report_html: str = "", summary: dict[str, Any] | None = None,
                      training_run_id: int | None = None, job_run_id: int | None = None,
-                     actor: str | None = None) -> dict[str, Any]:
+                     actor: str | None = None, reason: str = "") -> dict[str, Any]:
     """A pending request for `version` (older pending ones of the model become superseded),
     against the version production holds now; audited as version.approval_request."""
     actor = authorize(store, actor, Permission.PROPOSE, model=name)
@@ -81,7 +82,7 @@ def request_approval(store: Store, name: str, version: int, *, report_md: str = 
         audit.record(session, actor=actor, action=AuditAction.APPROVAL_REQUEST,
                      target=audit.target(name, version),
                      after={"version": version, "against": _number(session, row.against_version_id),
-                            "report": report_html, "superseded": superseded})
+                            "report": report_html, "superseded": superseded}, reason=reason)
         return approval_view(session, row, name)
 
 
@@ -114,6 +115,7 @@ def approve(store: Store, name: str, version: int | str, *, reason: str,
     request approved; audited as version.approve. Returns the request with `move`."""
     actor = authorize(store, actor, Permission.APPROVE, model=name)
     require_reason(f"approving {name} v{version}", reason)
+    guard_production(store, name, actor, approving=version)
     with store.db.write() as session:
         model, row = _pending(session, name, version, "approve")
         target = version_store.version_by_id(session, row.version_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,7 @@ from store import audit
 from store import models as model_store
 from store import runs as run_store
 from store import versions as version_store
-from store.errors import InvalidInput
+from store.names import check_name
 from store.rows import id_of
 from store.tables import RegisteredModel
 from store.types import utcnow
@@ -24,14 +23,9 @@ if TYPE_CHECKING:
 
     from store.handle import Store
 
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 def check_model_name(name: str) -> None:
-    if not MODEL_NAME.fullmatch(name or ""):
-        raise InvalidInput(
-            f"model name {name!r} is not allowed; use 1-100 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
+    check_name(name, what="model name", example="churn")
 
 def ensure_model(
     session: Session,
@@ -71,11 +65,12 @@ def list_models(store: Store) -> list[dict[str, Any]]:
             aliases.setdefault(mid, {})[alias] = number
         runs = run_store.last_run_summaries(session)
         out = []
-        for mid, name, owner, task, created_at in model_store.model_list_rows(session):
+        for mid, name, owner, task, created_at, team in model_store.model_list_rows(session):
             count, latest, newest = stats.get(mid, (0, None, None))
             out.append({
                 "name": name,
                 "owner": owner,
+                "team": team,
                 "task": task,
                 "versions": count,
                 "latest_version": latest,

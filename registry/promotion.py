@@ -22,7 +22,7 @@ from store.access import authorize
 from store.errors import InvalidInput, UsageError
 from store.roles import Permission
 from store.tables import RegisteredModel
-from store.vocabulary import AuditAction, Criticality, PromotionPolicy
+from store.vocabulary import ApprovalBy, AuditAction, Criticality, PromotionPolicy
 
 if TYPE_CHECKING:
     from store.handle import Store
@@ -33,6 +33,8 @@ DEFAULT_POLICY = "default"
 #: policy auto, when the model names none: a tenth of the traffic for an hour
 DEFAULT_CANARY_SHARE = 0.1
 DEFAULT_CANARY_PERIOD_S = 3600
+#: `wk models set --approval-by none`: production changes need no one's approval
+NO_APPROVAL = "none"
 _PERIOD = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -44,10 +46,13 @@ def default_policy(criticality: str) -> PromotionPolicy:
 
 
 def effective_policy(model: RegisteredModel) -> PromotionPolicy:
-    """The model's own policy, else its criticality's default."""
-    if model.promotion_policy:
-        return PromotionPolicy(model.promotion_policy)
-    return default_policy(model.criticality)
+    """The model's own policy, else its criticality's default; `auto` waits for approval
+    (manual) while the model's approval policy asks someone to approve production changes."""
+    policy = (PromotionPolicy(model.promotion_policy) if model.promotion_policy
+              else default_policy(model.criticality))
+    if policy is PromotionPolicy.AUTO and model.approval_by:
+        return PromotionPolicy.MANUAL
+    return policy
 
 
 def canary_settings(model: RegisteredModel) -> tuple[float, int]:
@@ -67,16 +72,24 @@ def parse_period(text: str) -> int:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
+def _policy_from(model: RegisteredModel) -> str:
+    source = ("the model's own setting" if model.promotion_policy else
+              f"criticality {model.criticality}")
+    if model.promotion_policy == PromotionPolicy.AUTO and model.approval_by:
+        source += f"; auto waits for approval by {model.approval_by}"
+    return source
+
+
 def policy_view(model: RegisteredModel) -> dict[str, Any]:
     """The settings as screens and --json show them, with where the policy comes from."""
     share, period = canary_settings(model)
     return {"model": model.name, "criticality": model.criticality,
             "promotion_policy": model.promotion_policy,
             "effective_policy": str(effective_policy(model)),
-            "policy_from": "the model's own setting" if model.promotion_policy else
-                           f"criticality {model.criticality}",
+            "policy_from": _policy_from(model),
             "max_age_days": model.max_age_days,
-            "canary_share": share, "canary_period_s": period}
+            "canary_share": share, "canary_period_s": period,
+            "approval_by": model.approval_by or NO_APPROVAL}
 
 
 def promote_to_staging(store: Store, name: str, version: int, *, reason: str,
@@ -98,14 +111,28 @@ def _checked_canary(share: float | None, period_s: int | None) -> None:
                            field="canary_period", example="2m")
 
 
+def _checked_approval_by(approval_by: str | None) -> str | None:
+    """The stored form of an approval policy ("none" -> ""), or None when not given."""
+    if approval_by is None:
+        return None
+    allowed = (ApprovalBy.OWNER, ApprovalBy.OPERATOR, NO_APPROVAL)
+    if approval_by not in allowed:
+        raise InvalidInput(f"approval policy {approval_by!r} is not one of {', '.join(allowed)} "
+                           "(who approves production changes)", field="approval_by",
+                           example="owner")
+    return "" if approval_by == NO_APPROVAL else approval_by
+
+
 def _checked(criticality: str | None, policy: str | None, max_age_days: int | None,
-             canary: tuple[float | None, int | None] = (None, None)) -> None:
+             canary: tuple[float | None, int | None] = (None, None),
+             approval_by: str | None = None) -> None:
     if criticality is None and policy is None and max_age_days is None \
-            and canary == (None, None):
+            and canary == (None, None) and approval_by is None:
         raise UsageError("nothing to set: give a criticality, a promotion policy, a maximum "
-                         "age or a canary share or period", field="criticality",
-                         example="mission-critical")
+                         "age, a canary share or period or an approval policy",
+                         field="criticality", example="mission-critical")
     _checked_canary(*canary)
+    _checked_approval_by(approval_by)
     if criticality is not None and criticality not in tuple(Criticality):
         raise InvalidInput(
             f"criticality {criticality!r} is not one of {', '.join(Criticality)}",
@@ -123,12 +150,13 @@ def _checked(criticality: str | None, policy: str | None, max_age_days: int | No
 def set_model(store: Store, name: str, *, criticality: str | None = None,
               policy: str | None = None, max_age_days: int | None = None,
               canary_share: float | None = None, canary_period_s: int | None = None,
-              actor: str | None = None) -> dict[str, Any]:
+              approval_by: str | None = None, actor: str | None = None) -> dict[str, Any]:
     """Change a model's criticality, promotion policy ("default" clears it), maximum age
-    in days (0 clears it) or policy auto's canary share and period (seconds); audited as
-    model.set with the settings before and after."""
+    in days (0 clears it), policy auto's canary share and period (seconds) or who approves
+    its production changes (owner, operator, none: registry/approval_policy.py); audited
+    as model.set with the settings before and after."""
     actor = authorize(store, actor, Permission.MODEL_SETTINGS, model=name)
-    _checked(criticality, policy, max_age_days, (canary_share, canary_period_s))
+    _checked(criticality, policy, max_age_days, (canary_share, canary_period_s), approval_by)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         before = policy_view(model)
@@ -142,6 +170,8 @@ def set_model(store: Store, name: str, *, criticality: str | None = None,
             model.canary_share = canary_share
         if canary_period_s is not None:
             model.canary_period_s = canary_period_s
+        if approval_by is not None:
+            model.approval_by = _checked_approval_by(approval_by) or ""
         session.add(model)
         after = policy_view(model)
         changed = {k: v for k, v in after.items() if before[k] != v}

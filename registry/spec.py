@@ -15,6 +15,7 @@ from typing import Any
 from registry.gate import GatePolicy
 from registry.metrics import KNOWN, check_metrics_for_task
 from store.errors import InvalidInput
+from store.names import name_problem
 
 TASKS = ("classification", "regression")
 SPLIT_METHODS = ("time", "random")
@@ -113,6 +114,9 @@ class _Reader:
 
     def source(self, table: dict[str, Any], tname: str) -> DataSource:
         name = self.get(table, tname, "name", str, default="")
+        if name and (problem := name_problem(name)):
+            raise self.fail(f"[{tname}] name {name!r} is not allowed: it {problem}; use letters, "
+                            "digits, '.', '_' or '-', starting with a letter or digit")
         if "source" in table:
             rel = self.get(table, tname, "source", str)
             path = (self.path.parent / rel).resolve() if not Path(rel).is_absolute() else Path(rel)

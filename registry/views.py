@@ -18,6 +18,8 @@ def model_view(model: RegisteredModel) -> dict[str, Any]:
         "name": model.name,
         "owner": model.owner,
         "team": model.team,
+        "approval_by": model.approval_by,
+        "store_explanations": model.store_explanations,
         "description": model.description,
         "tags": model.tags or [],
         "task": model.task,

@@ -46,7 +46,7 @@ def simulate(store: Store, case_name: str, model: str, *, minutes: int = 60, per
     features = frame[list(case.features)]
     with store.db.read() as session:
         (state,) = [s for s in deployments_q.serving_state(session) if s[1] == model]
-        _mid, _name, champion_id, mode, challenger_id, share, log_mode, rate = state
+        _mid, _name, champion_id, mode, challenger_id, share, log_mode, rate, _guardrails = state
         ids = [v for v in (champion_id, challenger_id) if v]
         versions = {row[2]: load_version(store, VersionInfo(*row)) for row in deployments_q.version_details(session, ids)}
     rng = random.Random(seed)

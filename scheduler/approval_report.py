@@ -29,6 +29,8 @@ from store import profiles as profile_store
 from store import runs as run_store
 from store import versions as version_store
 from store.errors import Failed
+from store.modes import secure_dir
+from store.names import join_inside
 from store.rows import id_of
 from store.types import utcnow
 
@@ -220,7 +222,7 @@ def summary_of(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_folder(store: Store, name: str) -> Path:
-    return store.location.root / "reports" / "approvals" / name
+    return join_inside(store.location.root / "reports" / "approvals", name)
 
 
 def write_report(store: Store, name: str, version: int) -> tuple[Path, Path, dict[str, Any]]:
@@ -230,9 +232,9 @@ def write_report(store: Store, name: str, version: int) -> tuple[Path, Path, dic
 
     report = build_report(store, name, version)
     folder = report_folder(store, name)
-    old_umask = os.umask(0o077)
+    old_umask = os.umask(store.modes.umask)
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secure_dir(folder, store.modes)
         md, page = folder / f"v{version}.md", folder / f"v{version}.html"
         md.write_text(render_markdown(report), encoding="utf-8")
         page.write_text(render_html(report), encoding="utf-8")

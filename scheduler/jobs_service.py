@@ -22,6 +22,7 @@ from store.access import authorize, authorize_principal, owner_of_work
 from store.errors import Conflict, InvalidInput, NotFound
 from store.job_tables import Job
 from store.models import find_model, model_name
+from store.names import check_name
 from store.roles import Permission
 from store.rows import id_of
 from store.vocabulary import AuditAction, CatchUp, JobKind, JobTrigger
@@ -56,12 +57,7 @@ class JobSettings:
 
 
 def check_job_name(name: str) -> None:
-    import re
-
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name or ""):
-        raise InvalidInput(f"job name {name!r} is not allowed; use 1-100 letters, digits, '.', "
-                           "'_' or '-', starting with a letter or digit", field="name",
-                           example=JOB_NAME_EXAMPLE)
+    check_name(name, what="job name", example=JOB_NAME_EXAMPLE)
 
 
 def _positive(name: str, value: int | None, *, zero: bool = False) -> None:

@@ -40,6 +40,7 @@ from scheduler.store_retry import write_retrying
 from store import run_ledger
 from store.audit import self_recording
 from store.job_tables import Job, JobRun
+from store.modes import secure_dir
 from store.run_ledger import Ending
 from store.types import utcnow
 from store.vocabulary import JobRunStatus
@@ -163,7 +164,7 @@ class Runner:
         if run.status != JobRunStatus.RUNNING or job is None:
             return run
         path = logs_dir(self.store) / f"{run_id}.log"
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        secure_dir(path.parent, self.store.modes)
         limits = limits_for(job, since_first_s)
         extra = {"run_id": run_id, "job": job.name}
         began = time.monotonic()

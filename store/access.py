@@ -25,12 +25,13 @@ from store import audit
 from store.access_tables import ApiToken, User
 from store.errors import Listing, PermissionDenied, see
 from store.identity import current_actor
-from store.roles import OWNER_MAY, Permission, allows, denial, needed_roles
+from store.roles import OWNER_APPROVAL_MAY, OWNER_MAY, Permission, allows, denial, needed_roles
 from store.types import utcnow
-from store.vocabulary import AuditAction, Role
+from store.vocabulary import ApprovalBy, AuditAction, Role
 
 if TYPE_CHECKING:
     from store.handle import Store
+    from store.tables import RegisteredModel
 
 TOKEN_PREFIX = "token:"
 JOB_PREFIX = "job:"
@@ -75,13 +76,14 @@ def resolve(session: Session, actor: str | None) -> Principal:
     return Principal(actor or account, user_role(session, account), "user", account=account)
 
 
-def _is_owner(session: Session, principal: Principal, model: str | None) -> bool:
-    if model is None or principal.kind == "token" or principal.role is None:
-        return False
+def _owned(session: Session, principal: Principal, model: str | None) -> RegisteredModel | None:
+    """The model, when `principal` (a user above viewer, not a token) is its owner."""
+    if model is None or principal.kind == "token" or principal.role in (None, Role.VIEWER):
+        return None
     from store.tables import RegisteredModel
 
     row = session.exec(select(RegisteredModel).where(RegisteredModel.name == model)).first()
-    return row is not None and bool(row.owner) and row.owner == principal.account
+    return row if row is not None and row.owner and row.owner == principal.account else None
 
 
 def check(session: Session, principal: Principal, permission: Permission,
@@ -93,8 +95,10 @@ def check(session: Session, principal: Principal, permission: Permission,
                 f"{model!r}")
     if allows(principal.role, permission):
         return None
-    if permission in OWNER_MAY and _is_owner(session, principal, model):
-        return None
+    if permission in OWNER_MAY | OWNER_APPROVAL_MAY:
+        owned = _owned(session, principal, model)
+        if owned is not None and (permission in OWNER_MAY or owned.approval_by == ApprovalBy.OWNER):
+            return None
     who = principal.name if principal.kind != "job" else \
         f"{principal.name} (acting for {principal.account})"
     return denial(who, principal.role, permission)

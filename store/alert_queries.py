@@ -1,5 +1,6 @@
 """The reads an evaluation pass needs, a few grouped queries for every rule at once (per
-kind, all models together), never one query per rule and never the prediction log:
+kind, all models together), never one query per rule and never the prediction log
+(but for guardrail rules: the flagged rows of one model's window, through its index):
 the newest report of each model (and version), the production versions, rollup sums
 per window, the newest finished run of each job, the daemon's heartbeat, probe answers.
 
@@ -16,11 +17,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from store.access_tables import ApiToken, TokenUsage
 from store.job_tables import Job, JobRun, ProbeResult, SchedulerDaemon
 from store.report_tables import DriftFeature, DriftReport, PerformanceReport, QualityReport
 from store.reports import REPORT_KEYS
 from store.rollups import RollupTotal, rollup_totals
-from store.tables import Alias, ModelVersion, RegisteredModel
+from store.tables import Alias, ModelVersion, Prediction, RegisteredModel
 from store.vocabulary import JOB_RUN_FINAL
 
 VersionKey = tuple[int, int | None]
@@ -137,6 +139,22 @@ class AlertInputs:
             return out
         return self._once(("by_model", window_s, days_back), read).get(model_id, [])
 
+    def flagged(self, model_id: int, window_s: int, version_id: int | None = None) -> int:
+        """Rows of the model (of one version, if given) its guardrails flagged over
+        [now - window, now), shadow rows left out: a count over the prediction log's
+        (model_id, at) index, once per model and window, only for guardrail rules."""
+        since = self.now - timedelta(seconds=window_s)
+
+        def read() -> int:
+            stmt = (select(func.count()).select_from(Prediction)
+                    .where(col(Prediction.model_id) == model_id, col(Prediction.at) >= since,
+                           col(Prediction.at) < self.now, col(Prediction.guardrail).is_not(None),
+                           col(Prediction.route) != "shadow"))
+            if version_id is not None:
+                stmt = stmt.where(col(Prediction.version_id) == version_id)
+            return int(self.session.execute(stmt).scalar_one())
+        return int(self._once(("flagged", model_id, window_s, version_id), read))
+
     # --- jobs, the daemon, probes ---------------------------------------------------------
 
     def jobs(self) -> dict[int, dict[str, Any]]:
@@ -186,6 +204,29 @@ class AlertInputs:
                 out.setdefault(job_id, []).append((at, bool(ok), rss, cpu))
             return out
         return self._once(("probes", window_s), read)
+
+    # --- API tokens -----------------------------------------------------------------------
+
+    def token_usage(self, window_s: int) -> dict[str, tuple[int, int]]:
+        """Per token name: (requests, rate-limited) summed over the minutes in
+        [now - window, now); every live token (not revoked, not expired) is there, (0, 0)
+        when it made no request, and so is any token with use in the window."""
+        def read() -> dict[str, tuple[int, int]]:
+            since = self.now - timedelta(seconds=window_s)
+            rows = self.session.execute(
+                select(col(ApiToken.name), func.sum(col(TokenUsage.requests)),
+                       func.sum(col(TokenUsage.limited)))
+                .join(ApiToken, col(ApiToken.id) == col(TokenUsage.token_id))
+                .where(col(TokenUsage.minute) >= since, col(TokenUsage.minute) < self.now)
+                .group_by(col(ApiToken.name))).all()
+            out = {n: (0, 0) for n in self.session.execute(
+                select(col(ApiToken.name)).where(
+                    col(ApiToken.revoked_at).is_(None),
+                    col(ApiToken.expires_at).is_(None) | (col(ApiToken.expires_at) > self.now))
+            ).scalars()}
+            out.update({n: (int(r or 0), int(lim or 0)) for n, r, lim in rows})
+            return out
+        return self._once(("token_usage", window_s), read)
 
 
 def model_ids_named(session: Session, names: Sequence[str]) -> dict[str, int]:

@@ -110,8 +110,10 @@ def loads_estimator(data: bytes) -> Any:
 class ArtifactStore:
     """Content-addressed model files under one root folder."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, file_mode: int = 0o600) -> None:
         self.root = root
+        #: mkstemp makes 0600 files whatever the umask: the store's mode is set on each
+        self.file_mode = file_mode
 
     def path_for(self, sha256: str) -> Path:
         """The file's path in the folder. The name is not resolved through a symbolic
@@ -138,10 +140,12 @@ class ArtifactStore:
         # never open a FIFO); anything else under the name is replaced by the rename.
         if existing and stat.S_ISREG(existing.st_mode) and sha256_file(target) == sha:
             return StoredArtifact(sha256=sha, size=len(data))
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o770 if self.file_mode & 0o060 else 0o700)
         fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=SKOPS_SUFFIX, dir=self.root)
         try:
             with os.fdopen(fd, "wb") as fh:
+                if self.file_mode != 0o600:
+                    os.fchmod(fh.fileno(), self.file_mode)
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from store.tables import AuditEvent
 
@@ -60,6 +60,24 @@ def record(
     return event
 
 
+def _filtered(query: Any, *, actor: str | None, action: str | None, target_prefix: str | None,
+              since: datetime | None, until: datetime | None) -> Any:
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if action:
+        query = query.where(col(AuditEvent.action).startswith(action, autoescape=True))
+    if target_prefix:
+        query = query.where(
+            (col(AuditEvent.target) == target_prefix)
+            | col(AuditEvent.target).startswith(target_prefix + "/", autoescape=True)
+        )
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    return query
+
+
 def list_events(
     session: Session,
     *,
@@ -71,19 +89,23 @@ def list_events(
     limit: int = 100,
 ) -> list[AuditEvent]:
     """Newest first, filtered; `action` matches a prefix ('alias.' matches 'alias.promote')."""
-    query = select(AuditEvent)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    if action:
-        query = query.where(col(AuditEvent.action).startswith(action))
-    if target_prefix:
-        query = query.where(
-            (col(AuditEvent.target) == target_prefix)
-            | col(AuditEvent.target).startswith(target_prefix + "/")
-        )
-    if since:
-        query = query.where(AuditEvent.at >= since)
-    if until:
-        query = query.where(AuditEvent.at < until)
+    query = _filtered(select(AuditEvent), actor=actor, action=action,
+                      target_prefix=target_prefix, since=since, until=until)
     query = query.order_by(col(AuditEvent.id).desc()).limit(limit)
     return list(session.exec(query))
+
+
+def last_event_id(session: Session) -> int:
+    return int(session.exec(select(func.max(AuditEvent.id))).one() or 0)
+
+
+def events_after(session: Session, after_id: int, up_to_id: int, *, page: int,
+                 actor: str | None = None, action: str | None = None,
+                 target_prefix: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> list[AuditEvent]:
+    """One page of the filtered events with ids in (after_id, up_to_id], oldest first:
+    an export reads the log a page per short read, never in one long transaction."""
+    query = _filtered(select(AuditEvent), actor=actor, action=action,
+                      target_prefix=target_prefix, since=since, until=until)
+    query = query.where(AuditEvent.id > after_id, AuditEvent.id <= up_to_id)  # type: ignore[operator]
+    return list(session.exec(query.order_by(col(AuditEvent.id)).limit(page)))

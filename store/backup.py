@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from store.artifacts import SKOPS_SUFFIX
 from store.errors import InvalidInput, Refused
 from store.location import ARTIFACTS_DIRNAME, DB_FILENAME
+from store.modes import secure_dir
+from store.names import check_destination
 from store.wal import driver_connection, refuse_unless_sqlite
 
 if TYPE_CHECKING:
@@ -54,12 +56,13 @@ def backup(store: Store, dest: str | os.PathLike[str], *, method: str = "backup-
     if method not in METHODS:
         raise InvalidInput(f"backup method {method!r} is not one of {', '.join(METHODS)}",
                            field="method", example=METHODS[0])
-    target = _empty_destination(store, Path(dest).expanduser().absolute())
+    target = _empty_destination(store, check_destination(dest, what="backup destination",
+                                                         field="dest"))
     created = not target.exists()
     started = time.perf_counter()
-    old_umask = os.umask(0o077)  # like the store: the service user's only
+    old_umask = os.umask(store.modes.umask)  # like the store: its owner's (and group's) only
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        secure_dir(target, store.modes)
         db_seconds = _copy_database(store, target, method)
         manifest = _describe_copy(target)
         artifacts = _copy_artifacts(store, target, manifest.pop("_artifacts"))
@@ -138,7 +141,7 @@ def _describe_copy(target: Path) -> dict[str, Any]:
 
 def _copy_artifacts(store: Store, target: Path, shas: list[str]) -> dict[str, Any]:
     source_dir, dest_dir = store.location.artifacts_dir, target / ARTIFACTS_DIRNAME
-    dest_dir.mkdir(exist_ok=True)
+    secure_dir(dest_dir, store.modes)
     copied = size = 0
     missing: list[str] = []
     mismatched: list[str] = []

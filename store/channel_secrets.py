@@ -8,10 +8,13 @@ them when a channel is added, the notifiers (monitoring/notifiers/) read them wh
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from store.errors import InvalidInput
 
@@ -73,3 +76,73 @@ def redact_url(url: str, *, keep_host: bool = True) -> str:
         host = f"{host}:{parts.port}"
     rest = "/***" if (parts.path not in ("", "/") or parts.query or parts.username) else ""
     return f"{parts.scheme}://{host}{rest}" if parts.scheme else "***"
+
+
+#: Parts of a URL shorter than this are not taken for secrets when scrubbing text
+#: ("services", a port or "v1" would otherwise be masked everywhere).
+SECRET_MIN_CHARS = 6
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of `url` that may be secrets, longest first: its password and user, its
+    path and query as a whole, each path segment and query value (Slack's and Teams'
+    webhook URLs carry their token in the path, others in `?token=`)."""
+    from urllib.parse import parse_qsl
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return [url] if url else []
+    found = {url, parts.password or "", parts.username or "", parts.path, parts.query,
+             f"{parts.path}?{parts.query}" if parts.query else ""}
+    found.update(segment for segment in parts.path.split("/"))
+    found.update(value for _key, value in parse_qsl(parts.query, keep_blank_values=True))
+    found.update(parts.netloc.split("@")[:-1])  # user:password as written
+    return sorted((s for s in found if len(s) >= SECRET_MIN_CHARS and s != parts.hostname),
+                  key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with every occurrence of each secret replaced by ***."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+            quoted = quote(secret, safe="")
+            if quoted != secret:
+                text = text.replace(quoted, "***")
+    return text
+
+
+class ScrubFilter(logging.Filter):
+    """A logging filter that masks `secrets` in every record it passes (used around a
+    library that logs the URL it was given, e.g. apprise at debug level)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            shown = scrub(logging.Formatter().formatException(record.exc_info), self.secrets)
+            record.exc_info, record.exc_text = None, shown
+        return True
+
+
+@contextmanager
+def scrubbed_logs(logger_name: str, secrets: list[str]) -> Iterator[None]:
+    """Mask `secrets` in what `logger_name` (and its children) log meanwhile."""
+    filter_ = ScrubFilter(secrets)
+    root = logging.getLogger(logger_name)
+    loggers = [root, *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+                       if name.startswith(logger_name + "."))]
+    for one in loggers:
+        one.addFilter(filter_)
+    try:
+        yield
+    finally:
+        for one in loggers:
+            one.removeFilter(filter_)

@@ -7,7 +7,6 @@ Functions take an open Session; the caller owns the transaction.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +15,8 @@ from sqlmodel import Session, select
 from store import audit
 from store.alert_tables import Channel
 from store.channel_config import check_config, shown_config
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, NotFound
+from store.names import check_name
 from store.vocabulary import AuditAction
 
 NAME_EXAMPLE = "oncall-slack"
@@ -28,10 +28,7 @@ def channel_target(name: str) -> str:
 
 
 def check_channel_name(name: str) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name or ""):
-        raise InvalidInput(f"channel name {name!r} is not allowed; use 1-100 letters, digits, "
-                           "'.', '_' or '-', starting with a letter or digit", field="name",
-                           example=NAME_EXAMPLE)
+    check_name(name, what="channel name", example=NAME_EXAMPLE)
 
 
 def find_channel(session: Session, name: str) -> Channel | None:

@@ -31,6 +31,7 @@ class ServingRow(NamedTuple):
     share: float
     log_mode: str
     sample_rate: float
+    guardrails: dict[str, Any] | None = None  # what a sane answer is (serving.traffic.guardrails)
 
 
 def serving_state(session: Session) -> list[ServingRow]:
@@ -42,7 +43,7 @@ def serving_state(session: Session) -> list[ServingRow]:
                func.coalesce(Deployment.mode, Mode.SINGLE), col(Deployment.challenger_version_id),
                func.coalesce(Deployment.challenger_share, 0.0),
                func.coalesce(Deployment.log_mode, LogMode.FULL),
-               func.coalesce(Deployment.input_sample_rate, 1.0))
+               func.coalesce(Deployment.input_sample_rate, 1.0), col(Deployment.guardrails))
         .select_from(RegisteredModel)
         .outerjoin(champion, champion.c.model_id == col(RegisteredModel.id))
         .outerjoin(Deployment, col(Deployment.model_id) == col(RegisteredModel.id))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from store.engine import Database
 from store.errors import Listing, StoreUnavailable, see
 from store.location import StoreLocation, resolve_location
+from store.modes import PRIVATE, Modes
 
 if TYPE_CHECKING:
     from store.artifacts import ArtifactStore
@@ -28,6 +29,8 @@ class Store:
     location: StoreLocation
     db: Database
     _artifacts: ArtifactStore | None = field(default=None, repr=False)
+    #: who may read its files (store/modes.py)
+    modes: Modes = PRIVATE
     #: the schema revision the store had when opened, if opening upgraded it
     upgraded_from: str | None = None
 
@@ -36,7 +39,8 @@ class Store:
         if self._artifacts is None:
             from store.artifacts import ArtifactStore
 
-            self._artifacts = ArtifactStore(self.location.artifacts_dir)
+            self._artifacts = ArtifactStore(self.location.artifacts_dir,
+                                            file_mode=self.modes.file_mode)
         return self._artifacts
 
     def close(self) -> None:
@@ -88,52 +92,115 @@ def open_store(store: str | os.PathLike[str] | None = None) -> Store:
         refuse_network_filesystem(location.root)
     from store.schema import HEAD_REVISION
 
+    modes = _apply_modes(location)
     db = Database(location.database_url)
     try:
         before = ensure_current(db, location.describe())
     except Exception:
         db.dispose()
         raise
-    return Store(location=location, db=db,
+    return Store(location=location, db=db, modes=modes,
                  upgraded_from=before if before != HEAD_REVISION else None)
 
 
-def init_store(store: str | os.PathLike[str] | None = None) -> tuple[Store, bool]:
-    """Create the store (or upgrade an existing one). Returns (store, created)."""
+def _apply_modes(location: StoreLocation) -> Modes:
+    """The store's modes, and this process's umask set from them (store/modes.py says
+    why a umask: every file the process creates later gets the store's modes)."""
+    from store.modes import apply_umask, store_modes
+
+    modes = store_modes(location.root) if location.root.is_dir() else PRIVATE
+    apply_umask(modes)
+    return modes
+
+
+def init_store(store: str | os.PathLike[str] | None = None, *,
+               group: str | None = None) -> tuple[Store, bool]:
+    """Create the store (or upgrade an existing one). Returns (store, created).
+
+    Its folders and files are made the owner's only, or the owner's and `group`'s (which
+    is then recorded in watchkeeper.toml, so later processes keep to it): store/modes.py."""
+    from store.modes import apply_umask, group_id, secure_dir, secure_store, store_modes
     from store.schema import current_revision, ensure_current, upgrade_to_head
 
     location = resolve_location(store)
-    old_umask = os.umask(0o077)  # the database and model files are the service user's only
+    if group is not None:
+        group_id(group)  # refuse an unknown group before anything is created
+    os.umask(0o077)  # until the settings are read: nothing is ever created open
     try:
-        try:
-            location.root.mkdir(parents=True, exist_ok=True)
-            location.artifacts_dir.mkdir(exist_ok=True)
-            probe = location.root / ".wk-write-probe"
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            raise StoreUnavailable(
-                f"cannot create the store at {location.root}: {exc.strerror or exc} "
-                f"({exc.filename or location.root}); choose a writable folder (or set WK_STORE)",
-                field="store", example="DIR",
-            ) from exc
-        if location.is_sqlite_file:
-            refuse_network_filesystem(location.root)
-        db = Database(location.database_url)
-        try:
-            before: str | None = None
-            if current_revision(db) is None:
-                upgrade_to_head(db)
-                created = True
-            else:
-                before = ensure_current(db, location.describe())
-                created = False
-        except Exception:
-            db.dispose()
-            raise
-    finally:
-        os.umask(old_umask)
+        location.root.mkdir(parents=True, exist_ok=True)
+        grouped = group is not None and record_group(location.root, group)
+        modes = store_modes(location.root)
+        apply_umask(modes)
+        secure_dir(location.root, modes)
+        secure_dir(location.artifacts_dir, modes)
+        probe = location.root / ".wk-write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot create the store at {location.root}: {exc.strerror or exc} "
+            f"({exc.filename or location.root}); choose a writable folder (or set WK_STORE)",
+            field="store", example="DIR",
+        ) from exc
+    if location.is_sqlite_file:
+        refuse_network_filesystem(location.root)
+        if not location.db_path.exists():
+            # SQLite gives the -wal and -shm files the database file's mode (whatever the
+            # umask), so the database file is created with the store's file mode first.
+            from store.modes import create_file
+
+            create_file(location.db_path, modes)
+    db = Database(location.database_url)
+    before: str | None = None
+    try:
+        if current_revision(db) is None:
+            upgrade_to_head(db)
+            created = True
+        else:
+            before = ensure_current(db, location.describe())
+            created = False
+    except Exception:
+        db.dispose()
+        raise
+    secure_store(location.root, modes)  # an older store, or one given a group now
     from store.schema import HEAD_REVISION
 
-    return Store(location=location, db=db,
-                 upgraded_from=before if before not in (None, HEAD_REVISION) else None), created
+    opened = Store(location=location, db=db, modes=modes,
+                   upgraded_from=before if before not in (None, HEAD_REVISION) else None)
+    if grouped:
+        _audit_group(opened, modes)
+    return opened, created
+
+
+def _audit_group(store: Store, modes: Modes) -> None:
+    from store import audit
+    from store.access import authorize
+    from store.roles import Permission
+    from store.vocabulary import AuditAction
+
+    actor = authorize(store, None, Permission.MAINTAIN)
+    with store.db.write() as session:
+        audit.record(session, actor=actor, action=AuditAction.STORE_GROUP,
+                     target="store", after={"group": modes.group, "dirs": f"{modes.dir_mode:o}",
+                                            "files": f"{modes.file_mode:o}"})
+
+
+def record_group(root: Path, group: str) -> bool:
+    """Write `[store] group = "NAME"` into the store's watchkeeper.toml (created if missing;
+    a file that already sets another group is not rewritten: it is the user's to edit).
+    Whether it was written (False: the file already named that group)."""
+    from store.config import config_path, read_config
+    from store.errors import Conflict
+
+    path = config_path(root)
+    current = read_config(root).get("store", {})
+    if isinstance(current, dict) and current.get("group") == group:
+        return False
+    if isinstance(current, dict) and current:
+        raise Conflict(f"{path} already has a [store] table ({current}); set group = "
+                       f"{group!r} in it by hand", field="group", example=f'group = "{group}"')
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text + f'[store]\ngroup = "{group}"\n', encoding="utf-8")
+    return True

@@ -52,9 +52,9 @@ def model_heads(session: Session) -> Sequence[tuple[int, str, str]]:
     ).all()
 
 
-def model_list_rows(session: Session) -> Sequence[tuple[int, str, str, str, datetime]]:
-    """(id, name, owner, task, created_at) of every model, by name."""
+def model_list_rows(session: Session) -> Sequence[tuple[int, str, str, str, datetime, str]]:
+    """(id, name, owner, task, created_at, team) of every model, by name."""
     return all_rows(session, sa_select(
         pk(RegisteredModel.id), col(RegisteredModel.name), col(RegisteredModel.owner),
-        col(RegisteredModel.task), col(RegisteredModel.created_at))
+        col(RegisteredModel.task), col(RegisteredModel.created_at), col(RegisteredModel.team))
         .order_by(col(RegisteredModel.name)))

@@ -32,6 +32,8 @@ class Executes(Protocol):
 #: Column order of the tuples `insert_predictions` takes.
 PREDICTION_COLUMNS = ("prediction_id", "at", "model_id", "version_id", "route", "source",
                       "request_id", "row_index", "batch_run_id", "inputs", "outputs", "latency_ms")
+#: ... and of a flagged answer's tuples: one value more, why it is outside its guardrails.
+GUARDED_COLUMNS = (*PREDICTION_COLUMNS, "guardrail")
 BUCKET_COLUMNS = tuple(f"lat_b{i:02d}" for i in range(len(LATENCY_BUCKETS_MS) + 1))
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -49,12 +51,14 @@ def _marks(conn: Executes, count: int) -> str:
     return ", ".join([mark] * count)
 
 
-def insert_predictions(conn: Executes, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert prediction rows (tuples in PREDICTION_COLUMNS order, `at` from db_time)."""
+def insert_predictions(conn: Executes, rows: Sequence[tuple[Any, ...]],
+                       columns: tuple[str, ...] = PREDICTION_COLUMNS) -> None:
+    """Insert prediction rows (tuples in `columns` order, PREDICTION_COLUMNS or
+    GUARDED_COLUMNS; `at` from db_time)."""
     if not rows:
         return
-    sql = (f"INSERT INTO {Prediction.__tablename__} ({', '.join(PREDICTION_COLUMNS)}) "
-           f"VALUES ({_marks(conn, len(PREDICTION_COLUMNS))})")
+    sql = (f"INSERT INTO {Prediction.__tablename__} ({', '.join(columns)}) "
+           f"VALUES ({_marks(conn, len(columns))})")
     conn.exec_driver_sql(sql, list(rows))
 
 
@@ -76,6 +80,9 @@ def insert_chunk_predictions(conn: Connection, same: dict[str, Any], rows: Seque
     missing = set(PREDICTION_COLUMNS) - set(CHUNK_ROW_COLUMNS) - set(same)
     if missing:
         raise ValueError(f"insert_chunk_predictions: no value for {', '.join(sorted(missing))}")
+    unknown = set(same) - set(PREDICTION_COLUMNS)
+    if unknown:  # its names go into the statement's text: only the table's own columns
+        raise ValueError(f"insert_chunk_predictions: no column {', '.join(sorted(unknown))}")
     literals = [
         "NULL" if value is None else str(literal(value, columns[name].type).compile(
             dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
@@ -87,6 +94,14 @@ def insert_chunk_predictions(conn: Connection, same: dict[str, Any], rows: Seque
     sql = (f"INSERT INTO {Prediction.__tablename__} ({', '.join((*CHUNK_ROW_COLUMNS, *same))}) "
            f"VALUES ({_marks(conn, len(CHUNK_ROW_COLUMNS))}, {fixed})")
     conn.exec_driver_sql(sql, list(rows))
+
+
+def flag_predictions(conn: Executes, flags: Sequence[tuple[str, str]]) -> None:
+    """Set the guardrail text of logged rows: (text, prediction_id) pairs (batch scoring
+    flags the few rows outside a deployment's guardrails after their chunk's insert)."""
+    if flags:
+        conn.exec_driver_sql(f"UPDATE {Prediction.__tablename__} SET guardrail = {_marks(conn, 1)} "
+                             f"WHERE prediction_id = {_marks(conn, 1)}", list(flags))
 
 
 #: The columns of a quarantine record (serving.scoring.core.quarantine_record).
@@ -146,14 +161,14 @@ def add_rollups(conn: Executes, deltas: Iterable[Any]) -> None:
 
 def answered_requests(conn: Executes, model_id: int, request_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
     """Rows already logged for these request ids of a model (shadow rows left out):
-    request_id -> [(prediction_id, version_id, route, row_index, outputs)] by row_index."""
+    request_id -> [(prediction_id, version_id, route, row_index, outputs, guardrail)] by row_index."""
     if not request_ids:
         return {}
     out: dict[str, list[tuple[Any, ...]]] = {}
     ids = list(dict.fromkeys(request_ids))
     for start in range(0, len(ids), 500):
         part = ids[start:start + 500]
-        sql = (f"SELECT request_id, prediction_id, version_id, route, row_index, outputs "
+        sql = (f"SELECT request_id, prediction_id, version_id, route, row_index, outputs, guardrail "
                f"FROM {Prediction.__tablename__} WHERE model_id = {_marks(conn, 1)} AND route != 'shadow' "
                f"AND request_id IN ({_marks(conn, len(part))}) ORDER BY request_id, row_index")
         for rid, *rest in conn.exec_driver_sql(sql, (model_id, *part)).fetchall():

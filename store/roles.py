@@ -27,6 +27,7 @@ class Permission(StrEnum):
     APPROVE = "approve"  # approve or reject a waiting version
     MODEL_SETTINGS = "model-settings"  # criticality, promotion policy, age, rate limit
     TRANSFER = "transfer"  # a model's owner and team (its owner may too)
+    EXPLANATIONS = "explanations"  # keep explanations with a model's predictions (its owner may too)
     RESPOND = "respond"  # acknowledge, resolve, silence alerts; act from an alert
     JOBS = "jobs"  # add, edit, run, pause, resume, remove jobs
     MAINTAIN = "maintain"  # back up and vacuum the store
@@ -49,7 +50,7 @@ ROLES_OF: dict[Permission, frozenset[Role]] = {
     Permission.PREDICT: _ALL,
     Permission.TRAIN: _SCI,
     Permission.REGISTER: _SCI,
-    Permission.PROPOSE: _SCI,
+    Permission.PROPOSE: _SCI_OPS,  # operators ask for approvals too (four eyes)
     Permission.LABEL: _SCI,
     Permission.CHECK: _SCI_OPS,
     Permission.SCORE_BATCH: _SCI_OPS,
@@ -59,6 +60,7 @@ ROLES_OF: dict[Permission, frozenset[Role]] = {
     Permission.APPROVE: _OPS,
     Permission.MODEL_SETTINGS: _OPS,
     Permission.TRANSFER: _OPS,
+    Permission.EXPLANATIONS: _OPS,
     Permission.RESPOND: _OPS,
     Permission.JOBS: _OPS,
     Permission.MAINTAIN: _OPS,
@@ -70,7 +72,9 @@ ROLES_OF: dict[Permission, frozenset[Role]] = {
 }
 
 #: permissions a model's owner holds on that model whatever the owner's role (above viewer)
-OWNER_MAY: frozenset[Permission] = frozenset({Permission.TRANSFER})
+OWNER_MAY: frozenset[Permission] = frozenset({Permission.TRANSFER, Permission.EXPLANATIONS})
+#: ... and, where the model's production changes need its owner's approval, these too
+OWNER_APPROVAL_MAY: frozenset[Permission] = frozenset({Permission.PROMOTE, Permission.APPROVE})
 
 #: what each permission lets one do, in the words of a denial and of the README's table
 WHAT: dict[Permission, str] = {
@@ -88,6 +92,7 @@ WHAT: dict[Permission, str] = {
     Permission.APPROVE: "approve or reject a version",
     Permission.MODEL_SETTINGS: "change a model's settings",
     Permission.TRANSFER: "hand a model to a new owner",
+    Permission.EXPLANATIONS: "keep explanations with a model's predictions",
     Permission.RESPOND: "acknowledge, resolve or silence alerts, or act from one",
     Permission.JOBS: "add, run, pause or remove jobs",
     Permission.MAINTAIN: "back up or vacuum the store",

@@ -102,6 +102,7 @@ class AuditAction(StrEnum):
     VERSION_APPROVE = "version.approve"
     VERSION_REJECT = "version.reject"
     STORE_BACKUP = "store.backup"
+    STORE_GROUP = "store.group"  # the store's files opened to an OS group (init with a group)
     STORE_VACUUM = "store.vacuum"
     STORE_PRUNE = "store.prune"
     ALERT_ACK = "alert.ack"
@@ -245,6 +246,8 @@ class AlertKind(StrEnum):
     DISK = "disk"  # free space of the store's file system below a bound
     SERVER_MEMORY = "server-memory"  # a server's resident memory above a bound
     SERVER_CPU = "server-cpu"  # a server's CPU share above a bound
+    RATE_LIMITED = "rate-limited"  # an API token keeps hitting its rate limit
+    GUARDRAIL = "guardrail"  # answers flagged by the deployment's guardrails above a count or share
 
 
 class Severity(StrEnum):

@@ -164,3 +164,26 @@ def notifications(store: Store) -> list[Any]:
         for row in rows:
             session.expunge(row)
         return list(rows)
+
+
+def add_token_usage(store: Store, token: str, end: datetime, minutes: int, *,
+                    requests: int, limited: int, role: str = "viewer") -> None:
+    """`minutes` token_usage minutes before `end` for API token `token` (created with
+    `role` when it does not exist yet), as the server's flush writes them."""
+    import hashlib
+
+    from sqlmodel import select
+
+    from store.access_tables import ApiToken, TokenUsage
+
+    start = end.replace(second=0, microsecond=0)
+    with store.db.write() as session:
+        row = session.exec(select(ApiToken).where(ApiToken.name == token)).first()
+        if row is None:
+            secret = hashlib.sha256(token.encode()).hexdigest()
+            row = ApiToken(name=token, prefix=secret[:8], secret_sha256=secret, role=role)
+            session.add(row)
+            session.flush()
+        for m in range(1, minutes + 1):
+            session.add(TokenUsage(token_id=row.id, minute=start - timedelta(minutes=m),
+                                   requests=requests, limited=limited))

@@ -33,7 +33,8 @@ class World:
     spec: Path  # a tiny training spec
     skops_file: Path
     data_csv: Path
-    accounts: list[str]  # spare OS accounts for `users add`
+    predictions: list[str]  # logged prediction ids (a batch run's)
+    accounts: list[str]  # spare OS accounts for `users add`; the last one is a user (owner)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class Case:
     cli: Callable[[World, int], list[str]]
     audit: str | None  # the action an allowed call records
     prepare: Callable[[World, int], None] | None = None
+    #: the CLI's exit codes of a call that ran (a drift check exits 1 on drift, 4 when too
+    #: few rows: both are answers, not refusals)
+    ok_codes: tuple[int, ...] = (0,)
 
 
 def _versions(world: World) -> int:
@@ -88,7 +92,12 @@ def _propose(world: World, actor: str | None, n: int) -> Any:
 def _label(world: World, actor: str | None, n: int) -> Any:
     from serving.log.feedback import apply_labels
 
-    return apply_labels(world.store, [{"prediction_id": f"matrix-{n}", "label": 1}], actor=actor)
+    return apply_labels(world.store, [{"prediction_id": _prediction(world, n), "label": 1}],
+                        actor=actor)
+
+
+def _prediction(world: World, n: int) -> str:
+    return world.predictions[n % len(world.predictions)]
 
 
 def _window() -> Any:
@@ -207,7 +216,36 @@ def _channels(world: World, actor: str | None, n: int) -> Any:
 def _users(world: World, actor: str | None, n: int) -> Any:
     from store.users import add_user
 
-    return add_user(world.store, world.accounts[n % len(world.accounts)], "viewer", actor=actor)
+    return add_user(world.store, world.accounts[n % (len(world.accounts) - 1)], "viewer",
+                    actor=actor)
+
+
+def _new_owner(world: World) -> str:
+    """Whoever does not own `tiny` now: the store's admin or the spare user (a transfer that
+    changes nothing writes nothing)."""
+    from registry.models import show_model
+    from store.identity import current_actor
+
+    owner = show_model(world.store, "tiny").get("owner")
+    return world.accounts[-1] if owner == current_actor() else current_actor()
+
+
+def _transfer(world: World, actor: str | None, n: int) -> Any:
+    from registry.ownership import transfer_model
+
+    return transfer_model(world.store, "tiny", _new_owner(world), reason="matrix", actor=actor)
+
+
+def _keeps_explanations(world: World) -> bool:
+    from registry.models import show_model
+
+    return bool(show_model(world.store, "tiny").get("store_explanations"))
+
+
+def _explanations(world: World, actor: str | None, n: int) -> Any:
+    from registry.explanation_settings import set_store_explanations
+
+    return set_store_explanations(world.store, "tiny", not _keeps_explanations(world), actor=actor)
 
 
 def _read(world: World, actor: str | None, n: int) -> Any:
@@ -226,9 +264,10 @@ CASES: list[Case] = [
          lambda w, n: ["models", "promote", "tiny", str((n % 3) + 1), "staging", "--reason", "m"],
          "alias.promote"),
     Case(Permission.LABEL, _label,
-         lambda w, n: ["feedback", "--prediction-id", f"matrix-cli-{n}", "--label", "1"],
+         lambda w, n: ["feedback", "--prediction-id", _prediction(w, n), "--label", "1"],
          "label.feedback"),
-    Case(Permission.CHECK, _check, lambda w, n: ["drift", "tiny", "--window", "1h"], None),
+    Case(Permission.CHECK, _check, lambda w, n: ["drift", "tiny", "--window", "1h"], None,
+         ok_codes=(0, 1, 4)),
     Case(Permission.SCORE_BATCH, _score,
          lambda w, n: ["score", "tiny", "--source", str(w.data_csv), "--sink",
                        str(w.work / f"cli-scored-{n}.csv"), "--no-progress"], None),
@@ -262,8 +301,15 @@ CASES: list[Case] = [
          lambda w, n: ["alerts", "channels", "add", f"cli-shell-{n}", "--kind", "shell",
                        "--command", "true"], "channel.add"),
     Case(Permission.USERS, _users,
-         lambda w, n: ["users", "add", w.accounts[(n + 1) % len(w.accounts)], "--role", "viewer"],
+         lambda w, n: ["users", "add", w.accounts[(n + 1) % (len(w.accounts) - 1)], "--role",
+                       "viewer"],
          "user.add"),
+    Case(Permission.TRANSFER, _transfer,
+         lambda w, n: ["models", "transfer", "tiny", "--owner", _new_owner(w), "--reason", "m"],
+         "model.transfer"),
+    Case(Permission.EXPLANATIONS, _explanations,
+         lambda w, n: ["models", "set", "tiny", "--store-explanations",
+                       "off" if _keeps_explanations(w) else "on"], "model.set"),
     Case(Permission.RETENTION, _retention,
          lambda w, n: ["jobs", "add", f"cli-prune-{n}", "--kind", "prune", "--days", "90",
                        "--every", "1d", "--paused"], "job.add"),

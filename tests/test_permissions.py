@@ -14,28 +14,28 @@ the store with its role, sharing the store through a group.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import subprocess
 import sys
-import threading
+import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
-from os_accounts import accounts, reachable_python, run_as, share_with_group
+from os_accounts import REPO, accounts, reachable_python, share_with_group
 from permission_cases import CASES, Case, World, spare_accounts
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+FIXTURES = Path(__file__).parent / "fixtures"
 ROLES = ("viewer", "scientist", "operator", "admin")
 #: permissions whose actions are on the HTTP API (tests/test_api_tokens.py covers them)
 HTTP_ONLY = {"predict"}
-#: cases whose command depends on, or sets up, the model's aliases and deployment
-STATEFUL = {"propose", "promote", "rollback", "approve", "deploy", "register", "train"}
 
 
 def readme_table() -> dict[str, dict[str, bool]]:
@@ -81,12 +81,33 @@ def _world(root: Path, work: Path) -> World:
     build_store(root, versions=3, numeric=False)
     work.mkdir(parents=True, exist_ok=True)
     spec = make_tiny(work / "spec")
+    shutil.copy(FIXTURES / "tiny_model.py", spec.parent)  # the spec's entry point, beside it
     X, y = tiny_frame(rows=150, seed=9)
     data = work / "rows.csv"
     X.to_csv(data, index=False)
     skops_file = work / "tiny.skops"
     dump(train(X, y, {"C": 0.5}), skops_file)
-    return World(open_store(root), root, work, spec, skops_file, data, spare_accounts(6))
+    from serving.batch.io import parse_sink, parse_source
+    from serving.batch.run import score_batch
+    from store.users import add_user
+
+    world = World(open_store(root), root, work, spec, skops_file, data, predictions=[],
+                  accounts=spare_accounts(6))
+    add_user(world.store, world.accounts[-1], "viewer")  # a user a model can be handed to
+    # logged predictions (with inputs) to label and to check for drift
+    score_batch(world.store, "tiny", parse_source(str(data), None),
+                parse_sink(str(work / "first.csv"), None))
+    world.predictions = _prediction_ids(world)
+    return world
+
+
+def _prediction_ids(world: World) -> list[str]:
+    from sqlmodel import select
+
+    from store.tables import Prediction
+
+    with world.store.db.read() as session:
+        return list(session.exec(select(Prediction.prediction_id).limit(200)))
 
 
 def _tokens(world: World) -> dict[str, str]:
@@ -153,48 +174,74 @@ def test_service_layer_cell(world: World, case: Case, role: str) -> None:
         assert event.after["permission"] == str(case.permission)
 
 
-def test_cli_matrix_as_os_accounts(tmp_path: Path) -> None:
-    """Every case as every role through `wk`, run as four real OS accounts (in parallel
-    per role: the cells of one role run in order)."""
+class Account:
+    """`wk` commands as an OS account, through tests/cli_as_account.py (one process)."""
+
+    def __init__(self, account: str, cwd: Path) -> None:
+        home = Path("/tmp") / f"home-{account}"
+        home.mkdir(exist_ok=True)
+        shutil.chown(home, account)
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "cli_as_account.py"), account],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd,
+            env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(REPO)})
+        self.home = home
+
+    def run(self, argv: list[str]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(argv) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, f"the account's process ended (exit {self.process.wait()})"
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def test_cli_matrix_as_os_accounts() -> None:
+    """Every case as every role through `wk`'s CLI, run as four real OS accounts, each a
+    user of the store with its role and sharing the store through a group."""
     from store.users import add_user
 
-    world = _world(tmp_path / "store", tmp_path / "work")
-    with accounts("wkm", ROLES) as (made, group), reachable_python():
-        for role, account in made.items():
-            add_user(world.store, account, role)
+    base = Path(tempfile.mkdtemp(prefix="wk-matrix-", dir="/tmp"))
+    os.chmod(base, 0o711)  # other accounts pass through; the store below is the group's
+    world = _world(base / "store", base / "work")
+    problems: list[str] = []
+    umask = os.umask(0o007)  # what this process adds (model files, ...) stays the group's
+    try:
+        with accounts("wkm", ROLES) as (made, group), reachable_python():
+            for role, account in made.items():
+                add_user(world.store, account, role)
+            share_with_group(world.root, group)
+            share_with_group(world.work, group)
+            for r, role in enumerate(ROLES):
+                shell = Account(made[role], world.work)
+                try:
+                    for i, case in enumerate(CASES):
+                        n = 100 * (r + 1) + i
+                        allowed = TABLE[str(case.permission)][role]
+                        if allowed and case.prepare:
+                            case.prepare(world, n)  # as the store's admin (this process)
+                        done = shell.run([*case.cli(world, n), "--store", str(world.root)])
+                        said = (done["stderr"].strip().splitlines() or [""])[-1]
+                        if allowed and done["code"] not in case.ok_codes:
+                            problems.append(f"{role} {case.permission}: exit {done['code']}: {said}")
+                        if not allowed and (done["code"] != 5 or "needs the role" not in said):
+                            problems.append(f"{role} {case.permission}: expected a refusal "
+                                            f"(exit 5), got exit {done['code']}: {said}")
+                finally:
+                    shell.close()
+        assert not problems, "\n".join(problems)
+        expected = sum(not TABLE[str(c.permission)][r] for c in CASES for r in ROLES)
+        assert _denials(world) == expected, f"{_denials(world)} access.denied rows, {expected} denied cells"
+    finally:
+        os.umask(umask)
         world.store.close()
-        share_with_group(world.root, group)
-        share_with_group(world.work, group)
-        world.store = _reopen(world)
-
-        stateful = threading.Lock()  # a cell that reads or sets up shared state runs alone
-
-        def run_role(role: str) -> list[str]:
-            problems = []
-            for i, case in enumerate(CASES):
-                n = 100 * (ROLES.index(role) + 1) + i
-                allowed = TABLE[str(case.permission)][role]
-                with stateful if case.permission in STATEFUL else nullcontext():
-                    if allowed and case.prepare:
-                        case.prepare(world, n)  # as the store's admin (this process)
-                    argv = [*case.cli(world, n), "--store", str(world.root)]
-                    done = run_as(made[role], argv, cwd=world.work)
-                said = done.stderr.strip().splitlines()[-1:] or [""]
-                if allowed and done.returncode != 0:
-                    problems.append(f"{role} {case.permission}: exit {done.returncode}: {said[0]}")
-                if not allowed and (done.returncode != 5 or "needs the role" not in done.stderr):
-                    problems.append(f"{role} {case.permission}: expected a refusal (exit 5), got "
-                                    f"exit {done.returncode}: {said[0]}")
-            return problems
-
-        with ThreadPoolExecutor(len(ROLES)) as pool:
-            problems = [p for found in pool.map(run_role, ROLES) for p in found]
-    assert not problems, "\n".join(problems)
-    denied = _denials(world)
-    expected = sum(not TABLE[str(c.permission)][r] for c in CASES for r in ROLES)
-    assert denied == expected, f"{denied} access.denied rows for {expected} denied cells"
-    world.store.close()
-    shutil.rmtree(tmp_path, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _reopen(world: World) -> Any:

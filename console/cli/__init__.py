@@ -21,6 +21,7 @@ from console.cli import (
     data,
     demo,
     deploy,
+    explain,
     feedback,
     jobs,
     label,
@@ -56,7 +57,7 @@ DESCRIPTION = (
 #: The noun modules, in the order `wk --help` lists their commands. Each has
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
-                label, predictions, quarantine, score, batch, checks, audit, timeline,
+                label, predictions, explain, quarantine, score, batch, checks, audit, timeline,
                 monitor, alerts, jobs, scheduler_cmd, store_upkeep, users, tokens)
 
 

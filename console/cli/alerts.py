@@ -82,7 +82,8 @@ def _rules(rv: Commands) -> None:
                    "by kind (--set KEY=VALUE): drift scope=features|input; performance margin; "
                    "latency p95_ms; error-rate rate; traffic factor; heartbeat max_age_s; "
                    "probe uptime; disk min_free_share; server-memory rss_mb; server-cpu share; "
-                   "window_s where it reads a window.")
+                   "rate-limited min_limited, share, token (one token; default each); "
+                   "guardrail count or share (of flagged answers); window_s where it reads a window.")
     p.add_argument("name", help="the rule's name (letters, digits, . _ -)")
     p.add_argument("--kind", required=True, choices=[str(k) for k in AlertKind])
     model_name(p.add_argument("--model", help="the model it watches (model kinds)"))
@@ -148,7 +149,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _alert_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
     return [_row([r["id"], r["state"], r["severity"], r["rule"], r["model"] or "-",
-                  r["feature"] or (r["labels"].get("job") or "-"), r["reason"],
+                  r["feature"] or r["labels"].get("job") or r["labels"].get("token") or "-",
+                  r["reason"],
                   r["fired_at"] or r["started_at"], r["next_notify_at"] or "-"]) for r in rows]
 
 
@@ -180,7 +182,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     fields([(k, _t(v)) for k, v in [("alert", alert["id"]), ("state", alert["state"]), ("rule", alert["rule"]),
             ("severity", alert["severity"]), ("model", alert["model"] or "-"),
-            ("target", alert["feature"] or alert["labels"].get("job") or "-"),
+            ("target", alert["feature"] or alert["labels"].get("job")
+             or alert["labels"].get("token") or "-"),
             ("reason", alert["reason"]), ("since", alert["fired_at"] or alert["started_at"]),
             ("acknowledged", f"{alert['ack_by']} until {_t(alert['ack_until']) or 'resolved'}: "
                              f"{alert['ack_note']}" if alert["state"] == "acknowledged" else "-"),

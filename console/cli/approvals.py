@@ -13,6 +13,7 @@ from console.cli.parser import Commands, model_name
 
 CRITICALITIES = ("mission-critical", "internal")
 POLICIES = ("manual", "staging", "auto", "default")
+APPROVERS = ("owner", "operator", "none")
 
 
 def register_approvals(mv: Commands) -> None:
@@ -46,6 +47,12 @@ def register_approvals(mv: Commands) -> None:
     p.add_argument("--canary-period", dest="canary_period", metavar="DURATION",
                    help="policy auto: how long the canary runs before it becomes production, "
                         "e.g. 2m or 1h (default 1h)")
+    p.add_argument("--approval-by", dest="approval_by", choices=APPROVERS,
+                   help="who approves production changes: owner (the owner or an admin "
+                        "promotes; others request an approval), operator (every change is an "
+                        "approval another operator decides), none; rollback is never blocked")
+    p.add_argument("--store-explanations", dest="store_explanations", choices=("on", "off"),
+                   help="keep every explanation made of this model's predictions (wk explain)")
 
 
 def _metric_text(summary: dict[str, Any]) -> str:
@@ -107,11 +114,22 @@ def cmd_set(args: argparse.Namespace) -> int:
     from console.cli.deploy import parse_fraction
     from registry.promotion import parse_period, set_model
 
+    others = (args.criticality, args.policy, args.max_age_days, args.canary_share, args.canary_period,
+              args.approval_by)
+    if args.store_explanations is not None and all(v is None for v in others):
+        return _set_store_explanations(args)
     result = set_model(store_from(args), args.name, criticality=args.criticality,
                        policy=args.policy, max_age_days=args.max_age_days,
                        canary_share=parse_fraction(args.canary_share, "--canary-share"),
                        canary_period_s=parse_period(args.canary_period)
-                       if args.canary_period is not None else None)
+                       if args.canary_period is not None else None,
+                       approval_by=args.approval_by)
+    if args.store_explanations is not None:
+        from registry.explanation_settings import set_store_explanations
+
+        kept = set_store_explanations(store_from(args), args.name, args.store_explanations == "on")
+        result = {**result, "store_explanations": kept["store_explanations"],
+                  "changed": sorted([*result["changed"], *kept["changed"]])}
     if args.json:
         emit_json(result)
         return 0
@@ -121,5 +139,23 @@ def cmd_set(args: argparse.Namespace) -> int:
             ("policy", f"{result['effective_policy']} (from {result['policy_from']})"),
             ("max age", f"{result['max_age_days']} days" if result["max_age_days"] else "none"),
             ("canary", f"{result['canary_share']:.0%} for {result['canary_period_s']} s"
-             if result["effective_policy"] == "auto" else None)])
+             if result["effective_policy"] == "auto" else None),
+            ("approval by", result["approval_by"]),
+            ("explanations", ("kept" if result["store_explanations"] else "not kept")
+             if "store_explanations" in result else None)])
+    return 0
+
+
+def _set_store_explanations(args: argparse.Namespace) -> int:
+    """`wk models set NAME --store-explanations on|off` alone."""
+    from registry.explanation_settings import set_store_explanations
+
+    result = set_store_explanations(store_from(args), args.name, args.store_explanations == "on")
+    if args.json:
+        emit_json(result)
+        return 0
+    if not result["changed"]:
+        info(f"{args.name} already had this setting; nothing changed")
+    fields([("model", result["model"]),
+            ("explanations", "kept with their predictions" if result["store_explanations"] else "not kept")])
     return 0

@@ -7,7 +7,11 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
-from store.errors import UsageError
+from store.errors import InvalidInput, UsageError
+
+#: The most a file or stdin given to a command that reads it whole (predict, feedback) may
+#: hold: such a command keeps it in memory; larger inputs are a batch run's (wk score).
+MAX_INPUT_BYTES = 64 << 20
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -81,3 +85,26 @@ def parse_time(value: str | None, option: str, now: datetime | None = None) -> d
             "or a span such as 30m, 12h, 7d"
         ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def read_input(file: str, what: str, limit: int | None = None) -> str:
+    """The text of `file` ('-' is stdin), refused past `limit` (MAX_INPUT_BYTES) bytes
+    before it is all read."""
+    limit = limit or MAX_INPUT_BYTES
+    from pathlib import Path
+
+    from store.errors import NotFound
+
+    if file == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise NotFound(f"{what} {file} does not exist; check the path")
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"{what} {file} is larger than {limit:,} bytes, the most read at once; "
+                           "score a larger input as a batch run (wk score), or split it",
+                           field="file")
+    return data.decode("utf-8")

@@ -37,6 +37,12 @@ def register(nouns: Commands) -> None:
                    help="keep inputs and outputs (full) or outputs only (metadata, for sensitive inputs)")
     p.add_argument("--sample-rate", metavar="FRACTION", help="share of rows whose inputs are kept (full mode)")
     p.add_argument("--reason", default="")
+    p = dv.command("guardrails", "console.cli.deploy_guardrails:cmd_guardrails",
+                   "what a sane answer is (range, class share, confidence) and what to do if not")
+    model_name(p.add_argument("name"))
+    from console.cli.deploy_guardrails import add_arguments
+
+    add_arguments(p)
     p = dv.command("promote", f"{__name__}:cmd_promote", "the challenger becomes production, all traffic",
                    tables=True)
     model_name(p.add_argument("name"))
@@ -81,6 +87,7 @@ def _print(d: dict[str, Any], traffic: list[dict[str, Any]] | None = None,
         ("updated", f"{d['updated_at']} by {d['updated_by']}" if d["updated_at"] else None),
         ("reason", d["reason"] or None),
         ("canary watch", canary_text(watch)),
+        ("guardrails", d["guardrails"]["describe"] if d.get("guardrails") else None),
     ])
     if traffic is not None:
         _traffic(traffic)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from console.cli.common import store_from
+from console.cli.common import read_input, store_from
 from console.cli.output import emit_json, info
 from console.cli.parser import Commands, model_name
 from console.cli.predict import load_json
-from store.errors import InvalidInput, NotFound, UsageError
+from store.errors import InvalidInput, UsageError
 
 
 def register(nouns: Commands) -> None:
@@ -34,10 +33,7 @@ def _label_value(text: str) -> Any:
 def read_labels(path: str, model: str | None) -> list[dict[str, Any]]:
     import csv
 
-    file = Path(path)
-    if not file.is_file():
-        raise NotFound(f"label file {path} does not exist; check the path")
-    text = file.read_text()
+    text = read_input(path, "label file")
     items: list[dict[str, Any]] = []
     if text.lstrip().startswith("{"):
         for n, line in enumerate(text.splitlines(), 1):

@@ -13,6 +13,7 @@ from console.cli.canary import register_canary
 from console.cli.common import confirm, store_from
 from console.cli.errors import ExitCode
 from console.cli.output import emit_json, fields, fmt, info, section, table
+from console.cli.ownership import register_ownership
 from console.cli.parser import Commands, model_name
 from console.cli.tokens import register_model_limit
 from store.artifacts import load_safe_format
@@ -72,6 +73,7 @@ def register(nouns: Commands) -> None:
     p.add_argument("version")
     register_approvals(mv)
     register_canary(mv)
+    register_ownership(mv)
     register_model_limit(mv)
 
 
@@ -84,9 +86,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         emit_json(rows)
         return 0
     table(
-        [col.name("model"), col.name("owner", 8, drop=2), col.fixed("versions"), col.fixed("latest"),
+        [col.name("model"), col.name("owner", 8, drop=2), col.name("team", 8, drop=3),
+         col.fixed("versions"), col.fixed("latest"),
          col.fixed("aliases"), col.name("last run"), col.time("updated", drop=1)],
-        [[r["name"], r["owner"], r["versions"], r["latest_version"],
+        [[r["name"], r["owner"], r["team"] or None, r["versions"], r["latest_version"],
           ", ".join(f"{k}=v{v}" for k, v in r["aliases"].items()),
           f"#{r['last_run']['id']} {r['last_run']['status']}" if r["last_run"] else None,
           r["updated_at"]] for r in rows],
@@ -131,7 +134,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(m)
         return 0
-    fields([("model", m["name"]), ("owner", m["owner"]), ("task", m["task"]),
+    fields([("model", m["name"]), ("owner", m["owner"]), ("team", m["team"] or None),
+            ("approval by", m.get("approval_by") or "none"), ("task", m["task"]),
             ("description", m["description"]), ("tags", m["tags"]),
             ("aliases", ", ".join(f"{k}=v{v}" for k, v in m["aliases"].items()) or None)])
     section("versions")

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
 
 from console.cli import tables as col
-from console.cli.common import store_from
+from console.cli.common import read_input, store_from
 from console.cli.output import emit_json, table
 from console.cli.parser import Commands, model_name
 from store.artifacts import load_safe_format
-from store.errors import InvalidInput, NotFound
+from store.errors import InvalidInput
 
 
 def register(nouns: Commands) -> None:
@@ -58,13 +56,7 @@ def read_rows(row: str | None, file: str | None) -> tuple[list[Any], str | None]
     if row is not None:
         return _rows_from_json(load_json(row, "--row"), "--row")
     assert file is not None
-    if file == "-":
-        text = sys.stdin.read()
-    else:
-        path = Path(file)
-        if not path.is_file():
-            raise NotFound(f"file {file} does not exist; check the path")
-        text = path.read_text()
+    text = read_input(file, "file")
     stripped = text.strip()
     if stripped.startswith("{") and "\n{" in stripped:  # JSON lines
         rows = [load_json(line, f"{file} line {n}") for n, line in enumerate(stripped.splitlines(), 1)

@@ -9,7 +9,9 @@ from console.cli.parser import Commands
 
 
 def register(nouns: Commands) -> None:
-    nouns.command("init", f"{__name__}:cmd_init", "create a store (or upgrade an existing one)")
+    p = nouns.command("init", f"{__name__}:cmd_init", "create a store (or upgrade an existing one)")
+    p.add_argument("--group", help="an OS group that may read and write the store too "
+                   "(recorded in watchkeeper.toml); without it the store is its owner's only")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -18,7 +20,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from store.schema import HEAD_REVISION
     from store.users import list_users
 
-    store, created = init_store(args.store)
+    store, created = init_store(args.store, group=args.group)
     try:
         say_first_admin(store, store.upgraded_from)
         admins = [u["name"] for u in list_users(store) if u["role"] == "admin"]
@@ -30,6 +32,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             "schema_revision": HEAD_REVISION,
             "created": created,
             "admins": admins,
+            "readable_by": store.modes.describe(),
         }
     finally:
         store.close()

@@ -1,6 +1,7 @@
 """The prediction log, newest first and bounded (never more than PREDICTIONS_LIMIT rows
 are read), filtered by model, version, route, source, time, request or id prefix; enter
-opens one prediction with its inputs, outputs, label and latency."""
+opens one prediction with its inputs, outputs, label and latency; `e` there explains it
+(console/screens/explanation.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -125,6 +127,25 @@ class PredictionScreen(WkScreen):
             from console.screens.raw import RawScreen
 
             self.app.push_screen(RawScreen(json.dumps(self.data, indent=2, default=str)))
+
+    def action_explain(self) -> None:
+        """Replay the prediction and show its contributions (in a worker: it loads a model)."""
+        self.notify("replaying the prediction through its version ...", timeout=2)
+        self._explain(self.ref)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="explain")
+    def _explain(self, ref: str) -> None:
+        from console.errors import error_text
+        from console.screens.explanation import ExplanationScreen
+        from serving.explain.replay import explain_prediction
+
+        try:
+            result = explain_prediction(self.wk.store, ref)
+        except Exception as exc:  # shown to the user: a refused replay changes nothing
+            self.app.call_from_thread(self.notify, error_text(exc), title="explain failed",
+                                      severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.app.push_screen, ExplanationScreen(result))
 
 
 def _value(value: Any, exact: bool) -> str:

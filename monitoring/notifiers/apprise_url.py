@@ -14,7 +14,13 @@ from typing import Any
 
 from monitoring.alert_message import subject
 from monitoring.notifiers.base import Clock, Delivery, Message, alerts_table, message_text
-from store.channel_secrets import read_secret_env, read_secret_file, redact_url
+from store.channel_secrets import (
+    read_secret_env,
+    read_secret_file,
+    redact_url,
+    scrubbed_logs,
+    url_secrets,
+)
 from store.errors import InvalidInput
 from store.outbox_delivery import AttemptOutcome
 
@@ -34,13 +40,17 @@ def send(config: Mapping[str, Any], message: Message) -> Delivery:
     except InvalidInput as exc:  # fixable while the message waits: retried
         return Delivery(AttemptOutcome.RETRY, None, exc.message, clock.ms)
     notifier = apprise.Apprise()
-    if not notifier.add(url):
+    with scrubbed_logs("apprise", url_secrets(url)):
+        added = notifier.add(url)
+    if not added:
         return Delivery(AttemptOutcome.FAILED, None,
                         f"apprise does not know the URL {redact_url(url, keep_host=False)}: "
                         "see apprise's list of services for its form", clock.ms)
     table = alerts_table(message.payload)
     body = message_text(message.payload) + ("\n\n" + table if table else "")
-    if notifier.notify(title=subject(message.payload), body=body):
+    with scrubbed_logs("apprise", url_secrets(url)):  # apprise logs the URL at debug level
+        sent = notifier.notify(title=subject(message.payload), body=body)
+    if sent:
         return Delivery(AttemptOutcome.DELIVERED, None, "", clock.ms)
     return Delivery(AttemptOutcome.RETRY, None,
                     f"apprise could not deliver to {redact_url(url, keep_host=False)} (its "

@@ -13,6 +13,7 @@ from typing import Any
 
 from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext, RunFailed
 from store.errors import InvalidInput
+from store.modes import secure_dir
 from store.vocabulary import JobKind
 
 PREFIX = "wk-backup-"
@@ -45,7 +46,7 @@ def run(ctx: RunContext) -> Outcome:
     from store.types import utcnow
 
     dest = Path(ctx.args["dest"]).expanduser()
-    dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secure_dir(dest, ctx.store.modes)
     name = PREFIX + utcnow().strftime("%Y%m%dT%H%M%SZ")
     final, n = dest / name, 1
     while final.exists():

@@ -27,8 +27,11 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(f"the sink names {{{name}}}; it may name "
                                f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)} only",
                                field="sink", example="scores-{date}.parquet")
-    if args["chunk_size"] <= 0:
-        raise InvalidInput("the chunk size must be above 0", field="chunk_size", example="10000")
+    from serving.batch.run import MAX_CHUNK
+
+    if not 0 < args["chunk_size"] <= MAX_CHUNK:  # refused when the job is added, not at 3am
+        raise InvalidInput(f"the chunk size must be above 0 and at most {MAX_CHUNK}, not "
+                           f"{args['chunk_size']}", field="chunk_size", example="10000")
     # files are named from where the job was added: the daemon's children run elsewhere
     for key in ("source", "sink"):
         if "://" not in args[key]:

@@ -27,6 +27,7 @@ from serving.scoring.ids import uuid7_many
 from serving.scoring.json_columns import json_records
 from serving.scoring.model_cache import LoadedVersion, ScoringError, VersionInfo, load_version
 from serving.scoring.outputs import output_columns
+from serving.traffic.guardrails import FLAGGED, Guardrails, flag_columns, logged, parse
 from store import batch_runs as batch_runs_q
 from store import deployments as deployments_q
 from store import models as model_store
@@ -55,6 +56,7 @@ class Plan:
     route: str
     keep_inputs: bool
     sample_rate: float
+    guardrails: Guardrails | None = None  # flagged only: a batch is never withheld or replaced
 
 
 def _check_run_id(run_id: str) -> None:
@@ -93,7 +95,8 @@ def _start(store: Store, model: str, version: str | int | None, run_id: str | No
         dep = deployments_q.find_deployment(session, id_of(m))
         details = deployments_q.version_details(session, [id_of(row)])
         keep = dep is None or dep.log_mode == vocabulary.LogMode.FULL
-        return Plan(run_id, VersionInfo(*details[0]), route, keep, dep.input_sample_rate if dep else 1.0)
+        return Plan(run_id, VersionInfo(*details[0]), route, keep, dep.input_sample_rate if dep else 1.0,
+                    parse(dep.guardrails) if dep is not None and dep.guardrails else None)
 
 
 @self_recording("a batch run row records how it ended")
@@ -226,9 +229,22 @@ def _score_chunk(store: Store, loaded: LoadedVersion, plan: Plan, frame: pd.Data
     with store.db.write_core() as conn:
         prediction_log.delete_batch_rows(conn, plan.run_id, first, first + n - 1)
         prediction_log.insert_chunk_predictions(conn, same, rows)
+        if plan.guardrails is not None and len(positions):
+            prediction_log.flag_predictions(conn, _flags(plan.guardrails, loaded, columns, ids))
         prediction_log.insert_quarantine(conn, quarantine)
         prediction_log.add_batch_progress(conn, plan.run_id, n, len(positions), len(quarantine))
     return len(positions), len(quarantine)
+
+
+def _flags(rails: Guardrails, loaded: LoadedVersion, columns: dict[str, Any], ids: list[str]) -> list[tuple[str, str]]:
+    """(guardrail text, prediction id) of the chunk's answers outside the deployment's
+    guardrails (range and confidence; a class share needs a stream of answers, not a file)."""
+    values = top = None
+    if loaded.classes is None:
+        values = columns["prediction"]
+    elif loaded.has_proba:
+        top = np.vstack([columns[f"proba_{c}"] for c in loaded.classes]).max(axis=0)
+    return [(logged(FLAGGED, reason), ids[i]) for i, reason in flag_columns(rails, values, top).items()]
 
 
 def _score_rows_one_by_one(loaded: LoadedVersion, clean: pd.DataFrame, positions: np.ndarray,

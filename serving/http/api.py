@@ -31,8 +31,10 @@ from serving.http.ratelimit import default_burst
 from serving.log.logger import Duplicate, LogEntry, LogUnavailable, PredictionLogger
 from serving.scoring import core
 from serving.scoring.core import Context, Rejection
+from serving.scoring.guarded import GUARDRAIL_CODE
 from serving.scoring.job import ScoringJob
 from serving.scoring.model_cache import ScoringError
+from serving.traffic.guardrails import REPLACED, WITHHELD
 from serving.traffic.router import choose_route
 from serving.traffic.state import ServedModel, ServingState
 from store.token_usage import Limits
@@ -137,7 +139,7 @@ class Api:
         s = served.settings
         return Context(Source.API, request_id, s.log_mode, s.sample_rate, self.dialect,
                        check_duplicate=answers and request_id is not None, rng=self.rng,
-                       ignore_unknown=ignore_unknown)
+                       ignore_unknown=ignore_unknown, guard=served.guard, fallback=served.champion)
 
     # --- scoring ------------------------------------------------------------------------
     async def score(self, name: str, request: Request, fmt: Format) -> Response:
@@ -302,7 +304,14 @@ class Api:
         items = []
         versions = await asyncio.get_running_loop().run_in_executor(
             None, self._version_numbers, {r[1] for r in dup.rows})
-        for pid, vid, route, _idx, out in dup.rows:
+        for pid, vid, route, _idx, out, guardrail in dup.rows:
+            if guardrail is not None and guardrail.startswith(REPLACED):
+                continue  # the champion's row of the same index answered it
+            if guardrail is not None and guardrail.startswith(WITHHELD):
+                return json_response({"error": HttpProblem(
+                    422, GUARDRAIL_CODE, f"request_id {request_id!r} was refused before: its answer was outside "
+                                         f"the deployment's guardrails ({guardrail}; prediction {pid})",
+                    field="request_id").error()}, 422)
             if out is None:
                 return json_response({"error": HttpProblem(
                     409, "already_answered", f"request_id {request_id!r} was answered before (prediction ids "

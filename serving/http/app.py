@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.http.api import Api, ServerConfig, json_response, problem_response
 from serving.http.auth import SCOPE_KEY, caller_of
+from serving.http.body_limit import BodyLimit
 from serving.http.errors import HttpProblem, domain_problem
 from serving.http.formats import FORMAT_OF_ACTION, MLFLOW, NATIVE, parse_json, read_body
 from serving.http.openapi import (
@@ -91,6 +92,7 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
                          lifespan=lifespan)
     app.state.api = api
     app.add_middleware(ScoringFastPath, api=api)
+    app.add_middleware(BodyLimit, limit=config.max_body_bytes)  # every other route's body
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:

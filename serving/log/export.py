@@ -19,6 +19,8 @@ from store import models as model_store
 from store.errors import InvalidInput, UsageError
 from store.log_export import ExportPlan, export_pages, plan_export
 from store.logged_window import PAGE_ROWS
+from store.modes import Modes, create_file
+from store.names import check_destination
 from store.types import utcnow
 
 if TYPE_CHECKING:
@@ -104,7 +106,9 @@ def export_log(store: Store, model: str, *, since: datetime | None = None, until
         plan = plan_export(conn, model_id, start, end, version_id)
         pages = export_pages(conn, model_id, start, end, plan, version_id, page_rows)
         if isinstance(output, str):
-            rows, count = _write_file(output, fmt, plan, pages)
+            check_destination(output, what="export file", field="output",
+                              store_root=store.location.root)
+            rows, count = _write_file(output, fmt, plan, pages, store.modes)
             name = output
         else:
             rows, count = _write(output, fmt, plan, pages)
@@ -114,7 +118,8 @@ def export_log(store: Store, model: str, *, since: datetime | None = None, until
                         seconds=time.perf_counter() - started)
 
 
-def _write_file(path: str, fmt: str, plan: ExportPlan, pages: Iterator[pa.Table]) -> tuple[int, int]:
+def _write_file(path: str, fmt: str, plan: ExportPlan, pages: Iterator[pa.Table],
+                modes: Modes) -> tuple[int, int]:
     target = Path(path)
     if target.is_dir():
         raise InvalidInput(f"{path} is a folder; give a file name", field="output",
@@ -124,6 +129,7 @@ def _write_file(path: str, fmt: str, plan: ExportPlan, pages: Iterator[pa.Table]
                            field="output")
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
+        create_file(partial, modes)  # the log's rows are the store owner's (and group's) only
         if fmt == "parquet":
             done = _write_parquet(partial, plan, pages)
         else:

@@ -78,6 +78,9 @@ def apply_labels(store: Store, items: list[dict[str, Any]], *,
                  actor: str | None = None) -> dict[str, Any]:
     """Write the labels in one transaction with their audit row (label.feedback, the
     counts). Unmatched ones are reported, not errors."""
+    if len(items) > MAX_LABELS:  # the one bound, whether they came over HTTP or from a file
+        raise InvalidInput(f"{len(items)} labels at once; at most {MAX_LABELS}: send them in "
+                           "parts", field="labels")
     for i, item in enumerate(items):
         problem = check_item(item)
         if problem:

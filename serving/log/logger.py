@@ -58,6 +58,8 @@ class LogEntry:
     records: list[Record] = field(default_factory=list)  # for the rollup (errors included)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     check_duplicate: bool = False  # a client request id: a retry replays the first answer
+    #: the rows carry one value more, the guardrail text (GUARDED_COLUMNS): an answer flagged
+    guarded: bool = False
 
     @property
     def size(self) -> int:
@@ -67,7 +69,8 @@ class LogEntry:
 @dataclass
 class Duplicate:
     """The request id was answered before: the rows logged then, to answer the same.
-    Each row is (prediction_id, version_id, route, row_index, outputs JSON or None)."""
+    Each row is (prediction_id, version_id, route, row_index, outputs JSON or None,
+    guardrail text or None)."""
 
     rows: list[tuple[Any, ...]]
 
@@ -90,6 +93,7 @@ def commit_entries(db: Database, entries: list[LogEntry],
             for rid, earlier in prediction_log.answered_requests(conn, model_id, request_ids).items():
                 answered[(model_id, rid)] = earlier
         rows: list[tuple[Any, ...]] = []
+        guarded: list[tuple[Any, ...]] = []  # with their guardrail text
         requests: list[list[Record]] = []  # each entry is one request
         quarantine: list[dict[str, Any]] = []
         for i, entry in enumerate(entries):
@@ -99,11 +103,13 @@ def commit_entries(db: Database, entries: list[LogEntry],
                     outcomes[i] = Duplicate(answered[key])
                     continue
                 if entry.rows:  # a retry later in this same batch replays this one
-                    answered[key] = [(r[0], r[3], r[4], r[7], r[10]) for r in entry.rows]
-            rows.extend(entry.rows)
+                    answered[key] = [(r[0], r[3], r[4], r[7], r[10], r[12] if entry.guarded else None)
+                                     for r in entry.rows]
+            (guarded if entry.guarded else rows).extend(entry.rows)
             requests.append(entry.records)
             quarantine.extend(entry.quarantine)
         prediction_log.insert_predictions(conn, rows)
+        prediction_log.insert_predictions(conn, guarded, prediction_log.GUARDED_COLUMNS)
         prediction_log.insert_quarantine(conn, quarantine)
         prediction_log.add_rollups(conn, aggregate(requests))
     return outcomes

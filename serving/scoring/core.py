@@ -27,6 +27,7 @@ from serving.log.logger import LogEntry
 from serving.scoring.ids import uuid7
 from serving.scoring.model_cache import LoadedVersion, ScoringError
 from serving.scoring.validation import RowError, Schema
+from serving.traffic.guardrails import Guard
 from store.errors import Kind
 from store.prediction_log import db_time
 from store.types import utcnow
@@ -51,6 +52,10 @@ class Context:
     rng: random.Random | None = None
     #: drop input fields the model does not take (MLflow's /invocations) instead of refusing
     ignore_unknown: bool = False
+    #: the deployment's output guardrails (None: none set, nothing is checked)
+    guard: Guard | None = None
+    #: the champion, to answer for a challenger outside the guardrails (action champion)
+    fallback: LoadedVersion | None = None
 
     @property
     def keep_payload(self) -> bool:
@@ -78,9 +83,16 @@ class Answer:
     outputs: list[dict[str, Any]]
     entry: LogEntry
     ignored: tuple[str, ...] = ()
+    #: per row (version, route) where rows were answered by different versions (a
+    #: challenger's rows outside the guardrails answered by the champion); None: all by `loaded`
+    per_row: list[tuple[int, str]] | None = None
 
     def items(self) -> list[dict[str, Any]]:
         """Per row: its prediction id, version and route, and the model's output."""
+        if self.per_row is not None:
+            return [{"prediction_id": pid, "version": version, "route": route, **out}
+                    for pid, (version, route), out in zip(self.prediction_ids, self.per_row, self.outputs,
+                                                          strict=True)]
         return prediction_items(self.prediction_ids, self.loaded, self.route, self.outputs)
 
 
@@ -152,6 +164,12 @@ def complete(prepared: Prepared, outputs: Outputs, scores: list[float | None],
                           f"{len(bad)} row(s) got no finite answer from {loaded.model} v{loaded.version}; "
                           "nothing was logged as answered", bad)
     answered = cast(list[dict[str, Any]], outputs)
+    if context.guard is not None:
+        reasons = context.guard.check(answered, counts=route is not Route.SHADOW)
+        if reasons is not None:
+            from serving.scoring.guarded import outside_guardrails
+
+            return outside_guardrails(prepared, answered, scores, reasons, started)
     entry, ids = answered_entry(
         loaded=loaded, route=route, source=context.source, request_id=context.request_id,
         rows=prepared.rows, outputs=answered, scores=scores,
@@ -255,24 +273,31 @@ def rejection_entry(*, model_id: int, version_id: int | None, route: str | None,
 def answered_entry(*, loaded: LoadedVersion, route: str, source: str, request_id: str | None,
                    rows: list[Any], outputs: list[dict[str, Any]], scores: list[float | None],
                    latency_ms: float, at: datetime, dialect: str, log_mode: str, sample_rate: float,
-                   check_duplicate: bool, rng: random.Random | None = None) -> tuple[LogEntry, list[str]]:
+                   check_duplicate: bool, rng: random.Random | None = None,
+                   guardrails: list[str | None] | None = None, row_indexes: list[int] | None = None,
+                   ids: list[str] | None = None) -> tuple[LogEntry, list[str]]:
     """The log entry for answered rows and their new prediction ids. Inputs are kept in
     full mode for a `sample_rate` share of rows; metadata mode keeps no inputs, only the
-    outputs (what late labels are compared with). The rollup counts every row."""
+    outputs (what late labels are compared with). The rollup counts every row.
+    `guardrails`: per row the log's guardrail text (the entry is then `guarded`);
+    `row_indexes`: the rows' places in the request (default 0, 1, ...); `ids`: their ids."""
     at_value = db_time(dialect, at)
     per_row_ms = latency_ms  # every row of a request shares its latency
-    entry = LogEntry(model_id=loaded.model_id, request_id=request_id, check_duplicate=check_duplicate)
-    ids = [uuid7() for _ in rows]
+    entry = LogEntry(model_id=loaded.model_id, request_id=request_id, check_duplicate=check_duplicate,
+                     guarded=guardrails is not None)
+    ids = ids or [uuid7() for _ in rows]
     full = log_mode == LogMode.FULL
     draw = (rng or random).random
     for i, (row, output, score) in enumerate(zip(rows, outputs, scores, strict=True)):
         keep_input = full and (sample_rate >= 1.0 or draw() < sample_rate)
-        entry.rows.append((
-            ids[i], at_value, loaded.model_id, loaded.version_id, route, source, request_id, i, None,
+        logged = (
+            ids[i], at_value, loaded.model_id, loaded.version_id, route, source, request_id,
+            i if row_indexes is None else row_indexes[i], None,
             orjson.dumps(row).decode() if keep_input else None,
             orjson.dumps(output).decode(),
             per_row_ms,
-        ))
+        )
+        entry.rows.append(logged if guardrails is None else (*logged, guardrails[i]))
         entry.records.append((loaded.model_id, loaded.version_id, route, at, per_row_ms, score, False))
     return entry, ids
 

@@ -5,11 +5,13 @@ the answer is printed."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from serving.log.logger import Duplicate, commit_entries
 from serving.scoring import core
 from serving.scoring.model_cache import VersionInfo, load_version
+from serving.traffic.guardrails import Action, Guard, parse
 from store import deployments as deployments_q
 from store import models as model_store
 from store.errors import Conflict, InvalidInput, Listing, NotFound, see
@@ -22,6 +24,13 @@ if TYPE_CHECKING:
 
 def _target(store: Store, name: str, version: str | int | None) -> tuple[VersionInfo, Route, str, float]:
     """(version to use, route, log mode, sample rate)."""
+    info, route, log_mode, sample_rate, _guardrails = _target_guarded(store, name, version)
+    return info, route, log_mode, sample_rate
+
+
+def _target_guarded(store: Store, name: str, version: str | int | None) -> tuple[
+        VersionInfo, Route, str, float, dict[str, Any] | None]:
+    """(version to use, route, log mode, sample rate, the deployment's stored guardrails)."""
     from serving.traffic.deployments import version_to_use
 
     with store.db.read() as session:
@@ -30,7 +39,16 @@ def _target(store: Store, name: str, version: str | int | None) -> tuple[Version
         dep = deployments_q.find_deployment(session, id_of(model))
         details = deployments_q.version_details(session, [id_of(row)])
         return (VersionInfo(*details[0]), route, dep.log_mode if dep else LogMode.FULL,
-                dep.input_sample_rate if dep else 1.0)
+                dep.input_sample_rate if dep else 1.0, dep.guardrails if dep else None)
+
+
+def cli_guard(stored: dict[str, Any] | None) -> Guard | None:
+    """The deployment's guardrails for `wk predict`: flag only (an operator's own call is
+    answered, never withheld or replaced), with no class window (one call is no window)."""
+    if not stored:
+        return None
+    rails = parse(stored)
+    return Guard(replace(rails, action=Action.ALERT, max_class_share=None))
 
 
 def example_request(store: Store, name: str, version: str | int | None = None) -> dict[str, Any]:
@@ -48,12 +66,12 @@ def predict_rows(store: Store, name: str, rows: list[Any], *, version: str | int
         raise InvalidInput("no rows to score: give one JSON object, or a file of rows", field="row")
     if len(rows) > max_rows:
         raise InvalidInput(f"{len(rows)} rows; at most {max_rows} are scored at once (score more as a batch run)")
-    info, route, log_mode, sample_rate = _target(store, name, version)
+    info, route, log_mode, sample_rate, guardrails = _target_guarded(store, name, version)
     loaded = load_version(store, info)
     started = time.perf_counter()  # the model's time, not the process start-up
     dialect = "sqlite" if store.db.is_sqlite else store.db.engine.dialect.name
     context = core.Context(Source.CLI, request_id, log_mode, sample_rate, dialect,
-                           check_duplicate=request_id is not None)
+                           check_duplicate=request_id is not None, guard=cli_guard(guardrails))
     result = core.score(loaded, route, rows, context, started)
     if isinstance(result, core.Rejection):
         commit_entries(store.db, [result.entry])

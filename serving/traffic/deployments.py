@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from registry import aliases as registry_aliases
 from registry import views
 from registry.aliases import AliasMove
+from registry.production_guard import guard_production
 from registry.versions import resolve_version
+from serving.traffic.guardrails_config import view as guardrails_view
 from serving.traffic.router import mode_problem
 from store import audit
 from store import deployments as deployments_q
@@ -106,6 +108,7 @@ def _view(session: Session, model: RegisteredModel, dep: Deployment | None) -> d
         "updated_at": views.iso(dep.updated_at) if dep else None,
         "updated_by": dep.updated_by if dep else None,
         "reason": dep.reason if dep else "",
+        "guardrails": guardrails_view(dep.guardrails if dep else None),
     }
 
 
@@ -220,6 +223,7 @@ def promote(store: Store, name: str, *, reason: str = "", actor: str | None = No
     all traffic; the old champion can be brought back with `rollback`."""
     actor = authorize(store, actor, Permission.PROMOTE, model=name)
     registry_aliases.require_reason("promoting a challenger (it changes production)", reason)
+    guard_production(store, name, actor)
     with store.db.write() as session:
         model = model_store.get_model(session, name)
         dep = deployments_q.find_deployment(session, id_of(model))

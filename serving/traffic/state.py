@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from serving.scoring.micro_batcher import BatchPredictor
 from serving.scoring.model_cache import LoadedVersion, ModelCache, VersionInfo
+from serving.traffic.guardrails import Guard, Guardrails, parse
 from store import deployments as deployments_q
 from store.vocabulary import Mode
 
@@ -46,6 +47,7 @@ class Settings:
     share: float
     log_mode: str
     sample_rate: float
+    guardrails: Guardrails | None = None
 
 
 @dataclass
@@ -56,6 +58,7 @@ class ServedModel:
     champion_predictor: BatchPredictor | None = None
     challenger_predictor: BatchPredictor | None = None
     problem: str | None = None  # why it cannot answer (no production version, load failure)
+    guard: Guard | None = None  # the deployment's output guardrails, with their class window
 
     @property
     def name(self) -> str:
@@ -81,6 +84,7 @@ class ServingState:
         self._settings: dict[str, Settings] = {}
         self._failed_loads = 0  # failed refreshes in a row (for the retry's back-off)
         self._retry_at = 0.0  # time.monotonic() when a failed load is tried again
+        self._guards: dict[str, Guard] = {}  # kept across reloads while the config is the same
 
     # --- polling ----------------------------------------------------------------------
     def start(self) -> None:
@@ -112,7 +116,8 @@ class ServingState:
             # a parked challenger takes no traffic
             challenger_id = None if row.mode == Mode.SINGLE else row.challenger_id
             settings[row.name] = Settings(row.model_id, row.name, row.champion_id, row.mode, challenger_id,
-                                          float(row.share), row.log_mode, float(row.sample_rate))
+                                          float(row.share), row.log_mode, float(row.sample_rate),
+                                          _guardrails(row.name, row.guardrails))
         return settings
 
     def refresh(self) -> bool:
@@ -140,6 +145,7 @@ class ServingState:
                 else:
                     served = previous
             models[name] = served
+        self._guards = {n: m.guard for n, m in models.items() if m.guard is not None}
         self.models = models  # one assignment: requests see the old table or the new one
         self._settings = settings
         self._failed_loads = self._failed_loads + 1 if self.load_errors else 0
@@ -164,7 +170,15 @@ class ServingState:
         champion = self.cache.get(details[s.champion_id])
         challenger = self.cache.get(details[s.challenger_id]) if s.challenger_id else None
         return ServedModel(s, champion, challenger, self._predictor(champion),
-                           self._predictor(challenger) if challenger else None)
+                           self._predictor(challenger) if challenger else None, guard=self._guard(s))
+
+    def _guard(self, s: Settings) -> Guard | None:
+        """The model's guard: the one it had while its guardrails are unchanged (its class
+        window goes on), a new one when they changed."""
+        if s.guardrails is None:
+            return None
+        guard = self._guards.get(s.name)
+        return guard if guard is not None and guard.rails == s.guardrails else Guard(s.guardrails)
 
     def _predictor(self, loaded: LoadedVersion) -> BatchPredictor:
         predictor = self._predictors.get(loaded.version_id)
@@ -189,6 +203,18 @@ class ServingState:
         if self.load_errors:
             body["load_errors"] = dict(self.load_errors)
         return store_ok and loaded, body
+
+
+def _guardrails(name: str, stored: dict[str, Any] | None) -> Guardrails | None:
+    """A deployment's stored guardrails, parsed; a stored config that no longer parses
+    (written by hand) is logged and not applied."""
+    if not stored:
+        return None
+    try:
+        return parse(stored)
+    except Exception as exc:  # noqa: BLE001  (serve without them rather than not at all)
+        log.error("the guardrails of %s are not applied: %s", name, getattr(exc, "message", exc))
+        return None
 
 
 def _describe(m: ServedModel) -> str:
