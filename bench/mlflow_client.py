@@ -55,7 +55,7 @@ def main() -> int:
         port = free_port()
         env = {"WK_STORE": str(root), "PATH": "/usr/bin:/bin"}
         server = ServerProcess("wk serve --model lr", [sys.executable, "-m", "console.cli", "serve", "--port",
-                                                        str(port), "--model", "lr"],
+                                                        str(port), "--model", "lr", "--no-auth"],
                                "/readyz", port, env, REPO, Path(tmp) / "serve.log").start()
         try:
             out = subprocess.run([str(venv / "bin" / "python"), "-c", CLIENT, str(port), "lr", json.dumps(rows)],

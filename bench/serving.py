@@ -451,7 +451,9 @@ def http_bench(tmp: Path, models: dict[str, Any], X: Any, rows: list[dict[str, f
     wk_env = {**os.environ, "WK_STORE": str(store)}
     wk_env.pop("WK_DATABASE_URL", None)
     port = free_port()
-    wk = ServerProcess("wk serve", [sys.executable, "-m", "console.cli", "serve", "--port", str(port), *wk_args],
+    # without API tokens, as MLflow: bench/serving_auth.py measures what the token check costs
+    wk = ServerProcess("wk serve", [sys.executable, "-m", "console.cli", "serve", "--port", str(port), "--no-auth",
+                                    *wk_args],
                        "/readyz", port, wk_env, REPO, tmp / "wk-serve.log")
     # the floor: a raw ASGI app under the same uvicorn, measured the same way, first
     fport = free_port()

@@ -107,7 +107,7 @@ def serve_ready_once(env: dict[str, str], timeout: float = 60.0) -> float:
     port = free_port()
     url = f"http://127.0.0.1:{port}/readyz"
     start = time.perf_counter()
-    proc = subprocess.Popen([wk_path(), "serve", "--port", str(port)], env=env, cwd=REPO,
+    proc = subprocess.Popen([wk_path(), "serve", "--port", str(port), "--no-auth"], env=env, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         while True:

@@ -87,14 +87,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def auth_args(token: str | None) -> tuple[str, ...]:
+    """The serving tests' servers run without API tokens (--no-auth) unless a test gives
+    one: they test serving, and tests/test_api_tokens.py tests the tokens."""
+    return () if token else ("--no-auth",)
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 class Server:
-    """`wk serve` in its own process."""
+    """`wk serve` in its own process (with `token`: API tokens on, readiness asked with it)."""
 
     def __init__(self, store: Path, port: int | None = None, args: tuple[str, ...] = (),
-                 log: Path | None = None) -> None:
+                 log: Path | None = None, token: str | None = None) -> None:
         self.store = store
         self.port = port or free_port()
-        self.args = args
+        self.args = (*auth_args(token), *args)
+        self.token = token
         self.log = log or store.parent / f"serve-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -114,7 +125,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"wk serve exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/readyz", timeout=1, headers=bearer(self.token)).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -165,7 +176,7 @@ class ForkedServer:
         self.store = store
         self.forks = forks
         self.port = port or free_port()
-        self.args = args
+        self.args = (*auth_args(None), *args)
         self.child: Any = None
         self.starts = 0
 

@@ -37,6 +37,7 @@ from console.cli import (
     store_cmds,
     store_upkeep,
     timeline,
+    tokens,
     train,
     ui,
     users,
@@ -57,7 +58,7 @@ DESCRIPTION = (
 #: `register(nouns: Commands)`, which adds its commands and their arguments.
 NOUN_MODULES = (store_cmds, ui, demo, models, data, train, reproduce, serve, deploy, predict, feedback,
                 label, predictions, explain, quarantine, score, batch, checks, audit, timeline,
-                monitor, alerts, jobs, scheduler_cmd, store_upkeep, users)
+                monitor, alerts, jobs, scheduler_cmd, store_upkeep, users, tokens)
 
 
 def build_parser() -> argparse.ArgumentParser:

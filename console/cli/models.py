@@ -1,6 +1,6 @@
 """wk models list|show|versions|runs|run|register|promote|rollback|archive|compare|lineage
 (and approvals|approve|reject|set, from console.cli.approvals; canary, from
-console.cli.canary)."""
+console.cli.canary; rate-limit, from console.cli.tokens)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from console.cli.errors import ExitCode
 from console.cli.output import emit_json, fields, fmt, info, section, table
 from console.cli.ownership import register_ownership
 from console.cli.parser import Commands, model_name
+from console.cli.tokens import register_model_limit
 from store.artifacts import load_safe_format
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def register(nouns: Commands) -> None:
     register_approvals(mv)
     register_canary(mv)
     register_ownership(mv)
+    register_model_limit(mv)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from console.cli.common import store_from
 from console.cli.parser import Commands, model_name
@@ -25,6 +26,14 @@ def register(nouns: Commands) -> None:
     p.add_argument("--poll", type=float, default=0.5, metavar="SECONDS",
                    help="how often deployment changes are read (default 0.5)")
     p.add_argument("--access-log", action="store_true", help="log every request (JSON lines)")
+    p.add_argument("--no-auth", action="store_true",
+                   help="answer without API tokens (local experiments only: anyone who can reach "
+                        "the port may score and label; said at start and in /readyz)")
+    p.add_argument("--rate-limit", metavar="RATE",
+                   help="a token's requests per second when it sets none, e.g. 50/s or 3000/min "
+                        "(default: [serving] rate_per_s in watchkeeper.toml, else 50/s)")
+    p.add_argument("--burst", type=int, metavar="N",
+                   help="requests a token may make at once with --rate-limit (default: 2 s worth)")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -34,6 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                           ("--timeout", args.timeout), ("--poll", args.poll)):
         if value <= 0:
             raise UsageError(f"{option} {value} must be positive")
+    rate = _rate(args.rate_limit, args.burst)
     from console.cli.ports import check_listen
 
     check_listen(args.host, args.port)  # before the models load: a busy port is said in one line
@@ -43,6 +53,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     store = store_from(args)
     config = ServerConfig(max_body_bytes=args.max_body, max_rows=args.max_rows, timeout_s=args.timeout,
-                          poll_interval_s=args.poll, models=frozenset(args.models) or None)
+                          poll_interval_s=args.poll, models=frozenset(args.models) or None,
+                          auth=not args.no_auth, rate_per_s=rate, burst=args.burst)
+    if args.no_auth:
+        sys.stderr.write("wk: WARNING: serving without API tokens (--no-auth): anyone who can reach "
+                         f"{args.host}:{args.port} may score, label and read; for local experiments only\n")
     serve(store, config, host=args.host, port=args.port, access_log=args.access_log)
     return 0
+
+
+def _rate(text: str | None, burst: int | None) -> float | None:
+    if text is None:
+        if burst is not None:
+            raise UsageError("--burst needs --rate-limit (the rate the bucket refills at)")
+        return None
+    from serving.http.ratelimit import parse_rate
+
+    try:
+        rate = parse_rate(text)
+    except ValueError as exc:
+        raise UsageError(f"--rate-limit: {exc}") from None
+    if burst is not None and burst < 1:
+        raise UsageError(f"--burst {burst} must be 1 or more")
+    return rate

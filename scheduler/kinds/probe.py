@@ -3,6 +3,10 @@ server's uptime is measured from its answers, not assumed; and read its /metrics
 process's resident memory and CPU seconds (the server-memory and server-cpu rules). Schedule it often
 (`--every 30s`); `wk jobs show` gives the uptime over the last day and week.
 
+A server with API tokens on answers 401 to a probe without one: `token_env` names the
+environment variable (of the scheduler's process) that holds a token; only the name is
+stored with the job, the token is sent as `Authorization: Bearer ...` and never logged.
+
 An answer that is not ready is recorded and the run still succeeds: the probe did its
 job, the server is what failed (the alerts issue's probe rule reads these answers).
 """
@@ -24,6 +28,9 @@ def validate(args: dict[str, Any]) -> dict[str, Any]:
     if url.scheme not in ("http", "https") or not url.netloc:
         raise InvalidInput(f"the server's address {args['url']!r} is not an http(s) URL",
                            field="url", example="http://127.0.0.1:8000")
+    if args.get("token_env") and not args["token_env"].replace("_", "").isalnum():
+        raise InvalidInput(f"{args['token_env']!r} is not an environment variable's name",
+                           field="token_env", example="WK_PROBE_TOKEN")
     if args["probe_timeout"] <= 0:
         raise InvalidInput("the probe's timeout must be above 0 seconds", field="probe_timeout",
                            example="5")
@@ -59,12 +66,22 @@ def process_figures(text: str) -> tuple[float | None, float | None]:
     return rss, cpu
 
 
-def _read_metrics(opener: Any, base: str, timeout: float) -> tuple[float | None, float | None]:
+def _request(url: str, token_env: str | None) -> Any:
+    """A GET of `url`, with the API token from the variable `token_env` when there is one."""
+    import os
+    import urllib.request
+
+    token = os.environ.get(token_env) if token_env else None
+    return urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+def _read_metrics(opener: Any, base: str, timeout: float,
+                  token_env: str | None = None) -> tuple[float | None, float | None]:
     """The server's process figures from its /metrics; (None, None) when it has none."""
     import urllib.error
 
     try:
-        with opener.open(metrics_url(base), timeout=timeout) as answer:
+        with opener.open(_request(metrics_url(base), token_env), timeout=timeout) as answer:
             return process_figures(answer.read(4_000_000).decode("utf-8", "replace"))
     except (urllib.error.URLError, OSError, TimeoutError, ValueError):
         return None, None
@@ -87,7 +104,8 @@ def run(ctx: RunContext) -> Outcome:
     # the server, and a proxy in between would answer (or fail) for it
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(url, timeout=float(ctx.args["probe_timeout"])) as answer:
+        with opener.open(_request(url, ctx.args.get("token_env")),
+                         timeout=float(ctx.args["probe_timeout"])) as answer:
             status = answer.status
     except urllib.error.HTTPError as exc:
         status, error = exc.code, (exc.read(500).decode("utf-8", "replace") or str(exc.reason))
@@ -96,7 +114,8 @@ def run(ctx: RunContext) -> Outcome:
     latency_ms = (time.perf_counter() - started) * 1000
     ok = status == 200
     # the server's memory and CPU for the server-memory and server-cpu alert rules
-    rss_mb, cpu_s = (_read_metrics(opener, ctx.args["url"], float(ctx.args["probe_timeout"]))
+    rss_mb, cpu_s = (_read_metrics(opener, ctx.args["url"], float(ctx.args["probe_timeout"]),
+                                   ctx.args.get("token_env"))
                      if status is not None else (None, None))
     with ctx.store.db.write() as session:
         add_probe_result(session, ProbeResult(job_id=ctx.job.id, url=url, ok=ok,
@@ -122,5 +141,7 @@ KIND = JobKindSpec(
                    example="http://127.0.0.1:8000"),
         KindOption("probe_timeout", "seconds to wait for an answer", type=float, default=5.0,
                    example="5"),
+        KindOption("token_env", "the environment variable holding an API token for the server "
+                   "(its name is stored, never the token)", example="WK_PROBE_TOKEN"),
     ),
 )

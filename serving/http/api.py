@@ -23,9 +23,11 @@ import orjson
 from fastapi.responses import Response
 from starlette.background import BackgroundTask
 
+from serving.http.auth import Gate
 from serving.http.errors import HttpProblem, RequestError, rejection_problem, request_problem
 from serving.http.formats import Format, identifier, read_body
 from serving.http.prometheus import ServerMetrics
+from serving.http.ratelimit import default_burst
 from serving.log.logger import Duplicate, LogEntry, LogUnavailable, PredictionLogger
 from serving.scoring import core
 from serving.scoring.core import Context, Rejection
@@ -35,6 +37,7 @@ from serving.scoring.model_cache import ScoringError
 from serving.traffic.guardrails import REPLACED, WITHHELD
 from serving.traffic.router import choose_route
 from serving.traffic.state import ServedModel, ServingState
+from store.token_usage import Limits
 from store.vocabulary import Mode, Route, Source
 
 if TYPE_CHECKING:
@@ -62,6 +65,12 @@ class ServerConfig:
     timeout_s: float = 10.0  # per request: scoring plus the log commit
     poll_interval_s: float = 0.5
     models: frozenset[str] | None = None
+    #: API tokens required (serving.http.auth); `wk serve` turns this on unless --no-auth.
+    #: Off by default for apps built in process (tests, benches), which /readyz then says.
+    auth: bool = False
+    #: a token's rate when it sets none (None: [serving] in watchkeeper.toml, else 50/s)
+    rate_per_s: float | None = None
+    burst: int | None = None
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,
@@ -72,6 +81,14 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def problem_response(problem: HttpProblem, fmt: Format) -> Response:
     return json_response(fmt.error(problem), problem.status, problem.headers)
+
+
+def _default_limits(store: Store, config: ServerConfig) -> Limits | None:
+    if config.rate_per_s is not None:
+        return Limits(config.rate_per_s, config.burst or default_burst(config.rate_per_s))
+    from store.token_usage import default_limits
+
+    return default_limits(getattr(store.location, "root", None))
 
 
 class Api:
@@ -90,6 +107,8 @@ class Api:
         # and still wake the writer thread, saving nothing
         self._inline = self.logger.commits_on_event_loop
         self._ignored_seen: set[tuple[str, int, tuple[str, ...]]] = set()
+        self.gate = Gate(store, self.metrics, enabled=config.auth, default=_default_limits(store, config),
+                         only_model=self.only_model, known_model=lambda name: name in self.state.models)
 
     @property
     def only_model(self) -> str | None:
@@ -99,6 +118,7 @@ class Api:
 
     # --- life -------------------------------------------------------------------------
     def start(self) -> None:
+        self.gate.start()
         self.state.refresh()
         self.logger.start()
         self.state.start()
@@ -112,6 +132,7 @@ class Api:
     def stop(self) -> None:
         self.state.stop()
         self.logger.stop()
+        self.gate.stop()  # last: the use of the requests just drained is written
 
     def _context(self, served: ServedModel, request_id: str | None, *, answers: bool,
                  ignore_unknown: bool = False) -> Context:

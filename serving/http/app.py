@@ -19,13 +19,21 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.http.api import Api, ServerConfig, json_response, problem_response
+from serving.http.auth import SCOPE_KEY, caller_of
 from serving.http.body_limit import BodyLimit
 from serving.http.errors import HttpProblem, domain_problem
 from serving.http.formats import FORMAT_OF_ACTION, MLFLOW, NATIVE, parse_json, read_body
-from serving.http.openapi import ERROR_RESPONSES, FEEDBACK_BODY, INVOCATIONS_BODY, PREDICT_BODY
-from store.errors import InvalidInput, WatchkeeperError
+from serving.http.openapi import (
+    ERROR_RESPONSES,
+    FEEDBACK_BODY,
+    INVOCATIONS_BODY,
+    PREDICT_BODY,
+    with_bearer_scheme,
+)
+from store.errors import InvalidInput, PermissionDenied, WatchkeeperError
 
 if TYPE_CHECKING:
+    from serving.http.auth import Caller
     from store.handle import Store
 
 
@@ -42,6 +50,14 @@ class ScoringFastPath:
         self.only = api.only_model  # `wk serve --model NAME`: MLflow's /invocations at the root
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # the token check and rate limits (serving.http.auth), once per request: the outer
+        # instance (wk serve) admits it, the app's own (in process) finds it admitted
+        if scope["type"] == "http" and SCOPE_KEY not in scope:
+            problem = self.api.gate.admit(scope)
+            if problem is not None:
+                answer = MLFLOW if scope["path"].endswith("/invocations") else NATIVE
+                await problem_response(problem, answer)(scope, receive, send)
+                return
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
             if path.startswith(self.PREFIX):
@@ -122,7 +138,10 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         except InvalidInput as exc:
             return problem_response(domain_problem(exc, "invalid_request"), NATIVE)
         try:
-            result = await asyncio.get_running_loop().run_in_executor(None, fb.apply_labels, store, items)
+            result = await asyncio.get_running_loop().run_in_executor(
+                None, _label, store, caller_of(request.scope), items)
+        except PermissionDenied as exc:
+            return problem_response(domain_problem(exc, "forbidden"), NATIVE)
         except WatchkeeperError as exc:
             return problem_response(domain_problem(exc, "feedback_failed"), NATIVE)
         except Exception as exc:  # noqa: BLE001  (the store could not be reached: 503)
@@ -155,8 +174,10 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
             return Response(wk_version(), media_type="text/plain")
 
     @app.get("/v1/models", summary="The models this server answers for")
-    async def models() -> Response:
-        return json_response(api.served_models())
+    async def models(request: Request) -> Response:
+        caller = caller_of(request.scope)
+        served = api.served_models()
+        return json_response(served if caller is None else [m for m in served if caller.may_use(m["model"])])
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> Response:
@@ -167,6 +188,7 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
     async def readyz() -> Response:
         ok, body = api.state.readiness()
         body["log"] = {"pending_rows": api.logger.pending_rows, "last_error": api.logger.last_error}
+        body.update(api.gate.readiness())
         return json_response(body, 200 if ok else 503)
 
     @app.get("/metrics", summary="Prometheus metrics")
@@ -175,7 +197,17 @@ def make_app(store: Store, config: ServerConfig | None = None) -> FastAPI:
         api.metrics.model_load_errors.set(len(api.state.load_errors))
         return Response(api.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    with_bearer_scheme(app, open_paths=("/healthz",))
     return app
+
+
+def _label(store: Store, caller: Caller | None, items: list[Any]) -> dict[str, Any]:
+    """Feedback labels, acted by the request's token (the labelling service checks that it
+    may label: a refusal is audited and answered 403); without tokens (--no-auth), by the
+    server's own account."""
+    from serving.log import feedback as fb
+
+    return fb.apply_labels(store, items, actor=caller.actor if caller is not None else None)
 
 
 def mlflow_ping(api: Api, name: str) -> Response:

@@ -3,7 +3,10 @@ hot routes read the raw body, so FastAPI cannot infer them)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 JSON = "application/json"
 
@@ -47,9 +50,47 @@ FEEDBACK_BODY = {
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "the body is not JSON"},
+    401: {"description": "no API token, or one that is unknown, revoked or expired"},
+    403: {"description": "the token is not scoped to this model"},
     404: {"description": "no such model is served"},
     413: {"description": "the body is too large"},
+    429: {"description": "the token's or the model's rate limit; retry after Retry-After seconds"},
     422: {"description": "the rows do not match the model's signature; the body names each problem"},
     503: {"description": "the model cannot answer now (not loaded, the log is behind); retry"},
     504: {"description": "the model did not answer in time"},
 }
+
+
+BEARER = "bearerAuth"
+#: what every route but the open ones may answer about its token
+AUTH_RESPONSES: dict[str, dict[str, Any]] = {
+    "401": {"description": "no API token, or one that is unknown, revoked or expired"},
+    "429": {"description": "the token's rate limit; retry after Retry-After seconds"},
+}
+
+
+def with_bearer_scheme(app: FastAPI, open_paths: tuple[str, ...]) -> None:
+    """Declare `Authorization: Bearer <token>` in the app's OpenAPI document: needed by
+    every operation but those of `open_paths`, which also say they need nothing."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = build()
+        doc.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER] = {
+            "type": "http", "scheme": "bearer",
+            "description": "an API token (an admin creates it; its secret is shown once)"}
+        doc["security"] = [{BEARER: []}]
+        for path, operations in doc.get("paths", {}).items():
+            for operation in operations.values():
+                if path in open_paths:
+                    operation["security"] = []
+                    continue
+                responses = operation.setdefault("responses", {})
+                for status, answer in AUTH_RESPONSES.items():
+                    responses.setdefault(status, answer)
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -56,6 +56,12 @@ class ServerMetrics:
                                        ("model", "version"), registry=self.registry)
         self.model_load_errors = Gauge("wk_model_load_errors", "Models whose current version failed to load",
                                        registry=self.registry)
+        self.auth_refused = Counter("wk_auth_refused", "Requests refused for their API token "
+                                    "(401: missing, unknown, revoked, expired; 403: out of scope)",
+                                    ("status",), registry=self.registry)
+        self.rate_limited = Counter("wk_rate_limited", "Requests refused with 429 by a token's or a "
+                                    "model's rate limit (token: its name, never its secret)",
+                                    ("token", "model", "limit"), registry=self.registry)
         self._children: dict[tuple[str, int, str], tuple[Any, Any, Any]] = {}
 
     def route(self, model: str, version: int, route: str) -> tuple[Any, Any, Any]:
