@@ -27,7 +27,7 @@ from store import alerts as alert_store
 from store import outbox
 from store.alert_queries import AlertInputs
 from store.alert_tables import Alert, AlertRule, Silence
-from store.audit import self_recording
+from store.markers import self_recording
 from store.types import utcnow
 from store.vocabulary import AlertEventKind, AlertState, Condition
 

@@ -15,9 +15,9 @@ from monitoring.outbox_sender import policy_of, send_one
 from store import channels, outbox
 from store.access import authorize
 from store.alert_tables import Channel
-from store.audit import self_recording
 from store.channel_config import env_notes, shown_config
 from store.errors import Conflict
+from store.markers import self_recording
 from store.outbox_delivery import attempts_of, find_by_dedup_key, list_outbox
 from store.roles import Permission
 from store.types import utcnow

@@ -17,9 +17,9 @@ from monitoring.subject import Subject, resolve_subject
 from monitoring.windows import Window
 from store import reports as report_store
 from store.access import authorize
-from store.audit import self_recording
 from store.identity import current_actor
 from store.logged_window import parse_json_rows, quarantined_payloads, read_window
+from store.markers import self_recording
 from store.roles import Permission
 from store.vocabulary import CheckStatus
 

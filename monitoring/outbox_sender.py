@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from monitoring.notifiers import Delivery, Message, deliver
 from store import outbox_delivery
-from store.audit import self_recording
 from store.errors import InvalidInput, StoreUnavailable
+from store.markers import self_recording
 from store.outbox_delivery import Claimed
 from store.outbox_settings import DeliveryPolicy, delivery_policy
 from store.run_life import this_process

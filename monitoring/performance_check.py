@@ -19,9 +19,9 @@ from store import profiles as profile_store
 from store import reports as report_store
 from store import versions as version_store
 from store.access import authorize
-from store.audit import self_recording
 from store.identity import current_actor
 from store.logged_window import LoggedWindow, read_window
+from store.markers import self_recording
 from store.roles import Permission
 from store.vocabulary import CheckStatus
 

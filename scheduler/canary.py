@@ -32,8 +32,8 @@ from store import deployments as deployments_q
 from store import models as model_store
 from store.access import authorize
 from store.alert_tables import Alert, AlertEvent, CanaryWatch
-from store.audit import no_permission_check, self_recording
 from store.errors import StoreUnavailable, WatchkeeperError
+from store.markers import no_permission_check, self_recording
 from store.roles import Permission
 from store.rows import id_of
 from store.types import utcnow

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from store.audit import self_recording
+from store.markers import self_recording
 
 log = logging.getLogger("scheduler.run")
 

@@ -45,10 +45,10 @@ from scheduler import recovery
 from scheduler.runner import STOP_GRACE_S, Claim, Runner
 from scheduler.timetable import EXECUTOR, Slot, SlotExecutor, Timetable
 from store import run_ledger, scheduler_lease, wal
-from store.audit import self_recording
 from store.errors import StoreUnavailable
 from store.job_tables import Job
 from store.jobs import list_jobs
+from store.markers import self_recording
 from store.run_life import this_process
 from store.scheduler_lease import HEARTBEAT_S
 from store.types import utcnow

@@ -38,8 +38,8 @@ import psutil
 from scheduler import follow_up
 from scheduler.store_retry import write_retrying
 from store import run_ledger
-from store.audit import self_recording
 from store.job_tables import Job, JobRun
+from store.markers import self_recording
 from store.modes import secure_dir
 from store.run_ledger import Ending
 from store.types import utcnow

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from store.audit import self_recording
 from store.errors import StoreUnavailable
+from store.markers import self_recording
 
 if TYPE_CHECKING:
     from sqlmodel import Session

@@ -21,9 +21,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from store.access_tables import ApiToken, TokenUsage
-from store.audit import self_recording
 from store.config import config_path, read_config
 from store.errors import InvalidInput
+from store.markers import self_recording
 from store.tables import RegisteredModel
 
 if TYPE_CHECKING:

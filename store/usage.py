@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, text
 from sqlmodel import SQLModel
 
-from store.audit import self_recording
+from store.markers import self_recording
 from store.rows import table_of
 
 # every table through store.tables: importing report_tables first is circular

@@ -248,6 +248,12 @@ def _explanations(world: World, actor: str | None, n: int) -> Any:
     return set_store_explanations(world.store, "tiny", not _keeps_explanations(world), actor=actor)
 
 
+def _tokens(world: World, actor: str | None, n: int) -> Any:
+    from store.tokens import create_token
+
+    return create_token(world.store, f"cell-{n}", "viewer", actor=actor)
+
+
 def _read(world: World, actor: str | None, n: int) -> Any:
     from registry.models import list_models
 
@@ -310,6 +316,8 @@ CASES: list[Case] = [
     Case(Permission.EXPLANATIONS, _explanations,
          lambda w, n: ["models", "set", "tiny", "--store-explanations",
                        "off" if _keeps_explanations(w) else "on"], "model.set"),
+    Case(Permission.TOKENS, _tokens,
+         lambda w, n: ["tokens", "create", f"cli-cell-{n}", "--role", "viewer"], "token.create"),
     Case(Permission.RETENTION, _retention,
          lambda w, n: ["jobs", "add", f"cli-prune-{n}", "--kind", "prune", "--days", "90",
                        "--every", "1d", "--paused"], "job.add"),

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 README = Path(__file__).resolve().parent.parent / "README.md"
 FIXTURES = Path(__file__).parent / "fixtures"
 ROLES = ("viewer", "scientist", "operator", "admin")
-#: permissions whose actions are on the HTTP API (tests/test_api_tokens.py covers them)
+#: permissions whose only action is on the HTTP API (the HTTP matrix below runs it)
 HTTP_ONLY = {"predict"}
 
 
@@ -260,6 +260,50 @@ def _denials(world: World) -> int:
     with world.store.db.read() as session:
         return int(session.exec(select(func.count()).select_from(AuditEvent)
                                 .where(AuditEvent.action == "access.denied")).one())
+
+
+#: the HTTP API's actions: (permission, method, path, body)
+HTTP_CELLS = [
+    ("read", "GET", "/v1/models", None),
+    ("predict", "POST", "/v1/models/tiny/predict", {"row": {"x1": 0.5, "x2": -0.2, "colour": "red"}}),
+    ("label", "POST", "/v1/feedback", {"labels": [{"prediction_id": "?", "label": 1}]}),
+]
+
+
+def test_http_matrix_with_a_token_of_each_role(world: World) -> None:
+    """Every HTTP action as every role's token, against the README's table; a refusal is
+    403 and audited, and no action answers without a token (401)."""
+    from fastapi.testclient import TestClient
+
+    from serving.http.api import ServerConfig
+    from serving.http.app import make_app
+    from store.tokens import create_token
+
+    secrets = {role: create_token(world.store, f"http-{role}", role)["secret"] for role in ROLES}
+    app = make_app(world.store, ServerConfig(timeout_s=5.0, auth=True))
+    problems = []
+    with TestClient(app) as client:
+        app.state.api.gate.refresh()
+        for permission, method, path, body in HTTP_CELLS:
+            if body and "labels" in body:
+                body = {"labels": [{"prediction_id": world.predictions[0], "label": 1}]}
+            anonymous = client.request(method, path, json=body)
+            if anonymous.status_code != 401:
+                problems.append(f"{permission} without a token: {anonymous.status_code}")
+            for role in ROLES:
+                answer = client.request(method, path, json=body,
+                                        headers={"Authorization": f"Bearer {secrets[role]}"})
+                allowed = TABLE[permission][role]
+                if allowed and answer.status_code != 200:
+                    problems.append(f"{role} {permission}: {answer.status_code} {answer.text[:200]}")
+                if not allowed:
+                    event = _newest_audit(world)
+                    if answer.status_code != 403 or (event.action, event.actor) != \
+                            ("access.denied", f"token:http-{role}"):
+                        problems.append(f"{role} {permission}: {answer.status_code}, newest audit "
+                                        f"{event.action} by {event.actor}")
+    assert not problems, "\n".join(problems)
+    assert {p for p, *_ in HTTP_CELLS} >= HTTP_ONLY
 
 
 def test_a_denial_names_the_role_and_who_asked() -> None:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.kinds.base import JobKindSpec, KindOption, Outcome, RunContext
-from store.audit import self_recording
 from store.errors import InvalidInput
+from store.markers import self_recording
 from store.vocabulary import JobKind
 
 

@@ -33,8 +33,8 @@ from store import deployments as deployments_q
 from store import models as model_store
 from store import prediction_log, run_life, vocabulary
 from store.access import authorize
-from store.audit import self_recording
 from store.errors import InvalidInput, Refused
+from store.markers import self_recording
 from store.roles import Permission
 from store.rows import id_of
 from store.tables import BatchRun
