@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test lint bench bench-serving check-mlflow-client bench-drift drift-agreement bench-scheduler bench-alerts
+.PHONY: demo test install install-test lint bench bench-serving bench-auth check-mlflow-client bench-drift drift-agreement bench-scheduler bench-alerts
 
 # pip -qq: errors only. A plain --quiet still prints every warning, and an editable install
 # prints a boxed setuptools BuildBackendWarning (plus, on machines whose pip config lists
@@ -61,6 +61,13 @@ bench-scheduler: install
 bench-serving: install
 	@command -v wrk >/dev/null || { echo "bench-serving needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.serving
+
+## make bench-auth: wk serve with API tokens and rate limits on against --no-auth, both at once,
+## at 1 and 16 connections (p50/p99/throughput and their ratios), and the token check in
+## process (about 2 minutes; needs wrk)
+bench-auth: install
+	@command -v wrk >/dev/null || { echo "bench-auth needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench.serving_auth
 
 ## make check-mlflow-client: MLflow's own ScoringServerClient against `wk serve --model NAME`
 ## (a DataFrame with an extra column, and a CSV body); uses bench/.venv-mlflow, made on first use
