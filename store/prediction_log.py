@@ -57,6 +57,9 @@ def insert_predictions(conn: Executes, rows: Sequence[tuple[Any, ...]],
     GUARDED_COLUMNS; `at` from db_time)."""
     if not rows:
         return
+    if columns not in (PREDICTION_COLUMNS, GUARDED_COLUMNS):  # names go into the SQL text
+        raise ValueError(f"insert_predictions: columns must be PREDICTION_COLUMNS or "
+                         f"GUARDED_COLUMNS, not {columns}")
     sql = (f"INSERT INTO {Prediction.__tablename__} ({', '.join(columns)}) "
            f"VALUES ({_marks(conn, len(columns))})")
     conn.exec_driver_sql(sql, list(rows))

@@ -73,7 +73,8 @@ def accounts(prefix: str, names: Sequence[str], group: bool = True) -> Iterator[
             made[name] = account
         yield made, group_name
     finally:
-        for account in made.values():
+        for account in made.values():  # nothing of theirs may outlive the test
+            subprocess.run(["pkill", "-KILL", "-u", account], check=False, capture_output=True)
             subprocess.run(["userdel", account], check=False, capture_output=True)
         if group:
             subprocess.run(["groupdel", group_name], check=False, capture_output=True)
@@ -91,18 +92,3 @@ def share_with_group(root: Path, group: str) -> None:
             path = os.path.join(folder, f)
             os.chown(path, -1, gid)
             os.chmod(path, 0o660)
-
-
-def run_as(account: str, argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 120,
-           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`wk ARGV` as `account` (umask 007 so what it creates stays the group's)."""
-    home = Path("/tmp") / f"home-{account}"
-    home.mkdir(exist_ok=True)
-    os.chown(home, int(subprocess.run(["id", "-u", account], capture_output=True, text=True,
-                                      check=True).stdout), -1)
-    environment = {"PATH": f"{WK.parent}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
-                   "COLUMNS": "200", **(env or {})}
-    command = [shutil.which("runuser") or "/usr/sbin/runuser", "-u", account, "--", "sh", "-c", 'umask 007; exec "$@"', "sh",
-               str(WK), *argv]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          env=environment)

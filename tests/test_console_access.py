@@ -64,6 +64,8 @@ class Accounts:
             self.made.append(name)
 
     def remove(self) -> None:
+        for name in self.made:  # a console left behind would eat a core for the whole suite
+            subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
         for name in self.made:
             subprocess.run(["userdel", name], check=False, capture_output=True)
         subprocess.run(["groupdel", self.group], check=False, capture_output=True)

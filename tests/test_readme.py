@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 SECTIONS = ("A first session", "Serving", "The scheduler", "Alerts and the on-call path",
             "Users, roles and permissions")
-TIMEOUT_S = 240
+TIMEOUT_S = 420
 # Line 1 of README.md is its title, never a block line, so the script's set-up goes there.
 PRELUDE = (
     "set -e -o pipefail; "

@@ -33,6 +33,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("store/prediction_log.py",
      "f\"INSERT INTO {Prediction.__tablename__} ({', '.join((*CHUNK_ROW_COLUMNS, *same))}) "
      "VALUES ({_marks(conn, len(CHUNK_ROW_COLUMNS))}, {fixed})\""): "SQLAlchemy literals",
+    # `columns` is one of the two fixed column tuples, checked just above
+    ("store/prediction_log.py",
+     "f\"INSERT INTO {Prediction.__tablename__} ({', '.join(columns)}) "
+     "VALUES ({_marks(conn, len(columns))})\""): "one of two fixed column tuples",
     # `table` runs over a fixed tuple of two schema table names
     ("store/prediction_log.py", "f'DELETE FROM {table} WHERE batch_run_id = {_marks(conn, 1)} "
      "AND row_index >= {_marks(conn, 1)}'"): "fixed tuple of table names",
