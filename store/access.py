@@ -89,6 +89,9 @@ def _owned(session: Session, principal: Principal, model: str | None) -> Registe
 def check(session: Session, principal: Principal, permission: Permission,
           model: str | None = None) -> str | None:
     """None when allowed; otherwise the denial's words."""
+    if principal.kind == "token" and principal.role is None:
+        return (f"permission denied: {principal.name} is revoked, expired or unknown; an admin "
+                "can create a new token")
     if principal.models is not None and model is not None and model not in principal.models:
         scope = ", ".join(principal.models) or "no model"
         return (f"permission denied: {principal.name} is scoped to {scope}, not to model "
