@@ -59,7 +59,10 @@ def test_the_time_budget_stops_inside_a_fold_and_says_so() -> None:
     result = domain_drift(training_frame("credit"), _current(rows=2000), max_rows=2000,
                           max_seconds=0.05)
     assert result.folds == 1 and result.folds_planned == 3
-    assert "at the 0.05 s budget; 1 of 3 folds done" in result.reason
+    # the budget runs out inside the first fold's trees, or (on a fast moment) in its
+    # importances just after: either way one fold of three, and the reason says so
+    assert ("at the 0.05 s budget; 1 of 3 folds done" in result.reason
+            or "importances from 0 folds: the budget ran out" in result.reason), result.reason
     assert result.seconds < 3.0  # the budget, plus one round of trees and the scoring (busy machine)
     assert result.auc is not None
 
