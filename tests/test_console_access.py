@@ -190,6 +190,14 @@ def _joined(screen: str) -> str:
     return " ".join(line.strip(" │▌▐") for line in screen.splitlines())
 
 
+
+def _wait_for_production(root: Path, version: int, failure: str, pane: Console) -> None:
+    """Until production holds `version` (20 s), else fail with what the console shows."""
+    deadline = time.monotonic() + 20
+    while _production(root) != version:
+        assert time.monotonic() < deadline, f"{failure}; the console shows:\n{pane.screen()}"
+        time.sleep(0.2)
+
 def test_a_viewer_sees_why_and_an_operator_acts(accounts: Accounts, shared_dir: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from store.users import add_user
@@ -245,18 +253,12 @@ def test_a_viewer_sees_why_and_an_operator_acts(accounts: Accounts, shared_dir: 
         operator.type("the operator promotes v2")
         operator.key("Enter")
         operator.wait_for("production: v1 -> v2")
-        deadline = time.monotonic() + 20
-        while _production(root) != 2:
-            assert time.monotonic() < deadline, f"not promoted; the console shows:\n{operator.screen()}"
-            time.sleep(0.2)
+        _wait_for_production(root, 2, "not promoted", operator)
         operator.key("B")
         operator.wait_for("Roll back credit-default production")
         operator.type("the operator rolls back")
         operator.key("Enter")
-        deadline = time.monotonic() + 20
-        while _production(root) != 1:
-            assert time.monotonic() < deadline, f"not rolled back; the console shows:\n{operator.screen()}"
-            time.sleep(0.2)
+        _wait_for_production(root, 1, "not rolled back", operator)
     finally:
         operator.close()
     actions = [action for action, target in _audit_by(root, accounts.operator)
