@@ -254,6 +254,9 @@ def test_a_viewer_sees_why_and_an_operator_acts(accounts: Accounts, shared_dir: 
         operator.key("Enter")
         operator.wait_for("production: v1 -> v2")
         _wait_for_production(root, 2, "not promoted", operator)
+        # the row must show the move before B: a B pressed before the refresh acts on the
+        # row as it was (v2 holding staging only), as it would for a person
+        operator.wait_for("production staging")
         operator.key("B")
         operator.wait_for("Roll back credit-default production")
         operator.type("the operator rolls back")

@@ -62,8 +62,11 @@ class VersionsScreen(TableScreen):
 
     def action_rollback(self) -> None:
         row = self.selected()
-        held = row.raw["aliases"] if row is not None and row.raw["aliases"] else ["production"]
-        start_rollback(self, self.model, held[0])
+        held = list(row.raw["aliases"]) if row is not None and row.raw["aliases"] else []
+        # production first when the row holds it: a version holding production and staging
+        # is rolled back where it answers, whatever order the store listed its aliases in
+        alias = "production" if "production" in held or not held else held[0]
+        start_rollback(self, self.model, alias)
 
     def action_timeline(self) -> None:
         self.wk.run_command(f"timeline {self.model}")
