@@ -64,7 +64,7 @@ bench-serving: install
 
 ## make bench-auth: wk serve with API tokens and rate limits on against --no-auth, both at once,
 ## at 1 and 16 connections (p50/p99/throughput and their ratios), and the token check in
-## process (about 2 minutes; needs wrk)
+## process (about 3 minutes; needs wrk)
 bench-auth: install
 	@command -v wrk >/dev/null || { echo "bench-auth needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.serving_auth
