@@ -238,3 +238,64 @@ def test_store_upkeep_on_postgresql(wk, pg_url: str, monkeypatch: pytest.MonkeyP
         assert prune_before(store, now - timedelta(days=1), now=now)["rows"] == 0
     finally:
         store.close()
+
+
+def test_access_on_postgresql(wk, tiny_spec: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Schema 0009 on PostgreSQL: the upgrading account becomes admin (no database file
+    to own), users and tokens through the CLI, the server's token cache and its use flush,
+    a denial audited in its own transaction, a hand-over, and an explanation kept."""
+    import json
+
+    from fastapi.testclient import TestClient
+    from serving_store import bearer
+
+    from registry.aliases import promote
+    from serving.http.api import ServerConfig
+    from serving.http.app import make_app
+    from store.errors import PermissionDenied
+    from store.handle import open_store
+    from store.tokens import create_token, list_tokens, revoke_token
+
+    use_new_database(pg_url, "wk_access", monkeypatch)
+    assert wk("init").code == 0
+    assert wk("users", "whoami", "--json").json()["role"] == "admin"
+    assert wk("users", "add", "nobody", "--role", "viewer").code == 0
+    assert {u["name"]: u["role"] for u in wk("users", "list", "--json").json()}["nobody"] == "viewer"
+    assert wk("train", tiny_spec).code == 0
+    assert wk("models", "promote", "tiny", "1", "production", "--reason", "a").code == 0
+    transfer = wk("models", "transfer", "tiny", "--owner", "nobody", "--team", "ops", "--reason", "handed over")
+    assert transfer.code == 0, transfer.err
+    assert wk("models", "show", "tiny", "--json").json()["owner"] == "nobody"
+
+    store = open_store(None)
+    try:
+        reader = bearer(create_token(store, "reader", "viewer")["secret"])
+        app = make_app(store, ServerConfig(timeout_s=5.0, auth=True))
+        row = wk("predict", "tiny", "--example", "--json").json()["row"]
+        with TestClient(app) as client:
+            api = app.state.api
+            api.gate.refresh()
+            assert client.post("/v1/models/tiny/predict", json={"row": row}).status_code == 401
+            answer = client.post("/v1/models/tiny/predict", json={"row": row}, headers=reader)
+            assert answer.status_code == 200, answer.text
+            pid = answer.json()["predictions"][0]["prediction_id"]
+            refused = client.post("/v1/feedback", json={"prediction_id": pid, "label": 1}, headers=reader)
+            assert refused.status_code == 403
+            api.gate.flush()  # what the cache thread does every 5 s
+            (used,) = [t for t in list_tokens(store) if t["name"] == "reader"]
+            assert used["last_used_at"] is not None and used["uses"] == 2, used
+            revoke_token(store, "reader", reason="leaked")
+            api.gate.refresh()
+            gone = client.post("/v1/models/tiny/predict", json={"row": row}, headers=reader)
+            assert gone.status_code == 401 and "revoked" in gone.text
+        with pytest.raises(PermissionDenied):
+            promote(store, "tiny", 1, "staging", reason="a viewer tries", actor="token:reader")
+    finally:
+        store.close()
+    denied = wk("audit", "--action", "access.denied", "--json").json()
+    assert [e["actor"] for e in denied] == ["token:reader", "token:reader"], denied
+    explained = wk("explain", pid, "--store-result", "--json")
+    assert explained.code == 0, explained.err
+    assert explained.json()["reproduced"] is True and explained.json()["stored"] is True
+    kept = wk("audit", "--action", "prediction.explain", "--json").json()
+    assert [json.dumps(e["target"]) for e in kept] == ['"model/tiny/v1"']
