@@ -40,10 +40,11 @@ class WatchkeeperApp(App[None]):
         self.refresh_interval = refresh_interval
         self.paused = False
         self.user = current_actor()
-        #: the user's role in the header ("" until read_access has read it)
+        #: the user's role in the header ("" until the first tick has read it)
         self.role = ""
-        #: per permission None or why not (store.access.capabilities), read once at start;
-        #: None until read: the actions are offered, and the services check anyway
+        #: per permission None or why not (store.access.capabilities), re-read every tick
+        #: (an admin's set-role shows within one); None until read: the actions are
+        #: offered, and the services check anyway
         self.capabilities: Capabilities | None = None
         #: every model's owner and team by name (registry.models.model_owners), as last read
         self.owners: dict[str, dict[str, str]] = {}
@@ -75,26 +76,20 @@ class WatchkeeperApp(App[None]):
 
     def on_mount(self) -> None:
         self.run_command(self.start_command, first=True)
-        self.read_access()
         self._tick_scheduler()
         self.set_interval(self.refresh_interval, self._tick_scheduler)
 
     # --- who is using the console, and what they may do ----------------------------------
-    @work(thread=True, exit_on_error=False, group="access")
-    def read_access(self) -> None:
-        """The user's role and capabilities, once (a failure leaves the actions offered:
-        the services check anyway)."""
-        from store.access import capabilities, whoami
-
-        principal = whoami(self.store)
-        caps = capabilities(self.store)
-        self.call_from_thread(self.show_access, str(principal.role) if principal.role else "", caps)
-
     def show_access(self, role: str, caps: Capabilities) -> None:
-        """The role in every header; actions the user may not take shown disabled."""
+        """The role in every header; actions the user may not take shown disabled (read
+        with the scheduler's state each tick; a failed read leaves the actions offered:
+        the services check anyway)."""
         from console.widgets.header import StatusHeader
 
-        self.role = role_label(role, self.read_only)
+        label = role_label(role, self.read_only)
+        if label == self.role and caps == self.capabilities:
+            return
+        self.role = label
         self.capabilities = caps
         for screen in self.screen_stack:
             for header in screen.query(StatusHeader):
@@ -126,7 +121,11 @@ class WatchkeeperApp(App[None]):
         from monitoring.alerts_view import open_alert_counts
         from registry.models import model_owners
         from scheduler.jobs_view import scheduler_state
+        from store.access import capabilities, whoami
 
+        principal = whoami(self.store)  # the user's role and what it may do, this tick
+        caps = capabilities(self.store)
+        self.call_from_thread(self.show_access, str(principal.role or ""), caps)
         state = scheduler_state(self.store, now=self.clock())
         counts = open_alert_counts(self.store)  # one grouped query over the open alerts
         owners = model_owners(self.store)  # one lean read: a transfer shows within a tick

@@ -1,6 +1,6 @@
 """What each console action needs: its permissions (store/roles.py), in one table.
 
-The console reads the user's capabilities once at start (store.access.capabilities: per
+The console reads the user's capabilities every tick (store.access.capabilities: per
 permission, None or the denial's words) and shows an action the user may not take
 disabled in the footer; its key, and the command palette, say why instead of acting. The
 service functions check again (store.access.authorize): this table only makes the answer

@@ -134,3 +134,35 @@ def test_a_refusal_from_the_service_is_a_notice(viewer_store: Path) -> None:
             assert app.is_running
 
     asyncio.run(scenario())
+
+
+def test_a_role_changed_while_the_console_is_open_shows_within_a_tick(viewer_store: Path) -> None:
+    """An admin's `wk users set-role` reaches an open console at its next tick: the
+    header's role and the footer's actions follow, without a restart."""
+    from sqlmodel import select
+
+    from store.access_tables import User
+    from store.handle import open_store
+
+    async def scenario() -> None:
+        app = make_app(viewer_store, refresh_interval=0.5, start=f"versions {MODEL}")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _until(pilot, lambda: isinstance(app.screen, VersionsScreen)
+                         and app.screen._loaded_once and app.role == "viewer", "the load")
+            screen = app.screen
+            assert screen.check_action("promote", ()) is None  # dimmed
+            # the admin's `wk users set-role` in another process (this one is the viewer,
+            # by the fixture's patch): the row it writes
+            store = open_store(viewer_store)
+            try:
+                with store.db.write() as session:
+                    user = session.exec(select(User).where(User.name == VIEWER)).one()
+                    user.role = "operator"
+                    session.add(user)
+            finally:
+                store.close()
+            await _until(pilot, lambda: app.role == "operator", "the new role", seconds=10)
+            assert screen.query_one(StatusHeader).role == "operator"
+            assert screen.check_action("promote", ()) is True
+
+    asyncio.run(scenario())
