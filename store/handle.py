@@ -118,17 +118,20 @@ def init_store(store: str | os.PathLike[str] | None = None, *,
     """Create the store (or upgrade an existing one). Returns (store, created).
 
     Its folders and files are made the owner's only, or the owner's and `group`'s (which
-    is then recorded in watchkeeper.toml, so later processes keep to it): store/modes.py."""
+    is then recorded in watchkeeper.toml, so later processes keep to it): store/modes.py.
+    Giving an existing store a group needs the maintain permission, checked before the
+    settings file or any mode changes (a new store's creator is its admin)."""
     from store.modes import apply_umask, group_id, secure_dir, secure_store, store_modes
     from store.schema import current_revision, ensure_current, upgrade_to_head
 
     location = resolve_location(store)
+    wants_group = False
     if group is not None:
         group_id(group)  # refuse an unknown group before anything is created
+        wants_group = group_to_record(location.root, group)  # a conflicting [store] too
     os.umask(0o077)  # until the settings are read: nothing is ever created open
     try:
         location.root.mkdir(parents=True, exist_ok=True)
-        grouped = group is not None and record_group(location.root, group)
         modes = store_modes(location.root)
         apply_umask(modes)
         secure_dir(location.root, modes)
@@ -162,45 +165,63 @@ def init_store(store: str | os.PathLike[str] | None = None, *,
     except Exception:
         db.dispose()
         raise
-    secure_store(location.root, modes)  # an older store, or one given a group now
     from store.schema import HEAD_REVISION
 
     opened = Store(location=location, db=db, modes=modes,
                    upgraded_from=before if before not in (None, HEAD_REVISION) else None)
-    if grouped:
-        _audit_group(opened, modes)
+    if group is not None and wants_group:
+        try:
+            _give_group(opened, group)
+        except Exception:
+            db.dispose()
+            raise
+    secure_store(location.root, opened.modes)  # an older store, or one given a group now
     return opened, created
 
 
-def _audit_group(store: Store, modes: Modes) -> None:
+def _give_group(store: Store, group: str) -> None:
+    """Record `group` in the store's settings and take its modes, audited; refused (with
+    nothing written) unless the caller may maintain the store."""
     from store import audit
     from store.access import authorize
+    from store.modes import apply_umask, secure_dir, store_modes
     from store.roles import Permission
     from store.vocabulary import AuditAction
 
     actor = authorize(store, None, Permission.MAINTAIN)
+    write_group(store.location.root, group)
+    store.modes = modes = store_modes(store.location.root)
+    apply_umask(modes)
+    secure_dir(store.location.root, modes)
+    secure_dir(store.location.artifacts_dir, modes)
     with store.db.write() as session:
         audit.record(session, actor=actor, action=AuditAction.STORE_GROUP,
                      target="store", after={"group": modes.group, "dirs": f"{modes.dir_mode:o}",
                                             "files": f"{modes.file_mode:o}"})
 
 
-def record_group(root: Path, group: str) -> bool:
-    """Write `[store] group = "NAME"` into the store's watchkeeper.toml (created if missing;
-    a file that already sets another group is not rewritten: it is the user's to edit).
-    Whether it was written (False: the file already named that group)."""
+def group_to_record(root: Path, group: str) -> bool:
+    """Whether `[store] group = "NAME"` must still be written into the store's
+    watchkeeper.toml (False: it already names that group). A file that sets another
+    [store] table is refused: it is the user's to edit."""
     from store.config import config_path, read_config
     from store.errors import Conflict
 
-    path = config_path(root)
     current = read_config(root).get("store", {})
     if isinstance(current, dict) and current.get("group") == group:
         return False
     if isinstance(current, dict) and current:
-        raise Conflict(f"{path} already has a [store] table ({current}); set group = "
-                       f"{group!r} in it by hand", field="group", example=f'group = "{group}"')
+        raise Conflict(f"{config_path(root)} already has a [store] table ({current}); set "
+                       f"group = {group!r} in it by hand", field="group", example=f'group = "{group}"')
+    return True
+
+
+def write_group(root: Path, group: str) -> None:
+    """Add `[store] group = "NAME"` to the store's watchkeeper.toml (created if missing)."""
+    from store.config import config_path
+
+    path = config_path(root)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if text and not text.endswith("\n"):
         text += "\n"
     path.write_text(text + f'[store]\ngroup = "{group}"\n', encoding="utf-8")
-    return True

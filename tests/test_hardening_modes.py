@@ -168,3 +168,43 @@ def test_create_file_ignores_a_loose_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "export.jsonl").stat().st_mode) == 0o600
+
+
+def test_only_a_maintainer_gives_an_existing_store_a_group(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wk init --group` on an existing store by a viewer is refused before the settings
+    file or any mode changes; the store's admin then gives it the group, audited."""
+    import grp
+
+    from store.errors import PermissionDenied
+    from store.users import add_user
+
+    group = grp.getgrgid(os.getgid()).gr_name  # a group this machine surely has
+    root = tmp_path / "store"
+    store, _ = init_store(root)
+    try:
+        add_user(store, "nobody", "viewer")
+    finally:
+        store.close()
+    before = {p: stat.S_IMODE(p.stat().st_mode) for p in (root, root / "watchkeeper.db")}
+    with monkeypatch.context() as patched:
+        patched.setattr("store.access.current_actor", lambda: "nobody")
+        with pytest.raises(PermissionDenied, match="maintain"):
+            init_store(root, group=group)
+    assert not (root / "watchkeeper.toml").exists()
+    assert {p: stat.S_IMODE(p.stat().st_mode) for p in before} == before
+    again, _ = init_store(root, group=group)
+    try:
+        assert again.modes.group == group
+        from sqlmodel import select
+
+        from store.tables import AuditEvent
+
+        with again.db.read() as session:
+            actions = [(e.actor, e.action) for e in session.exec(select(AuditEvent)).all()
+                       if e.action in ("access.denied", "store.group")]
+    finally:
+        again.close()
+    assert tomllib.loads((root / "watchkeeper.toml").read_text())["store"]["group"] == group
+    assert stat.S_IMODE((root / "watchkeeper.db").stat().st_mode) == 0o660
+    assert [a for _, a in actions] == ["access.denied", "store.group"], actions
