@@ -1,6 +1,7 @@
-"""Real OS accounts for the access tests: identity is the process's uid, so acting as a
-viewer or an operator means running `wk` as another account. Created by the test (root
-only: tests skip with the reason otherwise) and removed afterwards.
+"""Real OS accounts for the access and file-mode tests: identity is the process's uid, so
+acting as a viewer or an operator, or proving another account cannot read a file, means
+running a command as another account. Created by the test (root only: tests skip with the
+reason otherwise) and removed afterwards, with anything still running as them.
 
 The test's Python may live under a folder other accounts cannot enter (pyenv under
 /root, 0700): `reachable_python()` gives the folders on the way search permission
@@ -15,6 +16,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,11 +25,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 WK = REPO / ".venv" / "bin" / "wk"
+NOT_ROOT = "needs root with useradd and runuser, to create the OS accounts it acts as"
+
+
+def can_make_accounts() -> bool:
+    return os.geteuid() == 0 and all(shutil.which(t) for t in ("useradd", "userdel", "runuser"))
 
 
 def need_root() -> None:
-    if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("runuser"):
-        pytest.skip("needs root with useradd and runuser, to create the OS accounts it acts as")
+    if not can_make_accounts():
+        pytest.skip(NOT_ROOT)
 
 
 def _ancestors(path: Path) -> list[Path]:
@@ -54,9 +61,11 @@ def reachable_python() -> Iterator[None]:
 
 
 @contextmanager
-def accounts(prefix: str, names: Sequence[str], group: bool = True) -> Iterator[tuple[dict[str, str], str]]:
-    """OS accounts `<prefix>-<name>-<random>` (short enough for useradd), all in one new
-    group when `group`; yields ({name: account}, group) and deletes them afterwards."""
+def accounts(prefix: str, names: Sequence[str], group: bool = True,
+             outside: Sequence[str] = ()) -> Iterator[tuple[dict[str, str], str]]:
+    """OS accounts `<prefix><name><random>` (short enough for useradd): `names` all in
+    one new group when `group`, `outside` in none; yields ({name: account}, group) and
+    deletes them afterwards."""
     need_root()
     tag = secrets.token_hex(2)
     group_name = f"{prefix}g{tag}"
@@ -64,12 +73,12 @@ def accounts(prefix: str, names: Sequence[str], group: bool = True) -> Iterator[
     if group:
         subprocess.run(["groupadd", group_name], check=True)
     try:
-        for name in names:
+        for name in [*names, *outside]:
             account = f"{prefix}{name[:4]}{tag}"
             cmd = ["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", account]
-            if group:
+            if group and name not in outside:
                 cmd[1:1] = ["-G", group_name]
-            subprocess.run(cmd, check=True)
+            subprocess.run(cmd, check=True, capture_output=True)
             made[name] = account
         yield made, group_name
     finally:
@@ -92,3 +101,35 @@ def share_with_group(root: Path, group: str) -> None:
             path = os.path.join(folder, f)
             os.chown(path, -1, gid)
             os.chmod(path, 0o660)
+
+
+def as_user(user: str, *command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["runuser", "-u", user, "--", *command], capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def can_read(user: str, path: Path) -> bool:
+    return subprocess.run(["runuser", "-u", user, "--", "cat", str(path)], capture_output=True,
+                          timeout=30, stdin=subprocess.DEVNULL).returncode == 0  # bytes: a database
+
+
+def python_for(user: str) -> str | None:
+    """A Python interpreter `user` may run: the tests' own when its folders are open to
+    others, else the system's (which has sqlite3 but not Watchkeeper); None if neither."""
+    for python in (sys.executable, "/usr/bin/python3", "/usr/local/bin/python3"):
+        if Path(python).exists() and as_user(user, python, "-c", "pass").returncode == 0:
+            return python
+    return None
+
+
+@contextmanager
+def open_parent() -> Iterator[Path]:
+    """A folder every account can pass through (pytest's own tmp folders are root's
+    only, which would make any "cannot read" trivially true): only the modes of what is
+    made in it then stand between another account and its files."""
+    folder = Path(tempfile.mkdtemp(prefix="wk-accounts-", dir="/tmp"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["rm", "-rf", str(folder)], check=False)

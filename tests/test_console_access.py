@@ -6,33 +6,30 @@ store's denial words) while production stays where it was; and an operator, for 
 both work and each is audited under the operator's name.
 
 The test runs as root (the store's creator, so its admin): it creates the two accounts
-(`useradd`, removed again at the end) and a group holding both, and gives the group the
-store's folder tree (read and write: SQLite's WAL readers write its -shm file). Each
-console starts as `runuser -u ACCOUNT -- .venv/bin/wk ui` with a HOME of its own. Where
-the venv's interpreter is out of the account's reach (a pyenv Python under /root), the
-console runs on the system's Python of the same minor version with the venv's packages on
-its path (`_wk_for`).
+and a group holding both (tests/os_accounts.py: removed again at the end, with anything
+left running as them), and gives the group the store's folder tree (read and write:
+SQLite's WAL readers write its -shm file). Each console starts as `runuser -u ACCOUNT --
+.venv/bin/wk ui` with a HOME of its own; the folders above the venv's interpreter get
+search permission for the test's duration (`reachable_python`).
 """
 
 from __future__ import annotations
 
-import grp
 import os
 import secrets
 import shutil
 import subprocess
-import sys
-import sysconfig
-import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from console_store import build_console_store
+from os_accounts import WK, open_parent, reachable_python, share_with_group
+from os_accounts import accounts as os_accounts
 
 REPO = Path(__file__).resolve().parents[1]
-WK = REPO / ".venv" / "bin" / "wk"
 MODEL = "credit-default"  # v1 production, v2 staging (tests/console_store.py)
 
 pytestmark = [
@@ -46,81 +43,24 @@ pytestmark = [
 ]
 
 
-def _run(*command: str) -> None:
-    subprocess.run(command, check=True, capture_output=True, text=True)
-
-
+@dataclass(frozen=True)
 class Accounts:
-    """Two OS accounts and a group holding both, removed again by `remove`."""
-
-    def __init__(self) -> None:
-        tag = secrets.token_hex(3)
-        self.viewer, self.operator = f"wk-view-{tag}", f"wk-op-{tag}"
-        self.group = f"wk-acc-{tag}"
-        self.made: list[str] = []
-        _run("groupadd", self.group)
-        for name in (self.viewer, self.operator):
-            _run("useradd", "--no-create-home", "--shell", "/bin/sh", "-G", self.group, name)
-            self.made.append(name)
-
-    def remove(self) -> None:
-        for name in self.made:  # a console left behind would eat a core for the whole suite
-            subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
-        for name in self.made:
-            subprocess.run(["userdel", name], check=False, capture_output=True)
-        subprocess.run(["groupdel", self.group], check=False, capture_output=True)
+    viewer: str
+    operator: str
+    group: str  # holds both: the store's tree is shared with it
 
 
 @pytest.fixture
 def accounts() -> Iterator[Accounts]:
-    made = Accounts()
-    try:
-        yield made
-    finally:
-        made.remove()
+    with os_accounts("wka", ["viewer", "operator"]) as (made, group), reachable_python():
+        yield Accounts(made["viewer"], made["operator"], group)
 
 
 @pytest.fixture
 def shared_dir(accounts: Accounts) -> Iterator[Path]:
     """A folder the two accounts can reach (pytest's tmp folders are root's only)."""
-    path = Path(tempfile.mkdtemp(prefix="wk-access-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _share(root: Path, group: str) -> None:
-    """The group reads and writes the store's tree; new files keep the group."""
-    gid = grp.getgrnam(group).gr_gid
-    os.chown(root.parent, -1, gid)
-    os.chmod(root.parent, 0o750)
-    for path in (root, *root.rglob("*")):
-        os.chown(path, -1, gid)
-        mode = path.stat().st_mode & 0o7777
-        if path.is_dir():
-            os.chmod(path, mode | 0o2070)
-        else:
-            os.chmod(path, mode | 0o060)
-
-
-def _wk_for(account: str) -> str:
-    """The shell words that run `wk` as `account`: the venv's script, or the system's
-    Python of this minor version on the venv's packages; skip if neither runs."""
-    def runs(words: str) -> bool:
-        probe = subprocess.run(["runuser", "-u", account, "--", "sh", "-c", f"{words} --version"],
-                               capture_output=True, text=True, check=False)
-        return probe.returncode == 0
-
-    if runs(str(WK)):
-        return str(WK)
-    system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
-    site = sysconfig.get_paths()["purelib"]
-    words = f"PYTHONPATH={REPO}:{site} {system} -m console.cli"
-    if system.exists() and runs(words):
-        return words
-    pytest.skip(f"{account} can run neither {WK} (its interpreter, {sys.executable}, is out "
-                f"of reach) nor {system}")
+    with open_parent() as folder:
+        yield folder
 
 
 class Console:
@@ -129,7 +69,7 @@ class Console:
     def __init__(self, root: Path, account: str, home: Path, view: str) -> None:
         self.name = f"wkacc{os.getpid()}{secrets.token_hex(2)}"
         # a console that fails to start leaves its error on the pane, for wait_for to show
-        shell = (f"umask 002; export HOME={home}; {_wk_for(account)} ui --store {root} "
+        shell = (f"umask 002; export HOME={home}; {WK} ui --store {root} "
                  f"--refresh 1 --view '{view}'; echo \"wk ui exited: $?\"; sleep 60")
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24",
                         "-c", str(REPO), "runuser", "-u", account, "--", "sh", "-c", shell],
@@ -210,7 +150,7 @@ def test_a_viewer_sees_why_and_an_operator_acts(accounts: Accounts, shared_dir: 
         add_user(store, accounts.operator, "operator")
     finally:
         store.close()
-    _share(root, accounts.group)
+    share_with_group(root, accounts.group)
     assert _production(root) == 1
 
     homes = {}

@@ -14,18 +14,17 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from account_store import (
+from conftest import FIXTURES
+from make_tiny import make_tiny
+from os_accounts import (
     NOT_ROOT,
+    accounts,
     as_user,
     can_make_accounts,
     can_read,
     open_parent,
-    os_group,
-    os_user,
     python_for,
 )
-from conftest import FIXTURES
-from make_tiny import make_tiny
 
 from console.cli import main
 from store.errors import InvalidInput
@@ -61,7 +60,8 @@ def _later_process(root: Path) -> None:
 
 @needs_root
 def test_another_account_reads_nothing_in_a_new_store(tmp_path: Path) -> None:
-    with open_parent() as parent, os_user() as other:
+    with open_parent() as parent, accounts("wko", ["other"], group=False) as (made, _group):
+        other = made["other"]
         root = parent / "store"
         _trained(root, tmp_path / "project")
         store = open_store(root)
@@ -98,7 +98,8 @@ def test_another_account_reads_nothing_in_a_new_store(tmp_path: Path) -> None:
 
 @needs_root
 def test_a_group_member_reads_the_store_and_others_do_not(tmp_path: Path) -> None:
-    with open_parent() as parent, os_group() as group, os_user(group) as member, os_user() as other:
+    with open_parent() as parent, accounts("wkg", ["member"], outside=["other"]) as (made, group):
+        member, other = made["member"], made["other"]
         root = parent / "store"
         _trained(root, tmp_path / "project", "--group", group)
         assert tomllib.loads((root / "watchkeeper.toml").read_text())["store"]["group"] == group
