@@ -42,8 +42,11 @@ def enqueue(session: Session, *, dedup_key: str, channel: Channel, group_key: st
             index_elements=["dedup_key"])
     else:  # pragma: no cover - the two dialects the store supports are above
         stmt = insert(table).values(**values)
-    result = session.connection().execute(stmt)
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: on PostgreSQL an insert returns its new id, and then its
+    # rowcount is -1 (true) even when ON CONFLICT inserted nothing (seen in
+    # tests/test_postgres_alerts.py); the row that came back is the answer on both dialects
+    result = session.connection().execute(stmt.returning(table.c.id))
+    return result.first() is not None
 
 
 def channels_named(session: Session, names: Sequence[str]) -> list[Channel]:
