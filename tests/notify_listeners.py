@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import random
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -120,6 +123,7 @@ class Mail:
     recipients: list[str]
     message: Message
     login: str  # the user that logged in, "" without a login
+    tls: bool = False  # it came over a STARTTLS session
 
     @property
     def body(self) -> str:
@@ -140,10 +144,21 @@ class SmtpServer:
         return self.mails
 
 
+def self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its own CA) and its key, made by openssl."""
+    cert, key = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
 @contextmanager
-def smtp_server(user: str = "", password: str = "") -> Iterator[SmtpServer]:
+def smtp_server(user: str = "", password: str = "",
+                tls: tuple[Path, Path] | None = None) -> Iterator[SmtpServer]:
     """aiosmtpd on 127.0.0.1 (a free port); with `user`, AUTH PLAIN/LOGIN is offered
-    without TLS (a local test only) and only that login is accepted."""
+    and only that login is accepted: without TLS (a local test only), or, given `tls`
+    (certificate, key), only after STARTTLS, which the server then requires before mail."""
     import socket
 
     from aiosmtpd.controller import Controller
@@ -155,7 +170,8 @@ def smtp_server(user: str = "", password: str = "") -> Iterator[SmtpServer]:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
             who = session.auth_data.login.decode() if session.auth_data else ""
             mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos),
-                              message_from_bytes(envelope.content), who))
+                              message_from_bytes(envelope.content), who,
+                              tls=session.ssl is not None))
             return "250 OK"
 
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
@@ -169,7 +185,11 @@ def smtp_server(user: str = "", password: str = "") -> Iterator[SmtpServer]:
         port = probe.getsockname()[1]
     options: dict[str, Any] = {}
     if user:
-        options = {"authenticator": authenticate, "auth_require_tls": False}
+        options = {"authenticator": authenticate, "auth_require_tls": tls is not None}
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*tls)
+        options.update(tls_context=context, require_starttls=True)
     controller = Controller(Handler(), hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alert_outbox_store import message, queue
-from notify_listeners import smtp_server, webhook_listener
+from notify_listeners import self_signed_cert, smtp_server, webhook_listener
 
 from monitoring.alert_message import subject
 from monitoring.notifiers.smtp import message_id
@@ -133,3 +134,36 @@ def test_apprise_posts_to_a_local_listener_and_its_url_is_never_shown(
     assert "a test message from Watchkeeper to the channel chat" in got.body["message"]
     assert down.json()["outcome"] == "retry" and "json://***" in down.json()["error"]
     assert str(hook.port) not in listed.out + ok.out + down.out
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificate with openssl")
+def test_smtp_starttls_logs_in_only_over_a_verified_tls_session(
+        wk: Any, store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relay that requires STARTTLS: with its certificate trusted (SSL_CERT_FILE, as for
+    any OpenSSL client) the mail goes over TLS and logs in there; an untrusted certificate
+    is refused before the login and retried with the reason; a channel without STARTTLS
+    fails at once: with a login, which the relay offers only over TLS, saying so; without,
+    refused by the relay (530)."""
+    cert, key = self_signed_cert(tmp_path)
+    creds = _secret_file(tmp_path / "smtp-login", f"oncall\n{PASSWORD}\n")
+    with smtp_server(user="oncall", password=PASSWORD, tls=(cert, key)) as mailbox:
+        login = ["--credentials-file", str(creds)]
+        for name, extra in (("mail", ["--starttls", *login]), ("plain", login), ("bare", [])):
+            added = wk("alerts", "channels", "add", name, "--kind", "smtp", "--host",
+                       mailbox.host, "--port", str(mailbox.port), "--from", "wk@example.com",
+                       "--to", "oncall@example.com", *extra)
+            assert added.code == 0, added.err
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-ca.pem"))  # trusts nothing
+        untrusted = wk("alerts", "channels", "test", "mail", "--json").json()
+        assert untrusted["outcome"] == "retry" and "CERTIFICATE_VERIFY_FAILED" in untrusted["error"]
+        plain = wk("alerts", "channels", "test", "plain", "--json").json()
+        assert plain["outcome"] == "failed" and "needs the channel's --starttls" in plain["error"]
+        bare = wk("alerts", "channels", "test", "bare", "--json").json()
+        assert (bare["outcome"], bare["status_code"]) == ("failed", 530), bare
+        assert mailbox.mails == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        trusted = wk("alerts", "channels", "test", "mail", "--json")
+        assert trusted.json()["outcome"] == "delivered", trusted.out
+        (mail,) = mailbox.wait_for(1)
+    assert mail.tls and mail.login == "oncall"
+    assert PASSWORD not in untrusted["error"] + plain["error"] + trusted.out + trusted.err

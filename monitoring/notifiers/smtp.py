@@ -5,7 +5,8 @@ time from a 0600 file (user, then password, one per line) or from environment va
 and never logged.
 
 SMTP 4xx replies, refused connections and timeouts are retried; 5xx replies (a refused
-login, an unknown recipient) are not.
+login, an unknown recipient) and a login the server does not offer (AUTH only after
+STARTTLS, and the channel has none) are not.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ def send(config: Mapping[str, Any], message: Message) -> Delivery:
             if credentials:
                 server.login(*credentials)
             refused = server.send_message(mail)
+    except smtplib.SMTPNotSupportedError as exc:  # a login the server does not offer here
+        hint = "" if config.get("starttls") else \
+            "; a server that offers it only over TLS needs the channel's --starttls"
+        return Delivery(AttemptOutcome.FAILED, None,
+                        f"SMTP {config['host']}:{config['port']}: {exc}{hint}", clock.ms)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = sorted({code for code, _ in exc.recipients.values()})
         return Delivery(_by_code(codes[0]), codes[0],
