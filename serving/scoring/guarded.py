@@ -10,6 +10,9 @@ when a guard flagged a row, so a deployment without guardrails never comes here.
   champion's prediction that answered instead. If the champion cannot answer them, the
   request is withheld. A champion's own answer (or a shadow's) can only be flagged.
 - alert: answered as usual; the flagged rows' `guardrail` text begins "flagged".
+
+Flagged rows, withheld and replaced ones included, stay in the prediction log and so in
+drift, quality and performance: monitoring measures what the model answered, served or not.
 """
 
 from __future__ import annotations
