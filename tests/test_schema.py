@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pwd
 from pathlib import Path
 
 from sqlmodel import SQLModel
@@ -86,6 +87,9 @@ def test_every_older_revision_upgrades_in_place_keeping_its_data(wk, tmp_path: P
         result = wk("models", "runs", "old", "--store", root, "--json")
         assert result.code == 0, result.err
         assert f"upgraded the store at {root} from schema {rev} to {HEAD_REVISION}" in result.err
+        if rev < "0009":  # users and roles arrive: the upgrade names the store's owner admin
+            owner = pwd.getpwuid((root / "watchkeeper.db").stat().st_uid).pw_name
+            assert f"{owner} (the store's owner) is its admin" in result.err, result.err
         assert [(r["status"], r["reason"]) for r in result.json()] == [("failed_gate", "too low")]
         opened = open_store(root)
         assert current_revision(opened.db) == HEAD_REVISION
