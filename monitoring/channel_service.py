@@ -67,6 +67,17 @@ def remove_channel(store: Store, name: str, *, reason: str = "",
     return view
 
 
+def set_channel_enabled(store: Store, name: str, enabled: bool, *, reason: str = "",
+                        actor: str | None = None) -> dict[str, Any]:
+    """Disable a channel (a broken pager, a mailbox under maintenance) without losing its
+    settings or its queue, or enable it again."""
+    actor = authorize(store, actor, Permission.CHANNELS)
+    with store.db.write() as session:
+        changed = channels.set_enabled(session, name, enabled, actor=actor, reason=reason)
+        view = channel_view(session, channels.get_channel(session, name))
+    return {**view, "changed": changed}
+
+
 def test_message(name: str, now: datetime) -> dict[str, Any]:
     """An Alertmanager v4 message with one firing test alert, addressed to channel `name`."""
     labels = {"alertname": "watchkeeper-test", "severity": "info", "channel": name}
@@ -80,8 +91,9 @@ def test_message(name: str, now: datetime) -> dict[str, Any]:
 
 @self_recording("a test notification is an outbox row with its attempts, which record when and how it went")
 def test_channel(store: Store, name: str) -> dict[str, Any]:
-    """Queue a test message for the channel and make one attempt at once. A retry stays
-    queued: the sender tries again after the backoff."""
+    """Queue a test message for the channel and make one attempt at once (a disabled
+    channel too: a test is how one checks it before enabling it again). A retry stays
+    queued: the sender tries again after the backoff, once the channel is enabled."""
     now = utcnow()
     dedup_key = f"test:{name}:{now:%Y%m%dT%H%M%S}:{uuid.uuid4().hex[:8]}"
     with store.db.write() as session:

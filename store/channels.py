@@ -66,6 +66,23 @@ def add_channel(session: Session, *, name: str, kind: str, config: Mapping[str, 
     return channel
 
 
+def set_enabled(session: Session, name: str, enabled: bool, *, actor: str,
+                reason: str = "") -> bool:
+    """Turn a channel off (nothing new is queued to it; what is queued waits, held by the
+    sender) or back on (the held rows go out at their next due time). Whether it changed;
+    audited only then."""
+    channel = get_channel(session, name)
+    if channel.enabled == enabled:
+        return False
+    channel.enabled = enabled
+    session.add(channel)
+    audit.record(session, actor=actor,
+                 action=AuditAction.CHANNEL_ENABLE if enabled else AuditAction.CHANNEL_DISABLE,
+                 target=channel_target(name), before={"enabled": not enabled},
+                 after={"enabled": enabled}, reason=reason)
+    return True
+
+
 def remove_channel(session: Session, name: str, *, actor: str, reason: str = "") -> Channel:
     """Delete a channel. Its queued notifications keep their channel name (the sender
     records them failed: the channel is gone); rules naming it simply stop sending to it."""

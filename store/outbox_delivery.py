@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from store.alert_tables import Channel, Notification, NotificationAttempt
@@ -91,8 +92,11 @@ def _candidates(session: Session, *, now: datetime, host: str, limit: int,
                 only: int | None) -> list[Notification]:
     lock: Any = {"skip_locked": True}
     pending = select(Notification).where(Notification.status == NotificationStatus.PENDING)
-    if only is not None:
+    if only is not None:  # one row asked for by id (a channel test): sent whatever its channel
         pending = pending.where(Notification.id == only)
+    else:  # a disabled channel's rows wait (a removed channel's are taken, and fail)
+        pending = pending.where(~exists().where(col(Channel.id) == Notification.channel_id,
+                                                col(Channel.enabled).is_(False)))
     due = list(session.exec(
         pending.where(col(Notification.next_attempt_at) <= now)
         .order_by(col(Notification.next_attempt_at), col(Notification.id))

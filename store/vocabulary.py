@@ -116,6 +116,8 @@ class AuditAction(StrEnum):
     RULE_REMOVE = "alert_rule.remove"
     CHANNEL_ADD = "channel.add"
     CHANNEL_REMOVE = "channel.remove"
+    CHANNEL_DISABLE = "channel.disable"  # nothing new queued to it, its queue held
+    CHANNEL_ENABLE = "channel.enable"
     CANARY_START = "canary.start"  # promotion policy auto put a version on a canary share
     CANARY_PROMOTE = "canary.promote"  # no alert fired in its period: it became production
     CANARY_ROLLBACK = "canary.rollback"  # an alert fired on it: taken off at once

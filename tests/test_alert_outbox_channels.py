@@ -167,3 +167,34 @@ def test_smtp_starttls_logs_in_only_over_a_verified_tls_session(
         (mail,) = mailbox.wait_for(1)
     assert mail.tls and mail.login == "oncall"
     assert PASSWORD not in untrusted["error"] + plain["error"] + trusted.out + trusted.err
+
+
+def test_a_disabled_channel_keeps_its_queue_until_it_is_enabled(wk: Any, store: Any) -> None:
+    """`wk alerts channels disable` holds what is queued; a test message still goes, so
+    the channel can be checked before `enable` lets the held rows out. Both changes
+    audited with their reason, a repeated disable not at all."""
+    from store.audit import list_events
+
+    with webhook_listener() as hook:
+        assert wk("alerts", "channels", "add", "pager", "--kind", "webhook", "--url",
+                  hook.url("/p")).code == 0
+        queue(store, "pager", "k-held", message("credit", "income"))
+        off = wk("alerts", "channels", "disable", "pager", "--reason", "pager vendor outage")
+        assert off.code == 0, off.err
+        assert "1 notification(s) queued for it wait until it is enabled" in off.err
+        assert "pager (off)" in wk("alerts", "channels", "list").out
+        assert wk("alerts", "send", "--once", "--json").json() == []  # held
+        tested = wk("alerts", "channels", "test", "pager", "--json").json()
+        assert tested["outcome"] == "delivered"
+        assert [r.dedup_key for r in hook.delivered()] == [tested["dedup_key"]]
+        again = wk("alerts", "channels", "disable", "pager", "--json").json()
+        assert again["changed"] is False
+        on = wk("alerts", "channels", "enable", "pager", "--reason", "vendor back")
+        assert on.code == 0, on.err
+        sent = wk("alerts", "send", "--once", "--json").json()
+        assert [(s["dedup_key"], s["outcome"]) for s in sent] == [("k-held", "delivered")]
+    with store.db.read() as session:
+        events = [(e.action, e.reason) for e in list_events(session, action="channel.")]
+    assert ("channel.disable", "pager vendor outage") in events
+    assert ("channel.enable", "vendor back") in events
+    assert len([a for a, _ in events if a == "channel.disable"]) == 1  # the no-op wrote nothing

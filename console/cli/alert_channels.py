@@ -1,4 +1,4 @@
-"""wk alerts channels add|list|test|remove, and wk alerts send (the outbox sender for a
+"""wk alerts channels add|list|test|disable|enable|remove, and wk alerts send (the outbox sender for a
 store without a scheduler daemon). The work is in monitoring/channel_service.py and
 monitoring/outbox_sender.py; this module parses and prints."""
 
@@ -16,7 +16,7 @@ KINDS = ("webhook", "smtp", "shell", "apprise")
 
 
 def register_under(alerts: Commands) -> None:
-    """Add `channels add|list|test|remove` and `send` to the `alerts` noun."""
+    """Add `channels add|list|test|disable|enable|remove` and `send` to the `alerts` noun."""
     here = __name__
     ch = alerts.noun("channels", help="where alerts are sent: webhook, smtp, shell, apprise")
     p = ch.command("add", f"{here}:cmd_add", "add a channel (secrets stay in a file or the "
@@ -49,6 +49,12 @@ def register_under(alerts: Commands) -> None:
     p = ch.command("test", f"{here}:cmd_test",
                    "send a test message to a channel now and print what came of it")
     p.add_argument("name")
+    for verb, what in (("disable", "turn a channel off: nothing new is queued to it and "
+                                   "what is queued waits (its settings are kept)"),
+                       ("enable", "turn a disabled channel on again: what waited goes out")):
+        p = ch.command(verb, f"{here}:cmd_{verb}", what)
+        p.add_argument("name")
+        p.add_argument("--reason", default="", help="why (kept in the audit log)")
     p = ch.command("remove", f"{here}:cmd_remove", "delete a channel (rules stop sending to it)")
     p.add_argument("name")
     p.add_argument("--reason", default="", help="why (kept in the audit log)")
@@ -110,7 +116,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     table([col.name("channel", 12), col.fixed("kind"), col.payload("settings", 24),
            col.fixed("pending"), col.fixed("delivered"), col.fixed("failed"),
            col.text("last error", 16, drop=1)],
-          [[r["name"], r["kind"], _settings(r["config"]), r["notifications"]["pending"],
+          [[r["name"] + ("" if r["enabled"] else " (off)"), r["kind"], _settings(r["config"]), r["notifications"]["pending"],
             r["notifications"]["delivered"], r["notifications"]["failed"],
             (r["last"] or {}).get("error") or "-"] for r in rows],
           empty="no channels yet: add one with 'wk alerts channels add NAME --kind webhook "
@@ -132,6 +138,29 @@ def cmd_test(args: argparse.Namespace) -> int:
                  + (f", next attempt {out['next_attempt_at']:%H:%M:%S} UTC)"
                     if out["next_attempt_at"] else ")"))])
     return 0 if out["outcome"] == "delivered" else 1
+
+
+def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
+    from monitoring.channel_service import set_channel_enabled
+
+    out = set_channel_enabled(store_from(args), args.name, enabled, reason=args.reason)
+    if args.json:
+        emit_json(out)
+        return 0
+    state = "enabled" if enabled else "disabled"
+    waiting = out["notifications"]["pending"]
+    info(f"channel {out['name']} {state}" + ("" if out["changed"] else " already")
+         + (f"; {waiting} notification(s) queued for it "
+            + ("go out when due" if enabled else "wait until it is enabled") if waiting else ""))
+    return 0
+
+
+def cmd_disable(args: argparse.Namespace) -> int:
+    return _set_enabled(args, False)
+
+
+def cmd_enable(args: argparse.Namespace) -> int:
+    return _set_enabled(args, True)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
