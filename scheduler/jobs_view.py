@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from scheduler.jobs_service import describe
 from scheduler.schedule import trigger_for
@@ -26,11 +27,13 @@ HEARTBEAT_STALE_S = float(STALE_S)
 
 
 def next_run(job: Job, now: datetime) -> datetime | None:
-    """The next slot of a scheduled job that is not paused (None: paused or `after` only)."""
+    """The next slot of a scheduled job that is not paused (None: paused or `after` only),
+    in the job's own time zone (the triggers answer in UTC)."""
     if job.paused:
         return None
     trigger = trigger_for(job)
-    return trigger.get_next_fire_time(None, now) if trigger else None
+    moment = trigger.get_next_fire_time(None, now) if trigger else None
+    return moment.astimezone(ZoneInfo(job.timezone)) if moment is not None else None
 
 
 def run_row(run: JobRun, model: str | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ Pure: no database, no daemon.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from store.errors import InvalidInput
@@ -52,10 +52,13 @@ def check_timezone(name: str) -> str:
 
 
 def cron_trigger(expr: str, timezone: str = "UTC") -> BaseTrigger:
-    from apscheduler.triggers.cron import CronTrigger
+    """The line matched against the zone's wall clock (scheduler/wall_clock_cron.py: once a
+    day across daylight saving changes, where APScheduler's CronTrigger can skip a day or
+    run twice)."""
+    from scheduler.wall_clock_cron import WallClockCron
 
     try:
-        return CronTrigger.from_crontab(expr, timezone=check_timezone(timezone))
+        return WallClockCron(expr, check_timezone(timezone))
     except ValueError as exc:
         raise InvalidInput(f"{expr!r} is not a crontab line (minute hour day month weekday): {exc}", field="cron",
                            example=CRON_EXAMPLE) from None
@@ -114,6 +117,8 @@ def slots_between(job: Job, after: datetime, until: datetime, limit: int = 10_00
                 slots.pop(0)
         previous = moment
         moment = trigger.get_next_fire_time(previous, moment)
-        if moment is not None and previous is not None and moment <= previous:
+        # no hang on a trigger that does not move; compared in UTC, since two times of one
+        # zone compare by their wall clocks (a fall-back's 02:30 twice would look equal)
+        if moment is not None and moment.astimezone(UTC) <= previous.astimezone(UTC):
             break
     return slots
