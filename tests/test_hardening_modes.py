@@ -93,6 +93,16 @@ def test_another_account_reads_nothing_in_a_new_store(tmp_path: Path) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
             assert not can_read(other, path), f"{other} could read {path}"
         assert as_user(other, "ls", str(root)).returncode != 0
+        # nor write (reliability.md SCH-09: the job table lives in this database; the
+        # daemon keeps no job store of its own): appending and replacing both refused
+        before = (root / "watchkeeper.db").read_bytes()
+        for words in (f"echo x >> {root / 'watchkeeper.db'}", f"echo x > {root / 'jobs.db'}"):
+            assert as_user(other, "sh", "-c", words).returncode != 0, words
+        assert (root / "watchkeeper.db").read_bytes() == before and not (root / "jobs.db").exists()
+        control_dir = parent / "writable"  # the test can fail: an open folder takes the write
+        control_dir.mkdir(mode=0o777)
+        control_dir.chmod(0o777)
+        assert as_user(other, "sh", "-c", f"echo x > {control_dir / 'f'}").returncode == 0
         assert mode_problems(root, Modes()) == [] and mode_problems(backup, Modes()) == []
 
 
