@@ -41,3 +41,20 @@ def set_outbox(store: Store, **settings: float) -> None:
     """[outbox] settings in the store's watchkeeper.toml."""
     lines = ["[outbox]", *(f"{key} = {value}" for key, value in settings.items())]
     (store.location.root / "watchkeeper.toml").write_text("\n".join(lines) + "\n")
+
+
+def senders_at_once(store: Store, policy: Any, count: int = 2, now: datetime = T0) -> list[list[Any]]:
+    """`count` outbox senders (monitoring.outbox_sender.run_once) started together on
+    threads; what each delivered."""
+    import threading
+
+    from monitoring.outbox_sender import run_once
+
+    results: list[list[Any]] = [[] for _ in range(count)]
+    senders = [threading.Thread(target=lambda out: out.extend(run_once(store, now, policy=policy)),
+                                args=(results[n],)) for n in range(count)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=30)
+    return results

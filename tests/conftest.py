@@ -90,3 +90,13 @@ def snapshot_store(store: Path) -> dict[str, Any]:
         for table in tables:
             out[table] = conn.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
     return out
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Any:
+    """A PostgreSQL server on 127.0.0.1 for one test module (tests/postgres_server.py);
+    the modules that use it skip when the machine has no PostgreSQL."""
+    from postgres_server import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def find_bin_dir() -> Path | None:
@@ -82,3 +83,15 @@ def postgres_server() -> Iterator[str]:
         subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast",
                         "-w", "stop"], capture_output=True, timeout=60, check=False)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def use_new_database(pg_url: str, name: str, monkeypatch: Any) -> None:
+    """A database of its own on the test server, as WK_DATABASE_URL (`monkeypatch` is
+    pytest's, which puts the variable back after the test)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    monkeypatch.setenv("WK_DATABASE_URL", pg_url.rsplit("/", 1)[0] + f"/{name}")

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alert_outbox_store import T0, add_channel, message, queue, set_outbox
+from alert_outbox_store import T0, add_channel, message, queue, senders_at_once, set_outbox
 from notify_listeners import webhook_listener
 from sqlmodel import select
 
@@ -163,20 +163,11 @@ def test_channel_settings_are_checked_and_secrets_never_stored(store, tmp_path: 
 
 
 def test_two_senders_at_once_never_deliver_the_same_row(store) -> None:
-    import threading
-
     with webhook_listener(delay_s=0.02) as hook:
         add_channel(store, "hook", "webhook", url=hook.url())
         for i in range(12):
             queue(store, "hook", f"k-{i}", message("credit", f"f{i}"))
-        results: list[list] = [[], []]
-        senders = [threading.Thread(target=lambda out: out.extend(run_once(store, T0,
-                                                                           policy=FAST)),
-                                    args=(results[n],)) for n in range(2)]
-        for sender in senders:
-            sender.start()
-        for sender in senders:
-            sender.join(timeout=20)
+        results = senders_at_once(store, FAST)
         keys = sorted(r.dedup_key for r in hook.received)
     assert keys == sorted(f"k-{i}" for i in range(12))  # each POSTed once, none twice
     assert all(results) and len(results[0]) + len(results[1]) == 12  # both took a share

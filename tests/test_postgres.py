@@ -5,26 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from postgres_server import postgres_server, unavailable_reason
+from postgres_server import unavailable_reason, use_new_database
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> str:
-    with postgres_server() as url:
-        yield url
-
-
-def use_new_database(pg_url: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A database of its own on the test server, as WK_DATABASE_URL."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    monkeypatch.setenv("WK_DATABASE_URL", pg_url.rsplit("/", 1)[0] + f"/{name}")
 
 
 def test_full_flow_on_postgresql(wk, tiny_spec: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,31 +5,12 @@ senders at once claim with FOR UPDATE SKIP LOCKED so each row is POSTed once."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import pytest
-from alert_outbox_store import T0, add_channel, message, queue
+from alert_outbox_store import T0, add_channel, message, queue, senders_at_once
 from notify_listeners import webhook_listener
-from postgres_server import postgres_server, unavailable_reason
+from postgres_server import unavailable_reason, use_new_database
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-def use_new_database(pg_url: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    monkeypatch.setenv("WK_DATABASE_URL", pg_url.rsplit("/", 1)[0] + f"/{name}")
 
 
 def test_an_alert_fires_is_sent_acknowledged_and_resolved_on_postgresql(
@@ -78,7 +59,6 @@ def test_an_alert_fires_is_sent_acknowledged_and_resolved_on_postgresql(
 
 def test_two_senders_on_postgresql_never_deliver_the_same_row(pg_url: str,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from monitoring.outbox_sender import run_once
     from store import outbox
     from store.handle import init_store
     from store.outbox_settings import DeliveryPolicy
@@ -97,13 +77,7 @@ def test_two_senders_on_postgresql_never_deliver_the_same_row(pg_url: str,
                 assert not outbox.enqueue(session, dedup_key="k-0", channel=channel,
                                           group_key=str(payload["groupKey"]), kind="firing",
                                           alert_ids=[1], payload=payload, not_before=T0)
-            results: list[list] = [[], []]
-            senders = [threading.Thread(target=lambda out: out.extend(run_once(store, T0, policy=policy)),
-                                        args=(results[n],)) for n in range(2)]
-            for sender in senders:
-                sender.start()
-            for sender in senders:
-                sender.join(timeout=30)
+            results = senders_at_once(store, policy)
             keys = sorted(r.dedup_key for r in hook.received)
     finally:
         store.close()
