@@ -63,8 +63,8 @@ bench-serving: install
 	$(BIN)/python -m bench.serving
 
 ## make bench-auth: wk serve with API tokens and rate limits on against --no-auth, both at once,
-## at 1 and 16 connections (p50/p99/throughput and their ratios), and the token check in
-## process (about 3 minutes; needs wrk)
+## at 1 and 16 connections (p50/p99/throughput and their ratios), the token check in
+## process, and a token served beside one flooding past its limit (about 4 minutes; needs wrk)
 bench-auth: install
 	@command -v wrk >/dev/null || { echo "bench-auth needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench.serving_auth

@@ -12,6 +12,10 @@ after round (off, on, off, on ...), and each figure is the median over the round
 machine's noise falls on both). The token's own rate is set far above what the server can
 answer, so its bucket is taken on every request and never refuses (a refusal would be a
 cheaper answer, not the cost). Target: p50 and p99 with tokens within 5% of without.
+
+Then, on the server with tokens: the bench token at 1 connection alone, and again while a
+second token held to 1 request a second floods the server at 16 connections (all but one
+a second answered 429), round after round: what a caller past its limit costs the others.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.serving import (
     REPO,
@@ -43,15 +48,45 @@ TARGET_LATENCY_RATIO = 1.05
 MODEL = "lr"
 
 
-def token_for(store: Path) -> str:
+def token_for(store: Path, name: str = "bench", rate_per_s: float = 1_000_000.0,
+              burst: int = 1_000_000) -> str:
     from store.handle import open_store
     from store.tokens import create_token
 
     handle = open_store(store)
     try:
-        return str(create_token(handle, "bench", "viewer", rate_per_s=1_000_000.0, burst=1_000_000)["secret"])
+        return str(create_token(handle, name, "viewer", rate_per_s=rate_per_s, burst=burst)["secret"])
     finally:
         handle.close()
+
+
+def flooded(url: str, scripts: dict[str, Path], duration: float, warmup: float, rounds: int,
+            log: Any) -> dict[str, Any]:
+    """The bench token at 1 connection, alone and while a token held to 1 request a
+    second floods the same server at 16 connections (nearly all 429), in turn."""
+    import threading
+
+    alone: list[Load] = []
+    beside: list[Load] = []
+    floods: list[Load] = []
+    for rnd in range(rounds):
+        run_wrk(url, scripts["on"], 1, warmup)
+        alone.append(run_wrk(url, scripts["on"], 1, duration))
+        flood_out: list[Load] = []
+        flood = threading.Thread(target=lambda out=flood_out: out.append(
+            run_wrk(url, scripts["flood"], 16, duration + 2 * warmup)))
+        flood.start()
+        time.sleep(warmup)  # the flood at full tilt before the measured run starts
+        beside.append(run_wrk(url, scripts["on"], 1, duration))
+        flood.join()
+        floods.extend(flood_out)
+        f = flood_out[0]
+        log(f"  flood round {rnd + 1}: served token p50 {alone[-1].p50_ms:.2f} alone, "
+            f"{beside[-1].p50_ms:.2f} ms beside the flood (non-2xx {beside[-1].non_2xx}); "
+            f"flood {f.rps:.0f} req/s, {f.non_2xx} of {f.requests} refused")
+    return {"alone": median_load(alone), "beside": median_load(beside),
+            "flood_rps": statistics.median(f.rps for f in floods),
+            "flood_refused": sum(f.non_2xx for f in floods) / max(1, sum(f.requests for f in floods))}
 
 
 def admit_us(store: Path, secret: str, calls: int = 20_000) -> float:
@@ -107,6 +142,8 @@ def main() -> None:
     # within 2% (bench/RESULTS.md)
     parser.add_argument("--rounds", type=int, default=8, help="runs of each server per concurrency")
     parser.add_argument("--concurrency", default="1,16")
+    parser.add_argument("--flood-rounds", type=int, default=4,
+                        help="rounds of the served token alone and beside a flooding one")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench.serving_auth needs wrk, the HTTP load generator: apt-get install wrk")
@@ -124,9 +161,11 @@ def main() -> None:
         store = tmp / "wk-store"
         build_wk_store(store, {MODEL: models[MODEL]}, X)
         secret = token_for(store)
+        flood_secret = token_for(store, "flood", rate_per_s=1.0, burst=1)
         log(f"in process: Gate.admit {admit_us(store, secret):.2f} us a request (median of 5 x 20,000)")
         plain = lua_script([json.dumps({"row": r}).encode() for r in rows], tmp / "off.lua")
-        scripts = {"off": plain, "on": with_header(plain, "Authorization", f"Bearer {secret}", tmp / "on.lua")}
+        scripts = {"off": plain, "on": with_header(plain, "Authorization", f"Bearer {secret}", tmp / "on.lua"),
+                   "flood": with_header(plain, "Authorization", f"Bearer {flood_secret}", tmp / "flood.lua")}
         env = {**os.environ, "WK_STORE": str(store)}
         env.pop("WK_DATABASE_URL", None)
         for mode, extra in (("off", ["--no-auth"]), ("on", [])):
@@ -151,7 +190,10 @@ def main() -> None:
                     log(f"  auth {mode:3} c={c:<2} round {rnd + 1}: p50 {load.p50_ms:6.2f}  p99 {load.p99_ms:6.2f} ms"
                         f"  {load.rps:7.0f} req/s  non-2xx {load.non_2xx}  others' CPU "
                         f"{100 * meter.other_share:.0f}%")
+        on_url = f"{servers['on'].url}/v1/models/{MODEL}/predict"
+        flood = flooded(on_url, scripts, args.duration, args.warmup, args.flood_rounds, log)
         report(loads, others)
+        report_flood(flood)
     finally:
         for server in servers.values():
             server.stop()
@@ -179,6 +221,18 @@ def report(loads: dict[tuple[str, int], list[Load]], others: list[float]) -> Non
     print(f"others' CPU during the runs: median {100 * statistics.median(others):.0f}% of the machine")
     print(f"target p50 with tokens <= {TARGET_LATENCY_RATIO:.2f}x without: "
           + ("met" if all(verdicts) else "MISSED") + " (p99 is reported: on a shared machine it is noise-bound)")
+
+
+def report_flood(flood: dict[str, Any]) -> None:
+    alone, beside = flood["alone"], flood["beside"]
+    print()
+    print("| served token, 1 connection | p50 ms | p99 ms | req/s | non-2xx |")
+    print("|---|---|---|---|---|")
+    for label, m in (("alone", alone), ("beside a flooding token (16 connections)", beside)):
+        print(f"| {label} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {m['rps']:.0f} | {m['non_2xx']:.0f} |")
+    print(f"the flooding token: {flood['flood_rps']:.0f} req/s, {100 * flood['flood_refused']:.1f}% "
+          f"answered 429; served token beside it: p50 {beside['p50_ms'] / alone['p50_ms']:.2f}x, "
+          f"req/s {beside['rps'] / alone['rps']:.2f}x of alone")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,11 @@ class ServerConfig:
     #: a token's rate when it sets none (None: [serving] in watchkeeper.toml, else 50/s)
     rate_per_s: float | None = None
     burst: int | None = None
+    #: how long a caller past a rate waits for its 429. A flood's clients wait for their
+    #: answers, so 16 connections then send 64 requests a second, not the 14,000 refusals
+    #: a second that took the event loop from every other caller (bench/RESULTS.md); the
+    #: wait is a sleep on the loop, costing nothing, and Retry-After says 1 s or more anyway
+    refusal_delay_s: float = 0.25
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,

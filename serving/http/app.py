@@ -55,6 +55,8 @@ class ScoringFastPath:
         if scope["type"] == "http" and SCOPE_KEY not in scope:
             problem = self.api.gate.admit(scope)
             if problem is not None:
+                if problem.status == 429 and self.api.config.refusal_delay_s > 0:
+                    await asyncio.sleep(self.api.config.refusal_delay_s)
                 answer = MLFLOW if scope["path"].endswith("/invocations") else NATIVE
                 await problem_response(problem, answer)(scope, receive, send)
                 return
