@@ -3,7 +3,9 @@
 The settings (Channel.config) by kind; the keys are the neutral field names each surface
 words its own way:
 - webhook: url (http or https), timeout_s
-- smtp: host, port, starttls, from, to (a list), timeout_s, and the login, if any, as
+- smtp: host, port, starttls, ca_file (the CA that signed a private relay's certificate,
+  instead of the system's; with starttls only), from, to (a list), timeout_s, and the
+  login, if any, as
   credentials_file (a 0600 file: the user on its first line, the password on its second)
   or user_env and password_env (names of environment variables of the sender)
 - shell: command (an argv list, run without a shell), timeout_s
@@ -28,7 +30,7 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
 KEYS: dict[str, frozenset[str]] = {
     ChannelKind.WEBHOOK: frozenset({"url", "timeout_s"}),
-    ChannelKind.SMTP: frozenset({"host", "port", "starttls", "from", "to", "timeout_s",
+    ChannelKind.SMTP: frozenset({"host", "port", "starttls", "ca_file", "from", "to", "timeout_s",
                                  "credentials_file", "user_env", "password_env"}),
     ChannelKind.SHELL: frozenset({"command", "timeout_s"}),
     ChannelKind.APPRISE: frozenset({"url_file", "url_env"}),  # timeouts: apprise's cto/rto
@@ -137,6 +139,8 @@ def _smtp(given: Mapping[str, Any]) -> dict[str, Any]:
                            example="oncall@example.com")
     out: dict[str, Any] = {"host": host, "port": port, "starttls": starttls, "from": sender,
                            "to": [str(a) for a in to]}
+    if given.get("ca_file"):
+        out["ca_file"] = _ca_file(str(given["ca_file"]), starttls)
     if given.get("credentials_file") and (given.get("user_env") or given.get("password_env")):
         raise InvalidInput("give the login either as a credentials file or as environment "
                            "variables, not both", field="credentials_file")
@@ -147,6 +151,25 @@ def _smtp(given: Mapping[str, Any]) -> dict[str, Any]:
         for key in ("user_env", "password_env"):
             out[key] = _env_name(given.get(key), key)
     return out
+
+
+def _ca_file(path: str, starttls: bool) -> str:
+    """A readable PEM file of CA certificates, for a STARTTLS channel."""
+    if not starttls:
+        raise InvalidInput("a CA file checks the relay's certificate, which only a STARTTLS "
+                           "channel is shown: turn starttls on too", field="ca_file",
+                           example="/etc/ssl/relay-ca.pem")
+    full = os.path.abspath(os.path.expanduser(path))
+    try:
+        with open(full, encoding="ascii", errors="replace") as handle:
+            head = handle.read(65536)
+    except OSError as exc:
+        raise InvalidInput(f"the CA file {full} cannot be read: {exc.strerror or exc}",
+                           field="ca_file", example="/etc/ssl/relay-ca.pem") from None
+    if "-----BEGIN CERTIFICATE-----" not in head:
+        raise InvalidInput(f"the CA file {full} holds no PEM certificate (-----BEGIN "
+                           "CERTIFICATE-----)", field="ca_file", example="/etc/ssl/relay-ca.pem")
+    return full
 
 
 def _one_secret(given: Mapping[str, Any], file_key: str, env_key: str | None, *, what: str,

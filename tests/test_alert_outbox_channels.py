@@ -139,34 +139,53 @@ def test_apprise_posts_to_a_local_listener_and_its_url_is_never_shown(
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificate with openssl")
 def test_smtp_starttls_logs_in_only_over_a_verified_tls_session(
         wk: Any, store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A relay that requires STARTTLS: with its certificate trusted (SSL_CERT_FILE, as for
-    any OpenSSL client) the mail goes over TLS and logs in there; an untrusted certificate
-    is refused before the login and retried with the reason; a channel without STARTTLS
-    fails at once: with a login, which the relay offers only over TLS, saying so; without,
-    refused by the relay (530)."""
+    """A private relay that requires STARTTLS: checked against the channel's own CA file
+    the mail goes over TLS and logs in there; against the system's CAs (or, process-wide,
+    SSL_CERT_FILE) the certificate is refused before the login and retried with the
+    reason; a channel without STARTTLS fails at once: with a login, which the relay offers
+    only over TLS, saying so; without, refused by the relay (530)."""
     cert, key = self_signed_cert(tmp_path)
     creds = _secret_file(tmp_path / "smtp-login", f"oncall\n{PASSWORD}\n")
     with smtp_server(user="oncall", password=PASSWORD, tls=(cert, key)) as mailbox:
         login = ["--credentials-file", str(creds)]
-        for name, extra in (("mail", ["--starttls", *login]), ("plain", login), ("bare", [])):
+        for name, extra in (("mail", ["--starttls", "--ca-file", str(cert), *login]),
+                            ("system-ca", ["--starttls", *login]), ("plain", login),
+                            ("bare", [])):
             added = wk("alerts", "channels", "add", name, "--kind", "smtp", "--host",
                        mailbox.host, "--port", str(mailbox.port), "--from", "wk@example.com",
                        "--to", "oncall@example.com", *extra)
             assert added.code == 0, added.err
-        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-ca.pem"))  # trusts nothing
-        untrusted = wk("alerts", "channels", "test", "mail", "--json").json()
+        untrusted = wk("alerts", "channels", "test", "system-ca", "--json").json()
         assert untrusted["outcome"] == "retry" and "CERTIFICATE_VERIFY_FAILED" in untrusted["error"]
         plain = wk("alerts", "channels", "test", "plain", "--json").json()
         assert plain["outcome"] == "failed" and "needs the channel's --starttls" in plain["error"]
         bare = wk("alerts", "channels", "test", "bare", "--json").json()
         assert (bare["outcome"], bare["status_code"]) == ("failed", 530), bare
         assert mailbox.mails == []
-        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         trusted = wk("alerts", "channels", "test", "mail", "--json")
         assert trusted.json()["outcome"] == "delivered", trusted.out
-        (mail,) = mailbox.wait_for(1)
-    assert mail.tls and mail.login == "oncall"
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the process-wide way, for all
+        also = wk("alerts", "channels", "test", "system-ca", "--json").json()
+        assert also["outcome"] == "delivered", also
+        mails = mailbox.wait_for(2)
+    assert [(m.tls, m.login) for m in mails] == [(True, "oncall"), (True, "oncall")]
     assert PASSWORD not in untrusted["error"] + plain["error"] + trusted.out + trusted.err
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificate with openssl")
+def test_a_ca_file_is_checked_when_the_channel_is_added(wk: Any, store: Any, tmp_path: Path) -> None:
+    common = ["alerts", "channels", "add", "mail", "--kind", "smtp", "--host", "127.0.0.1",
+              "--from", "wk@example.com", "--to", "a@example.com"]
+    missing = wk(*common, "--starttls", "--ca-file", str(tmp_path / "nope.pem"))
+    assert missing.code != 0 and "cannot be read" in missing.err
+    (tmp_path / "not.pem").write_text("hello")
+    junk = wk(*common, "--starttls", "--ca-file", str(tmp_path / "not.pem"))
+    assert junk.code != 0 and "holds no PEM certificate" in junk.err
+    cert, _key = self_signed_cert(tmp_path)
+    without = wk(*common, "--ca-file", str(cert))
+    assert without.code != 0 and "turn starttls on" in without.err
+    added = wk(*common, "--starttls", "--ca-file", str(cert), "--json")
+    assert added.code == 0 and added.json()["config"]["ca_file"] == str(cert)
 
 
 def test_a_disabled_channel_keeps_its_queue_until_it_is_enabled(wk: Any, store: Any) -> None:

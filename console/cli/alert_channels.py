@@ -30,6 +30,9 @@ def register_under(alerts: Commands) -> None:
     p.add_argument("--host", help="smtp: the mail server")
     p.add_argument("--port", type=int, help="smtp: its port (default 587 with --starttls, else 25)")
     p.add_argument("--starttls", action="store_true", help="smtp: upgrade to TLS (STARTTLS)")
+    p.add_argument("--ca-file", metavar="PATH",
+                   help="smtp: the CA certificate(s) a private relay's certificate is checked "
+                        "against, instead of the system's (PEM; with --starttls)")
     p.add_argument("--from", dest="from_", metavar="ADDRESS", help="smtp: the sender address")
     p.add_argument("--to", action="append", metavar="ADDRESS",
                    help="smtp: a recipient (repeat for more)")
@@ -73,14 +76,15 @@ def register_under(alerts: Commands) -> None:
 
 def _add_description() -> str:
     return ("Add a channel. webhook: --url. smtp: --host, --from, --to (and --port, "
-            "--starttls, the login from --credentials-file or --user-env with --password-env). "
+            "--starttls with --ca-file for a private relay, the login from --credentials-file or --user-env with --password-env). "
             "shell: --command. apprise: --url-file or --url-env (the URL holds tokens, so it "
             "is never stored). Then check it with 'wk alerts channels test NAME'.")
 
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
     values = {"url": args.url, "timeout_s": args.timeout_s, "host": args.host, "port": args.port,
-              "starttls": args.starttls or None, "from": args.from_, "to": args.to,
+              "starttls": args.starttls or None, "ca_file": args.ca_file, "from": args.from_,
+              "to": args.to,
               "credentials_file": args.credentials_file, "user_env": args.user_env,
               "password_env": args.password_env, "command": args.command,
               "url_file": args.url_file, "url_env": args.url_env}

@@ -72,7 +72,9 @@ def send(config: Mapping[str, Any], message: Message) -> Delivery:
         with smtplib.SMTP(str(config["host"]), int(config["port"]), timeout=timeout) as server:
             server.ehlo()
             if config.get("starttls"):
-                server.starttls(context=ssl.create_default_context())
+                # the channel's own CA (a private relay) instead of the system's, if set
+                cafile = str(config["ca_file"]) if config.get("ca_file") else None
+                server.starttls(context=ssl.create_default_context(cafile=cafile))
                 server.ehlo()
             if credentials:
                 server.login(*credentials)
