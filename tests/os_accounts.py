@@ -83,10 +83,29 @@ def accounts(prefix: str, names: Sequence[str], group: bool = True,
         yield made, group_name
     finally:
         for account in made.values():  # nothing of theirs may outlive the test
-            subprocess.run(["pkill", "-KILL", "-u", account], check=False, capture_output=True)
-            subprocess.run(["userdel", account], check=False, capture_output=True)
+            _remove_account(account)
         if group:
             subprocess.run(["groupdel", group_name], check=False, capture_output=True)
+
+
+def _remove_account(account: str) -> None:
+    """Kill what runs as `account`, wait for it to be gone (userdel refuses an account a
+    process still uses: a console killed a moment before left accounts behind), then
+    delete the account and the group useradd made for it."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        subprocess.run(["pkill", "-KILL", "-u", account], check=False, capture_output=True)
+        alive = subprocess.run(["pgrep", "-u", account], capture_output=True).returncode == 0
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for _ in range(20):
+        if subprocess.run(["userdel", account], capture_output=True).returncode in (0, 6):
+            break  # 6: no such account
+        time.sleep(0.1)
+    subprocess.run(["groupdel", account], check=False, capture_output=True)
 
 
 def share_with_group(root: Path, group: str) -> None:
