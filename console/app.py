@@ -121,10 +121,9 @@ class WatchkeeperApp(App[None]):
         from monitoring.alerts_view import open_alert_counts
         from registry.models import model_owners
         from scheduler.jobs_view import scheduler_state
-        from store.access import capabilities, whoami
+        from store.access import access_of
 
-        principal = whoami(self.store)  # the user's role and what it may do, this tick
-        caps = capabilities(self.store)
+        principal, caps = access_of(self.store)  # the user's role and what it may do, now
         self.call_from_thread(self.show_access, str(principal.role or ""), caps)
         state = scheduler_state(self.store, now=self.clock())
         counts = open_alert_counts(self.store)  # one grouped query over the open alerts

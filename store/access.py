@@ -149,9 +149,15 @@ def capabilities(store: Store, actor: str | None = None,
                  model: str | None = None) -> dict[Permission, str | None]:
     """Per permission: None when the actor holds it, else why not (for the console's
     disabled actions); nothing is audited, nothing refused."""
+    return access_of(store, actor, model)[1]
+
+
+def access_of(store: Store, actor: str | None = None, model: str | None = None
+              ) -> tuple[Principal, dict[Permission, str | None]]:
+    """Who the actor is and, per permission, why not (None: allowed), in one read."""
     with store.db.read() as session:
         principal = resolve(session, actor)
-        return {p: check(session, principal, p, model) for p in Permission}
+        return principal, {p: check(session, principal, p, model) for p in Permission}
 
 
 def whoami(store: Store) -> Principal:

@@ -158,7 +158,7 @@ def test_smtp_starttls_logs_in_only_over_a_verified_tls_session(
         untrusted = wk("alerts", "channels", "test", "system-ca", "--json").json()
         assert untrusted["outcome"] == "retry" and "CERTIFICATE_VERIFY_FAILED" in untrusted["error"]
         plain = wk("alerts", "channels", "test", "plain", "--json").json()
-        assert plain["outcome"] == "failed" and "needs the channel's --starttls" in plain["error"]
+        assert plain["outcome"] == "failed" and "needs STARTTLS turned on for the channel" in plain["error"]
         bare = wk("alerts", "channels", "test", "bare", "--json").json()
         assert (bare["outcome"], bare["status_code"]) == ("failed", 530), bare
         assert mailbox.mails == []

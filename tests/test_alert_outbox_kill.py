@@ -88,8 +88,8 @@ def test_sigkill_ten_times_every_notification_delivered_once_per_channel(
 
             # SIGTERM only once the sender runs (its first log line): a signal between READY
             # and the handler's installation kills it the default way (exit -15)
-            started = time.monotonic() + 15
-            while "READY" == last.output().strip() and time.monotonic() < started:
+            deadline = time.monotonic() + 15
+            while "READY" == last.output().strip() and time.monotonic() < deadline:
                 time.sleep(0.05)
             os.kill(last.pid, signal.SIGTERM)
             assert last.wait() == 0, last.output()

@@ -151,11 +151,12 @@ def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
     if args.json:
         emit_json(out)
         return 0
-    state = "enabled" if enabled else "disabled"
-    waiting = out["notifications"]["pending"]
-    info(f"channel {out['name']} {state}" + ("" if out["changed"] else " already")
-         + (f"; {waiting} notification(s) queued for it "
-            + ("go out when due" if enabled else "wait until it is enabled") if waiting else ""))
+    line = f"channel {out['name']} {'enabled' if enabled else 'disabled'}"
+    line += "" if out["changed"] else " already"
+    if waiting := out["notifications"]["pending"]:
+        line += f"; {waiting} notification(s) queued for it " + (
+            "go out when due" if enabled else "wait until it is enabled")
+    info(line)
     return 0
 
 

@@ -81,7 +81,7 @@ def send(config: Mapping[str, Any], message: Message) -> Delivery:
             refused = server.send_message(mail)
     except smtplib.SMTPNotSupportedError as exc:  # a login the server does not offer here
         hint = "" if config.get("starttls") else \
-            "; a server that offers it only over TLS needs the channel's --starttls"
+            "; a server that offers it only over TLS needs STARTTLS turned on for the channel"
         return Delivery(AttemptOutcome.FAILED, None,
                         f"SMTP {config['host']}:{config['port']}: {exc}{hint}", clock.ms)
     except smtplib.SMTPRecipientsRefused as exc:
